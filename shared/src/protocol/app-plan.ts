@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { policiesSchema, telemetryConfigSchema } from './desired';
+import { modelRefSchema } from './manifest';
+import { idSchema, timestampMsSchema } from './primitives';
+import { PROTOCOL_VERSION } from './version';
+
+/** Rollout strategies (see DESIGN.md "Roll it out"). */
+export const ROLLOUT_STRATEGIES = ['shadow', 'canary', 'blue-green', 'all-at-once'] as const;
+/** A rollout strategy. */
+export type RolloutStrategy = (typeof ROLLOUT_STRATEGIES)[number];
+
+/** A rollout salt: 1 to 64 chars of `[A-Za-z0-9_-]`. */
+export const saltSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a salt of [A-Za-z0-9_-], at most 64 chars');
+
+/** A stage share in percent, 0 to 100 in steps of 0.01 (one bucket of 10000). */
+export const percentSchema = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, 'expected a percent in steps of 0.01');
+
+/** A candidate being rolled out to a share of the app's clients, who bucket themselves with `inStage`. */
+export const appCandidateSchema = z.object({
+  rolloutId: idSchema,
+  ref: modelRefSchema,
+  strategy: z.enum(ROLLOUT_STRATEGIES),
+  salt: saltSchema,
+  percent: percentSchema,
+});
+/** A candidate being rolled out to a share of an app's clients. */
+export type AppCandidate = z.infer<typeof appCandidateSchema>;
+
+/** One model slot of an app: the version everyone runs and, during a rollout, the candidate. */
+export const appModelPlanSchema = z.object({
+  name: idSchema,
+  current: modelRefSchema,
+  candidate: appCandidateSchema.optional(),
+});
+/** One model slot of an app plan. */
+export type AppModelPlan = z.infer<typeof appModelPlanSchema>;
+
+/** The app-level plan (retained on `…/app/{appId}/desired`): one message for every browser of the app. */
+export const appPlanSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  rev: z.int().min(1),
+  appId: idSchema,
+  issuedAt: timestampMsSchema,
+  models: z
+    .array(appModelPlanSchema)
+    .max(16)
+    .refine(
+      (models) => new Set(models.map((m) => m.name)).size === models.length,
+      'expected unique model names',
+    ),
+  telemetry: telemetryConfigSchema,
+  policies: policiesSchema,
+});
+/** The app-level plan. */
+export type AppPlan = z.infer<typeof appPlanSchema>;

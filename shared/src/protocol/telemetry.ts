@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { profileJsonSchema } from '../profile/profile-json';
+import {
+  countSchema,
+  hashHexSchema,
+  idSchema,
+  modelVersionSchema,
+  textSchema,
+  timestampMsSchema,
+  tokenSchema,
+} from './primitives';
+import { PROTOCOL_VERSION } from './version';
+
+/** Where and how inference ran, as measured by the client (not as configured). */
+export const runtimeInfoSchema = z.object({
+  /** Backend actually in use (`cpu`, `cuda`, `webgpu`, `wasm`, …). */
+  backend: tokenSchema,
+  /** Threads actually in use (WASM silently drops to 1 without cross-origin isolation). */
+  threads: z.int().min(0).max(4096),
+  /** GPU adapter description, when a GPU backend runs. */
+  adapter: textSchema(256).optional(),
+  /** Why a preferred backend was not used, e.g. `requestAdapter() returned null`. */
+  fallbackReason: textSchema(512).optional(),
+  /** Version of the inference runtime (onnxruntime-node / -web). */
+  runtimeVersion: textSchema(64).optional(),
+});
+/** Where and how inference ran. */
+export type RuntimeInfo = z.infer<typeof runtimeInfoSchema>;
+
+/** What a full outbox did instead of losing data silently. */
+export const overflowCountersSchema = z.object({
+  /** Windows merged into coarser ones to make room. */
+  mergedWindows: countSchema,
+  /** Reports dropped since the epoch began. */
+  droppedReports: countSchema,
+  /** Inferences inside dropped reports. */
+  droppedInferences: countSchema,
+});
+/** Outbox overflow counters. */
+export type OverflowCounters = z.infer<typeof overflowCountersSchema>;
+
+/**
+ * One window of one model version on one client (`…/dev/{id}/telemetry`, `…/app/{appId}/telemetry`, or
+ * HTTP). The server stores it once per `(clientId, epoch, seq)` and acks the highest stored seq.
+ */
+export const telemetryReportSchema = z
+  .object({
+    v: z.literal(PROTOCOL_VERSION),
+    clientId: idSchema,
+    epoch: countSchema,
+    seq: countSchema,
+    window: z.object({ startMs: timestampMsSchema, endMs: timestampMsSchema }),
+    model: z.object({ name: idSchema, version: modelVersionSchema }),
+    role: z.enum(['active', 'shadow']),
+    specHash: hashHexSchema,
+    /** The window's statistics; `Profile.fromJSON` re-checks the sketches inside before merging. */
+    profile: profileJsonSchema,
+    runtime: runtimeInfoSchema,
+    overflow: overflowCountersSchema,
+  })
+  .refine((report) => report.window.endMs >= report.window.startMs, {
+    message: 'expected window.endMs >= window.startMs',
+    path: ['window', 'endMs'],
+  })
+  .refine((report) => report.profile.specHash === report.specHash, {
+    message: 'expected profile.specHash to equal the report specHash',
+    path: ['profile', 'specHash'],
+  });
+/** One telemetry window report. */
+export type TelemetryReport = z.infer<typeof telemetryReportSchema>;
+
+/** Most reports in one HTTP telemetry batch. */
+export const MAX_REPORTS_PER_BATCH = 64;
+
+/** Body of an HTTP telemetry `POST` (also used by `sendBeacon` on page hide). */
+export const telemetryBatchSchema = z.object({
+  reports: z.array(telemetryReportSchema).min(1).max(MAX_REPORTS_PER_BATCH),
+});
+/** Body of an HTTP telemetry `POST`. */
+export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
+
+/** Acknowledgement (`…/dev/{id}/ack`, or the HTTP response): every report of `epoch` up to `seq` is stored. */
+export const ackSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  clientId: idSchema,
+  epoch: countSchema,
+  seq: countSchema,
+});
+/** Acknowledgement of stored reports. */
+export type Ack = z.infer<typeof ackSchema>;
