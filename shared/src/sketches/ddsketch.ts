@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { ok, type Result } from '../result';
+import { BinStore, MAX_STORE_BINS } from './bin-store';
+import { SketchMismatchError } from './errors';
+import { isValidRelativeAccuracy, LogMapping } from './log-mapping';
+import { countNumber, finiteNumber, invalid, jsonSafe, parseWire } from './wire';
+
+/** Options of a {@link DDSketch}: α and the bound on bins (lowest bins collapse beyond it). */
+export interface DDSketchOptions {
+  relativeAccuracy?: number;
+  maxBins?: number;
+}
+
+/** Largest magnitude indexed; bigger values are counted as invalid (their bin value would overflow). */
+const MAX_KEY_MAGNITUDE = 1e8;
+
+/** Wire form of a {@link DDSketch}: `bins` counts keys from `key0` on (Datadog log mapping); -k skips k empty bins. */
+export const ddSketchJsonSchema = z.object({
+  v: z.literal(1),
+  alpha: finiteNumber.refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ alpha ≤ 0.5' }),
+  maxBins: z.number().int().min(16).max(MAX_STORE_BINS),
+  count: countNumber,
+  zero: countNumber,
+  invalid: countNumber,
+  sum: finiteNumber,
+  min: finiteNumber,
+  max: finiteNumber,
+  key0: z.number().int().min(-MAX_KEY_MAGNITUDE).max(MAX_KEY_MAGNITUDE),
+  bins: z.array(z.number().int().min(-MAX_STORE_BINS).max(Number.MAX_SAFE_INTEGER)).max(MAX_STORE_BINS),
+});
+
+/** Wire form of a {@link DDSketch}. */
+export type DDSketchJSON = z.infer<typeof ddSketchJsonSchema>;
+
+/**
+ * DDSketch for non-negative values (latencies): quantiles within `relativeAccuracy` of the
+ * exact ones, bounded bins, exact count/sum/min/max. Negative values, NaN and ±Infinity are
+ * not folded in: they are counted in `invalid` and excluded from count, sum and quantiles.
+ * @example const s = new DDSketch(); s.add(12.5); s.quantile(0.99);
+ */
+export class DDSketch {
+  readonly relativeAccuracy: number;
+  readonly maxBins: number;
+  /** Valid values added (zero bucket + positive bins). */
+  count = 0;
+  sum = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  /** Values in [0, minIndexable], counted as zero. */
+  zeroCount = 0;
+  /** Negative, NaN or infinite values seen. */
+  invalidCount = 0;
+  private readonly mapping: LogMapping;
+  private readonly multiplier: number;
+  private readonly minIndexable: number;
+  private readonly maxIndexable: number;
+  private store: BinStore;
+
+  constructor(options: DDSketchOptions = {}) {
+    const { relativeAccuracy = 0.01, maxBins = 2048 } = options;
+    if (!isValidRelativeAccuracy(relativeAccuracy))
+      throw new RangeError('relativeAccuracy must be in [1e-4, 0.5]');
+    if (!Number.isInteger(maxBins) || maxBins < 16 || maxBins > MAX_STORE_BINS) {
+      throw new RangeError(`maxBins must be an integer in [16, ${MAX_STORE_BINS}]`);
+    }
+    this.relativeAccuracy = relativeAccuracy;
+    this.maxBins = maxBins;
+    this.mapping = new LogMapping(relativeAccuracy);
+    this.multiplier = this.mapping.multiplier;
+    this.minIndexable = this.mapping.minIndexable;
+    this.maxIndexable = Number.MAX_VALUE / this.mapping.gamma;
+    this.store = new BinStore(maxBins);
+  }
+
+  /** Adds one value; allocation-free unless the key range grows. */
+  add(x: number): void {
+    if (x > this.minIndexable && x <= this.maxIndexable) {
+      this.store.add(Math.ceil(Math.log2(x) * this.multiplier), 1);
+    } else if (x >= 0 && x <= this.minIndexable) {
+      this.zeroCount++;
+      x += 0; // -0 → 0, so min/max and quantiles survive a JSON round trip
+    } else {
+      this.invalidCount++;
+      return;
+    }
+    this.count++;
+    this.sum += x;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+  }
+
+  /** Adds every value of `xs`. */
+  addMany(xs: ArrayLike<number>): void {
+    for (let i = 0; i < xs.length; i++) this.add(xs[i]!);
+  }
+
+  /** Estimated `q`-quantile (0 ≤ q ≤ 1) of the valid values, clamped to [min, max] (q = 0 / 1 give the exact min / max); NaN if empty. */
+  quantile(q: number): number {
+    if (!(q >= 0 && q <= 1) || this.count === 0) return Number.NaN;
+    if (q === 0) return this.min;
+    if (q === 1) return this.max;
+    const rank = q * (this.count - 1);
+    const v = rank < this.zeroCount ? 0 : this.mapping.value(this.store.keyAtRank(rank - this.zeroCount));
+    return Math.min(this.max, Math.max(this.min, v));
+  }
+
+  /** Estimated quantiles for each of `qs`. */
+  quantiles(qs: readonly number[]): number[] {
+    return qs.map((q) => this.quantile(q));
+  }
+
+  /** Mean of the valid values (NaN if empty). */
+  get mean(): number {
+    return this.count === 0 ? Number.NaN : this.sum / this.count;
+  }
+
+  /** Adds `other` into this sketch; throws {@link SketchMismatchError} if α or maxBins differ. */
+  merge(other: DDSketch): this {
+    if (other.relativeAccuracy !== this.relativeAccuracy) {
+      throw new SketchMismatchError(
+        'relativeAccuracy',
+        `cannot merge α=${other.relativeAccuracy} into α=${this.relativeAccuracy}`,
+      );
+    }
+    if (other.maxBins !== this.maxBins) {
+      throw new SketchMismatchError(
+        'maxBins',
+        `cannot merge maxBins=${other.maxBins} into maxBins=${this.maxBins}`,
+      );
+    }
+    this.store.merge(other.store);
+    this.count += other.count;
+    this.sum += other.sum;
+    this.zeroCount += other.zeroCount;
+    this.invalidCount += other.invalidCount;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+    return this;
+  }
+
+  /** An independent copy. */
+  clone(): DDSketch {
+    const c = new DDSketch({ relativeAccuracy: this.relativeAccuracy, maxBins: this.maxBins });
+    c.store.copyFrom(this.store);
+    c.count = this.count;
+    c.sum = this.sum;
+    c.min = this.min;
+    c.max = this.max;
+    c.zeroCount = this.zeroCount;
+    c.invalidCount = this.invalidCount;
+    return c;
+  }
+
+  /** Count in the bin of Datadog key `key` (for tests and wire conversion). */
+  binCount(key: number): number {
+    return this.store.get(key);
+  }
+
+  /** Compact JSON (trimmed bins, runs of empty bins as -k); `min`/`max` are 0 when empty. */
+  toJSON(): DDSketchJSON {
+    const { key0, bins } = this.store.encode();
+    const empty = this.count === 0;
+    return {
+      v: 1,
+      alpha: this.relativeAccuracy,
+      maxBins: this.maxBins,
+      count: this.count,
+      zero: this.zeroCount,
+      invalid: this.invalidCount,
+      sum: jsonSafe(this.sum),
+      min: empty ? 0 : this.min + 0, // + 0 turns -0 into 0
+      max: empty ? 0 : this.max + 0,
+      key0,
+      bins,
+    };
+  }
+
+  /** Parses and checks a {@link DDSketchJSON} (counts add up, min ≤ max, bins ≤ maxBins); never throws. */
+  static fromJSON(json: unknown): Result<DDSketch> {
+    const parsed = parseWire(ddSketchJsonSchema, json, 'DDSketch');
+    if (!parsed.ok) return parsed;
+    const j = parsed.value;
+    const s = new DDSketch({ relativeAccuracy: j.alpha, maxBins: j.maxBins });
+    const bad = s.store.decode(j.key0, j.bins);
+    if (bad) return invalid('DDSketch', 'bins', bad);
+    if (s.store.count + j.zero !== j.count) {
+      return invalid('DDSketch', 'count', `count ${j.count} ≠ zero ${j.zero} + bins ${s.store.count}`);
+    }
+    if (j.count > 0 && !(j.min >= 0 && j.min <= j.max)) {
+      return invalid('DDSketch', 'min', 'expected 0 ≤ min ≤ max');
+    }
+    s.count = j.count;
+    s.zeroCount = j.zero;
+    s.invalidCount = j.invalid;
+    if (j.count > 0) {
+      s.sum = j.sum;
+      s.min = j.min;
+      s.max = j.max;
+    }
+    return ok(s);
+  }
+}
