@@ -1,0 +1,95 @@
+CREATE TABLE `apps` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`publishable_key` text NOT NULL,
+	`allowed_origins` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`disabled_at` integer,
+	`plan` text,
+	`plan_rev` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `apps_name_unique` ON `apps` (`name`);--> statement-breakpoint
+CREATE UNIQUE INDEX `apps_publishable_key_unique` ON `apps` (`publishable_key`);--> statement-breakpoint
+CREATE TABLE `artifacts` (
+	`sha256` text PRIMARY KEY NOT NULL,
+	`size_bytes` integer NOT NULL,
+	`format` text NOT NULL,
+	`signature` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `devices` (
+	`id` text PRIMARY KEY NOT NULL,
+	`token_hash` text NOT NULL,
+	`name` text,
+	`labels` text NOT NULL,
+	`enrollment_token_id` text,
+	`created_at` integer NOT NULL,
+	`disabled_at` integer,
+	`online` integer DEFAULT false NOT NULL,
+	`epoch` integer DEFAULT 0 NOT NULL,
+	`last_seen_at` integer,
+	`connected_at` integer,
+	`reported_state` text,
+	`reported_at` integer,
+	`applied_rev` integer DEFAULT 0 NOT NULL,
+	`desired_state` text,
+	`desired_rev` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `devices_online` ON `devices` (`online`);--> statement-breakpoint
+CREATE TABLE `enrollment_tokens` (
+	`id` text PRIMARY KEY NOT NULL,
+	`token_hash` text NOT NULL,
+	`labels` text NOT NULL,
+	`max_uses` integer,
+	`uses` integer DEFAULT 0 NOT NULL,
+	`expires_at` integer,
+	`created_at` integer NOT NULL,
+	`revoked_at` integer
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `enrollment_tokens_token_hash_unique` ON `enrollment_tokens` (`token_hash`);--> statement-breakpoint
+CREATE TABLE `admin_tokens` (
+	`id` text PRIMARY KEY NOT NULL,
+	`token_hash` text NOT NULL,
+	`label` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`revoked_at` integer
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `admin_tokens_token_hash_unique` ON `admin_tokens` (`token_hash`);--> statement-breakpoint
+CREATE TABLE `fleet_settings` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `model_versions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`model_name` text NOT NULL,
+	`version` text NOT NULL,
+	`artifact_sha256` text NOT NULL,
+	`preprocessing` text NOT NULL,
+	`lineage` text NOT NULL,
+	`baseline` text,
+	`baseline_sha256` text,
+	`golden` text,
+	`manifest` text NOT NULL,
+	`manifest_signature` text NOT NULL,
+	`created_by` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`deprecated_at` integer,
+	`deprecation_reason` text,
+	FOREIGN KEY (`model_name`) REFERENCES `models`(`name`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`artifact_sha256`) REFERENCES `artifacts`(`sha256`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `model_versions_name_version` ON `model_versions` (`model_name`,`version`);--> statement-breakpoint
+CREATE INDEX `model_versions_artifact` ON `model_versions` (`artifact_sha256`);--> statement-breakpoint
+CREATE TABLE `models` (
+	`name` text PRIMARY KEY NOT NULL,
+	`description` text,
+	`created_at` integer NOT NULL
+);

@@ -1,0 +1,191 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { planReferences } from '../apps/plan-access';
+import { requireAuth } from '../auth/middleware';
+import type { ServerContext } from '../context';
+import { schema } from '../db';
+import { Forbidden, InvalidInput, NotFound, PayloadTooLarge, RangeNotSatisfiable } from '../errors';
+import { API_PREFIX, type FleetApp } from '../http/app';
+import { errorResponses, jsonResponse, SECURITY } from '../http/openapi';
+import { readModelSignature } from './onnx';
+import { parseRange } from './range';
+import { ARTIFACT_KINDS, type ArtifactKind } from './schema';
+
+const tensorSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  shape: z.array(z.union([z.number(), z.string(), z.null()])),
+});
+
+/** An artifact as the API shows it. */
+export const artifactSchema = z
+  .object({
+    sha256: z.string(),
+    sizeBytes: z.number().int(),
+    kind: z.enum(ARTIFACT_KINDS),
+    signature: z.object({ inputs: z.array(tensorSchema), outputs: z.array(tensorSchema) }).nullable(),
+    createdAt: z.number().int(),
+    url: z.string(),
+  })
+  .openapi('Artifact');
+
+const sha256Param = z.object({
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars (sha256)')
+    .openapi({ param: { name: 'sha256', in: 'path' } }),
+});
+
+const uploadRoute = createRoute({
+  method: 'post',
+  path: `${API_PREFIX}/artifacts`,
+  tags: ['artifacts'],
+  summary: 'Upload an artifact (raw body, streamed)',
+  description:
+    'Send the file as the raw request body (`curl --data-binary @model.onnx -H "content-type: application/octet-stream"`). ' +
+    'The body is hashed while it streams to a temp file, checked (kind=model: loadable by onnxruntime; the IO ' +
+    'signature is read) and moved to `artifacts/sha256/ab/<sha256>`. Identical bytes are stored once (200 instead of 201). ' +
+    'kind=golden stores a golden input/output pair file as is.',
+  security: [...SECURITY.admin],
+  request: {
+    query: z.object({ kind: z.enum(ARTIFACT_KINDS).default('model') }),
+    body: {
+      required: true,
+      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+    },
+  },
+  responses: {
+    200: jsonResponse(artifactSchema, 'Identical bytes were stored already'),
+    201: jsonResponse(artifactSchema, 'Stored'),
+    ...errorResponses(400, 401, 403, 413, 422),
+  },
+});
+
+const downloadRoute = createRoute({
+  method: 'get',
+  path: `${API_PREFIX}/artifacts/{sha256}`,
+  tags: ['artifacts'],
+  summary: 'Download an artifact (Range, ETag, immutable caching)',
+  description:
+    'Devices and admins may fetch any artifact; an app publishable key only those its current plan references.',
+  security: [...SECURITY.deviceOrAdmin, ...SECURITY.app],
+  request: { params: sha256Param },
+  responses: {
+    200: {
+      description: 'The whole artifact',
+      content: { 'application/octet-stream': { schema: z.string() } },
+    },
+    206: {
+      description: 'The requested range',
+      content: { 'application/octet-stream': { schema: z.string() } },
+    },
+    304: { description: 'Not modified (If-None-Match)' },
+    ...errorResponses(400, 401, 403, 404, 416, 429),
+  },
+});
+
+const metadataRoute = createRoute({
+  method: 'get',
+  path: `${API_PREFIX}/artifacts/{sha256}/meta`,
+  tags: ['artifacts'],
+  summary: 'Artifact metadata (size, kind, IO signature)',
+  security: [...SECURITY.admin],
+  request: { params: sha256Param },
+  responses: { 200: jsonResponse(artifactSchema, 'The artifact'), ...errorResponses(400, 401, 403, 404) },
+});
+
+type ArtifactRow = typeof schema.artifacts.$inferSelect;
+
+const toArtifact = (row: ArtifactRow) => ({
+  sha256: row.sha256,
+  sizeBytes: row.sizeBytes,
+  kind: row.format as ArtifactKind,
+  signature: row.signature,
+  createdAt: row.createdAt,
+  url: `${API_PREFIX}/artifacts/${row.sha256}`,
+});
+
+/** Artifact upload (admin) and download (device or admin). */
+export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void {
+  const findArtifact = (sha256: string) =>
+    ctx.db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, sha256)).get();
+
+  app.openapi({ ...uploadRoute, middleware: [requireAuth(ctx, 'admin')] }, async (c) => {
+    const { kind } = c.req.valid('query');
+    const maxBytes = ctx.config.maxModelBytes;
+    const declared = Number(c.req.header('content-length') ?? Number.NaN);
+    if (declared > maxBytes) throw new PayloadTooLarge(`artifact exceeds ${maxBytes} bytes`, { maxBytes });
+    const body = c.req.raw.body;
+    if (!body) throw new InvalidInput('expected the artifact as the request body', { field: 'body' });
+    const upload = await ctx.store.receive(body, maxBytes);
+    try {
+      if (upload.sizeBytes === 0) throw new InvalidInput('empty body', { field: 'body' });
+      const existing = findArtifact(upload.sha256);
+      if (existing) {
+        await upload.discard();
+        return c.json(toArtifact(existing), 200);
+      }
+      const signature = kind === 'model' ? await readModelSignature(upload.tempPath) : null;
+      await upload.commit();
+      const row = {
+        sha256: upload.sha256,
+        sizeBytes: upload.sizeBytes,
+        format: kind,
+        signature,
+        createdAt: ctx.now(),
+      };
+      ctx.db.insert(schema.artifacts).values(row).onConflictDoNothing().run();
+      ctx.logger.info({ sha256: row.sha256, sizeBytes: row.sizeBytes, kind }, 'artifact stored');
+      return c.json(toArtifact(findArtifact(upload.sha256) ?? row), 201);
+    } finally {
+      await upload.discard();
+    }
+  });
+
+  app.openapi({ ...metadataRoute, middleware: [requireAuth(ctx, 'admin')] }, (c) => {
+    const row = findArtifact(c.req.valid('param').sha256);
+    if (!row) throw new NotFound('no artifact with this sha256');
+    return c.json(toArtifact(row), 200);
+  });
+
+  const downloadAuth = requireAuth(ctx, 'device', 'admin', 'app');
+  app.openapi({ ...downloadRoute, middleware: [downloadAuth] }, async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const principal = c.get('principal');
+    if (principal.kind === 'app' && !planReferences(ctx.db, principal.appId).digests.has(sha256)) {
+      throw new Forbidden(`app ${principal.appId}'s plan does not reference artifact ${sha256}`);
+    }
+    const row = findArtifact(sha256);
+    const sizeBytes = row ? await ctx.store.sizeOf(sha256) : null;
+    if (!row || sizeBytes === null) throw new NotFound('no artifact with this sha256');
+    const etag = `"${sha256}"`;
+    const headers: Record<string, string> = {
+      etag,
+      'cache-control': 'public, max-age=31536000, immutable',
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+    };
+    if (
+      c.req
+        .header('if-none-match')
+        ?.split(/\s*,\s*/)
+        .includes(etag)
+    )
+      return c.body(null, 304, headers);
+    const ifRange = c.req.header('if-range');
+    const range = ifRange && ifRange !== etag ? null : parseRange(c.req.header('range'), sizeBytes);
+    if (range === 'unsatisfiable') {
+      c.header('content-range', `bytes */${sizeBytes}`);
+      throw new RangeNotSatisfiable(`range outside 0-${sizeBytes - 1}`, { field: 'range', sizeBytes });
+    }
+    // HEAD (hono runs the GET handler and drops the body): never open a file stream nobody reads.
+    const isHead = c.req.method === 'HEAD';
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${sizeBytes}`;
+      headers['content-length'] = String(range.end - range.start + 1);
+      return isHead ? c.body(null, 206, headers) : c.body(ctx.store.read(sha256, range), 206, headers);
+    }
+    headers['content-length'] = String(sizeBytes);
+    return isHead ? c.body(null, 200, headers) : c.body(ctx.store.read(sha256), 200, headers);
+  });
+}

@@ -1,0 +1,94 @@
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { InvalidInput } from '../errors';
+
+const MiB = 1024 * 1024;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bytes = z.coerce.number().int().positive();
+
+/** Every setting of the fleet server, after flags, env and defaults were merged. */
+export const configSchema = z.object({
+  /** Directory for the SQLite file, artifacts, keys and temp files. */
+  dataDir: z.string().min(1).default('./.edgefleet'),
+  /** Interface the HTTP server binds to. */
+  httpHost: z.string().min(1).default('0.0.0.0'),
+  /** HTTP port; 0 picks a free one. */
+  httpPort: port.default(8080),
+  /** Embedded MQTT broker TCP port; 0 picks a free one. 1883 is left to a system Mosquitto. */
+  mqttPort: port.default(1884),
+  /** External broker URL (mqtt://user:pass@host:port); when set, no embedded broker starts. */
+  mqttUrl: z.string().url().optional(),
+  /** Fleet name: the MQTT topic prefix is `ef/v1/{fleet}`. */
+  fleet: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
+    .default('default'),
+  /** URL clients use to reach this server (artifact URLs in manifests); derived from host/port when absent. */
+  publicUrl: z.string().url().optional(),
+  /** Largest accepted model artifact upload. */
+  maxModelBytes: bytes.default(512 * MiB),
+  /** Largest accepted JSON request body. */
+  maxJsonBytes: bytes.default(1 * MiB),
+  /** Requests per second allowed per app publishable key (token bucket refill rate). */
+  appRateLimitPerS: z.coerce.number().positive().default(20),
+  /** Burst size of the per-key token bucket. */
+  appRateBurst: z.coerce.number().int().positive().default(100),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Flag name, env var name and config key of every setting. */
+const SETTINGS = [
+  ['data-dir', 'EDGEFLEET_DATA_DIR', 'dataDir'],
+  ['http-host', 'EDGEFLEET_HTTP_HOST', 'httpHost'],
+  ['http-port', 'EDGEFLEET_HTTP_PORT', 'httpPort'],
+  ['mqtt-port', 'EDGEFLEET_MQTT_PORT', 'mqttPort'],
+  ['mqtt-url', 'EDGEFLEET_MQTT_URL', 'mqttUrl'],
+  ['fleet', 'EDGEFLEET_FLEET', 'fleet'],
+  ['public-url', 'EDGEFLEET_PUBLIC_URL', 'publicUrl'],
+  ['max-model-bytes', 'EDGEFLEET_MAX_MODEL_BYTES', 'maxModelBytes'],
+  ['max-json-bytes', 'EDGEFLEET_MAX_JSON_BYTES', 'maxJsonBytes'],
+  ['app-rate-limit-per-s', 'EDGEFLEET_APP_RATE_LIMIT_PER_S', 'appRateLimitPerS'],
+  ['app-rate-burst', 'EDGEFLEET_APP_RATE_BURST', 'appRateBurst'],
+  ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],
+] as const satisfies readonly (readonly [string, `EDGEFLEET_${string}`, keyof Config])[];
+
+/** The flags and env vars, for `--help`. */
+export const CONFIG_SETTINGS: readonly { flag: string; env: string; key: keyof Config }[] = SETTINGS.map(
+  ([flag, env, key]) => ({ flag: `--${flag}`, env, key }),
+);
+
+/** Builds a full config from explicit values (tests, embedding); relative dataDir resolves against cwd. */
+export function resolveConfig(input: ConfigInput = {}): Config {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? 'config');
+    const setting = SETTINGS.find(([, , k]) => k === key);
+    const name = setting ? `--${setting[0]} / ${setting[1]}` : key;
+    throw new InvalidInput(`invalid setting ${name}: ${issue?.message ?? 'invalid'}`, {
+      field: key,
+    });
+  }
+  const config = parsed.data;
+  return { ...config, dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir) };
+}
+
+/** Reads flags (`--http-port 0`) and env (`EDGEFLEET_HTTP_PORT=0`); flags win over env, env over defaults. */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  const options = Object.fromEntries(SETTINGS.map(([flag]) => [flag, { type: 'string' as const }]));
+  const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  const input: Record<string, string> = {};
+  for (const [flag, envName, key] of SETTINGS) {
+    const value = (values as Record<string, string | undefined>)[flag] ?? env[envName];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  return resolveConfig(input as ConfigInput);
+}

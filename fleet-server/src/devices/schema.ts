@@ -1,0 +1,47 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export type Labels = Record<string, string>;
+
+/** Admin-issued tokens a device exchanges for its own id and token. */
+export const enrollmentTokens = sqliteTable('enrollment_tokens', {
+  id: text('id').primaryKey(),
+  tokenHash: text('token_hash').notNull().unique(),
+  /** Labels every device enrolled with this token starts with. */
+  labels: text('labels', { mode: 'json' }).$type<Labels>().notNull(),
+  maxUses: integer('max_uses'),
+  uses: integer('uses').notNull().default(0),
+  expiresAt: integer('expires_at'),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+});
+
+/**
+ * Enrolled devices. Presence and reported columns are written by the MQTT side
+ * (mqtt/ + telemetry/); desired columns by the rollout controller.
+ */
+export const devices = sqliteTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    name: text('name'),
+    labels: text('labels', { mode: 'json' }).$type<Labels>().notNull(),
+    enrollmentTokenId: text('enrollment_token_id'),
+    createdAt: integer('created_at').notNull(),
+    disabledAt: integer('disabled_at'),
+    // presence (MQTT)
+    online: integer('online', { mode: 'boolean' }).notNull().default(false),
+    /** Client start counter from the latest hello/presence; late last wills with an older epoch are ignored. */
+    epoch: integer('epoch').notNull().default(0),
+    lastSeenAt: integer('last_seen_at'),
+    connectedAt: integer('connected_at'),
+    // reported state (MQTT): running versions, errors, capabilities, agent version
+    reportedState: text('reported_state', { mode: 'json' }).$type<Record<string, unknown>>(),
+    reportedAt: integer('reported_at'),
+    appliedRev: integer('applied_rev').notNull().default(0),
+    // desired state (rollout controller)
+    desiredState: text('desired_state', { mode: 'json' }).$type<Record<string, unknown>>(),
+    desiredRev: integer('desired_rev').notNull().default(0),
+  },
+  (t) => [index('devices_online').on(t.online)],
+);

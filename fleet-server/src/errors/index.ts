@@ -1,0 +1,75 @@
+/** Details that point at what was wrong: the field at fault and anything else useful to the caller. */
+export type ErrorDetails = Record<string, unknown> | readonly Record<string, unknown>[];
+
+/** Base of every error the server answers with; `status` and `code` are mapped to HTTP once, in http/errors. */
+export abstract class FleetError extends Error {
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 416 | 422 | 429 | 503;
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly details?: ErrorDetails,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A request field is missing, malformed or out of range. */
+export class InvalidInput extends FleetError {
+  readonly status = 400;
+  readonly code = 'invalid_input';
+}
+
+/** No credentials, or credentials that match nothing. */
+export class Unauthorized extends FleetError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
+/** Valid credentials that may not do this. */
+export class Forbidden extends FleetError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
+/** The named thing does not exist. */
+export class NotFound extends FleetError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+/** The thing exists already or is in a state that forbids the change (e.g. an immutable version). */
+export class Conflict extends FleetError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+
+/** The body is larger than the configured limit. */
+export class PayloadTooLarge extends FleetError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+
+/** A `Range` header that does not overlap the artifact. */
+export class RangeNotSatisfiable extends FleetError {
+  readonly status = 416;
+  readonly code = 'range_not_satisfiable';
+}
+
+/** Well-formed input whose content cannot be used (e.g. bytes that are not a loadable ONNX model). */
+export class UnprocessableContent extends FleetError {
+  readonly status = 422;
+  readonly code = 'unprocessable_content';
+}
+
+/** The caller's token bucket is empty; `retryAfterS` says when to try again. */
+export class RateLimited extends FleetError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message, { retryAfterS });
+  }
+}

@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ServerContext } from '../context';
+import type { FleetApp } from './app';
+import { jsonResponse } from './openapi';
+
+const healthSchema = z
+  .object({ status: z.literal('ok'), fleet: z.string(), db: z.literal('ok'), uptimeS: z.number() })
+  .openapi('Health');
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['system'],
+  summary: 'Liveness and database check',
+  responses: { 200: jsonResponse(healthSchema, 'Server and database are up') },
+});
+
+const metricsRoute = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['system'],
+  summary: 'Prometheus metrics (HTTP, database, process; MQTT and ingest where running)',
+  responses: {
+    200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+  },
+});
+
+/** `/healthz` and `/metrics`: unauthenticated, meant for the local network and the scraper. */
+export function registerHealthRoutes(app: FleetApp, ctx: ServerContext): void {
+  const startedMs = ctx.now();
+  app.openapi(healthRoute, (c) => {
+    ctx.database.sqlite.prepare('select 1').get();
+    return c.json(
+      {
+        status: 'ok' as const,
+        fleet: ctx.config.fleet,
+        db: 'ok' as const,
+        uptimeS: (ctx.now() - startedMs) / 1000,
+      },
+      200,
+    );
+  });
+  app.openapi(metricsRoute, async (c) => {
+    const text = await ctx.metrics.registry.metrics();
+    return c.text(text, 200, { 'content-type': ctx.metrics.registry.contentType });
+  });
+}

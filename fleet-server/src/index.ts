@@ -1,0 +1,12 @@
+export { type Config, type ConfigInput, loadConfig, resolveConfig } from './config';
+export type { Endpoints, ServerContext } from './context';
+export { type FleetDatabase, type FleetDb, openDatabase } from './db';
+export * from './errors';
+export {
+  formatSelector,
+  matchesSelector,
+  parseSelector,
+  type Requirement,
+  type Selector,
+} from './labels/selector';
+export { type Component, type RunningServer, type StartOptions, startServer } from './server';

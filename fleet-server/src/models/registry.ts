@@ -1,0 +1,213 @@
+import type { Manifest, ModelRef, ModelVersionCreate, PreprocessingSpec } from '@edgefleet/shared';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
+import type { ServerContext } from '../context';
+import { schema } from '../db';
+import { Conflict, InvalidInput, NotFound } from '../errors';
+import { API_PREFIX } from '../http/app';
+import { validateBaseline } from './baseline';
+
+/** Semantic Versioning 2.0.0 (https://semver.org), the only version form the registry accepts. */
+export const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+export type VersionRow = typeof schema.modelVersions.$inferSelect;
+
+/** Id of a version row: `<name>@<version>`. */
+export const versionId = (name: string, version: string): string => `${name}@${version}`;
+
+/** URLs (absolute paths on this server) of a version's parts. */
+export function versionUrls(row: Pick<VersionRow, 'modelName' | 'version' | 'artifactSha256' | 'golden'>) {
+  const base = `${API_PREFIX}/models/${row.modelName}/versions/${encodeURIComponent(row.version)}`;
+  const goldenSha256 = (row.golden as { sha256?: string } | null)?.sha256;
+  return {
+    artifactUrl: `${API_PREFIX}/artifacts/${row.artifactSha256}`,
+    profileSpecUrl: `${base}/spec`,
+    baselineUrl: `${base}/baseline`,
+    ...(goldenSha256 ? { goldenUrl: `${API_PREFIX}/artifacts/${goldenSha256}` } : {}),
+  };
+}
+
+/** The model ref a device or browser receives for a version (manifest, signature, URLs). */
+export function toModelRef(row: VersionRow): ModelRef {
+  const { artifactUrl, profileSpecUrl, goldenUrl } = versionUrls(row);
+  return {
+    manifest: row.manifest as Manifest,
+    signature: JSON.parse(row.manifestSignature),
+    artifactUrl,
+    profileSpecUrl,
+    ...(goldenUrl ? { goldenUrl } : {}),
+  };
+}
+
+function requireArtifact(ctx: ServerContext, sha256: string, kind: 'model' | 'golden', field: string) {
+  const row = ctx.db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, sha256)).get();
+  if (!row || row.format !== kind) {
+    throw new InvalidInput(
+      `${field}: no ${kind} artifact ${sha256}; upload it first (POST ${API_PREFIX}/artifacts)`,
+      {
+        field,
+      },
+    );
+  }
+  return row;
+}
+
+function checkInputName(preprocessing: PreprocessingSpec, inputs: readonly { name: string }[]): void {
+  const name = preprocessing.inputName;
+  if (name !== undefined && !inputs.some((input) => input.name === name)) {
+    throw new InvalidInput(`preprocessing.inputName '${name}' is not an input of the model`, {
+      field: 'preprocessing.inputName',
+      inputs: inputs.map((input) => input.name),
+    });
+  }
+}
+
+const isUniqueViolation = (error: unknown): boolean =>
+  (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+  (error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+
+/** Registers an immutable model version and signs its manifest; 409 when name@version exists. */
+export async function createModelVersion(
+  ctx: ServerContext,
+  input: ModelVersionCreate & { description?: string | undefined },
+  registeredBy: string,
+): Promise<VersionRow> {
+  if (!SEMVER.test(input.version)) {
+    throw new InvalidInput('version: expected a semantic version like 3.0.0 or 3.1.0-rc.1', {
+      field: 'version',
+    });
+  }
+  if (findVersion(ctx, input.name, input.version)) {
+    throw new Conflict(`${input.name}@${input.version} exists; versions are immutable`, { field: 'version' });
+  }
+  const artifact = requireArtifact(ctx, input.sha256, 'model', 'sha256');
+  if (artifact.sizeBytes !== input.sizeBytes) {
+    throw new InvalidInput(
+      `sizeBytes: artifact has ${artifact.sizeBytes} bytes, body says ${input.sizeBytes}`,
+      {
+        field: 'sizeBytes',
+      },
+    );
+  }
+  checkInputName(input.preprocessing, artifact.signature?.inputs ?? []);
+  if (input.golden) requireArtifact(ctx, input.golden.sha256, 'golden', 'golden.sha256');
+  const baseline = validateBaseline(input.baseline);
+  const createdAt = ctx.now();
+  const manifest: Manifest = {
+    v: 1,
+    fleet: ctx.config.fleet,
+    name: input.name,
+    version: input.version,
+    format: 'onnx',
+    sha256: artifact.sha256,
+    sizeBytes: artifact.sizeBytes,
+    preprocessing: input.preprocessing,
+    specHash: baseline.specHash,
+    baselineSha256: baseline.baselineSha256,
+    ...(input.golden ? { goldenSha256: input.golden.sha256 } : {}),
+    createdAt,
+  };
+  const signed = await ctx.signer.signManifest(manifest);
+  const row: VersionRow = {
+    id: versionId(input.name, input.version),
+    modelName: input.name,
+    version: input.version,
+    artifactSha256: artifact.sha256,
+    preprocessing: input.preprocessing,
+    lineage: input.lineage,
+    baseline: { spec: baseline.spec, profile: baseline.profile },
+    baselineSha256: baseline.baselineSha256,
+    golden: input.golden ?? null,
+    manifest: signed.manifest,
+    manifestSignature: JSON.stringify(signed.signature),
+    createdBy: registeredBy,
+    createdAt,
+    deprecatedAt: null,
+    deprecationReason: null,
+  };
+  try {
+    ctx.db.transaction((tx) => {
+      tx.insert(schema.models)
+        .values({ name: input.name, description: input.description ?? null, createdAt })
+        .onConflictDoNothing()
+        .run();
+      tx.insert(schema.modelVersions).values(row).run();
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new Conflict(`${input.name}@${input.version} exists; versions are immutable`, {
+        field: 'version',
+      });
+    }
+    throw error;
+  }
+  ctx.logger.info(
+    { model: input.name, version: input.version, sha256: artifact.sha256 },
+    'model version created',
+  );
+  return row;
+}
+
+/** One version, or undefined. */
+export function findVersion(ctx: ServerContext, name: string, version: string): VersionRow | undefined {
+  return ctx.db
+    .select()
+    .from(schema.modelVersions)
+    .where(and(eq(schema.modelVersions.modelName, name), eq(schema.modelVersions.version, version)))
+    .get();
+}
+
+/** One version, or NotFound. */
+export function getVersion(ctx: ServerContext, name: string, version: string): VersionRow {
+  const row = findVersion(ctx, name, version);
+  if (!row) throw new NotFound(`no model version ${name}@${version}`);
+  return row;
+}
+
+/** Every model with its number of versions. */
+export function listModels(ctx: ServerContext) {
+  return ctx.db
+    .select({
+      name: schema.models.name,
+      description: schema.models.description,
+      createdAt: schema.models.createdAt,
+      versions: count(schema.modelVersions.id),
+      latestCreatedAt: sql<number | null>`max(${schema.modelVersions.createdAt})`,
+    })
+    .from(schema.models)
+    .leftJoin(schema.modelVersions, eq(schema.modelVersions.modelName, schema.models.name))
+    .groupBy(schema.models.name)
+    .orderBy(asc(schema.models.name))
+    .all();
+}
+
+/** Versions of one model, oldest first; NotFound for an unknown model. */
+export function listVersions(ctx: ServerContext, name: string): VersionRow[] {
+  const model = ctx.db.select().from(schema.models).where(eq(schema.models.name, name)).get();
+  if (!model) throw new NotFound(`no model ${name}`);
+  return ctx.db
+    .select()
+    .from(schema.modelVersions)
+    .where(eq(schema.modelVersions.modelName, name))
+    .orderBy(asc(schema.modelVersions.createdAt))
+    .all();
+}
+
+/** Marks a version deprecated (idempotent: the first reason and time stay). Nothing else ever changes. */
+export function deprecateVersion(
+  ctx: ServerContext,
+  name: string,
+  version: string,
+  reason: string,
+): VersionRow {
+  const row = getVersion(ctx, name, version);
+  if (row.deprecatedAt !== null) return row;
+  const deprecatedAt = ctx.now();
+  ctx.db
+    .update(schema.modelVersions)
+    .set({ deprecatedAt, deprecationReason: reason })
+    .where(eq(schema.modelVersions.id, row.id))
+    .run();
+  ctx.logger.info({ model: name, version, reason }, 'model version deprecated');
+  return { ...row, deprecatedAt, deprecationReason: reason };
+}

