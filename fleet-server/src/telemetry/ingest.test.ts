@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FleetDatabase, openDatabase, schema } from '../db';
+import { parseSelector } from '../labels/selector';
+import { clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
+import { TelemetryIngestor } from './ingest';
+import { versionMetrics } from './query';
+import { dbSpecResolver } from './specs';
+
+let dir: string;
+let database: FleetDatabase;
+let ingestor: TelemetryIngestor;
+const dev = (id: string) => ({ scope: 'dev' as const, sourceId: id });
+const hour = Date.UTC(2026, 10, 23, 10);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ef-ingest-'));
+  database = openDatabase(dir);
+  insertClsVersion(database.db, '1.0.0');
+  for (const [id, site] of [
+    ['a', 'plant-a'],
+    ['b', 'plant-b'],
+  ]) {
+    database.db
+      .insert(schema.devices)
+      .values({ id: id!, tokenHash: 'x', labels: { site: site! }, createdAt: 0 })
+      .run();
+  }
+  ingestor = new TelemetryIngestor({
+    db: database.db,
+    specs: dbSpecResolver(database.db),
+    maxBatchDelayMs: 5,
+  });
+});
+
+afterAll(() => {
+  database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('TelemetryIngestor', () => {
+  it('stores a report sent twice in one batch once and acks both', async () => {
+    const report = clsReport('a', 1, clsWindowProfile(1));
+    const [first, second] = await Promise.all([
+      ingestor.submit(dev('a'), report),
+      ingestor.submit(dev('a'), report),
+    ]);
+    expect(first).toMatchObject({ status: 'stored', reportStatus: 'merged', ack: { seq: 1 } });
+    expect(second).toMatchObject({ status: 'duplicate', ack: { seq: 1 } });
+    const aggregates = database.db.select().from(schema.telemetryAggregates).all();
+    expect(aggregates.map((a) => [a.sourceId, a.reports, a.inferences])).toEqual([['a', 1, 60]]);
+  });
+
+  it('acks the highest stored seq of the epoch, also for an older report arriving late', async () => {
+    await ingestor.submit(dev('a'), clsReport('a', 5, clsWindowProfile(5)));
+    const late = await ingestor.submit(dev('a'), clsReport('a', 3, clsWindowProfile(3)));
+    expect(late).toMatchObject({ status: 'stored', ack: { epoch: 1, seq: 5 } });
+    const nextEpoch = await ingestor.submit(dev('a'), clsReport('a', 1, clsWindowProfile(9), { epoch: 2 }));
+    expect(nextEpoch).toMatchObject({ status: 'stored', ack: { epoch: 2, seq: 1 } });
+  });
+
+  it('stores reports of an unknown version unmerged, but refuses an unreadable profile', async () => {
+    const unknown = await ingestor.submit(
+      dev('b'),
+      clsReport('b', 1, clsWindowProfile(1), { version: '9.9.9' }),
+    );
+    expect(unknown).toMatchObject({ status: 'stored', reportStatus: 'unknown_version' });
+    const broken = clsReport('b', 2, clsWindowProfile(2), { version: '9.9.9' });
+    const refused = await ingestor.submit(dev('b'), {
+      ...broken,
+      profile: { ...broken.profile, inputs: 'x' },
+    });
+    expect(refused).toMatchObject({ status: 'rejected', reason: 'invalid_profile' });
+    const underSpec = clsReport('b', 3, clsWindowProfile(3));
+    const refusedToo = await ingestor.submit(dev('b'), {
+      ...underSpec,
+      profile: { ...underSpec.profile, inferences: -1 },
+    });
+    expect(refusedToo).toMatchObject({ status: 'rejected', reason: 'invalid_profile' });
+    expect(ingestor.stats.unknownVersions).toBe(1);
+  });
+
+  it('answers metrics: merged profile, quantiles, error rate, drift alert on shifted inputs, selector', async () => {
+    for (let seq = 10; seq < 30; seq++)
+      await ingestor.submit(dev('b'), clsReport('b', seq, clsWindowProfile(seq, 60, 0.3)));
+    const specs = dbSpecResolver(database.db);
+    const all = versionMetrics(database.db, specs, {
+      modelName: 'cls',
+      version: '1.0.0',
+      fromMs: hour,
+      toMs: hour + 86_400_000,
+    });
+    expect(all.reports).toBe(24);
+    expect(all.devices).toBe(2);
+    expect(all.inferences).toBe(24 * 60);
+    expect(all.latencyMs.total.p99).toBeGreaterThanOrEqual(all.latencyMs.total.p50!);
+    expect(all.latencyMs.infer.p50).toBeGreaterThan(2);
+    expect(all.errorRate).toBeCloseTo(all.errors / all.inferences);
+    const selector = parseSelector('site=plant-a');
+    if (!selector.ok) throw new Error('selector');
+    const plantA = versionMetrics(database.db, specs, {
+      modelName: 'cls',
+      version: '1.0.0',
+      fromMs: hour,
+      toMs: hour + 86_400_000,
+      selector: selector.value,
+    });
+    expect(plantA.reports).toBe(4);
+    expect(plantA.drift?.inputs.find((f) => f.name === 'brightness')?.verdict).not.toBe('alert');
+    const shifted = versionMetrics(database.db, specs, {
+      modelName: 'cls',
+      version: '1.0.0',
+      fromMs: hour,
+      toMs: hour + 86_400_000,
+      selector: (parseSelector('site=plant-b') as { ok: true; value: never }).value,
+    });
+    expect(shifted.drift?.inputs.find((f) => f.name === 'brightness')?.verdict).toBe('alert');
+    expect(
+      versionMetrics(database.db, specs, { modelName: 'cls', version: '1.0.0', fromMs: 0, toMs: 1 }).reports,
+    ).toBe(0);
+  });
+
+  it('answers a failed write with storage_failed and no ack', async () => {
+    const closed = openDatabase(dir);
+    const failing = new TelemetryIngestor({ db: closed.db, specs: dbSpecResolver(database.db) });
+    closed.close();
+    const outcome = await failing.submit(dev('a'), clsReport('a', 99, clsWindowProfile(99)));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: 'storage_failed' });
+  });
+});

@@ -1,0 +1,300 @@
+import {
+  type Ack,
+  PROTOCOL_VERSION,
+  Profile,
+  profileJsonSchema,
+  specHash,
+  validateMessage,
+} from '@edgefleet/shared';
+import pino, { type Logger } from 'pino';
+import type { FleetDb } from '../db';
+import { type AggregateKey, AggregateMerger, aggregateKeyOf } from './aggregates';
+import type { ReportEnvelope } from './report-envelope';
+import type { ReportStatus, TelemetryScope } from './schema';
+import type { SpecResolver } from './specs';
+import { TelemetryStore } from './store';
+
+/** Who sent a report, as established by the transport (MQTT topic + broker auth, or the HTTP app key). */
+export interface ReportSource {
+  scope: TelemetryScope;
+  /** Device id (`dev`) or app id (`app`). */
+  sourceId: string;
+}
+
+/** Why a report was refused without being stored (and so without an ack: the client keeps it). */
+export type RejectReason =
+  | 'too_large'
+  | 'invalid_json'
+  | 'invalid'
+  | 'unsupported_version'
+  | 'mismatch'
+  | 'client_mismatch'
+  | 'invalid_profile'
+  | 'storage_failed';
+
+/** What became of one submitted report. */
+export type IngestOutcome =
+  | { status: 'stored' | 'duplicate'; reportStatus: ReportStatus | null; ack: Ack }
+  | { status: 'rejected'; reason: RejectReason; message: string };
+
+/** Counters of the ingestion path (exported as Prometheus metrics by the server). */
+export interface IngestStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  merged: number;
+  specMismatches: number;
+  unknownVersions: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  batches: number;
+  lastBatchReports: number;
+  lastBatchMs: number;
+}
+
+/** Options of {@link TelemetryIngestor}. */
+export interface TelemetryIngestorOptions {
+  db: FleetDb;
+  specs: SpecResolver;
+  /** Flush when this many reports wait. Default 500. */
+  maxBatchReports?: number;
+  /** Flush at the latest this long after the first waiting report. Default 20 ms. */
+  maxBatchDelayMs?: number;
+  /** {@link TelemetryIngestor.whenWritable} waits while more than this many reports wait. Default 5000. */
+  maxQueuedReports?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+interface Pending {
+  source: ReportSource;
+  report: ReportEnvelope;
+  status: ReportStatus;
+  profile: Profile | null;
+  resolve(outcome: IngestOutcome): void;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Batches validated reports and writes each batch in one transaction: report rows with
+ * `on conflict do nothing` (dedupe by client, epoch, seq), then the merge of the new profiles into the
+ * hourly aggregates. Promises resolve only after the commit, with the highest stored seq of the
+ * report's (client, epoch) to acknowledge.
+ */
+export class TelemetryIngestor {
+  readonly stats: IngestStats = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    merged: 0,
+    specMismatches: 0,
+    unknownVersions: 0,
+    rejected: {},
+    batches: 0,
+    lastBatchReports: 0,
+    lastBatchMs: 0,
+  };
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private waiters: (() => void)[] = [];
+  private readonly maxBatchReports: number;
+  private readonly maxBatchDelayMs: number;
+  private readonly maxQueuedReports: number;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly store: TelemetryStore;
+  private readonly merger: AggregateMerger;
+
+  constructor(private readonly options: TelemetryIngestorOptions) {
+    this.maxBatchReports = options.maxBatchReports ?? 500;
+    this.maxBatchDelayMs = options.maxBatchDelayMs ?? 20;
+    this.maxQueuedReports = options.maxQueuedReports ?? 5_000;
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.now = options.now ?? Date.now;
+    this.store = new TelemetryStore(options.db);
+    this.merger = new AggregateMerger(this.store, this.log);
+  }
+
+  /** Counts a report refused before it reached {@link submit} (unparseable, wrong client id, …). */
+  countRejected(reason: RejectReason): void {
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
+  }
+
+  /**
+   * Queues a report whose envelope was validated; its profile is validated here, once: with `Profile.fromJSON`
+   * under the version's spec, or (unknown version, other spec: stored, not merged) with the profile schema.
+   * Resolves after its batch committed, or with why it was refused.
+   */
+  submit(source: ReportSource, report: ReportEnvelope): Promise<IngestOutcome> {
+    this.stats.received++;
+    const found = this.options.specs.baselineOf(report.model.name, report.model.version);
+    let status: ReportStatus = 'merged';
+    let profile: Profile | null = null;
+    if (!found) status = 'unknown_version';
+    else if (report.specHash !== specHash(found.spec)) status = 'spec_mismatch';
+    else {
+      const parsed = Profile.fromJSON(report.profile, found.spec);
+      if (!parsed.ok) return this.refuse('invalid_profile', parsed.error.message);
+      profile = parsed.value;
+    }
+    if (!profile) {
+      // Kept unmerged for later, but only in a shape Profile.fromJSON could read then.
+      const shape = validateMessage(profileJsonSchema, report.profile);
+      if (!shape.ok) return this.refuse('invalid_profile', shape.error.message);
+    }
+    return new Promise<IngestOutcome>((resolve) => {
+      this.queue.push({ source, report, status, profile, resolve });
+      this.schedule();
+    });
+  }
+
+  private refuse(reason: RejectReason, message: string): Promise<IngestOutcome> {
+    this.countRejected(reason);
+    return Promise.resolve({ status: 'rejected', reason, message });
+  }
+
+  /** Resolves once the queue has room (backpressure for transports that can pause their sender). */
+  whenWritable(): Promise<void> {
+    if (this.queue.length < this.maxQueuedReports) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Writes everything queued now. */
+  flush(): void {
+    this.clearTimers();
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatchReports);
+      this.writeBatch(batch);
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Flushes and stops the timers. */
+  close(): void {
+    this.flush();
+  }
+
+  private schedule(): void {
+    if (this.queue.length >= this.maxBatchReports) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = null;
+        this.flush();
+      });
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, this.maxBatchDelayMs);
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  private writeBatch(batch: Pending[]): void {
+    const started = performance.now();
+    const receivedAt = this.now();
+    try {
+      const outcomes = this.options.db.transaction(() => {
+        const inserted = this.insertReports(batch, receivedAt);
+        const groups = new Map<string, { key: AggregateKey; profiles: Profile[] }>();
+        for (const [i, p] of batch.entries()) {
+          if (!inserted[i] || p.status !== 'merged' || !p.profile) continue;
+          const key = aggregateKeyOf(
+            p.source,
+            p.report,
+            Math.floor(p.report.window.startMs / HOUR_MS) * HOUR_MS,
+          );
+          const id = `${key.scope}\u0000${key.sourceId}\u0000${key.role}\u0000${key.hourMs}\u0000${key.modelName}\u0000${key.modelVersion}`;
+          const group = groups.get(id) ?? { key, profiles: [] };
+          group.profiles.push(p.profile);
+          groups.set(id, group);
+        }
+        this.merger.merge(groups.values(), receivedAt);
+        const acks = new Map<string, Ack>();
+        return batch.map((p, i): IngestOutcome => {
+          const client = clientKey(p);
+          let ack = acks.get(client);
+          if (!ack) {
+            const { scope, sourceId } = p.source;
+            const seq = this.store.highestSeq(scope, sourceId, p.report.clientId, p.report.epoch);
+            ack = { v: PROTOCOL_VERSION, clientId: p.report.clientId, epoch: p.report.epoch, seq };
+            acks.set(client, ack);
+          }
+          return {
+            status: inserted[i] ? 'stored' : 'duplicate',
+            reportStatus: inserted[i] ? p.status : null,
+            ack,
+          };
+        });
+      });
+      this.count(batch, outcomes);
+      for (const [i, p] of batch.entries()) p.resolve(outcomes[i]!);
+    } catch (err) {
+      this.merger.invalidate();
+      this.log.error({ err, reports: batch.length }, 'telemetry batch failed; reports stay unacknowledged');
+      for (const p of batch) {
+        this.countRejected('storage_failed');
+        p.resolve({ status: 'rejected', reason: 'storage_failed', message: 'storage failed, retry later' });
+      }
+    }
+    this.stats.batches++;
+    this.stats.lastBatchReports = batch.length;
+    this.stats.lastBatchMs = performance.now() - started;
+  }
+
+  /** Inserts the batch; per entry whether it was new (a repeat inside the batch is a duplicate). */
+  private insertReports(batch: Pending[], receivedAt: number): boolean[] {
+    return batch.map(({ source, report, status, profile }) =>
+      this.store.insert({
+        scope: source.scope,
+        sourceId: source.sourceId,
+        clientId: report.clientId,
+        epoch: report.epoch,
+        seq: report.seq,
+        modelName: report.model.name,
+        modelVersion: report.model.version,
+        role: report.role,
+        windowStartMs: report.window.startMs,
+        windowEndMs: report.window.endMs,
+        specHash: report.specHash,
+        status,
+        inferences: profile?.inferences ?? countOf((report.profile as { inferences?: unknown }).inferences),
+        errors: profile?.errorCount ?? 0,
+        runtime: report.runtime,
+        overflow: report.overflow,
+        profile: JSON.stringify(report.profile),
+        receivedAt,
+      }),
+    );
+  }
+
+  private count(batch: Pending[], outcomes: IngestOutcome[]): void {
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status === 'duplicate') {
+        this.stats.duplicates++;
+        continue;
+      }
+      this.stats.stored++;
+      const status = batch[i]!.status;
+      if (status === 'merged') this.stats.merged++;
+      else if (status === 'spec_mismatch') this.stats.specMismatches++;
+      else this.stats.unknownVersions++;
+    }
+  }
+}
+
+function clientKey(p: Pending): string {
+  return `${p.source.scope}\u0000${p.source.sourceId}\u0000${p.report.clientId}\u0000${p.report.epoch}`;
+}
+
+function countOf(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}

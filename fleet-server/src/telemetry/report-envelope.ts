@@ -1,0 +1,58 @@
+import {
+  fail,
+  MAX_REPORTS_PER_BATCH,
+  type MessageOptions,
+  parseMessage,
+  type Result,
+  type TelemetryReport,
+  telemetryReportSchema,
+} from '@edgefleet/shared';
+import { z } from 'zod';
+
+/**
+ * A telemetry report whose envelope (ids, seq, window, model, runtime, …) passed the shared report schema and
+ * whose profile is still unchecked: the ingestor validates it exactly once, with `Profile.fromJSON` under the
+ * version's spec (the full report schema would validate it a second time, which doubles the ingest cost).
+ */
+export type ReportEnvelope = Omit<TelemetryReport, 'profile'> & { profile: unknown };
+
+/** The shared report schema with the profile left to `Profile.fromJSON`. */
+export const reportEnvelopeSchema = z.object({ ...telemetryReportSchema.shape, profile: z.unknown() });
+
+/** The shared batch schema over envelopes. */
+export const envelopeBatchSchema = z.object({
+  reports: z.array(reportEnvelopeSchema).min(1).max(MAX_REPORTS_PER_BATCH),
+});
+
+/** The shared report schema's cross-field rules, which the envelope schema leaves out. */
+export function checkEnvelope(report: ReportEnvelope, path = ''): Result<ReportEnvelope> {
+  if (report.window.endMs < report.window.startMs) {
+    return fail({
+      kind: 'invalid',
+      message: 'expected window.endMs >= window.startMs',
+      path: `${path}window.endMs`,
+    });
+  }
+  const profile = report.profile;
+  if (
+    typeof profile !== 'object' ||
+    profile === null ||
+    (profile as { specHash?: unknown }).specHash !== report.specHash
+  ) {
+    return fail({
+      kind: 'invalid',
+      message: 'expected profile.specHash to equal the report specHash',
+      path: `${path}profile.specHash`,
+    });
+  }
+  return { ok: true, value: report };
+}
+
+/** Parses one report payload (size limit, JSON, protocol version, envelope schema); never throws. */
+export function parseReportEnvelope(
+  payload: string | Uint8Array,
+  options: MessageOptions,
+): Result<ReportEnvelope> {
+  const parsed = parseMessage(reportEnvelopeSchema, payload, options);
+  return parsed.ok ? checkEnvelope(parsed.value as ReportEnvelope) : parsed;
+}

@@ -1,0 +1,74 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Where a report came from: a device (`dev`, source = device id) or a web app's browsers (`app`, source = app id). */
+export type TelemetryScope = 'dev' | 'app';
+
+/**
+ * What happened to a stored report. Every stored report is acknowledged (so the client trims its
+ * outbox); only `merged` ones are in the aggregates. The others keep their profile so they can be
+ * merged later (e.g. once an unknown version is registered).
+ */
+export type ReportStatus = 'merged' | 'spec_mismatch' | 'unknown_version';
+
+/**
+ * One telemetry window report, stored once per `(scope, source, client, epoch, seq)`.
+ * Browser client ids are namespaced by app so that no app can shadow a device's sequence numbers.
+ */
+export const telemetryReports = sqliteTable(
+  'telemetry_reports',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    scope: text('scope').$type<TelemetryScope>().notNull(),
+    sourceId: text('source_id').notNull(),
+    clientId: text('client_id').notNull(),
+    epoch: integer('epoch').notNull(),
+    seq: integer('seq').notNull(),
+    modelName: text('model_name').notNull(),
+    modelVersion: text('model_version').notNull(),
+    role: text('role').$type<'active' | 'shadow'>().notNull(),
+    windowStartMs: integer('window_start_ms').notNull(),
+    windowEndMs: integer('window_end_ms').notNull(),
+    specHash: text('spec_hash').notNull(),
+    status: text('status').$type<ReportStatus>().notNull(),
+    inferences: integer('inferences').notNull(),
+    errors: integer('errors').notNull(),
+    /** Runtime info and overflow counters as reported. */
+    runtime: text('runtime', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    overflow: text('overflow', { mode: 'json' }).$type<Record<string, number>>().notNull(),
+    /** The window's ProfileJSON as received. */
+    profile: text('profile').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('telemetry_reports_client_seq').on(t.scope, t.sourceId, t.clientId, t.epoch, t.seq),
+    index('telemetry_reports_version_window').on(t.modelName, t.modelVersion, t.windowStartMs),
+  ],
+);
+
+/**
+ * Merged profiles per (model version, role, source, hour): the read side of every metric query.
+ * Devices aggregate per device; browsers per app (a million browsers would otherwise be a million rows an hour).
+ */
+export const telemetryAggregates = sqliteTable(
+  'telemetry_aggregates',
+  {
+    modelName: text('model_name').notNull(),
+    modelVersion: text('model_version').notNull(),
+    role: text('role').$type<'active' | 'shadow'>().notNull(),
+    scope: text('scope').$type<TelemetryScope>().notNull(),
+    sourceId: text('source_id').notNull(),
+    /** Start of the UTC hour of the windows' start, in ms. */
+    hourMs: integer('hour_ms').notNull(),
+    specHash: text('spec_hash').notNull(),
+    reports: integer('reports').notNull(),
+    inferences: integer('inferences').notNull(),
+    errors: integer('errors').notNull(),
+    /** Merged ProfileJSON (without spec). */
+    profile: text('profile').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelName, t.modelVersion, t.role, t.scope, t.sourceId, t.hourMs] }),
+    index('telemetry_aggregates_version_hour').on(t.modelName, t.modelVersion, t.hourMs),
+  ],
+);
