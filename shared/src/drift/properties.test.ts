@@ -35,7 +35,8 @@ describe('psi properties', () => {
             e.map((c) => c * scale),
           ),
         ).toBeLessThanOrEqual(1e-15);
-        expect(psi(e, a)).toBeCloseTo(psi(a, e), 12);
+        // Symmetric up to rounding, which grows with the value (psi reaches ~17 on disjoint bins).
+        expect(Math.abs(psi(e, a) - psi(a, e))).toBeLessThanOrEqual(1e-13 * Math.max(1, psi(e, a)));
       }),
     );
   });
