@@ -1,4 +1,4 @@
-import { Profile } from '@edgefleet/shared';
+import { Profile, type ProfileDelta } from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import type { ReportEnvelope } from './report-envelope';
 import type { TelemetryScope } from './schema';
@@ -17,7 +17,7 @@ export interface AggregateKey {
 /** The aggregate key of a report from `source` whose window starts in the hour `hourMs`. */
 export function aggregateKeyOf(
   source: { scope: TelemetryScope; sourceId: string },
-  report: ReportEnvelope,
+  report: Pick<ReportEnvelope, 'model' | 'role'>,
   hourMs: number,
 ): AggregateKey {
   return {
@@ -50,16 +50,16 @@ export class AggregateMerger {
     private readonly maxCached = 20_000,
   ) {}
 
-  /** Merges each group into its row. Call {@link invalidate} when the surrounding transaction fails. */
-  merge(groups: Iterable<{ key: AggregateKey; profiles: Profile[] }>, nowMs: number): void {
-    for (const { key, profiles } of groups) {
-      const first = profiles[0];
+  /** Merges each group's checked reports into its row. Call {@link invalidate} when the surrounding transaction fails. */
+  merge(groups: Iterable<{ key: AggregateKey; deltas: ProfileDelta[] }>, nowMs: number): void {
+    for (const { key, deltas } of groups) {
+      const first = deltas[0];
       if (!first) continue;
       const id = `${key.modelName}\u0000${key.modelVersion}\u0000${key.role}\u0000${key.scope}\u0000${key.sourceId}\u0000${key.hourMs}`;
       const current = this.load(id, key, first);
       if (!current) continue;
-      for (const p of profiles) current.profile.merge(p);
-      current.reports += profiles.length;
+      for (const d of deltas) current.profile.mergeDelta(d);
+      current.reports += deltas.length;
       this.store.saveAggregate({
         ...key,
         specHash: current.profile.specHash,
@@ -80,7 +80,7 @@ export class AggregateMerger {
     this.cache.clear();
   }
 
-  private load(id: string, key: AggregateKey, like: Profile): Cached | null {
+  private load(id: string, key: AggregateKey, like: ProfileDelta): Cached | null {
     const cached = this.cache.get(id);
     const stored = this.store.aggregateReports(key);
     if (cached && stored === cached.reports) return cached;

@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Profile } from '@edgefleet/shared';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
 import { parseSelector } from '../labels/selector';
-import { clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
+import { CLS_SPEC, clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
 import { TelemetryIngestor } from './ingest';
 import { versionMetrics } from './query';
+import { parseReportEnvelope } from './report-envelope';
 import { dbSpecResolver } from './specs';
 
 let dir: string;
@@ -120,6 +123,36 @@ describe('TelemetryIngestor', () => {
     expect(
       versionMetrics(database.db, specs, { modelName: 'cls', version: '1.0.0', fromMs: 0, toMs: 1 }).reports,
     ).toBe(0);
+  });
+
+  it('stores the profile text as received and merges what Profile.fromJSON reads', async () => {
+    const startMs = Date.UTC(2026, 0, 5, 3);
+    const windows = [clsWindowProfile(41), clsWindowProfile(42, 30, 0.1)];
+    for (const [i, window] of windows.entries()) {
+      const text = JSON.stringify(clsReport('c', i + 1, window, { startMs }), null, i === 0 ? 1 : undefined);
+      const report = parseReportEnvelope(Buffer.from(text), { maxBytes: 1 << 20 });
+      if (!report.ok) throw new Error(report.error.message);
+      expect(await ingestor.submit(dev('c'), report.value)).toMatchObject({ status: 'stored' });
+      const row = database.db
+        .select({ profile: schema.telemetryReports.profile })
+        .from(schema.telemetryReports)
+        .where(eq(schema.telemetryReports.sourceId, 'c'))
+        .all()
+        .at(-1);
+      expect(row?.profile).toBe(
+        JSON.stringify(window.toJSON(), null, i === 0 ? 1 : undefined).replaceAll('\n', '\n '),
+      );
+    }
+    const expected = new Profile(CLS_SPEC);
+    for (const w of windows)
+      expected.merge((Profile.fromJSON(w.toJSON(), CLS_SPEC) as { value: Profile }).value);
+    const [aggregate] = database.db
+      .select()
+      .from(schema.telemetryAggregates)
+      .where(eq(schema.telemetryAggregates.sourceId, 'c'))
+      .all();
+    expect(aggregate?.reports).toBe(2);
+    expect(JSON.parse(aggregate!.profile)).toEqual(JSON.parse(JSON.stringify(expected.toJSON())));
   });
 
   it('answers a failed write with storage_failed and no ack', async () => {

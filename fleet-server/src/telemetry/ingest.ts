@@ -1,7 +1,8 @@
 import {
   type Ack,
   PROTOCOL_VERSION,
-  Profile,
+  type ProfileDelta,
+  profileDeltaOf,
   profileJsonSchema,
   specHash,
   validateMessage,
@@ -67,9 +68,14 @@ export interface TelemetryIngestorOptions {
 
 interface Pending {
   source: ReportSource;
-  report: ReportEnvelope;
+  /** The envelope without its parsed profile (which would otherwise stay alive until the batch is written). */
+  report: Omit<ReportEnvelope, 'profile' | 'profileText'>;
+  /** The profile's JSON text, as stored. */
+  profileText: string;
+  inferences: number;
   status: ReportStatus;
-  profile: Profile | null;
+  /** The report's profile, checked against the version's spec (merged status only). */
+  delta: ProfileDelta | null;
   resolve(outcome: IngestOutcome): void;
 }
 
@@ -122,29 +128,39 @@ export class TelemetryIngestor {
   }
 
   /**
-   * Queues a report whose envelope was validated; its profile is validated here, once: with `Profile.fromJSON`
-   * under the version's spec, or (unknown version, other spec: stored, not merged) with the profile schema.
+   * Queues a report whose envelope was validated; its profile is validated here, once: checked against the
+   * version's spec into a {@link ProfileDelta} (merged after commit without building a Profile), or (unknown
+   * version, other spec: stored, not merged) with the profile schema.
    * Resolves after its batch committed, or with why it was refused.
    */
   submit(source: ReportSource, report: ReportEnvelope): Promise<IngestOutcome> {
     this.stats.received++;
     const found = this.options.specs.baselineOf(report.model.name, report.model.version);
     let status: ReportStatus = 'merged';
-    let profile: Profile | null = null;
+    let delta: ProfileDelta | null = null;
     if (!found) status = 'unknown_version';
     else if (report.specHash !== specHash(found.spec)) status = 'spec_mismatch';
     else {
-      const parsed = Profile.fromJSON(report.profile, found.spec);
-      if (!parsed.ok) return this.refuse('invalid_profile', parsed.error.message);
-      profile = parsed.value;
+      const checked = profileDeltaOf(report.profile, found.spec);
+      if (!checked.ok) return this.refuse('invalid_profile', checked.error.message);
+      delta = checked.value;
     }
-    if (!profile) {
+    if (!delta) {
       // Kept unmerged for later, but only in a shape Profile.fromJSON could read then.
       const shape = validateMessage(profileJsonSchema, report.profile);
       if (!shape.ok) return this.refuse('invalid_profile', shape.error.message);
     }
+    const { profile, profileText, ...envelope } = report;
+    const pending = {
+      source,
+      report: envelope,
+      profileText: profileText ?? JSON.stringify(profile),
+      inferences: delta?.inferences ?? countOf((profile as { inferences?: unknown }).inferences),
+      status,
+      delta,
+    };
     return new Promise<IngestOutcome>((resolve) => {
-      this.queue.push({ source, report, status, profile, resolve });
+      this.queue.push({ ...pending, resolve });
       this.schedule();
     });
   }
@@ -154,9 +170,14 @@ export class TelemetryIngestor {
     return Promise.resolve({ status: 'rejected', reason, message });
   }
 
+  /** Whether the queue has room now (see {@link whenWritable}). */
+  get writable(): boolean {
+    return this.queue.length < this.maxQueuedReports;
+  }
+
   /** Resolves once the queue has room (backpressure for transports that can pause their sender). */
   whenWritable(): Promise<void> {
-    if (this.queue.length < this.maxQueuedReports) return Promise.resolve();
+    if (this.writable) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -204,17 +225,17 @@ export class TelemetryIngestor {
     try {
       const outcomes = this.options.db.transaction(() => {
         const inserted = this.insertReports(batch, receivedAt);
-        const groups = new Map<string, { key: AggregateKey; profiles: Profile[] }>();
+        const groups = new Map<string, { key: AggregateKey; deltas: ProfileDelta[] }>();
         for (const [i, p] of batch.entries()) {
-          if (!inserted[i] || p.status !== 'merged' || !p.profile) continue;
+          if (!inserted[i] || p.status !== 'merged' || !p.delta) continue;
           const key = aggregateKeyOf(
             p.source,
             p.report,
             Math.floor(p.report.window.startMs / HOUR_MS) * HOUR_MS,
           );
           const id = `${key.scope}\u0000${key.sourceId}\u0000${key.role}\u0000${key.hourMs}\u0000${key.modelName}\u0000${key.modelVersion}`;
-          const group = groups.get(id) ?? { key, profiles: [] };
-          group.profiles.push(p.profile);
+          const group = groups.get(id) ?? { key, deltas: [] };
+          group.deltas.push(p.delta);
           groups.set(id, group);
         }
         this.merger.merge(groups.values(), receivedAt);
@@ -252,7 +273,7 @@ export class TelemetryIngestor {
 
   /** Inserts the batch; per entry whether it was new (a repeat inside the batch is a duplicate). */
   private insertReports(batch: Pending[], receivedAt: number): boolean[] {
-    return batch.map(({ source, report, status, profile }) =>
+    return batch.map(({ source, report, profileText, inferences, status, delta }) =>
       this.store.insert({
         scope: source.scope,
         sourceId: source.sourceId,
@@ -266,11 +287,11 @@ export class TelemetryIngestor {
         windowEndMs: report.window.endMs,
         specHash: report.specHash,
         status,
-        inferences: profile?.inferences ?? countOf((report.profile as { inferences?: unknown }).inferences),
-        errors: profile?.errorCount ?? 0,
+        inferences,
+        errors: delta?.errorCount ?? 0,
         runtime: report.runtime,
         overflow: report.overflow,
-        profile: JSON.stringify(report.profile),
+        profile: profileText,
         receivedAt,
       }),
     );

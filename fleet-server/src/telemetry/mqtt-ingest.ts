@@ -36,7 +36,17 @@ export async function startMqttTelemetry(options: MqttTelemetryOptions): Promise
       }),
   );
 
-  const onTelemetry = async (topic: string, payload: Buffer): Promise<void> => {
+  // Synchronous unless the ingestor is full (a promise per message costs more than the check); a failure
+  // still comes back as a rejected promise, as links expect of a handler.
+  const onTelemetry = (topic: string, payload: Buffer): Promise<void> | undefined => {
+    try {
+      return receiveTelemetry(topic, payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  const receiveTelemetry = (topic: string, payload: Buffer): Promise<void> | undefined => {
     const parsedTopic = parseTopic(topic);
     if (!parsedTopic.ok || parsedTopic.value.fleet !== fleet || parsedTopic.value.kind !== 'telemetry') {
       ingestor.countRejected('invalid');
@@ -69,7 +79,7 @@ export async function startMqttTelemetry(options: MqttTelemetryOptions): Promise
         if (outcome.status !== 'rejected') acks.add(deviceId, outcome.ack);
       });
     }
-    await ingestor.whenWritable();
+    return ingestor.writable ? undefined : ingestor.whenWritable();
   };
 
   const stops = await Promise.all([

@@ -8,13 +8,18 @@ import {
   telemetryReportSchema,
 } from '@edgefleet/shared';
 import { z } from 'zod';
+import { memberText } from './member-text';
 
 /**
  * A telemetry report whose envelope (ids, seq, window, model, runtime, …) passed the shared report schema and
  * whose profile is still unchecked: the ingestor validates it exactly once, with `Profile.fromJSON` under the
  * version's spec (the full report schema would validate it a second time, which doubles the ingest cost).
  */
-export type ReportEnvelope = Omit<TelemetryReport, 'profile'> & { profile: unknown };
+export type ReportEnvelope = Omit<TelemetryReport, 'profile'> & {
+  profile: unknown;
+  /** The profile's JSON text as received, when the transport had the payload text (stored as is). */
+  profileText?: string;
+};
 
 /** The shared report schema with the profile left to `Profile.fromJSON`. */
 export const reportEnvelopeSchema = z.object({ ...telemetryReportSchema.shape, profile: z.unknown() });
@@ -48,11 +53,25 @@ export function checkEnvelope(report: ReportEnvelope, path = ''): Result<ReportE
   return { ok: true, value: report };
 }
 
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
 /** Parses one report payload (size limit, JSON, protocol version, envelope schema); never throws. */
 export function parseReportEnvelope(
   payload: string | Uint8Array,
   options: MessageOptions,
 ): Result<ReportEnvelope> {
-  const parsed = parseMessage(reportEnvelopeSchema, payload, options);
-  return parsed.ok ? checkEnvelope(parsed.value as ReportEnvelope) : parsed;
+  let text: string | undefined = typeof payload === 'string' ? payload : undefined;
+  // Decoded here (limit first) so that the profile's text can be kept as received.
+  if (typeof payload !== 'string' && payload.byteLength <= (options.maxBytes ?? Number.POSITIVE_INFINITY)) {
+    try {
+      text = decoder.decode(payload);
+    } catch {
+      // not UTF-8: parseMessage says so
+    }
+  }
+  const parsed = parseMessage(reportEnvelopeSchema, text ?? payload, options);
+  if (!parsed.ok) return parsed;
+  const checked = checkEnvelope(parsed.value as ReportEnvelope);
+  if (checked.ok && text !== undefined) checked.value.profileText = memberText(text, 'profile');
+  return checked;
 }

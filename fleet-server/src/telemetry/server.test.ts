@@ -175,43 +175,7 @@ describe('fleet server: MQTT and telemetry wired in', () => {
     expect((await t.call('/api/v1/models/cls/versions/1.0.0/metrics?selector=%3D%3D')).status).toBe(400);
   });
 
-  it('answers broker HTTP auth and ACL hooks for an external broker', async () => {
-    const hook = (path: string, body: unknown, query = '') =>
-      fetch(`${t.url}/api/v1/broker/${path}${query}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const auth = await hook('auth', { clientid: 'station-1', username: 'station-1', password: deviceToken });
-    expect(await auth.json()).toMatchObject({ result: 'allow', ok: true, is_superuser: false });
-    const bad = await hook('auth', { clientid: 'station-1', username: 'station-1', password: 'nope' });
-    expect(await bad.json()).toMatchObject({ result: 'deny', ok: false });
-    const app = await hook('auth', { clientid: 'x', username: `app:${appId}`, password: appKey });
-    expect((await app.json()).result).toBe('allow');
-    const own = {
-      clientid: 'station-1',
-      username: 'station-1',
-      topic: devTopic('telemetry'),
-      action: 'publish',
-    };
-    expect((await (await hook('acl', own)).json()).result).toBe('allow');
-    const other = { ...own, topic: `ef/v1/${fleet}/dev/station-2/telemetry` };
-    expect((await (await hook('acl', other)).json()).result).toBe('deny');
-    expect((await hook('acl', other, '?mode=status')).status).toBe(403);
-    expect(
-      (await hook('acl', { ...own, topic: '$SYS/#', acc: 4, action: undefined }, '?mode=status')).status,
-    ).toBe(403);
-    const vernemq = await fetch(`${t.url}/api/v1/broker/acl?style=vernemq`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'vernemq-hook': 'auth_on_subscribe' },
-      body: JSON.stringify({
-        client_id: 'station-1',
-        username: 'station-1',
-        topics: [{ topic: devTopic('desired'), qos: 1 }],
-      }),
-    });
-    expect(await vernemq.json()).toEqual({ result: 'ok' });
-  });
+  // Broker HTTP auth hooks: tested in src/mqtt/broker-hooks.test.ts (they need --broker-hook-secret in embedded mode).
 
   it('exports broker and ingest figures on /metrics', async () => {
     const text = await (await fetch(`${t.url}/metrics`)).text();

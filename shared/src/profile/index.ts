@@ -4,9 +4,11 @@ export {
   LATENCY_STAGES,
   type LatencyStage,
   MAX_ERROR_KINDS,
+  mergeJsonInto,
   Profile,
   type ShadowStats,
 } from './profile';
+export { type CategoryDelta, type ProfileDelta, profileDeltaOf } from './profile-delta';
 export { type FeatureJSON, type ProfileJSON, profileJsonSchema } from './profile-json';
 export {
   canonicalSpecJson,

@@ -83,7 +83,10 @@ export function profileToJSON(p: Profile, includeSpec: boolean): ProfileJSON {
 const at = (path: string, e: ParseError): Result<never> =>
   fail({ ...e, path: e.path ? `${path}.${e.path}` : path, message: `Profile: ${path}: ${e.message}` });
 
-/** Parses a profile (used by `Profile.fromJSON`); never throws. */
+/**
+ * Parses a profile with zod and the sketches' own `fromJSON`: the reference that `Profile.fromJSON`'s
+ * hand-written reader (profile-wire.ts, profile-delta.ts) is property-tested against. Never throws.
+ */
 export function profileFromJSON(
   json: unknown,
   given: ProfileSpec | undefined,

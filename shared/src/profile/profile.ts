@@ -1,18 +1,25 @@
-import type { Result } from '../result';
-import { CategoryCounts, MAX_CATEGORIES } from '../sketches/category-counts';
+import { fail, ok, type Result } from '../result';
+import { CategoryCounts } from '../sketches/category-counts';
 import { DDSketch } from '../sketches/ddsketch';
 import { SketchMismatchError } from '../sketches/errors';
 import { Histogram } from '../sketches/histogram';
 import { Moments } from '../sketches/moments';
-import { type ProfileJSON, profileFromJSON, profileToJSON } from './profile-json';
-import { isUsableFeatureName, type ProfileSpec, specHash } from './spec';
+import {
+  checkProfileWire,
+  type ProfileDelta,
+  profileDeltaOf,
+  readProfileShape,
+  resolveSpec,
+} from './profile-delta';
+import { type ProfileJSON, profileToJSON } from './profile-json';
+import { isUsableFeatureName, MAX_ERROR_KINDS, maxClassCategories, type ProfileSpec, specHash } from './spec';
+
+export { MAX_ERROR_KINDS };
 
 /** Stages whose latency a profile sketches. */
 export type LatencyStage = 'preprocess' | 'infer' | 'total';
 /** The latency stages, in report order. */
 export const LATENCY_STAGES: readonly LatencyStage[] = ['preprocess', 'infer', 'total'];
-/** Most distinct error kinds kept; more are counted under `other`. */
-export const MAX_ERROR_KINDS = 32;
 
 /** Statistics of one feature: moments (NaN/absent = missing) and counts over the baseline's edges. */
 export interface FeatureStats {
@@ -75,8 +82,7 @@ export class Profile {
     for (const f of this.inputList) this.inputs.set(f.name, f);
     for (const f of this.outputList) this.outputs.set(f.name, f);
     this.knownClasses = spec.classes ? new Set(spec.classes) : undefined;
-    const maxCategories = Math.min(MAX_CATEGORIES, Math.max(64, spec.classes?.length ?? 0));
-    this.classes = new CategoryCounts({ maxCategories });
+    this.classes = new CategoryCounts({ maxCategories: maxClassCategories(spec) });
     const { relativeAccuracy, maxBins } = spec.latency;
     this.latency = {
       preprocess: new DDSketch({ relativeAccuracy, maxBins }),
@@ -197,12 +203,103 @@ export class Profile {
   }
 
   /**
+   * Adds a checked report (see {@link ProfileDelta}): the same as merging `Profile.fromJSON` of its
+   * JSON, without building that profile. Throws {@link SketchMismatchError} on another spec.
+   */
+  mergeDelta(delta: ProfileDelta): this {
+    if (delta.specHash !== this.specHash) {
+      throw new SketchMismatchError(
+        'specHash',
+        `cannot merge profile of spec ${delta.specHash} into ${this.specHash}`,
+      );
+    }
+    this.inferences += delta.inferences;
+    this.unknownFeatures += delta.unknownFeatures;
+    this.nullOutputs += delta.nullOutputs;
+    this.errorKinds.mergeEntries(delta.errors.keys, delta.errors.counts, delta.errors.other);
+    let offset = mergeFeatureDeltas(this.inputList, delta, 0, 0);
+    offset = mergeFeatureDeltas(this.outputList, delta, this.inputList.length, offset);
+    this.classes.mergeEntries(delta.classes.keys, delta.classes.counts, delta.classes.other);
+    for (let s = 0; s < LATENCY_STAGES.length; s++) {
+      const d = delta.latency[s]!;
+      this.latency[LATENCY_STAGES[s]!].mergeEncoded(
+        d.count,
+        d.zero,
+        d.invalid,
+        d.sum,
+        d.min,
+        d.max,
+        d.key0,
+        d.bins,
+      );
+    }
+    this.shadow.compared += delta.compared;
+    this.shadow.agreed += delta.agreed;
+    this.shadow.maxAbsDiff.merge(momentsAt(delta.maxAbsDiff, 0));
+    return this;
+  }
+
+  /**
    * Parses a {@link ProfileJSON}. The spec comes from the JSON (`spec`) or from `spec`; its hash
    * must equal `specHash` (error kind `mismatch` otherwise). Never throws.
    */
   static fromJSON(json: unknown, spec?: ProfileSpec): Result<Profile> {
-    return profileFromJSON(json, spec, (s) => new Profile(s));
+    const shape = readProfileShape(json);
+    if (!shape.ok) return shape;
+    const resolved = resolveSpec(shape.value, spec);
+    if (!resolved.ok) return resolved;
+    let profile: Profile;
+    try {
+      profile = new Profile(resolved.value);
+    } catch (e) {
+      return fail({ kind: 'invalid', message: `Profile: unreadable input (${(e as Error).message})` });
+    }
+    const delta = checkProfileWire(shape.value, resolved.value);
+    return delta.ok ? ok(profile.mergeDelta(delta.value)) : delta;
   }
+}
+
+/**
+ * Checks a report's {@link ProfileJSON} against `profile`'s spec and, only if all of it is valid, adds it
+ * to `profile` (untouched otherwise): `profile.merge(Profile.fromJSON(json, profile.spec))` without the
+ * intermediate profile. Never throws.
+ * @example const r = mergeJsonInto(hourly, JSON.parse(text)); if (!r.ok) log(r.error.path);
+ */
+export function mergeJsonInto(profile: Profile, json: unknown): Result<Profile> {
+  const delta = profileDeltaOf(json, profile.spec);
+  return delta.ok ? ok(profile.mergeDelta(delta.value)) : delta;
+}
+
+// Reused by mergeDelta (never escapes it): a Moments view of 8 numbers of a delta.
+const scratchMoments = new Moments();
+
+function momentsAt(values: Float64Array, at: number): Moments {
+  const m = scratchMoments;
+  m.count = values[at]!;
+  m.mean = values[at + 1]!;
+  m.m2 = values[at + 2]!;
+  m.min = values[at + 3]!;
+  m.max = values[at + 4]!;
+  m.nanCount = values[at + 5]!;
+  m.posInfCount = values[at + 6]!;
+  m.negInfCount = values[at + 7]!;
+  return m;
+}
+
+/** Merges one side's features of a delta; returns the offset of the next side's counts. */
+function mergeFeatureDeltas(
+  list: readonly FeatureStats[],
+  delta: ProfileDelta,
+  first: number,
+  offset: number,
+): number {
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i]!;
+    f.moments.merge(momentsAt(delta.moments, 8 * (first + i)));
+    f.histogram.addCounts(delta.counts, offset);
+    offset += f.histogram.counts.length;
+  }
+  return offset;
 }
 
 function featureStats(name: string, edges: readonly number[]): FeatureStats {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Result } from '../result';
 import { MAX_STORE_BINS } from '../sketches/bin-store';
+import { MAX_CATEGORIES } from '../sketches/category-counts';
 import { isValidEdges } from '../sketches/histogram';
 import { isValidRelativeAccuracy } from '../sketches/log-mapping';
 import { parseWire } from '../sketches/wire';
@@ -13,6 +14,13 @@ export const MAX_INPUT_FEATURES = 512;
 export const MAX_OUTPUT_FEATURES = 64;
 /** Most known class labels. */
 export const MAX_CLASSES = 1024;
+/** Most distinct error kinds a profile keeps; more are counted under `other`. */
+export const MAX_ERROR_KINDS = 32;
+
+/** Bound on distinct top-1 labels a profile of `spec` keeps (≥ 64, ≥ its known classes). */
+export function maxClassCategories(spec: ProfileSpec): number {
+  return Math.min(MAX_CATEGORIES, Math.max(64, spec.classes?.length ?? 0));
+}
 
 /** One profiled feature: its name and the baseline's bin edges (2 … 21, strictly increasing). */
 export interface FeatureSpec {

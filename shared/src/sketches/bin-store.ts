@@ -71,6 +71,23 @@ export class BinStore {
     }
   }
 
+  /** Adds an {@link encode}d store, exactly as `merge` of the store it {@link decode}s to (its whole key range included). */
+  mergeEncoded(key0: number, encoded: readonly number[]): void {
+    let length = 0;
+    for (const e of encoded) length += e < 0 ? -e : 1;
+    if (length === 0) return;
+    this.add(key0 + length - 1, 0);
+    this.add(key0, 0);
+    let key = key0;
+    for (const e of encoded) {
+      if (e < 0) key -= e;
+      else {
+        if (e !== 0) this.add(key, e);
+        key++;
+      }
+    }
+  }
+
   /** Replaces this store's content with a copy of `other`'s. */
   copyFrom(other: BinStore): void {
     this.bins = other.bins.slice();

@@ -84,6 +84,26 @@ export class CategoryCounts {
     }
     for (const [k, c] of other.counts) this.counts.set(k, (this.counts.get(k) ?? 0) + c);
     this.other += other.other;
+    this.keepTop();
+    return this;
+  }
+
+  /**
+   * Merges entries given as parallel arrays (e.g. a checked wire form, keys distinct), as `merge` of a
+   * sketch with this bound holding them would; entries whose count is not positive are skipped.
+   */
+  mergeEntries(keys: readonly string[], counts: readonly number[], other: number): this {
+    for (let i = 0; i < keys.length; i++) {
+      const c = counts[i]!;
+      if (c > 0) this.counts.set(keys[i]!, (this.counts.get(keys[i]!) ?? 0) + c);
+    }
+    this.other += other;
+    this.keepTop();
+    return this;
+  }
+
+  /** Folds all but the `maxCategories` largest entries into `other`. */
+  private keepTop(): void {
     if (this.counts.size > this.maxCategories) {
       const sorted = this.top();
       for (let i = this.maxCategories; i < sorted.length; i++) {
@@ -92,7 +112,6 @@ export class CategoryCounts {
         this.counts.delete(k);
       }
     }
-    return this;
   }
 
   /** An independent copy. */

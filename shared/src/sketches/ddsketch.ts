@@ -138,6 +138,32 @@ export class DDSketch {
     return this;
   }
 
+  /**
+   * Adds a sketch given by its checked wire fields (same α and maxBins as this one, bins within
+   * maxBins, counts adding up: see `fromJSON`), exactly as `merge(DDSketch.fromJSON(json))` would.
+   */
+  mergeEncoded(
+    count: number,
+    zero: number,
+    invalid: number,
+    sum: number,
+    min: number,
+    max: number,
+    key0: number,
+    bins: readonly number[],
+  ): this {
+    this.store.mergeEncoded(key0, bins);
+    this.count += count;
+    this.sum += count > 0 ? 0 + sum : 0;
+    this.zeroCount += zero;
+    this.invalidCount += invalid;
+    if (count > 0) {
+      if (min < this.min) this.min = min;
+      if (max > this.max) this.max = max;
+    }
+    return this;
+  }
+
   /** An independent copy. */
   clone(): DDSketch {
     const c = new DDSketch({ relativeAccuracy: this.relativeAccuracy, maxBins: this.maxBins });

@@ -112,6 +112,16 @@ export class Histogram {
     return this;
   }
 
+  /**
+   * Adds counts over these same edges, `counts.length + 1` of them from `src[offset]` on (e.g. a profile
+   * report's counts, already checked against the spec these edges come from): `merge` without a Histogram.
+   */
+  addCounts(src: ArrayLike<number>, offset = 0): this {
+    const counts = this.counts;
+    for (let i = 0; i < counts.length; i++) counts[i]! += src[offset + i]!;
+    return this;
+  }
+
   /** An independent copy (the frozen edges are shared). */
   clone(): Histogram {
     const h = new Histogram(this.edges);
