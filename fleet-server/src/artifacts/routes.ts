@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { MAX_GOLDEN_BYTES } from '@edgefleet/shared';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { planReferences } from '../apps/plan-access';
@@ -7,6 +9,8 @@ import { schema } from '../db';
 import { Forbidden, InvalidInput, NotFound, PayloadTooLarge, RangeNotSatisfiable } from '../errors';
 import { API_PREFIX, type FleetApp } from '../http/app';
 import { errorResponses, jsonResponse, SECURITY } from '../http/openapi';
+import { readGoldenPair } from '../models/golden';
+import { checkReferenceArchive } from '../models/reference/sources';
 import { readModelSignature } from './onnx';
 import { parseRange } from './range';
 import { ARTIFACT_KINDS, type ArtifactKind } from './schema';
@@ -45,7 +49,8 @@ const uploadRoute = createRoute({
     'Send the file as the raw request body (`curl --data-binary @model.onnx -H "content-type: application/octet-stream"`). ' +
     'The body is hashed while it streams to a temp file, checked (kind=model: loadable by onnxruntime; the IO ' +
     'signature is read) and moved to `artifacts/sha256/ab/<sha256>`. Identical bytes are stored once (200 instead of 201). ' +
-    'kind=golden stores a golden input/output pair file as is.',
+    'kind=golden stores a golden input/output pair file (format checked; run through the model when a version names it); ' +
+    'kind=reference stores a tar of reference inputs for `baseline.fromReference` (structure checked: no links, unsafe paths or oversized entries).',
   security: [...SECURITY.admin],
   request: {
     query: z.object({ kind: z.enum(ARTIFACT_KINDS).default('model') }),
@@ -105,6 +110,19 @@ const toArtifact = (row: ArtifactRow) => ({
   url: `${API_PREFIX}/artifacts/${row.sha256}`,
 });
 
+/** Golden pairs must parse; reference sets must be well-formed tar archives (checked again at use). */
+async function checkArtifactContent(kind: ArtifactKind, path: string, sizeBytes: number): Promise<void> {
+  if (kind === 'golden') {
+    if (sizeBytes > MAX_GOLDEN_BYTES) {
+      throw new PayloadTooLarge(`golden pair exceeds ${MAX_GOLDEN_BYTES} bytes`, {
+        maxBytes: MAX_GOLDEN_BYTES,
+      });
+    }
+    readGoldenPair(await readFile(path), 'body');
+  }
+  if (kind === 'reference') await checkReferenceArchive(path);
+}
+
 /** Artifact upload (admin) and download (device or admin). */
 export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void {
   const findArtifact = (sha256: string) =>
@@ -126,6 +144,7 @@ export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void 
         return c.json(toArtifact(existing), 200);
       }
       const signature = kind === 'model' ? await readModelSignature(upload.tempPath) : null;
+      await checkArtifactContent(kind, upload.tempPath, upload.sizeBytes);
       await upload.commit();
       const row = {
         sha256: upload.sha256,

@@ -14,8 +14,11 @@ export interface ModelSignature {
   outputs: TensorSignature[];
 }
 
-/** What an artifact holds: an ONNX model (signature checked) or a golden input/output pair file. */
-export const ARTIFACT_KINDS = ['model', 'golden'] as const;
+/**
+ * What an artifact holds: an ONNX model (signature checked), a golden input/output pair file (format
+ * checked) or a reference set for a server-computed baseline (a tar archive; structure checked).
+ */
+export const ARTIFACT_KINDS = ['model', 'golden', 'reference'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 /** Content-addressed artifacts; bytes live at `artifacts/sha256/ab/<sha256>` in the data dir. */

@@ -31,10 +31,19 @@ export const configSchema = z.object({
   maxModelBytes: bytes.default(512 * MiB),
   /** Largest accepted JSON request body. */
   maxJsonBytes: bytes.default(1 * MiB),
+  /** Largest multipart reference set posted to `/api/v1/baselines` (held in memory; larger sets go as a tar artifact). */
+  maxReferenceBytes: bytes.default(64 * MiB),
   /** Requests per second allowed per app publishable key (token bucket refill rate). */
   appRateLimitPerS: z.coerce.number().positive().default(20),
   /** Burst size of the per-key token bucket. */
   appRateBurst: z.coerce.number().int().positive().default(100),
+  /**
+   * Shared secret the external broker's HTTP auth hooks (`/api/v1/broker/*`) must send. Embedded mode
+   * without it: the hook routes are not mounted. External mode without it: mounted, open, and a loud warning.
+   */
+  brokerHookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /** How often the rollout controller evaluates active rollouts (ms). */
+  rolloutTickMs: z.coerce.number().int().min(50).max(3_600_000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -52,8 +61,11 @@ const SETTINGS = [
   ['public-url', 'EDGEFLEET_PUBLIC_URL', 'publicUrl'],
   ['max-model-bytes', 'EDGEFLEET_MAX_MODEL_BYTES', 'maxModelBytes'],
   ['max-json-bytes', 'EDGEFLEET_MAX_JSON_BYTES', 'maxJsonBytes'],
+  ['max-reference-bytes', 'EDGEFLEET_MAX_REFERENCE_BYTES', 'maxReferenceBytes'],
   ['app-rate-limit-per-s', 'EDGEFLEET_APP_RATE_LIMIT_PER_S', 'appRateLimitPerS'],
   ['app-rate-burst', 'EDGEFLEET_APP_RATE_BURST', 'appRateBurst'],
+  ['broker-hook-secret', 'EDGEFLEET_BROKER_HOOK_SECRET', 'brokerHookSecret'],
+  ['rollout-tick-ms', 'EDGEFLEET_ROLLOUT_TICK_MS', 'rolloutTickMs'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, `EDGEFLEET_${string}`, keyof Config])[];
 

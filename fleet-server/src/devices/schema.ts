@@ -33,6 +33,11 @@ export const devices = sqliteTable(
     online: integer('online', { mode: 'boolean' }).notNull().default(false),
     /** Client start counter from the latest hello/presence; late last wills with an older epoch are ignored. */
     epoch: integer('epoch').notNull().default(0),
+    /**
+     * Device-side `at` of the latest applied `online` presence of the current epoch: an `offline` of the same
+     * epoch with an older `at` is the last will of a connection that was taken over, and is ignored.
+     */
+    presenceAt: integer('presence_at'),
     lastSeenAt: integer('last_seen_at'),
     connectedAt: integer('connected_at'),
     // reported state (MQTT): running versions, errors, capabilities, agent version

@@ -8,6 +8,7 @@ import { NotFound, PayloadTooLarge } from '../errors';
 import { renderDocsPage } from './docs';
 import type { AppEnv } from './env';
 import { errorResponse, invalidInputFrom } from './errors';
+import { closeConnectionOnUnreadBody } from './unread-body';
 
 /** Prefix of every versioned API route. */
 export const API_PREFIX = '/api/v1';
@@ -15,8 +16,8 @@ export const API_PREFIX = '/api/v1';
 /** The typed app every route module registers on. */
 export type FleetApp = OpenAPIHono<AppEnv>;
 
-/** Routes whose body is streamed by the handler itself (artifact uploads): no JSON body limit there. */
-const STREAMED_BODY_PATHS = [`${API_PREFIX}/artifacts`];
+/** Routes that limit their own bodies (artifact uploads, multipart reference sets): no JSON body limit there. */
+const STREAMED_BODY_PATHS = [`${API_PREFIX}/artifacts`, `${API_PREFIX}/baselines`];
 
 function routeLabel(c: Context): string {
   const routes = matchedRoutes(c).filter((route) => route.method !== 'ALL');
@@ -46,6 +47,8 @@ export function createHttpApp(ctx: ServerContext, registerRoutes: (app: FleetApp
       'http request',
     );
   });
+
+  app.use('*', closeConnectionOnUnreadBody());
 
   // Bearer tokens, never cookies: any origin may call, so browsers of every app can fetch plans and artifacts.
   app.use(

@@ -11,10 +11,26 @@ export interface ErrorBody {
   details?: ErrorDetails;
 }
 
+type Issue = z.ZodError['issues'][number];
+
+/**
+ * A union that no option matched names the option the input came closest to: the one whose first issue
+ * is deepest (`baseline.profile.inputs` rather than "expected fromReference"), its paths prefixed.
+ */
+function closestUnionIssues(issue: Issue): Issue[] {
+  const branches = (issue as { errors?: Issue[][] }).errors;
+  if (issue.code !== 'invalid_union' || !branches || branches.length === 0) return [issue];
+  const depth = (issues: Issue[]) => Math.max(...issues.map((i) => i.path.length));
+  const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  return best.flatMap((inner) =>
+    closestUnionIssues({ ...inner, path: [...issue.path, ...inner.path] } as Issue),
+  );
+}
+
 /** Turns a zod failure on one request part into an InvalidInput naming each field at fault. */
 export function invalidInputFrom(target: string, error: z.ZodError): InvalidInput {
   const location = target === 'json' ? 'body' : target;
-  const details = error.issues.map((issue) => ({
+  const details = error.issues.flatMap(closestUnionIssues).map((issue) => ({
     location,
     field: issue.path.map(String).join('.') || location,
     message: issue.message,

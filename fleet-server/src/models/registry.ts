@@ -1,10 +1,27 @@
+import { readFile } from 'node:fs/promises';
 import type { Manifest, ModelRef, ModelVersionCreate, PreprocessingSpec } from '@edgefleet/shared';
 import { and, asc, count, eq, sql } from 'drizzle-orm';
+import type { ArtifactKind } from '../artifacts/schema';
 import type { ServerContext } from '../context';
 import { schema } from '../db';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { API_PREFIX } from '../http/app';
-import { validateBaseline } from './baseline';
+import { type Baseline, validateBaseline } from './baseline';
+import { readGoldenPair, verifyGoldenPair } from './golden';
+import { openServerModel } from './inference';
+import { computeReferenceBaseline, type ReferenceOptions } from './reference/baseline';
+import { tarFileReference } from './reference/sources';
+
+/** A baseline the server computes from an uploaded reference set (a `kind=reference` tar artifact). */
+export interface BaselineFromReference {
+  fromReference: ReferenceOptions & { sha256: string };
+}
+
+/** What registering a version takes: the shared create body, whose baseline may also be computed here. */
+export type VersionCreateInput = Omit<ModelVersionCreate, 'baseline'> & {
+  baseline: ModelVersionCreate['baseline'] | BaselineFromReference;
+  description?: string | undefined;
+};
 
 /** Semantic Versioning 2.0.0 (https://semver.org), the only version form the registry accepts. */
 export const SEMVER =
@@ -39,7 +56,7 @@ export function toModelRef(row: VersionRow): ModelRef {
   };
 }
 
-function requireArtifact(ctx: ServerContext, sha256: string, kind: 'model' | 'golden', field: string) {
+function requireArtifact(ctx: ServerContext, sha256: string, kind: ArtifactKind, field: string) {
   const row = ctx.db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, sha256)).get();
   if (!row || row.format !== kind) {
     throw new InvalidInput(
@@ -66,10 +83,14 @@ const isUniqueViolation = (error: unknown): boolean =>
   (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
   (error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 
-/** Registers an immutable model version and signs its manifest; 409 when name@version exists. */
+/**
+ * Registers an immutable model version and signs its manifest; 409 when name@version exists. A golden
+ * pair is run through the model (422 unless reproduced); `baseline.fromReference` is computed here from
+ * the reference set. Both happen before anything is written.
+ */
 export async function createModelVersion(
   ctx: ServerContext,
-  input: ModelVersionCreate & { description?: string | undefined },
+  input: VersionCreateInput,
   registeredBy: string,
 ): Promise<VersionRow> {
   if (!SEMVER.test(input.version)) {
@@ -89,9 +110,37 @@ export async function createModelVersion(
       },
     );
   }
-  checkInputName(input.preprocessing, artifact.signature?.inputs ?? []);
-  if (input.golden) requireArtifact(ctx, input.golden.sha256, 'golden', 'golden.sha256');
-  const baseline = validateBaseline(input.baseline);
+  const signature = artifact.signature ?? { inputs: [], outputs: [] };
+  checkInputName(input.preprocessing, signature.inputs);
+  const golden = input.golden ? requireArtifact(ctx, input.golden.sha256, 'golden', 'golden.sha256') : null;
+  const fromReference = 'fromReference' in input.baseline ? input.baseline.fromReference : null;
+  const reference = fromReference
+    ? requireArtifact(ctx, fromReference.sha256, 'reference', 'baseline.fromReference.sha256')
+    : null;
+  let baseline: Baseline;
+  let source: { fromReference: string; samples: number; files: number } | null = null;
+  const model = golden || reference ? await openServerModel(ctx.store.pathOf(artifact.sha256)) : null;
+  try {
+    if (golden && model) {
+      const pair = readGoldenPair(await readFile(ctx.store.pathOf(golden.sha256)), 'golden');
+      await verifyGoldenPair(model, pair, 'golden');
+    }
+    if (fromReference && reference && model) {
+      const computed = await computeReferenceBaseline({
+        model,
+        signature,
+        preprocessing: input.preprocessing,
+        files: tarFileReference(ctx.store.pathOf(reference.sha256)),
+        options: fromReference,
+      });
+      baseline = validateBaseline({ spec: computed.spec, profile: computed.profile.toJSON() });
+      source = { fromReference: reference.sha256, samples: computed.samples, files: computed.files };
+    } else {
+      baseline = validateBaseline(input.baseline as ModelVersionCreate['baseline']);
+    }
+  } finally {
+    await model?.release();
+  }
   const createdAt = ctx.now();
   const manifest: Manifest = {
     v: 1,
@@ -115,7 +164,7 @@ export async function createModelVersion(
     artifactSha256: artifact.sha256,
     preprocessing: input.preprocessing,
     lineage: input.lineage,
-    baseline: { spec: baseline.spec, profile: baseline.profile },
+    baseline: { spec: baseline.spec, profile: baseline.profile, ...(source ? { source } : {}) },
     baselineSha256: baseline.baselineSha256,
     golden: input.golden ?? null,
     manifest: signed.manifest,

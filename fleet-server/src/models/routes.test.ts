@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { canonicalJson, importKeyRing, modelRefSchema, verifyManifest } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLS_MODEL_PATH, clsBaseline, startTestServer, type TestServer } from '../testing/harness';
+import { makeClsGolden } from '../testing/reference';
 
 const model = readFileSync(CLS_MODEL_PATH);
 const sha256 = createHash('sha256').update(model).digest('hex');
-const golden = Buffer.from(JSON.stringify({ inputs: { x: { dims: [1, 3, 48, 192] } }, outputs: {} }));
-const goldenSha = createHash('sha256').update(golden).digest('hex');
+let goldenSha: string;
 
 let t: TestServer;
 const preprocessing = {
@@ -53,6 +53,8 @@ beforeAll(async () => {
       headers: { 'content-type': 'application/octet-stream' },
     });
   expect((await up(model, 'model')).status).toBe(201);
+  const golden = Buffer.from(JSON.stringify(await makeClsGolden(3)));
+  goldenSha = createHash('sha256').update(golden).digest('hex');
   expect((await up(golden, 'golden')).status).toBe(201);
 });
 afterAll(() => t.dispose());

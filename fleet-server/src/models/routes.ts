@@ -64,7 +64,22 @@ const modelSchema = z
   })
   .openapi('Model');
 
-const createBodySchema = modelVersionCreateSchema.extend({ description: z.string().max(1024).optional() });
+/** `baseline: { fromReference }`: the server computes the baseline from a `kind=reference` artifact. */
+export const fromReferenceSchema = z
+  .strictObject({
+    fromReference: z.strictObject({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the sha256 of a kind=reference artifact'),
+      bins: z.int().min(1).max(20).optional(),
+      classes: z.array(z.string().min(1).max(128)).min(2).max(1024).optional(),
+      outputName: z.string().min(1).max(128).optional(),
+    }),
+  })
+  .openapi('BaselineFromReference');
+
+const createBodySchema = modelVersionCreateSchema.extend({
+  baseline: z.union([modelVersionCreateSchema.shape.baseline, fromReferenceSchema]),
+  description: z.string().max(1024).optional(),
+});
 
 function toVersionView(row: VersionRow) {
   const manifest = row.manifest as {
@@ -102,11 +117,15 @@ const createVersionRoute = route({
   path: `${base}/{name}/versions`,
   tags: ['models'],
   summary: 'Register a model version (artifact uploaded first by sha256); signs its manifest',
+  description:
+    '`baseline` is either `{ spec, profile }` (computed by the client) or `{ fromReference: { sha256, bins?, classes?, outputName? } }`: ' +
+    'the server runs the uploaded reference set (`kind=reference` tar) through the shared preprocessing, the model and the shared ' +
+    'feature code and builds the baseline. A `golden` pair is run through the model: 422 unless the model reproduces it.',
   security: [...SECURITY.admin],
   request: { params: nameParam, body: jsonBody(createBodySchema) },
   responses: {
     201: jsonResponse(versionSchema, 'Created; the version is immutable from now on'),
-    ...errorResponses(400, 401, 403, 409, 413),
+    ...errorResponses(400, 401, 403, 409, 413, 422),
   },
 });
 const listModelsRoute = route({

@@ -88,6 +88,19 @@ function aclRequest(c: Context, f: Fields): { publish: boolean; topics: string[]
 }
 
 /**
+ * Whether and how the hook routes are mounted: `secret` (they require `brokerHookSecret`), `open` (external
+ * broker without a secret: mounted without one, with a loud warning at start) or `off` (embedded broker without
+ * a secret: nothing outside the process needs them, so they do not exist).
+ */
+export function brokerHookMode(config: {
+  mqttUrl?: string | undefined;
+  brokerHookSecret?: string | undefined;
+}): 'secret' | 'open' | 'off' {
+  if (config.brokerHookSecret !== undefined) return 'secret';
+  return config.mqttUrl ? 'open' : 'off';
+}
+
+/**
  * `POST /broker/auth`, `POST /broker/acl` and `POST /broker/superuser`: HTTP auth hooks for an external broker
  * (EMQX HTTP authn/authz, mosquitto-go-auth HTTP backend, VerneMQ webhooks). Mount under the API prefix.
  * Body: JSON or form with `clientid` | `client_id` | `clientId`, `username`, `password` (auth), `topic` and

@@ -1,0 +1,161 @@
+import { preprocessingSpecSchema } from '@edgefleet/shared';
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { bodyLimit } from 'hono/body-limit';
+import { requireAuth } from '../../auth/middleware';
+import type { ServerContext } from '../../context';
+import { schema } from '../../db';
+import { InvalidInput, PayloadTooLarge } from '../../errors';
+import { API_PREFIX, type FleetApp } from '../../http/app';
+import { errorResponses, jsonResponse, SECURITY } from '../../http/openapi';
+import { validateBaseline } from '../baseline';
+import { openServerModel } from '../inference';
+import { computeReferenceBaseline, type ReferenceFile } from './baseline';
+import { multipartReference, tarFileReference } from './sources';
+
+const optionsSchema = z.strictObject({
+  bins: z.int().min(1).max(20).optional(),
+  classes: z.array(z.string().min(1).max(128)).min(2).max(1024).optional(),
+  outputName: z.string().min(1).max(128).optional(),
+});
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars (sha256)');
+
+const computeRoute = createRoute({
+  method: 'post',
+  path: `${API_PREFIX}/baselines`,
+  tags: ['models'],
+  summary: 'Compute a baseline from a reference set (nothing is stored)',
+  description:
+    'multipart/form-data: `model` (sha256 of a model artifact, plain text), `preprocessing` (PreprocessingSpec JSON), optional `options` ' +
+    '(`{ bins, classes, outputName }` JSON), optional `reference` (sha256 of a kind=reference tar artifact), and any number of file ' +
+    'parts (.png, .jpg, .jpeg, .npy, .json tensors, or .tar archives of them). The answer is `{ spec, profile, specHash, ' +
+    "baselineSha256, samples, files, skipped }`; `{ spec, profile }` can be posted as a version's `baseline` as is.",
+  security: [...SECURITY.admin],
+  responses: {
+    200: jsonResponse(
+      z.object({
+        spec: z.record(z.string(), z.unknown()),
+        profile: z.record(z.string(), z.unknown()),
+        specHash: z.string(),
+        baselineSha256: z.string(),
+        samples: z.number().int(),
+        files: z.number().int(),
+        skipped: z.array(z.string()),
+      }),
+      'The computed baseline',
+    ),
+    ...errorResponses(400, 401, 403, 404, 413, 422),
+  },
+});
+
+const FIELDS = ['model', 'preprocessing', 'options', 'reference'];
+
+/** A JSON form field, sent as text (`-F 'preprocessing=<pre.json'`) or as a small file part. */
+async function jsonField<T extends z.ZodType>(
+  form: Record<string, unknown>,
+  name: string,
+  fieldSchema: T,
+  required: boolean,
+): Promise<z.output<T> | undefined> {
+  const value = form[name];
+  if (value === undefined && !required) return undefined;
+  const raw = value instanceof File && value.size <= 64 * 1024 ? await value.text() : value;
+  if (typeof raw !== 'string') throw new InvalidInput(`${name}: expected a JSON form field`, { field: name });
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new InvalidInput(`${name}: not JSON`, { field: name });
+  }
+  const parsed = fieldSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = [name, ...issue.path.map(String)].join('.');
+    throw new InvalidInput(`${field}: ${issue.message}`, { field });
+  }
+  return parsed.data as z.output<T>;
+}
+
+/** A sha256 form field as plain text (`-F model=<sha256>`). */
+function textField(form: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const raw = form[name];
+  if (raw === undefined && !required) return undefined;
+  const parsed = sha256.safeParse(raw);
+  if (!parsed.success) throw new InvalidInput(`${name}: ${parsed.error.issues[0]?.message}`, { field: name });
+  return parsed.data;
+}
+
+/** `POST /api/v1/baselines`: the server-side baseline computation, as a preview or for clients without models. */
+export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext): void {
+  const limit = bodyLimit({
+    maxSize: ctx.config.maxReferenceBytes,
+    onError: () => {
+      throw new PayloadTooLarge(
+        `reference set exceeds ${ctx.config.maxReferenceBytes} bytes; upload it as a kind=reference tar artifact`,
+        {
+          field: 'body',
+          maxBytes: ctx.config.maxReferenceBytes,
+        },
+      );
+    },
+  });
+  const findArtifact = (digest: string, kind: string, field: string) => {
+    const row = ctx.db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, digest)).get();
+    if (!row || row.format !== kind)
+      throw new InvalidInput(`${field}: no ${kind} artifact ${digest}`, { field });
+    return row;
+  };
+  app.openapi({ ...computeRoute, middleware: [requireAuth(ctx, 'admin'), limit] }, async (c) => {
+    if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
+      throw new InvalidInput('expected Content-Type: multipart/form-data', { field: 'content-type' });
+    }
+    let form: Record<string, unknown>;
+    try {
+      form = (await c.req.parseBody({ all: true })) as Record<string, unknown>;
+    } catch {
+      throw new InvalidInput('malformed multipart body', { field: 'body' });
+    }
+    const modelSha = textField(form, 'model', true) ?? '';
+    const preprocessing = (await jsonField(form, 'preprocessing', preprocessingSpecSchema, true))!;
+    const options = (await jsonField(form, 'options', optionsSchema, false)) ?? {};
+    const referenceSha = textField(form, 'reference', false);
+    const modelRow = findArtifact(modelSha, 'model', 'model');
+    const parts = Object.entries(form)
+      .filter(([key]) => !FIELDS.includes(key))
+      .flatMap(([, value]) => value)
+      .filter((value): value is File => value instanceof File);
+    const files = async function* (): AsyncGenerator<ReferenceFile> {
+      if (referenceSha !== undefined) {
+        yield* tarFileReference(
+          ctx.store.pathOf(findArtifact(referenceSha, 'reference', 'reference').sha256),
+        );
+      }
+      yield* multipartReference(parts);
+    };
+    const model = await openServerModel(ctx.store.pathOf(modelRow.sha256));
+    try {
+      const computed = await computeReferenceBaseline({
+        model,
+        signature: modelRow.signature ?? { inputs: [], outputs: [] },
+        preprocessing,
+        files: files(),
+        options,
+      });
+      const baseline = validateBaseline({ spec: computed.spec, profile: computed.profile.toJSON() });
+      return c.json(
+        {
+          spec: baseline.spec as unknown as Record<string, unknown>,
+          profile: baseline.profile as unknown as Record<string, unknown>,
+          specHash: baseline.specHash,
+          baselineSha256: baseline.baselineSha256,
+          samples: computed.samples,
+          files: computed.files,
+          skipped: computed.skipped,
+        },
+        200,
+      );
+    } finally {
+      await model.release();
+    }
+  });
+}
