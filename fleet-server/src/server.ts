@@ -18,8 +18,17 @@ import { API_PREFIX, createHttpApp, type FleetApp } from './http/app';
 import { registerHealthRoutes } from './http/health';
 import { createLogger, type Logger } from './logging';
 import { createMetrics } from './metrics';
+import { registerReferenceRoutes } from './models/reference/routes';
 import { registerModelRoutes } from './models/routes';
-import { createBrokerHookApp, dbBrokerAuth, serverCredentialsOf, startMqtt } from './mqtt';
+import {
+  brokerHookMode,
+  createBrokerHookApp,
+  dbBrokerAuth,
+  type MqttRuntime,
+  serverCredentialsOf,
+  startMqtt,
+} from './mqtt';
+import { createRollouts } from './rollouts';
 import { createTelemetry, registerTelemetryRoutes } from './telemetry';
 
 /** Something started beside the HTTP API (the MQTT broker or link, ingest workers); stopped in reverse order. */
@@ -121,24 +130,25 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const serverCredentials = serverCredentialsOf(config.mqttUrl);
     // ---- end telemetry pipeline
 
+    // ---- rollouts (owned by src/rollouts): the controller exists before its routes, ticks once MQTT can publish
+    const rollouts = createRollouts(context, telemetry.specs);
+    // ---- end rollouts
+
     const app = createHttpApp(context, (routes) => {
       registerHealthRoutes(routes, context);
       registerFleetRoutes(routes, context);
       registerAdminTokenRoutes(routes, context);
       registerArtifactRoutes(routes, context);
       registerModelRoutes(routes, context);
+      registerReferenceRoutes(routes, context);
       registerDeviceRoutes(routes, context);
       registerAppRoutes(routes, context);
+      // ---- rollout routes (owned by src/rollouts): /api/v1/rollouts
+      rollouts.registerRoutes(routes);
+      // ---- end rollout routes
       // ---- MQTT/telemetry routes (owned by src/mqtt, src/telemetry)
       registerTelemetryRoutes(routes, context, telemetry);
-      routes.route(
-        API_PREFIX,
-        createBrokerHookApp({
-          fleet: config.fleet,
-          auth: dbBrokerAuth(context.db, serverCredentials),
-          ...(serverCredentials ? { serverUsername: serverCredentials.username } : {}),
-        }),
-      );
+      mountBrokerHooks(routes, context, serverCredentials);
       // ---- end MQTT/telemetry routes
     });
 
@@ -158,6 +168,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // HTTP server) or a link to config.mqttUrl, device sessions and telemetry ingestion; stopped before HTTP.
     components.push(await startMqtt(context, { httpServer, telemetry }));
     // ---- end MQTT
+
+    // ---- rollout controller (owned by src/rollouts): publishes through the device sessions; stopped before MQTT
+    const mqtt = components.find((c): c is MqttRuntime => c.name === 'mqtt');
+    if (mqtt) {
+      rollouts.start(mqtt.sessions);
+      components.push({ name: 'rollouts', close: () => rollouts.close() });
+    }
+    // ---- end rollout controller
 
     let closed: Promise<void> | null = null;
     const url = `http://${config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost}:${httpPort}`;
@@ -182,6 +200,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await closeAll(components, database.close, logger);
     throw error;
   }
+}
+
+/** The external broker's HTTP auth hooks under `/api/v1/broker/*`, per {@link brokerHookMode}. */
+function mountBrokerHooks(
+  routes: FleetApp,
+  context: ServerContext,
+  serverCredentials: ReturnType<typeof serverCredentialsOf>,
+): void {
+  const { config, logger } = context;
+  const mode = brokerHookMode(config);
+  if (mode === 'off') return;
+  if (mode === 'open') {
+    logger.warn(
+      { routes: `${API_PREFIX}/broker/{auth,acl,superuser}` },
+      'BROKER HOOKS ARE OPEN: external broker mode without --broker-hook-secret; anyone who can reach this ' +
+        'port can probe device credentials through them. Set --broker-hook-secret and configure the broker to send it.',
+    );
+  }
+  routes.route(
+    API_PREFIX,
+    createBrokerHookApp({
+      fleet: config.fleet,
+      auth: dbBrokerAuth(context.db, serverCredentials),
+      ...(serverCredentials ? { serverUsername: serverCredentials.username } : {}),
+      ...(config.brokerHookSecret !== undefined ? { hookSecret: config.brokerHookSecret } : {}),
+    }),
+  );
 }
 
 async function closeAll(components: Component[], closeDatabase: () => void, logger: Logger): Promise<void> {

@@ -1,11 +1,13 @@
 import { CONFIG_SETTINGS, loadConfig } from '../config';
 import { FleetError } from '../errors';
+import { rolloutCommand } from './rollout';
 import { serveCommand } from './serve';
 
 const USAGE = `Usage: edgefleet <command> [flags]
 
 Commands:
   serve     start the fleet server (HTTP API, MQTT, artifact store) on one data dir
+  rollout   create, list, show, pause, resume, promote, abort, roll back rollouts (see 'rollout help')
   help      show this text
 
 Flags of serve (each also as an env var; flags win over env, env over defaults):
@@ -22,6 +24,7 @@ export async function main(
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
+  if (command === 'rollout') return rolloutCommand(rest, env);
   if (command !== 'serve') {
     process.stderr.write(`edgefleet: unknown command '${command}'\n\n${USAGE}`);
     return 2;

@@ -7,4 +7,5 @@ export * from '../artifacts/schema';
 export * from '../devices/schema';
 export * from '../fleet/schema';
 export * from '../models/schema';
+export * from '../rollouts/schema';
 export * from '../telemetry/schema';

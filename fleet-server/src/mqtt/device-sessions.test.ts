@@ -13,7 +13,7 @@ import { collectMessages, connectClient, sleep, waitFor } from './test-clients';
 
 const fleet = 'f1';
 const topic = (id: string, kind: string) => `ef/v1/${fleet}/dev/${id}/${kind}`;
-const devices: Record<string, string> = { d1: 't1', d2: 't2', d3: 't3' };
+const devices: Record<string, string> = { d1: 't1', d2: 't2', d3: 't3', d4: 't4' };
 
 let dir: string;
 let database: FleetDatabase;
@@ -38,8 +38,9 @@ const hello = (deviceId: string, epoch: number, appliedRev: number) =>
     capabilities: { platform: 'node', backends: ['cpu'] },
     running: { active: null, shadow: null, standby: null },
   });
-const presence = (status: 'online' | 'offline', epoch: number) =>
-  JSON.stringify({ v: 1, status, epoch, at: Date.now() });
+/** A connection's `online` and its last will carry the same `at`: the time the connection was opened. */
+const presence = (status: 'online' | 'offline', epoch: number, at = 1_700_000_000_000) =>
+  JSON.stringify({ v: 1, status, epoch, at });
 
 const deviceRow = (id: string) =>
   database.db.select().from(schema.devices).where(eq(schema.devices.id, id)).get()!;
@@ -161,6 +162,38 @@ describe('presence', () => {
     old.stream.destroy();
     await waitFor(() => sessions.stats.presenceStale > staleBefore);
     expect(deviceRow('d3')).toMatchObject({ online: true, epoch: 2 });
+  });
+
+  it('ignores the last will of a connection taken over within the same epoch, not the new one', async () => {
+    const will = (at: number) => ({
+      topic: topic('d4', 'presence'),
+      payload: presence('offline', 7, at),
+      qos: 1 as const,
+      retain: true,
+    });
+    const t1 = 1_700_000_000_000;
+    const t2 = t1 + 5_000;
+    const first = await connect('d4', { will: will(t1) });
+    await first.publishAsync(topic('d4', 'presence'), presence('online', 7, t1), { qos: 1, retain: true });
+    await waitFor(() => deviceRow('d4').online === true);
+    first.on('error', () => {});
+    // The agent reconnects without restarting (same epoch); the broker takes the old session over and
+    // publishes the old connection's will (aedes does so before the new CONNACK; clustered brokers may not).
+    const appliedBefore = sessions.stats.presenceApplied;
+    const second = await connect('d4', { will: will(t2) });
+    await second.publishAsync(topic('d4', 'presence'), presence('online', 7, t2), { qos: 1, retain: true });
+    await waitFor(() => deviceRow('d4').presenceAt === t2 && deviceRow('d4').online);
+    // The old will arriving after the new `online` (byte for byte what the broker would publish).
+    const staleBefore = sessions.stats.presenceStale;
+    await second.publishAsync(topic('d4', 'presence'), presence('offline', 7, t1), { qos: 1 });
+    await waitFor(() => sessions.stats.presenceStale === staleBefore + 1);
+    expect(deviceRow('d4')).toMatchObject({ online: true, epoch: 7, presenceAt: t2 });
+    expect(sessions.stats.presenceApplied).toBeGreaterThan(appliedBefore);
+    // The new connection's own will still counts.
+    second.stream.destroy();
+    await waitFor(() => deviceRow('d4').online === false);
+    expect(deviceRow('d4').epoch).toBe(7);
+    await first.endAsync(true);
   });
 
   it('rejects hostile presence and reported payloads and changes nothing', async () => {

@@ -3,11 +3,9 @@ import {
   appPlanSchema,
   appTopic,
   type DesiredState,
-  desiredStateSchema,
   deviceTopic,
   deviceTopicFilter,
   MAX_APP_PLAN_BYTES,
-  MAX_DESIRED_BYTES,
   MAX_PRESENCE_BYTES,
   MAX_REPORTED_BYTES,
   type Presence,
@@ -22,10 +20,19 @@ import { eq, sql } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput, NotFound } from '../errors';
+import { type DesiredPublish, type DesiredPublishResult, publishDesiredInChunks } from './desired-fanout';
+import type { DesiredStateInput } from './desired-template';
+import { DeviceStateStore } from './device-state-store';
 import type { FleetLink } from './link';
+import { TurnBatch } from './turn-batch';
 
-/** A desired state as the rollout controller writes it; the session adds `v`, `rev`, `deviceId` and `issuedAt`. */
-export type DesiredStateInput = Omit<DesiredState, 'v' | 'rev' | 'deviceId' | 'issuedAt'>;
+export type { DesiredPublish, DesiredPublishResult } from './desired-fanout';
+export type { DesiredStateInput } from './desired-template';
+
+/** A presence or reported message waiting for its batch's transaction. */
+type DeviceWrite =
+  | { kind: 'presence'; deviceId: string; presence: Presence }
+  | { kind: 'reported'; deviceId: string; reported: Reported };
 
 /** An app plan as the rollout controller writes it; the session adds `v`, `rev`, `appId` and `issuedAt`. */
 export type AppPlanInput = Omit<AppPlan, 'v' | 'rev' | 'appId' | 'issuedAt'>;
@@ -33,7 +40,7 @@ export type AppPlanInput = Omit<AppPlan, 'v' | 'rev' | 'appId' | 'issuedAt'>;
 /** Counters of the device session logic. */
 export interface DeviceSessionStats {
   presenceApplied: number;
-  /** Presence (mostly late last wills) from an epoch older than the device's current one. */
+  /** Presence ignored: from an older epoch, or a same-epoch last will of a taken-over connection. */
   presenceStale: number;
   reportsApplied: number;
   /** Hellos answered with a newer desired state. */
@@ -49,6 +56,8 @@ export interface DeviceSessionsOptions {
   db: FleetDb;
   logger?: Logger;
   now?: () => number;
+  /** Devices per transaction (and per burst of publishes) in {@link DeviceSessions.publishDesiredMany}. Default 500. */
+  desiredChunkSize?: number;
 }
 
 /**
@@ -69,10 +78,14 @@ export class DeviceSessions {
   private stops: (() => Promise<void>)[] = [];
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly store: DeviceStateStore;
+  /** Presence and reported messages of one event-loop turn, written in one transaction in arrival order. */
+  private readonly writes = new TurnBatch<DeviceWrite>((items) => this.applyWrites(items));
 
   constructor(private readonly options: DeviceSessionsOptions) {
     this.log = options.logger ?? pino({ level: 'silent' });
     this.now = options.now ?? Date.now;
+    this.store = new DeviceStateStore(options.db);
   }
 
   /** Subscribes to presence and reported topics of every device. */
@@ -99,6 +112,7 @@ export class DeviceSessions {
   async stop(): Promise<void> {
     await Promise.all(this.stops.map((stop) => stop()));
     this.stops = [];
+    this.writes.flush();
   }
 
   /**
@@ -107,23 +121,27 @@ export class DeviceSessions {
    * that fails the shared schema.
    */
   async publishDesired(deviceId: string, input: DesiredStateInput): Promise<DesiredState> {
-    const d = schema.devices;
-    const state = this.options.db.transaction((tx) => {
-      const row = tx.select({ rev: d.desiredRev }).from(d).where(eq(d.id, deviceId)).get();
-      if (!row) throw new NotFound(`no device ${deviceId}`, { field: 'deviceId' });
-      const next: DesiredState = { ...input, v: 1, rev: row.rev + 1, deviceId, issuedAt: this.now() };
-      const checked = serializeMessage(desiredStateSchema, next, { maxBytes: MAX_DESIRED_BYTES });
-      if (!checked.ok)
-        throw new InvalidInput(`desired state: ${checked.error.message}`, { field: checked.error.path });
-      tx.update(d)
-        .set({ desiredState: next as unknown as Record<string, unknown>, desiredRev: next.rev })
-        .where(eq(d.id, deviceId))
-        .run();
-      return next;
+    const [result] = await this.publishDesiredMany([{ deviceId, input }]);
+    if (!result?.ok) throw result?.error;
+    return { ...input, v: 1, rev: result.rev, deviceId, issuedAt: result.issuedAt };
+  }
+
+  /**
+   * {@link publishDesired} for many devices, one transaction per `desiredChunkSize` of them, each distinct
+   * input validated once; one result per entry, in order ({@link publishDesiredInChunks}).
+   * @example await sessions.publishDesiredMany(ids.map((deviceId) => ({ deviceId, input })));
+   */
+  async publishDesiredMany(items: readonly DesiredPublish[]): Promise<DesiredPublishResult[]> {
+    return publishDesiredInChunks(items, {
+      store: this.store,
+      now: this.now,
+      log: this.log,
+      chunkSize: this.options.desiredChunkSize ?? 500,
+      send: (deviceId, payload) =>
+        this.sendDesired(deviceId, payload).then(() => {
+          this.stats.desiredPublished++;
+        }),
     });
-    await this.sendDesired(state);
-    this.stats.desiredPublished++;
-    return state;
   }
 
   /**
@@ -151,9 +169,9 @@ export class DeviceSessions {
     return plan;
   }
 
-  private async sendDesired(state: DesiredState): Promise<void> {
-    const topic = deviceTopic(this.options.fleet, state.deviceId, 'desired');
-    await this.options.link.publish(topic, JSON.stringify(state), { qos: 1, retain: true });
+  private sendDesired(deviceId: string, payload: string | Buffer): Promise<void> {
+    const topic = deviceTopic(this.options.fleet, deviceId, 'desired');
+    return this.options.link.publish(topic, payload, { qos: 1, retain: true });
   }
 
   private reject(reason: string, topic: string, detail?: unknown): void {
@@ -167,8 +185,11 @@ export class DeviceSessions {
     return parsed.value.fleet === this.options.fleet ? parsed.value.deviceId : null;
   }
 
-  /** Applies `online`/`offline` unless it comes from an older epoch than the device's current one. */
-  onPresence(topic: string, payload: Buffer): void {
+  /**
+   * Applies `online`/`offline` unless it comes from an older epoch than the device's current one. Valid
+   * messages are written with the others of the same event-loop turn; the promise resolves once written.
+   */
+  onPresence(topic: string, payload: Buffer): void | Promise<void> {
     const deviceId = this.deviceIdOf(topic, 'presence');
     if (!deviceId) {
       this.reject('invalid_topic', topic);
@@ -180,39 +201,92 @@ export class DeviceSessions {
       this.reject(parsed.error.kind, topic, parsed.error);
       return;
     }
-    this.applyPresence(deviceId, parsed.value);
+    return this.writes.add({ kind: 'presence', deviceId, presence: parsed.value });
   }
 
+  /**
+   * Writes a turn's presence and reported messages in one transaction, in arrival order (a last will is
+   * never overtaken by an earlier hello), then answers the hellos that run an older rev.
+   */
+  private applyWrites(items: readonly DeviceWrite[]): void {
+    const resends: { deviceId: string; rev: number; appliedRev: number; text: string }[] = [];
+    this.store.transaction(() => {
+      for (const item of items) {
+        if (item.kind === 'presence') {
+          this.applyPresence(item.deviceId, item.presence);
+          continue;
+        }
+        const { deviceId, reported } = item;
+        const desired = this.applyReported(deviceId, reported);
+        if (reported.type === 'hello' && desired && desired.rev > reported.appliedRev) {
+          resends.push({ deviceId, rev: desired.rev, appliedRev: reported.appliedRev, text: desired.text });
+        }
+      }
+    });
+    // Issued right after the commit that read them: a newer desired state is published after these.
+    for (const { deviceId, rev, appliedRev, text } of resends) {
+      // Not awaited: over an external broker the PUBACK is only read after this handler returns.
+      this.sendDesired(deviceId, text).then(
+        () => {
+          this.stats.desiredResent++;
+          this.log.info({ deviceId, rev, applied: appliedRev }, 'hello answered with desired state');
+        },
+        (err: unknown) =>
+          this.log.warn({ err, deviceId }, 'desired state resend failed; the next hello retries'),
+      );
+    }
+  }
+
+  /**
+   * Applies a presence when its epoch is newer than the device's, or the same epoch and either `online`
+   * (a live connection says so) or an `offline` at least as recent as the last applied `online`. Within
+   * one epoch (an agent reconnecting without restarting) a session takeover makes the broker publish the
+   * old connection's last will, possibly after the new connection's `online`: its `at` (the old
+   * connection's start) is older than the new `online`'s, so it is ignored.
+   */
   private applyPresence(deviceId: string, presence: Presence): void {
     const d = schema.devices;
     const now = this.now();
     const online = presence.status === 'online';
+    const applies = online
+      ? sql`${d.epoch} <= ${presence.epoch}`
+      : sql`(${d.epoch} < ${presence.epoch} or (${d.epoch} = ${presence.epoch} and (${d.presenceAt} is null or ${d.presenceAt} <= ${presence.at})))`;
     const changed = this.options.db
       .update(d)
       .set({
         online,
         epoch: presence.epoch,
         lastSeenAt: now,
-        ...(online ? { connectedAt: now } : {}),
+        ...(online ? { connectedAt: now, presenceAt: presence.at } : {}),
       })
-      .where(sql`${d.id} = ${deviceId} and ${d.epoch} <= ${presence.epoch}`)
+      .where(sql`${d.id} = ${deviceId} and ${applies}`)
       .run();
     if (changed.changes > 0) {
       this.stats.presenceApplied++;
       this.log.info({ deviceId, status: presence.status, epoch: presence.epoch }, 'device presence');
       return;
     }
-    const known = this.options.db.select({ epoch: d.epoch }).from(d).where(eq(d.id, deviceId)).get();
+    const known = this.options.db
+      .select({ epoch: d.epoch, presenceAt: d.presenceAt })
+      .from(d)
+      .where(eq(d.id, deviceId))
+      .get();
     if (!known) {
       this.reject('unknown_device', deviceId);
       return;
     }
     this.stats.presenceStale++;
-    this.log.info({ deviceId, epoch: presence.epoch, current: known.epoch }, 'stale presence ignored');
+    this.log.info(
+      { deviceId, epoch: presence.epoch, at: presence.at, current: known.epoch, onlineAt: known.presenceAt },
+      'stale presence ignored',
+    );
   }
 
-  /** Stores the reported state; answers a hello with the desired state when the device runs an older rev. */
-  onReported(topic: string, payload: Buffer): void {
+  /**
+   * Stores the reported state; answers a hello with the desired state when the device runs an older rev.
+   * Valid messages are written with the others of the same event-loop turn; the promise resolves once written.
+   */
+  onReported(topic: string, payload: Buffer): void | Promise<void> {
     const deviceId = this.deviceIdOf(topic, 'reported');
     if (!deviceId) {
       this.reject('invalid_topic', topic);
@@ -228,55 +302,30 @@ export class DeviceSessions {
       this.reject('client_mismatch', topic, reported.deviceId);
       return;
     }
-    const desired = this.applyReported(deviceId, reported);
-    if (desired === undefined) return;
-    if (reported.type === 'hello' && desired && desired.rev > reported.appliedRev) {
-      // Not awaited: over an external broker the PUBACK is only read after this handler returns.
-      this.sendDesired(desired).then(
-        () => {
-          this.stats.desiredResent++;
-          this.log.info(
-            { deviceId, rev: desired.rev, applied: reported.appliedRev },
-            'hello answered with desired state',
-          );
-        },
-        (err: unknown) =>
-          this.log.warn({ err, deviceId }, 'desired state resend failed; the next hello retries'),
-      );
-    }
+    return this.writes.add({ kind: 'reported', deviceId, reported });
   }
 
-  /** Writes the report; returns the stored desired state (null if none), undefined when not applied. */
-  private applyReported(deviceId: string, reported: Reported): DesiredState | null | undefined {
-    const d = schema.devices;
-    const now = this.now();
-    return this.options.db.transaction((tx) => {
-      const row = tx
-        .select({ epoch: d.epoch, desired: d.desiredState })
-        .from(d)
-        .where(eq(d.id, deviceId))
-        .get();
-      if (!row) {
-        this.reject('unknown_device', deviceId);
-        return undefined;
-      }
-      if (reported.epoch < row.epoch) {
-        this.reject('stale_epoch', deviceId, { epoch: reported.epoch, current: row.epoch });
-        return undefined;
-      }
-      tx.update(d)
-        .set({
-          reportedState: reported as unknown as Record<string, unknown>,
-          reportedAt: now,
-          appliedRev: reported.appliedRev,
-          epoch: reported.epoch,
-          online: true,
-          lastSeenAt: now,
-        })
-        .where(eq(d.id, deviceId))
-        .run();
-      this.stats.reportsApplied++;
-      return (row.desired as DesiredState | null) ?? null;
-    });
+  /**
+   * Writes the report (inside the batch's transaction); returns the stored desired state as published and its
+   * rev (null if none), undefined when not applied.
+   */
+  private applyReported(
+    deviceId: string,
+    reported: Reported,
+  ): { rev: number; text: string } | null | undefined {
+    const epoch = this.store.epochOf(deviceId);
+    if (epoch === undefined) {
+      this.reject('unknown_device', deviceId);
+      return undefined;
+    }
+    if (reported.epoch < epoch) {
+      this.reject('stale_epoch', deviceId, { epoch: reported.epoch, current: epoch });
+      return undefined;
+    }
+    this.store.storeReported(deviceId, reported, this.now());
+    this.stats.reportsApplied++;
+    if (reported.type !== 'hello') return null;
+    const desired = this.store.desiredTextOf(deviceId);
+    return desired?.text ? { rev: desired.rev, text: desired.text } : null;
   }
 }

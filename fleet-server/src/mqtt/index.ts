@@ -10,9 +10,14 @@ import { registerMqttMetrics } from './metrics';
 
 export { canPublish, canSubscribe } from './acl';
 export { type BrokerOptions, type BrokerStats, type EmbeddedBroker, startBroker } from './broker';
-export { type BrokerHookDeps, createBrokerHookApp } from './broker-hooks';
+export { type BrokerHookDeps, brokerHookMode, createBrokerHookApp } from './broker-hooks';
 export { dbBrokerAuth, principalOfIdentity, type ServerCredentials } from './db-auth';
-export { type DesiredStateInput, DeviceSessions } from './device-sessions';
+export {
+  type DesiredPublish,
+  type DesiredPublishResult,
+  type DesiredStateInput,
+  DeviceSessions,
+} from './device-sessions';
 export { connectExternalLink, createEmbeddedLink, type FleetLink, type MessageHandler } from './link';
 export type { BrokerAuth, Principal } from './principal';
 

@@ -1,0 +1,279 @@
+import { parseArgs } from 'node:util';
+
+// `edgefleet rollout …`: the rollout API from a shell. Talks HTTP to a running server; reads the URL and
+// admin token from flags or the env passed to main (EDGEFLEET_URL, EDGEFLEET_ADMIN_TOKEN).
+
+/** Where the command writes; injectable for tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  fetch: typeof fetch;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  fetch: (...args) => fetch(...args),
+};
+
+export const ROLLOUT_USAGE = `Usage: edgefleet rollout <command> [flags]
+
+Commands:
+  create   --model NAME --candidate VERSION [--baseline VERSION]
+           (--selector 'site=plant-a,line in (3,4)' | --devices id1,id2 | --app APP_ID)
+           [--strategy canary|shadow|blue-green|all-at-once] [--stages 5%:30m,25%:2h,100%]
+           [--min-targets N] [--min-inferences N] [--gate NAME=VALUE]... [--on-breach rollback|pause]
+           [--start-at 2026-11-24T22:00:00Z] [--window 'mon-fri 22:00-06:00 Europe/Berlin']...
+           [--max-downloads N] [--id ID]
+  list     [--status STATUS] [--model NAME]
+  show     ID
+  pause | resume | promote | abort | rollback   ID [--reason TEXT]
+
+Gates (--gate): latencyP95Ms, latencyP99Ms, latencyP95Ratio, latencyP99Ratio, maxErrorRate, maxPsi, maxJs,
+  minShadowAgreement, maxApplyFailureShare, psi:FEATURE, js:FEATURE, metric:NAME<=MAX, metric:NAME>=MIN
+Common flags: --url URL (EDGEFLEET_URL, default http://127.0.0.1:8080), --token TOKEN (EDGEFLEET_ADMIN_TOKEN), --json
+`;
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** `mon-fri 22:00-06:00 Europe/Berlin` or `sat,sun 00:00-24:00 UTC` → a maintenance window. */
+export function parseWindow(text: string) {
+  const match = /^([a-z,-]+)\s+(\d\d:\d\d)-(\d\d:\d\d)\s+(\S+)$/i.exec(text.trim());
+  if (!match) throw new Error(`--window: expected 'mon-fri 22:00-06:00 Europe/Berlin', got '${text}'`);
+  const days = new Set<string>();
+  for (const part of match[1]!.toLowerCase().split(',')) {
+    const [from, to] = part.split('-') as [string, string | undefined];
+    const a = DAYS.indexOf(from);
+    const b = to === undefined ? a : DAYS.indexOf(to);
+    if (a < 0 || b < 0) throw new Error(`--window: unknown day in '${part}'`);
+    for (let d = a; ; d = (d + 1) % 7) {
+      days.add(DAYS[d]!);
+      if (d === b) break;
+    }
+  }
+  return { days: DAYS.filter((d) => days.has(d)), start: match[2], end: match[3], timeZone: match[4] };
+}
+
+/** `--gate` values → the API's gates object. */
+export function parseGates(values: readonly string[]): Record<string, unknown> {
+  const gates: Record<string, unknown> = {};
+  const features: Record<string, Record<string, number>> = {};
+  const metrics: { name: string; min?: number; max?: number }[] = [];
+  for (const value of values) {
+    const metric = /^metric:([^<>=]+)(<=|>=)(.+)$/.exec(value);
+    if (metric) {
+      const bound = Number(metric[3]);
+      metrics.push({ name: metric[1]!, ...(metric[2] === '<=' ? { max: bound } : { min: bound }) });
+      continue;
+    }
+    const [key, raw] = value.split('=') as [string, string | undefined];
+    const number = Number(raw);
+    if (raw === undefined || !Number.isFinite(number))
+      throw new Error(`--gate: expected NAME=NUMBER, got '${value}'`);
+    const feature = /^(psi|js):(.+)$/.exec(key);
+    if (feature) {
+      const name = feature[2]!;
+      features[name] = { ...features[name], [feature[1] === 'psi' ? 'maxPsi' : 'maxJs']: number };
+    } else gates[key] = number;
+  }
+  if (Object.keys(features).length > 0) gates.features = features;
+  if (metrics.length > 0) gates.metrics = metrics;
+  return gates;
+}
+
+interface Detail {
+  id: string;
+  model: string;
+  baseline: string;
+  candidate: string;
+  strategy: string;
+  status: string;
+  percent: number;
+  stageIndex: number;
+  stageCount: number;
+  target: Record<string, unknown>;
+  stages: { percent: number; minDurationMs: number; state: string }[];
+  evaluation: {
+    note: string;
+    verdict: string | null;
+    gates: { gate: string; value: number | null; threshold: number; bound: string; status: string }[];
+  } | null;
+  targets: { total: number; byState: Record<string, number>; failures: { id: string; error: string }[] };
+  audit: { at: number; actor: string; event: string; reason: string }[];
+}
+
+const fmt = (v: number | null) => (v === null ? 'n/a' : Number.isInteger(v) ? String(v) : v.toPrecision(3));
+
+/** The human view of `show`. */
+export function formatDetail(r: Detail): string {
+  const lines = [
+    `${r.id}  ${r.strategy} ${r.model} ${r.baseline} → ${r.candidate}  [${r.status}]`,
+    `  target   ${JSON.stringify(r.target)}`,
+    `  stages   ${r.stages.map((s, i) => `${i === r.stageIndex && s.state === 'current' ? '▶' : s.state === 'done' ? '✓' : ' '}${s.percent}%`).join('  ')}  (now ${r.percent}%)`,
+    `  targets  ${r.targets.total}: ${Object.entries(r.targets.byState)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  ];
+  for (const f of r.targets.failures.slice(0, 5)) lines.push(`    failed ${f.id}: ${f.error}`);
+  if (r.evaluation) {
+    lines.push(`  gates    ${r.evaluation.verdict ?? '-'} — ${r.evaluation.note}`);
+    for (const g of r.evaluation.gates) {
+      lines.push(
+        `    ${g.status.padEnd(6)} ${g.gate.padEnd(36)} ${fmt(g.value).padStart(10)} ${g.bound === 'max' ? '<=' : '>='} ${g.threshold}`,
+      );
+    }
+  }
+  lines.push('  audit');
+  for (const a of r.audit.slice(-10))
+    lines.push(`    ${new Date(a.at).toISOString()} ${a.event.padEnd(11)} ${a.actor}: ${a.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const ACTIONS = new Set(['pause', 'resume', 'promote', 'abort', 'rollback']);
+
+/** Runs `edgefleet rollout …`; resolves to the exit code (0 ok, 1 API error, 2 usage). */
+export async function rolloutCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: CliIo = processIo,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    io.out(ROLLOUT_USAGE);
+    return command ? 0 : 2;
+  }
+  let parsed: ReturnType<typeof parseFlags>;
+  let request: { method: string; path: string; body?: unknown };
+  try {
+    parsed = parseFlags(rest);
+    request = requestOf(command, parsed);
+  } catch (error) {
+    io.err(`edgefleet rollout: ${(error as Error).message}\n\n${ROLLOUT_USAGE}`);
+    return 2;
+  }
+  const { values } = parsed;
+  const url = (values.url ?? env.EDGEFLEET_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const token = values.token ?? env.EDGEFLEET_ADMIN_TOKEN;
+  if (!token) {
+    io.err('edgefleet rollout: no admin token (--token or EDGEFLEET_ADMIN_TOKEN)\n');
+    return 2;
+  }
+  let res: Response;
+  try {
+    res = await io.fetch(`${url}${request.path}`, {
+      method: request.method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(request.body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(request.body ? { body: JSON.stringify(request.body) } : {}),
+    });
+  } catch (error) {
+    io.err(`edgefleet rollout: cannot reach ${url}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const body = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) {
+    io.err(`edgefleet rollout ${command}: ${res.status} ${body.error}: ${body.message}\n`);
+    if (body.details) io.err(`  details: ${JSON.stringify(body.details)}\n`);
+    return 1;
+  }
+  if (values.json) io.out(`${JSON.stringify(body, null, 2)}\n`);
+  else if (command === 'list') {
+    for (const r of body.rollouts as Detail[]) {
+      io.out(
+        `${r.id}  ${r.status.padEnd(11)} ${r.strategy.padEnd(11)} ${r.model} ${r.baseline} → ${r.candidate}  stage ${r.stageIndex + 1}/${r.stageCount} (${r.percent}%)\n`,
+      );
+    }
+  } else io.out(formatDetail((ACTIONS.has(command) ? body.rollout : body) as Detail));
+  return 0;
+}
+
+function parseFlags(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      id: { type: 'string' },
+      model: { type: 'string' },
+      candidate: { type: 'string' },
+      baseline: { type: 'string' },
+      selector: { type: 'string' },
+      devices: { type: 'string' },
+      app: { type: 'string' },
+      strategy: { type: 'string' },
+      stages: { type: 'string' },
+      'min-targets': { type: 'string' },
+      'min-inferences': { type: 'string' },
+      gate: { type: 'string', multiple: true },
+      'on-breach': { type: 'string' },
+      'start-at': { type: 'string' },
+      window: { type: 'string', multiple: true },
+      'max-downloads': { type: 'string' },
+      reason: { type: 'string' },
+      status: { type: 'string' },
+    },
+  });
+}
+
+function requestOf(command: string, { values: v, positionals }: ReturnType<typeof parseFlags>) {
+  const base = '/api/v1/rollouts';
+  if (command === 'list') {
+    const query = new URLSearchParams({
+      ...(v.status ? { status: v.status } : {}),
+      ...(v.model ? { model: v.model } : {}),
+    });
+    return { method: 'GET', path: `${base}${query.size > 0 ? `?${query}` : ''}` };
+  }
+  if (command === 'show' || ACTIONS.has(command)) {
+    const id = positionals[0];
+    if (!id) throw new Error(`${command}: expected a rollout id`);
+    if (command === 'show') return { method: 'GET', path: `${base}/${encodeURIComponent(id)}` };
+    return {
+      method: 'POST',
+      path: `${base}/${encodeURIComponent(id)}/${command}`,
+      body: v.reason ? { reason: v.reason } : {},
+    };
+  }
+  if (command !== 'create') throw new Error(`unknown command '${command}'`);
+  if (!v.model || !v.candidate) throw new Error('create: --model and --candidate are required');
+  const targets = [v.selector, v.devices, v.app].filter((x) => x !== undefined);
+  if (targets.length !== 1) throw new Error('create: give exactly one of --selector, --devices, --app');
+  const target =
+    v.selector !== undefined
+      ? { selector: v.selector }
+      : v.devices !== undefined
+        ? { devices: v.devices.split(',') }
+        : { app: v.app };
+  const int = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new Error(`${flag}: expected an integer, got '${value}'`);
+    return n;
+  };
+  let startAt: number | undefined;
+  if (v['start-at'] !== undefined) {
+    startAt = Date.parse(v['start-at']);
+    if (Number.isNaN(startAt)) throw new Error(`--start-at: expected an ISO time, got '${v['start-at']}'`);
+  }
+  const body = {
+    model: v.model,
+    candidate: v.candidate,
+    target,
+    ...(v.id ? { id: v.id } : {}),
+    ...(v.baseline ? { baseline: v.baseline } : {}),
+    ...(v.strategy ? { strategy: v.strategy } : {}),
+    ...(v.stages ? { stages: v.stages } : {}),
+    ...(v['min-targets'] ? { minReportingTargets: int('--min-targets', v['min-targets']) } : {}),
+    ...(v['min-inferences'] ? { minInferences: int('--min-inferences', v['min-inferences']) } : {}),
+    ...(v.gate ? { gates: parseGates(v.gate) } : {}),
+    ...(v['on-breach'] ? { onBreach: v['on-breach'] } : {}),
+    ...(startAt !== undefined ? { startAt } : {}),
+    ...(v.window ? { maintenanceWindows: v.window.map(parseWindow) } : {}),
+    ...(v['max-downloads'] ? { maxConcurrentDownloads: int('--max-downloads', v['max-downloads']) } : {}),
+  };
+  return { method: 'POST', path: base, body };
+}

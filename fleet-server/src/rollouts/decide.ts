@@ -1,0 +1,228 @@
+import { fail, ok, type Result } from '@edgefleet/shared';
+import { appSlotFor, bucketsOf, desiredChanges, memberThreshold } from './assignment';
+import { describeBreaches, evaluateGates, type GateEvaluation, type GateValue } from './gates';
+import { advanceAllowed } from './maintenance';
+import {
+  ACTIVE_STATUSES,
+  type AppPlanChange,
+  type DesiredChange,
+  type Rollout,
+  type RolloutEvent,
+  type RolloutFacts,
+  type RolloutState,
+  type Transition,
+} from './types';
+
+/** What the controller does for one rollout at one tick. */
+export interface Decision {
+  /** At most one transition per tick (never a double step). */
+  transitions: Transition[];
+  /** The state after the transitions (the input state when there are none). */
+  next: RolloutState;
+  /** Gate values of the current stage (null when not running). */
+  evaluation: GateEvaluation | null;
+  /** Why nothing moved, e.g. `waiting: minInferences 40 < 100` or `held: outside maintenance windows`. */
+  note: string;
+  /** Device targets whose desired state changes (in `next`). */
+  changes: DesiredChange[];
+  /** The app plan slot (web-app targets only). */
+  app: AppPlanChange | null;
+}
+
+/** The controller acting on its own behalf, as recorded in the audit log. */
+export const CONTROLLER = 'controller';
+
+function transition(
+  from: RolloutState,
+  event: RolloutEvent,
+  patch: Partial<RolloutState>,
+  actor: string,
+  reason: string,
+  gates: GateValue[] = [],
+): Transition {
+  return { event, from, to: { ...from, ...patch, version: from.version + 1 }, actor, reason, gates };
+}
+
+/** Advances to the next stage, or completes at the last one. */
+function step(rollout: Rollout, now: number, actor: string, reason: string, gates: GateValue[]): Transition {
+  const { state, spec } = rollout;
+  const last = state.stageIndex >= spec.stages.length - 1;
+  if (last)
+    return transition(
+      state,
+      actor === CONTROLLER ? 'completed' : 'promoted',
+      { status: 'completed' },
+      actor,
+      reason,
+      gates,
+    );
+  const event = actor === CONTROLLER ? 'advanced' : 'promoted';
+  return transition(
+    state,
+    event,
+    { stageIndex: state.stageIndex + 1, stageStartedAt: now },
+    actor,
+    reason,
+    gates,
+  );
+}
+
+function waitingNote(evaluation: GateEvaluation): string {
+  const waiting = evaluation.values
+    .filter((v) => v.status === 'wait')
+    .map((v) => `${v.gate} ${v.value ?? 'n/a'} vs ${v.threshold}`);
+  return `waiting for data: ${waiting.join('; ')}`;
+}
+
+function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, buckets: Uint16Array) {
+  const { spec, state } = rollout;
+  const stage = spec.stages[state.stageIndex]!;
+  const threshold = memberThreshold(rollout, state);
+  const members = facts.targets.filter((_, i) => buckets[i]! < threshold);
+  const evaluation = evaluateGates(spec.gates, stage, facts, members);
+  if (evaluation.verdict === 'breach') {
+    const why = `gate breached in stage ${state.stageIndex + 1} (${stage.percent}%): ${describeBreaches(evaluation.values)}`;
+    const t =
+      spec.onBreach === 'pause'
+        ? transition(state, 'paused', { status: 'paused' }, CONTROLLER, why, evaluation.values)
+        : transition(state, 'rolled_back', { status: 'rolled_back' }, CONTROLLER, why, evaluation.values);
+    return { evaluation, transition: t, note: why };
+  }
+  const elapsedMs = now - (state.stageStartedAt ?? now);
+  if (elapsedMs < stage.minDurationMs) {
+    return {
+      evaluation,
+      transition: null,
+      note: `in stage for ${Math.round(elapsedMs / 1000)} s of ${stage.minDurationMs / 1000} s`,
+    };
+  }
+  if (evaluation.verdict === 'wait') return { evaluation, transition: null, note: waitingNote(evaluation) };
+  if (!advanceAllowed(spec.maintenanceWindows, now)) {
+    return { evaluation, transition: null, note: 'held: gates pass, but outside every maintenance window' };
+  }
+  const last = state.stageIndex >= spec.stages.length - 1;
+  const why = last
+    ? `all gates passed in the last stage (${stage.percent}%)`
+    : `all gates passed in stage ${state.stageIndex + 1} (${stage.percent}%) for ${Math.round(elapsedMs / 1000)} s`;
+  return { evaluation, transition: step(rollout, now, CONTROLLER, why, evaluation.values), note: why };
+}
+
+/**
+ * The controller's decision for one rollout at `now`: start when scheduled, roll back (or pause) on a breached
+ * gate at any time, advance when the stage lasted its duration with every gate passing inside a maintenance
+ * window, otherwise wait. Pure: no I/O, the clock comes in as `now`.
+ * @example const { transitions, changes } = decide(rollout, facts, Date.now());
+ */
+export function decide(rollout: Rollout, facts: RolloutFacts, now: number): Decision {
+  const { spec, state } = rollout;
+  const buckets = bucketsOf(facts.targets, spec.salt);
+  let result: { evaluation: GateEvaluation | null; transition: Transition | null; note: string } = {
+    evaluation: null,
+    transition: null,
+    note: state.status,
+  };
+  if (state.status === 'scheduled') {
+    if (now < spec.startAt) result.note = `scheduled for ${new Date(spec.startAt).toISOString()}`;
+    else if (!advanceAllowed(spec.maintenanceWindows, now))
+      result.note = 'held: outside every maintenance window';
+    else {
+      const t = transition(
+        state,
+        'started',
+        { status: 'running', stageIndex: 0, stageStartedAt: now },
+        CONTROLLER,
+        'start time reached',
+      );
+      result = { evaluation: null, transition: t, note: t.reason };
+    }
+  } else if (state.status === 'running') {
+    result = decideRunning(rollout, facts, now, buckets);
+  }
+  const next = result.transition?.to ?? state;
+  return {
+    transitions: result.transition ? [result.transition] : [],
+    next,
+    evaluation: result.evaluation,
+    note: result.note,
+    ...plannedChanges(rollout, facts, next, buckets),
+  };
+}
+
+/** Desired-state changes (devices) or the plan slot (web app) of a rollout in `state`, without deciding anything. */
+export function plannedChanges(
+  rollout: Rollout,
+  facts: RolloutFacts,
+  state: RolloutState,
+  buckets = bucketsOf(facts.targets, rollout.spec.salt),
+): Pick<Decision, 'changes' | 'app'> {
+  const isApp = rollout.spec.target.kind === 'app';
+  return {
+    changes: isApp ? [] : desiredChanges(rollout, facts.targets, state, buckets),
+    app: isApp ? appSlotFor(rollout, state) : null,
+  };
+}
+
+/** Admin actions on a rollout. */
+export type RolloutAction = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback';
+
+const ALLOWED: Record<RolloutAction, readonly RolloutState['status'][]> = {
+  pause: ['scheduled', 'running'],
+  resume: ['paused'],
+  promote: ['scheduled', 'running', 'paused'],
+  abort: ACTIVE_STATUSES,
+  rollback: ACTIVE_STATUSES,
+};
+
+/**
+ * The transition of an admin action, or why it is not allowed in the current status. `promote` moves to the
+ * next stage now (gates and windows are the admin's call); `abort` and `rollback` both return every target
+ * to the baseline (`rolled_back` says the candidate is bad, `aborted` only that the rollout stopped).
+ */
+export function applyAction(
+  rollout: Rollout,
+  action: RolloutAction,
+  now: number,
+  actor: string,
+  reason: string,
+): Result<Transition, string> {
+  const { state } = rollout;
+  if (!ALLOWED[action].includes(state.status)) {
+    return fail(`cannot ${action} a rollout that is ${state.status}`);
+  }
+  switch (action) {
+    case 'pause':
+      return ok(transition(state, 'paused', { status: 'paused' }, actor, reason));
+    case 'resume':
+      return ok(
+        transition(
+          state,
+          'resumed',
+          state.stageStartedAt === null
+            ? { status: 'running', stageIndex: 0, stageStartedAt: now }
+            : { status: 'running' },
+          actor,
+          reason,
+        ),
+      );
+    case 'promote':
+      if (state.stageStartedAt === null) {
+        return ok(
+          transition(
+            state,
+            'promoted',
+            { status: 'running', stageIndex: 0, stageStartedAt: now },
+            actor,
+            reason,
+          ),
+        );
+      }
+      return ok({
+        ...step({ ...rollout, state: { ...state, status: 'running' } }, now, actor, reason, []),
+        from: state,
+      });
+    case 'abort':
+      return ok(transition(state, 'aborted', { status: 'aborted' }, actor, reason));
+    case 'rollback':
+      return ok(transition(state, 'rolled_back', { status: 'rolled_back' }, actor, reason));
+  }
+}

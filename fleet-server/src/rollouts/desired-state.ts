@@ -1,0 +1,103 @@
+import type {
+  AppModelPlan,
+  AppPlan,
+  DesiredState,
+  ModelRef,
+  Policies,
+  TelemetryConfig,
+} from '@edgefleet/shared';
+import { eq } from 'drizzle-orm';
+import { type FleetDb, schema } from '../db';
+import { InvalidInput } from '../errors';
+import { toModelRef } from '../models/registry';
+import type { AppPlanInput, DesiredStateInput } from '../mqtt/device-sessions';
+import type { AppPlanChange, Assignment, Rollout } from './types';
+
+/** Telemetry settings of a target that has none yet. */
+export const DEFAULT_TELEMETRY: TelemetryConfig = {
+  windowMs: 60_000,
+  maxInFlight: 8,
+  outboxMaxReports: 10_000,
+};
+/** Policies of a target that has none yet. */
+export const DEFAULT_POLICIES: Policies = { golden: 'if_present', shadowSampleRate: 1 };
+
+/** Model refs of a rollout's versions, read once per rollout (versions are immutable). */
+export class ModelRefs {
+  private readonly refs = new Map<string, ModelRef>();
+  constructor(private readonly db: FleetDb) {}
+
+  /** The ref of `name@version`; InvalidInput when the version is not registered. */
+  of(name: string, version: string): ModelRef {
+    const key = `${name}@${version}`;
+    let ref = this.refs.get(key);
+    if (!ref) {
+      const row = this.db.select().from(schema.modelVersions).where(eq(schema.modelVersions.id, key)).get();
+      if (!row) throw new InvalidInput(`no model version ${key}`, { field: 'version' });
+      ref = toModelRef(row);
+      this.refs.set(key, ref);
+    }
+    return ref;
+  }
+}
+
+/** A device's next desired state: the assignment's refs, keeping its telemetry settings and policies. */
+export function desiredStateFor(
+  refs: ModelRefs,
+  modelName: string,
+  assignment: Assignment,
+  previous: DesiredState | null,
+): DesiredStateInput {
+  const ref = (version: string | null) => (version === null ? null : refs.of(modelName, version));
+  return {
+    models: {
+      active: ref(assignment.active),
+      shadow: ref(assignment.shadow),
+      standby: ref(assignment.standby),
+    },
+    telemetry: previous?.telemetry ?? DEFAULT_TELEMETRY,
+    policies: previous?.policies ?? DEFAULT_POLICIES,
+  };
+}
+
+/**
+ * The app's next plan with this rollout's model slot set (other slots kept), or null when the stored plan
+ * already says the same: browsers bucket themselves against `salt` and `percent`.
+ */
+export function nextAppPlan(
+  refs: ModelRefs,
+  rollout: Rollout,
+  change: AppPlanChange,
+  previous: AppPlan | null,
+): AppPlanInput | null {
+  const { spec } = rollout;
+  const slot: AppModelPlan = {
+    name: spec.modelName,
+    current: refs.of(spec.modelName, change.current),
+    ...(change.candidate
+      ? {
+          candidate: {
+            rolloutId: spec.id,
+            ref: refs.of(spec.modelName, change.candidate.version),
+            strategy: spec.strategy,
+            salt: spec.salt,
+            percent: change.candidate.percent,
+          },
+        }
+      : {}),
+  };
+  const old = previous?.models.find((m) => m.name === spec.modelName);
+  const same =
+    old &&
+    old.current.manifest.version === change.current &&
+    (old.candidate?.ref.manifest.version ?? null) === (change.candidate?.version ?? null) &&
+    (old.candidate?.percent ?? null) === (change.candidate?.percent ?? null) &&
+    (old.candidate?.rolloutId ?? spec.id) === spec.id;
+  if (same) return null;
+  const others = previous?.models.filter((m) => m.name !== spec.modelName) ?? [];
+  return {
+    models: [...others, slot],
+    telemetry: previous?.telemetry ?? DEFAULT_TELEMETRY,
+    policies: previous?.policies ?? DEFAULT_POLICIES,
+  };
+}

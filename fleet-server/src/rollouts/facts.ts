@@ -1,0 +1,175 @@
+import { driftReport, type Profile } from '@edgefleet/shared';
+import { inArray } from 'drizzle-orm';
+import { type FleetDb, schema } from '../db';
+import { parseSelector, type Selector } from '../labels/selector';
+import { mergedProfile, type SpecResolver } from '../telemetry';
+import { latencyQuantiles } from '../telemetry/query';
+import { resolveDeviceTargets } from './store';
+import type { Assignment, BaselineFacts, CandidateFacts, Rollout, RolloutFacts, TargetFacts } from './types';
+
+interface StoredModels {
+  active?: { manifest?: { version?: string } } | null;
+  shadow?: { manifest?: { version?: string } } | null;
+  standby?: { manifest?: { version?: string } } | null;
+}
+
+interface StoredReported {
+  errors?: { step: string; message: string; model?: { name: string; version: string } }[];
+}
+
+const versionOf = (ref: { manifest?: { version?: string } } | null | undefined) =>
+  ref?.manifest?.version ?? null;
+
+/** The versions of a stored desired state. */
+export function assignmentOfDesired(desired: Record<string, unknown> | null): Assignment | null {
+  const models = desired?.models as StoredModels | undefined;
+  if (!models) return null;
+  return {
+    active: versionOf(models.active),
+    shadow: versionOf(models.shadow),
+    standby: versionOf(models.standby),
+  };
+}
+
+/** Device targets with their desired versions, whether they applied them, and their failure at the candidate. */
+export function loadTargetFacts(db: FleetDb, rollout: Rollout): TargetFacts[] {
+  const ids = resolveDeviceTargets(db, rollout.spec.target);
+  const d = schema.devices;
+  const facts: TargetFacts[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = db
+      .select({
+        id: d.id,
+        desired: d.desiredState,
+        desiredRev: d.desiredRev,
+        appliedRev: d.appliedRev,
+        reported: d.reportedState,
+      })
+      .from(d)
+      .where(inArray(d.id, ids.slice(i, i + 500)))
+      .all();
+    for (const row of rows) {
+      const errors = (row.reported as StoredReported | null)?.errors ?? [];
+      const failed = errors.find(
+        (e) => e.model?.name === rollout.spec.modelName && e.model.version === rollout.spec.candidate,
+      );
+      facts.push({
+        id: row.id,
+        desired: assignmentOfDesired(row.desired),
+        pending: row.desiredRev > row.appliedRev,
+        failure: failed ? `${failed.step}: ${failed.message}` : null,
+      });
+    }
+  }
+  return facts;
+}
+
+/** Named metrics of a merged profile that `gates.metrics` can bound. */
+export function profileMetrics(profile: Profile): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const side of ['inputs', 'outputs'] as const) {
+    for (const [name, stats] of profile[side]) {
+      if (stats.moments.count === 0) continue;
+      metrics[`${side}.${name}.mean`] = stats.moments.mean;
+      metrics[`${side}.${name}.std`] = stats.moments.std;
+    }
+  }
+  const classes = profile.classes.total;
+  if (classes > 0)
+    for (const [label, count] of profile.classes.top()) metrics[`classes.${label}.share`] = count / classes;
+  if (profile.inferences > 0) {
+    metrics.errorRate = profile.errorCount / profile.inferences;
+    metrics.missingRate = profile.missing / profile.inferences;
+  }
+  return metrics;
+}
+
+function selectorOf(rollout: Rollout): Selector | undefined {
+  const target = rollout.spec.target;
+  if (target.kind !== 'selector') return undefined;
+  const parsed = parseSelector(target.selector);
+  return parsed.ok ? parsed.value : undefined;
+}
+
+/**
+ * The candidate's merged telemetry since the stage began (hour granularity: aggregates are hourly) from the
+ * rollout's targets, its drift against the candidate's baseline, and the baseline version's latency over the
+ * same window.
+ */
+export function loadTelemetryFacts(
+  db: FleetDb,
+  specs: SpecResolver,
+  rollout: Rollout,
+  now: number,
+): Pick<RolloutFacts, 'candidate' | 'baseline'> {
+  const { spec, state } = rollout;
+  const fromMs = state.stageStartedAt ?? now;
+  const selector = selectorOf(rollout);
+  const window = { modelName: spec.modelName, fromMs, toMs: now + 1, ...(selector ? { selector } : {}) };
+  const role = spec.strategy === 'shadow' ? 'shadow' : 'active';
+  const merged = mergedProfile(db, specs, { ...window, version: spec.candidate, role });
+  const profile = merged.profile;
+  const reportingTargets = spec.target.kind === 'app' ? merged.reports : merged.devices;
+  const baselineOfCandidate = specs.baselineOf(spec.modelName, spec.candidate)?.baseline ?? null;
+  const drift = profile && baselineOfCandidate ? driftReport(baselineOfCandidate, profile) : null;
+  const p = (q: 'p95' | 'p99') => (profile ? latencyQuantiles(profile, 'total')[q] : null);
+  const needsBaseline =
+    spec.gates.latencyP95Ratio !== undefined ||
+    spec.gates.latencyP99Ratio !== undefined ||
+    (spec.strategy === 'shadow' && !(profile && profile.shadow.compared > 0));
+  let baseline: BaselineFacts | null = null;
+  let baselineProfile: Profile | null = null;
+  if (needsBaseline) {
+    baselineProfile = mergedProfile(db, specs, { ...window, version: spec.baseline, role: 'active' }).profile;
+    const total = baselineProfile ? latencyQuantiles(baselineProfile, 'total') : null;
+    baseline = {
+      inferences: baselineProfile?.inferences ?? 0,
+      latencyP95Ms: total?.p95 ?? null,
+      latencyP99Ms: total?.p99 ?? null,
+    };
+  }
+  // Agreement is counted where the client compares: on the candidate's (shadow) profile, else the active one's.
+  const shadowSource = profile && profile.shadow.compared > 0 ? profile : baselineProfile;
+  const candidate: CandidateFacts = {
+    reportingTargets,
+    inferences: profile?.inferences ?? 0,
+    errorRate: profile && profile.inferences > 0 ? profile.errorCount / profile.inferences : null,
+    latencyP95Ms: p('p95'),
+    latencyP99Ms: p('p99'),
+    drift: drift
+      ? {
+          inputs: drift.inputs.map((f) => ({ name: f.name, psi: f.psi, js: f.js })),
+          outputs: drift.outputs.map((f) => ({ name: f.name, psi: f.psi, js: f.js })),
+        }
+      : null,
+    shadow:
+      shadowSource && shadowSource.shadow.compared > 0
+        ? { compared: shadowSource.shadow.compared, agreed: shadowSource.shadow.agreed }
+        : null,
+    metrics: profile ? profileMetrics(profile) : {},
+  };
+  return { candidate, baseline };
+}
+
+/** Everything {@link decide} needs about a rollout now. */
+export function loadFacts(db: FleetDb, specs: SpecResolver, rollout: Rollout, now: number): RolloutFacts {
+  const running = rollout.state.status === 'running';
+  const telemetry = running
+    ? loadTelemetryFacts(db, specs, rollout, now)
+    : { candidate: emptyCandidate(), baseline: null };
+  return { ...telemetry, targets: loadTargetFacts(db, rollout) };
+}
+
+/** Candidate facts with no data at all. */
+export function emptyCandidate(): CandidateFacts {
+  return {
+    reportingTargets: 0,
+    inferences: 0,
+    errorRate: null,
+    latencyP95Ms: null,
+    latencyP99Ms: null,
+    drift: null,
+    shadow: null,
+    metrics: {},
+  };
+}

@@ -1,0 +1,33 @@
+import type { ServerContext } from '../context';
+import type { FleetApp } from '../http/app';
+import type { SpecResolver } from '../telemetry';
+import { RolloutController, type RolloutPublisher } from './controller';
+import { registerRolloutRoutes } from './routes';
+
+export { RolloutController, type RolloutPublisher } from './controller';
+export { applyAction, type Decision, decide, type RolloutAction } from './decide';
+export { evaluateGates, type Gates, type GateValue } from './gates';
+export { advanceAllowed, type MaintenanceWindow } from './maintenance';
+export { createRolloutSchema, registerRolloutRoutes } from './routes';
+export { parseStages, type Stage } from './stages';
+export type * from './types';
+
+/** The rollout side of a server: the controller (started once the MQTT side can publish) and its routes. */
+export interface Rollouts {
+  controller: RolloutController;
+  registerRoutes(app: FleetApp): void;
+  /** Starts the tick loop on the device sessions' publisher. */
+  start(publisher: RolloutPublisher): void;
+  close(): Promise<void>;
+}
+
+/** Creates the rollout controller on the server's database (tick every `config.rolloutTickMs`). */
+export function createRollouts(ctx: ServerContext, specs: SpecResolver): Rollouts {
+  const controller = new RolloutController({ ctx, specs, tickMs: ctx.config.rolloutTickMs });
+  return {
+    controller,
+    registerRoutes: (app) => registerRolloutRoutes(app, ctx, controller),
+    start: (publisher) => controller.start(publisher),
+    close: () => controller.stop(),
+  };
+}

@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import type { RolloutStrategy } from '@edgefleet/shared';
+import { and, eq } from 'drizzle-orm';
+import { type FleetDb, schema } from '../db';
+import { InvalidInput } from '../errors';
+import { parseSelector } from '../labels/selector';
+import { carries, memberPercent } from './assignment';
+import { assignmentOfDesired, loadTargetFacts } from './facts';
+import type { Gates, GateValue } from './gates';
+import { checkMaintenanceWindow, type MaintenanceWindow } from './maintenance';
+import { parseStages } from './stages';
+import {
+  auditOf,
+  insertRollout,
+  type RolloutRow,
+  resolveDeviceTargets,
+  rolloutOf,
+  type StoredEvaluation,
+} from './store';
+import type { BreachAction, RolloutSpec, RolloutTarget } from './types';
+
+/** Stages a rollout gets when it names none. */
+export const DEFAULT_STAGES: Record<RolloutStrategy, string> = {
+  shadow: '5%:30m,25%:2h,100%',
+  canary: '5%:30m,25%:2h,100%',
+  'blue-green': '5%:30m,25%:2h,100%',
+  'all-at-once': '100%',
+};
+
+/** A create request as the API and CLI send it. */
+export interface RolloutRequest {
+  id?: string | undefined;
+  model: string;
+  candidate: string;
+  baseline?: string | undefined;
+  target: { selector: string } | { devices: string[] } | { app: string };
+  strategy: RolloutStrategy;
+  stages?: string | undefined;
+  minReportingTargets: number;
+  minInferences: number;
+  gates: Gates;
+  onBreach: BreachAction;
+  startAt?: number | undefined;
+  maintenanceWindows: MaintenanceWindow[];
+  maxConcurrentDownloads?: number | undefined;
+  salt?: string | undefined;
+}
+
+type Ctx = { db: FleetDb; now: () => number };
+
+function targetOf(db: FleetDb, request: RolloutRequest['target']): RolloutTarget {
+  if ('selector' in request) {
+    const parsed = parseSelector(request.selector);
+    if (!parsed.ok)
+      throw new InvalidInput(`target.selector: ${parsed.error.message}`, { field: 'target.selector' });
+    return { kind: 'selector', selector: request.selector };
+  }
+  if ('devices' in request) return { kind: 'devices', ids: [...new Set(request.devices)].sort() };
+  const app = db
+    .select({ id: schema.apps.id })
+    .from(schema.apps)
+    .where(eq(schema.apps.id, request.app))
+    .get();
+  if (!app) throw new InvalidInput(`target.app: no app ${request.app}`, { field: 'target.app' });
+  return { kind: 'app', appId: request.app };
+}
+
+/** The version most targets are told (or else report) to run, for a rollout that names no baseline. */
+function currentVersionOf(db: FleetDb, modelName: string, target: RolloutTarget): string | null {
+  const counts = new Map<string, number>();
+  if (target.kind === 'app') {
+    const row = db
+      .select({ plan: schema.apps.plan })
+      .from(schema.apps)
+      .where(eq(schema.apps.id, target.appId))
+      .get();
+    const plan = row?.plan as {
+      models?: { name: string; current: { manifest: { version: string } } }[];
+    } | null;
+    return plan?.models?.find((m) => m.name === modelName)?.current.manifest.version ?? null;
+  }
+  const ids = new Set(resolveDeviceTargets(db, target));
+  const rows = db
+    .select({
+      id: schema.devices.id,
+      desired: schema.devices.desiredState,
+      reported: schema.devices.reportedState,
+    })
+    .from(schema.devices)
+    .all();
+  for (const row of rows) {
+    if (!ids.has(row.id)) continue;
+    const desired = row.desired as { models?: { active?: { manifest?: { name?: string } } | null } } | null;
+    let version: string | null = null;
+    if (desired?.models?.active?.manifest?.name === modelName)
+      version = assignmentOfDesired(row.desired)?.active ?? null;
+    const running = (
+      row.reported as { running?: { active?: { name: string; version: string } | null } } | null
+    )?.running;
+    if (version === null && running?.active?.name === modelName) version = running.active.version;
+    if (version !== null) counts.set(version, (counts.get(version) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+}
+
+function requireVersion(db: FleetDb, model: string, version: string, field: string): void {
+  const v = schema.modelVersions;
+  const row = db
+    .select({ deprecatedAt: v.deprecatedAt })
+    .from(v)
+    .where(and(eq(v.modelName, model), eq(v.version, version)))
+    .get();
+  if (!row) throw new InvalidInput(`${field}: no model version ${model}@${version}`, { field });
+  if (row.deprecatedAt !== null && field === 'candidate') {
+    throw new InvalidInput(`candidate: ${model}@${version} is deprecated`, { field });
+  }
+}
+
+/** Validates a create request against the registry and the fleet, and turns it into a spec. */
+export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
+  const { db } = ctx;
+  const stages = parseStages(request.stages ?? DEFAULT_STAGES[request.strategy], {
+    minReportingTargets: request.minReportingTargets,
+    minInferences: request.minInferences,
+  });
+  if (!stages.ok) throw new InvalidInput(`stages: ${stages.error}`, { field: 'stages' });
+  if (stages.value[stages.value.length - 1]!.percent !== 100) {
+    throw new InvalidInput('stages: the last stage must be 100%', { field: 'stages' });
+  }
+  if (request.strategy === 'all-at-once' && stages.value.length !== 1) {
+    throw new InvalidInput('stages: all-at-once has exactly one stage (100%, optionally with a duration)', {
+      field: 'stages',
+    });
+  }
+  for (const [i, window] of request.maintenanceWindows.entries()) {
+    const problem = checkMaintenanceWindow(window);
+    if (problem)
+      throw new InvalidInput(`maintenanceWindows.${i}: ${problem}`, { field: `maintenanceWindows.${i}` });
+  }
+  const target = targetOf(db, request.target);
+  requireVersion(db, request.model, request.candidate, 'candidate');
+  const baseline = request.baseline ?? currentVersionOf(db, request.model, target);
+  if (baseline === null) {
+    throw new InvalidInput(`baseline: no target runs ${request.model} yet; name the version it replaces`, {
+      field: 'baseline',
+    });
+  }
+  requireVersion(db, request.model, baseline, 'baseline');
+  if (baseline === request.candidate) {
+    throw new InvalidInput(`candidate and baseline are both ${baseline}`, { field: 'candidate' });
+  }
+  const id = request.id ?? `ro_${randomBytes(8).toString('hex')}`;
+  return {
+    id,
+    modelName: request.model,
+    candidate: request.candidate,
+    baseline,
+    target,
+    strategy: request.strategy,
+    stages: stages.value,
+    gates: request.gates,
+    onBreach: request.onBreach,
+    salt: request.salt ?? id,
+    startAt: request.startAt ?? ctx.now(),
+    maintenanceWindows: request.maintenanceWindows,
+    maxConcurrentDownloads: request.maxConcurrentDownloads ?? null,
+  };
+}
+
+/** Creates a rollout (scheduled; the controller starts it at `startAt`). */
+export function createRollout(ctx: Ctx, request: RolloutRequest, actor: string): RolloutRow {
+  return insertRollout(ctx.db, buildSpec(ctx, request), actor, ctx.now());
+}
+
+/** A target's state in a rollout, for `show`. */
+export type TargetState = 'on_candidate' | 'on_baseline' | 'switching' | 'failed' | 'untouched';
+
+/** The list view of a rollout. */
+export function rolloutSummary(row: RolloutRow) {
+  const rollout = rolloutOf(row);
+  const { spec, state } = rollout;
+  return {
+    id: spec.id,
+    model: spec.modelName,
+    candidate: spec.candidate,
+    baseline: spec.baseline,
+    strategy: spec.strategy,
+    target: spec.target,
+    status: state.status,
+    stageIndex: state.stageIndex,
+    stageCount: spec.stages.length,
+    percent: memberPercent(rollout),
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The full view of a rollout: spec, stage progress, last gate values against thresholds, targets by state, audit. */
+export function rolloutDetail(ctx: Ctx, row: RolloutRow) {
+  const rollout = rolloutOf(row);
+  const { spec, state } = rollout;
+  const now = ctx.now();
+  const stages = spec.stages.map((stage, index) => ({
+    index,
+    ...stage,
+    state:
+      state.status === 'completed' || index < state.stageIndex
+        ? 'done'
+        : index === state.stageIndex && state.stageStartedAt !== null
+          ? 'current'
+          : 'pending',
+  }));
+  const current = spec.stages[state.stageIndex]!;
+  const targets = loadTargetFacts(ctx.db, rollout);
+  const byState: Record<TargetState, number> = {
+    on_candidate: 0,
+    on_baseline: 0,
+    switching: 0,
+    failed: 0,
+    untouched: 0,
+  };
+  const failures: { id: string; error: string }[] = [];
+  for (const target of targets) {
+    let s: TargetState = 'untouched';
+    if (target.failure) {
+      s = 'failed';
+      failures.push({ id: target.id, error: target.failure });
+    } else if (target.desired && carries(target.desired, spec.candidate))
+      s = target.pending ? 'switching' : 'on_candidate';
+    else if (target.desired?.active === spec.baseline) s = target.pending ? 'switching' : 'on_baseline';
+    byState[s]++;
+  }
+  const evaluation = row.lastEvaluation as unknown as StoredEvaluation | null;
+  return {
+    ...rolloutSummary(row),
+    stages,
+    stage:
+      state.stageStartedAt === null
+        ? null
+        : {
+            index: state.stageIndex,
+            percent: current.percent,
+            startedAt: state.stageStartedAt,
+            elapsedMs: Math.max(0, now - state.stageStartedAt),
+            minDurationMs: current.minDurationMs,
+          },
+    gates: spec.gates,
+    onBreach: spec.onBreach,
+    salt: spec.salt,
+    startAt: spec.startAt,
+    maintenanceWindows: spec.maintenanceWindows,
+    maxConcurrentDownloads: spec.maxConcurrentDownloads,
+    evaluation: evaluation
+      ? {
+          at: evaluation.at,
+          note: evaluation.note,
+          verdict: evaluation.evaluation?.verdict ?? null,
+          gates: (evaluation.evaluation?.values ?? []) as GateValue[],
+        }
+      : null,
+    targets: { total: targets.length, byState, failures: failures.slice(0, 50) },
+    audit: auditOf(ctx.db, spec.id),
+  };
+}

@@ -1,0 +1,92 @@
+import { fail, ok, type Result } from '@edgefleet/shared';
+
+/** One stage of a rollout: the share of targets on the candidate and how long it must last before it may pass. */
+export interface Stage {
+  /** Share of targets in percent (0.01 … 100, steps of 0.01). */
+  percent: number;
+  /** Minimum time in the stage before it may pass; 0 for none. */
+  minDurationMs: number;
+  /** Targets that must have reported the candidate before the stage may pass. */
+  minReportingTargets: number;
+  /** Inferences of the candidate that must have been reported before the stage may pass. */
+  minInferences: number;
+}
+
+/** Data minimums applied to every parsed stage unless a stage object overrides them. */
+export interface StageMinimums {
+  minReportingTargets: number;
+  minInferences: number;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `30s`, `30m`, `2h`, `1d` (also `1h30m`) into milliseconds. */
+export function parseDurationMs(text: string): Result<number, string> {
+  const trimmed = text.trim();
+  if (!/^(\d+(s|m|h|d))+$/.test(trimmed)) {
+    return fail(`expected a duration like 30m, 2h or 1h30m, got '${text}'`);
+  }
+  let total = 0;
+  for (const match of trimmed.matchAll(/(\d+)([smhd])/g)) total += Number(match[1]) * UNIT_MS[match[2]!]!;
+  return ok(total);
+}
+
+/**
+ * Parses a stage list such as `5%:30m,25%:2h,100%`: shares must rise strictly and be in steps of 0.01;
+ * the last stage may omit its duration.
+ * @example parseStages('5%:30m,100%', { minReportingTargets: 3, minInferences: 100 })
+ */
+export function parseStages(text: string, minimums: StageMinimums): Result<Stage[], string> {
+  const parts = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  if (parts.length === 0) return fail('expected at least one stage, e.g. 5%:30m,100%');
+  const stages: Stage[] = [];
+  for (const part of parts) {
+    const match = /^(\d+(?:\.\d{1,2})?)%(?::(.+))?$/.exec(part);
+    if (!match) return fail(`expected a stage like 25%:2h, got '${part}'`);
+    const percent = Number(match[1]);
+    let minDurationMs = 0;
+    if (match[2] !== undefined) {
+      const duration = parseDurationMs(match[2]);
+      if (!duration.ok) return duration;
+      minDurationMs = duration.value;
+    }
+    stages.push({ percent, minDurationMs, ...minimums });
+  }
+  const invalid = checkStages(stages);
+  return invalid ? fail(invalid) : ok(stages);
+}
+
+/** Why a stage list is unusable (shares not strictly rising in (0, 100]), or null. */
+export function checkStages(stages: readonly Stage[]): string | null {
+  if (stages.length === 0) return 'expected at least one stage';
+  if (stages.length > 20) return 'expected at most 20 stages';
+  let previous = 0;
+  for (const stage of stages) {
+    if (!(stage.percent > 0 && stage.percent <= 100))
+      return `stage share ${stage.percent}% is not in (0, 100]`;
+    if (Math.abs(stage.percent * 100 - Math.round(stage.percent * 100)) > 1e-6) {
+      return `stage share ${stage.percent}% is not in steps of 0.01`;
+    }
+    if (stage.percent <= previous) return `stage shares must rise: ${stage.percent}% after ${previous}%`;
+    previous = stage.percent;
+  }
+  return null;
+}
+
+/** Formats stages back to `5%:30m,25%:2h,100%`. */
+export function formatStages(stages: readonly Stage[]): string {
+  return stages
+    .map((s) => (s.minDurationMs > 0 ? `${s.percent}%:${formatDuration(s.minDurationMs)}` : `${s.percent}%`))
+    .join(',');
+}
+
+function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNIT_MS[unit]!;
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${Math.ceil(ms / 1000)}s`;
+}

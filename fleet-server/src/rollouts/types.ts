@@ -1,0 +1,143 @@
+import type { RolloutStrategy } from '@edgefleet/shared';
+import type { Gates, GateValue } from './gates';
+import type { MaintenanceWindow } from './maintenance';
+import type { Stage } from './stages';
+
+/** Who a rollout targets: devices by label selector, explicit devices, or a web app's browsers. */
+export type RolloutTarget =
+  | { kind: 'selector'; selector: string }
+  | { kind: 'devices'; ids: string[] }
+  | { kind: 'app'; appId: string };
+
+/** Where a rollout is. `scheduled`, `running` and `paused` are active; the others are final. */
+export type RolloutStatus = 'scheduled' | 'running' | 'paused' | 'completed' | 'rolled_back' | 'aborted';
+
+/** Statuses of a rollout that still owns its targets. */
+export const ACTIVE_STATUSES: readonly RolloutStatus[] = ['scheduled', 'running', 'paused'];
+
+/** What a breached gate does. */
+export type BreachAction = 'rollback' | 'pause';
+
+/** The immutable part of a rollout, fixed at creation. */
+export interface RolloutSpec {
+  id: string;
+  modelName: string;
+  candidate: string;
+  baseline: string;
+  target: RolloutTarget;
+  strategy: RolloutStrategy;
+  stages: Stage[];
+  gates: Gates;
+  onBreach: BreachAction;
+  /** Salt of `bucketOf(targetId, salt)`; membership of a target never changes within a rollout. */
+  salt: string;
+  /** No stage starts before this time (ms). */
+  startAt: number;
+  maintenanceWindows: MaintenanceWindow[];
+  /** At most this many targets switching to the candidate at once (optional). */
+  maxConcurrentDownloads: number | null;
+}
+
+/** The mutable part, stored in the database; `version` rises with every transition (optimistic lock). */
+export interface RolloutState {
+  status: RolloutStatus;
+  stageIndex: number;
+  /** When the current stage began; null before the start. */
+  stageStartedAt: number | null;
+  version: number;
+}
+
+/** A rollout as the decision module sees it. */
+export interface Rollout {
+  spec: RolloutSpec;
+  state: RolloutState;
+}
+
+/** Versions a target should load, per role (null: none). */
+export interface Assignment {
+  active: string | null;
+  shadow: string | null;
+  standby: string | null;
+}
+
+/** What the candidate's telemetry says, merged over targets in the stage since the stage began. */
+export interface CandidateFacts {
+  reportingTargets: number;
+  inferences: number;
+  errorRate: number | null;
+  latencyP95Ms: number | null;
+  latencyP99Ms: number | null;
+  /** PSI / JS per input feature and output against the candidate's baseline; null without data or baseline. */
+  drift: { inputs: FeatureDriftValue[]; outputs: FeatureDriftValue[] } | null;
+  /** Shadow comparisons (shadow strategy); null when none were reported. */
+  shadow: { compared: number; agreed: number } | null;
+  /** Any other metric of the merged profile, by name (e.g. `outputs.confidence.mean`). */
+  metrics: Record<string, number>;
+}
+
+/** Drift distances of one feature. */
+export interface FeatureDriftValue {
+  name: string;
+  psi: number | null;
+  js: number | null;
+}
+
+/** The baseline version's telemetry over the same window (for relative latency gates). */
+export interface BaselineFacts {
+  inferences: number;
+  latencyP95Ms: number | null;
+  latencyP99Ms: number | null;
+}
+
+/** One device target: what it was last told to run, and whether it applied it. */
+export interface TargetFacts {
+  id: string;
+  /** Versions of its current desired state (null: never given one). */
+  desired: Assignment | null;
+  /** Desired rev not yet applied. */
+  pending: boolean;
+  /** The error of its last failed attempt at the candidate, if it failed. */
+  failure: string | null;
+}
+
+/** Everything the controller knows at one tick. */
+export interface RolloutFacts {
+  candidate: CandidateFacts;
+  baseline: BaselineFacts | null;
+  /** Device targets (empty for a web app target). */
+  targets: TargetFacts[];
+}
+
+/** An event in a rollout's life; every one goes to the audit log. */
+export type RolloutEvent =
+  | 'created'
+  | 'started'
+  | 'advanced'
+  | 'completed'
+  | 'rolled_back'
+  | 'paused'
+  | 'resumed'
+  | 'promoted'
+  | 'aborted';
+
+/** A change of state with who, why and the gate values it was decided on. */
+export interface Transition {
+  event: RolloutEvent;
+  from: RolloutState;
+  to: RolloutState;
+  actor: string;
+  reason: string;
+  gates: GateValue[];
+}
+
+/** A target whose desired state must change. */
+export interface DesiredChange {
+  targetId: string;
+  assignment: Assignment;
+}
+
+/** The app plan slot of a web-app target: what every browser runs and the candidate's share. */
+export interface AppPlanChange {
+  current: string;
+  candidate: { version: string; percent: number } | null;
+}
