@@ -15,7 +15,7 @@ CREATE TABLE `artifacts` (
 	`sha256` text PRIMARY KEY NOT NULL,
 	`size_bytes` integer NOT NULL,
 	`format` text NOT NULL,
-	`signature` text NOT NULL,
+	`signature` text,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
@@ -29,6 +29,7 @@ CREATE TABLE `devices` (
 	`disabled_at` integer,
 	`online` integer DEFAULT false NOT NULL,
 	`epoch` integer DEFAULT 0 NOT NULL,
+	`presence_at` integer,
 	`last_seen_at` integer,
 	`connected_at` integer,
 	`reported_state` text,
@@ -93,3 +94,82 @@ CREATE TABLE `models` (
 	`description` text,
 	`created_at` integer NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `rollout_audit` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`rollout_id` text NOT NULL,
+	`at` integer NOT NULL,
+	`actor` text NOT NULL,
+	`event` text NOT NULL,
+	`from_status` text,
+	`to_status` text NOT NULL,
+	`stage_index` integer NOT NULL,
+	`reason` text NOT NULL,
+	`gates` text NOT NULL,
+	FOREIGN KEY (`rollout_id`) REFERENCES `rollouts`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `rollout_audit_rollout` ON `rollout_audit` (`rollout_id`,`id`);--> statement-breakpoint
+CREATE TABLE `rollouts` (
+	`id` text PRIMARY KEY NOT NULL,
+	`model_name` text NOT NULL,
+	`candidate` text NOT NULL,
+	`baseline` text NOT NULL,
+	`strategy` text NOT NULL,
+	`target_key` text NOT NULL,
+	`active_key` text,
+	`spec` text NOT NULL,
+	`status` text NOT NULL,
+	`stage_index` integer DEFAULT 0 NOT NULL,
+	`stage_started_at` integer,
+	`version` integer DEFAULT 1 NOT NULL,
+	`last_evaluation` text,
+	`settled` integer DEFAULT false NOT NULL,
+	`created_by` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `rollouts_active_key_unique` ON `rollouts` (`active_key`);--> statement-breakpoint
+CREATE INDEX `rollouts_status` ON `rollouts` (`status`);--> statement-breakpoint
+CREATE TABLE `telemetry_aggregates` (
+	`model_name` text NOT NULL,
+	`model_version` text NOT NULL,
+	`role` text NOT NULL,
+	`scope` text NOT NULL,
+	`source_id` text NOT NULL,
+	`hour_ms` integer NOT NULL,
+	`spec_hash` text NOT NULL,
+	`reports` integer NOT NULL,
+	`inferences` integer NOT NULL,
+	`errors` integer NOT NULL,
+	`profile` text NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`model_name`, `model_version`, `role`, `scope`, `source_id`, `hour_ms`)
+);
+--> statement-breakpoint
+CREATE INDEX `telemetry_aggregates_version_hour` ON `telemetry_aggregates` (`model_name`,`model_version`,`hour_ms`);--> statement-breakpoint
+CREATE TABLE `telemetry_reports` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`scope` text NOT NULL,
+	`source_id` text NOT NULL,
+	`client_id` text NOT NULL,
+	`epoch` integer NOT NULL,
+	`seq` integer NOT NULL,
+	`model_name` text NOT NULL,
+	`model_version` text NOT NULL,
+	`role` text NOT NULL,
+	`window_start_ms` integer NOT NULL,
+	`window_end_ms` integer NOT NULL,
+	`spec_hash` text NOT NULL,
+	`status` text NOT NULL,
+	`inferences` integer NOT NULL,
+	`errors` integer NOT NULL,
+	`runtime` text NOT NULL,
+	`overflow` text NOT NULL,
+	`profile` text NOT NULL,
+	`received_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `telemetry_reports_client_seq` ON `telemetry_reports` (`scope`,`source_id`,`client_id`,`epoch`,`seq`);--> statement-breakpoint
+CREATE INDEX `telemetry_reports_version_window` ON `telemetry_reports` (`model_name`,`model_version`,`window_start_ms`);
