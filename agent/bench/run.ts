@@ -1,0 +1,158 @@
+// Agent benchmarks against raw onnxruntime-node in the same run. Prints `name: value unit` lines.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { ImagePreprocessing } from '@edgefleet/shared';
+import { serve } from '@hono/node-server';
+import * as ort from 'onnxruntime-node';
+import pino from 'pino';
+import sharp from 'sharp';
+import { createApi } from '../src/http/app';
+import { ModelSession, type SessionOptions } from '../src/runtime/model-session';
+import type { AgentTensor } from '../src/runtime/tensor';
+import { ServingEngine } from '../src/serving/engine';
+import { TelemetryWindows } from '../src/telemetry/windows';
+import { CLS_MODEL_PATH, CLS_PREPROCESSING, DET_MODEL_PATH, localModel } from '../src/testing/cls';
+
+const THREADS = Math.max(1, Math.min(4, availableParallelism()));
+const OPTIONS: SessionOptions = {
+  intraOpNumThreads: THREADS,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+};
+const logger = pino({ level: 'silent' });
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+/**
+ * Raw `session.run` and the agent path on the same session and input (one ORT thread pool, so neither
+ * side competes with the other's spinning threads), alternating blocks so drift hits both alike.
+ */
+async function compare(
+  name: string,
+  modelPath: string,
+  prep: ImagePreprocessing,
+  classes: string[] | undefined,
+  iters: number,
+) {
+  const session = await ModelSession.load(localModel(modelPath, '1.0.0', prep, classes), OPTIONS);
+  const raw = session.ortSession;
+  const engine = new ServingEngine(new TelemetryWindows(), logger);
+  engine.switchTo({ active: session, shadow: null, standby: null });
+  const n = 3 * prep.width * prep.height;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i) * 0.9;
+  const dims = [1, 3, prep.height, prep.width];
+  const tensor: AgentTensor = { data, dims, dtype: 'float32' };
+  const rawInput = new ort.Tensor('float32', data, dims);
+  for (let i = 0; i < 5; i++) {
+    await raw.run({ x: rawInput });
+    await engine.infer({ kind: 'tensor', tensor });
+  }
+  const rawMs: number[] = [];
+  const agentMs: number[] = [];
+  const block = 1; // strict alternation: load spikes on a shared box hit both sides alike
+  for (let b = 0; b < iters / block; b++) {
+    for (let i = 0; i < block; i++) {
+      const t0 = performance.now();
+      await raw.run({ x: new ort.Tensor('float32', data, dims) });
+      rawMs.push(performance.now() - t0);
+    }
+    for (let i = 0; i < block; i++) {
+      const t0 = performance.now();
+      await engine.infer({ kind: 'tensor', tensor });
+      agentMs.push(performance.now() - t0);
+    }
+  }
+  const r50 = quantile(rawMs, 0.5);
+  const a50 = quantile(agentMs, 0.5);
+  console.log(`agent.${name}.raw_p50_ms: ${r50.toFixed(3)} ms`);
+  console.log(`agent.${name}.raw_p95_ms: ${quantile(rawMs, 0.95).toFixed(3)} ms`);
+  console.log(`agent.${name}.p50_ms: ${a50.toFixed(3)} ms`);
+  console.log(`agent.${name}.p95_ms: ${quantile(agentMs, 0.95).toFixed(3)} ms`);
+  console.log(`agent.${name}.overhead_ratio: ${(a50 / r50).toFixed(3)}`);
+  console.log(
+    `agent.${name}.overhead_ratio_p95: ${(quantile(agentMs, 0.95) / quantile(rawMs, 0.95)).toFixed(3)}`,
+  );
+  return { session, engine };
+}
+
+async function http(engine: ServingEngine, iters: number) {
+  const app = createApi({ engine, maxBodyBytes: 16 << 20, status: () => ({}) });
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/infer?outputs=false`;
+  const png = await sharp({ create: { width: 192, height: 48, channels: 3, background: '#7f7f7f' } })
+    .png()
+    .toBuffer();
+  const ms: number[] = [];
+  for (let i = 0; i < iters + 10; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+    await res.arrayBuffer();
+    if (i >= 10) ms.push(performance.now() - t0);
+  }
+  console.log(`agent.cls.http_p50_ms: ${quantile(ms, 0.5).toFixed(3)} ms`);
+  console.log(`agent.cls.http_p95_ms: ${quantile(ms, 0.95).toFixed(3)} ms`);
+  server.close();
+}
+
+/** RSS of the bundled agent (no tsx) against a raw ORT script, each in a fresh process. */
+function rss(): void {
+  const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+  const built = spawnSync(process.execPath, [here('../scripts/build.mjs')], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(built.stderr);
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return Number(r.stdout.trim().split('\n').at(-1)) / (1024 * 1024);
+  };
+  const median = (f: () => number) => quantile([f(), f(), f()], 0.5);
+  const raw = median(() => run([here('./rss-raw.mjs'), CLS_MODEL_PATH, String(THREADS)]));
+  const agent = median(() => run([here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS)]));
+  const full = median(() => run([here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS), 'full']));
+  console.log(`agent.rss_raw_mb: ${raw.toFixed(1)} MB`);
+  console.log(`agent.rss_agent_mb: ${agent.toFixed(1)} MB`);
+  console.log(`agent.rss_delta_mb: ${(agent - raw).toFixed(1)} MB`);
+  console.log(`agent.rss_delta_with_sharp_mqtt_mb: ${(full - raw).toFixed(1)} MB`);
+}
+
+/** RSS growth over hot swaps (onnxruntime #25325): load, warm up, serve, release — 50 times. */
+async function swaps(count: number): Promise<void> {
+  const engine = new ServingEngine(new TelemetryWindows(), logger);
+  const tensor: AgentTensor = {
+    data: new Float32Array(3 * 48 * 192).fill(0.1),
+    dims: [1, 3, 48, 192],
+    dtype: 'float32',
+  };
+  let rssAfter10 = 0;
+  for (let i = 0; i < count; i++) {
+    const next = await ModelSession.load(localModel(CLS_MODEL_PATH, `1.0.${i}`), OPTIONS);
+    await next.warmUp(1);
+    const retired = engine.switchTo({ active: next, shadow: null, standby: null });
+    await Promise.all(retired.map((s) => s.release()));
+    await engine.infer({ kind: 'tensor', tensor });
+    if (i === 9) rssAfter10 = process.memoryUsage().rss;
+  }
+  const growth = (process.memoryUsage().rss - rssAfter10) / (1024 * 1024);
+  console.log(`agent.swap_rss_growth_mb: ${growth.toFixed(1)} MB (swaps 10 to ${count})`);
+  await Promise.all(engine.switchTo({ active: null, shadow: null, standby: null }).map((s) => s.release()));
+}
+
+const quick = process.argv.includes('--quick');
+console.log(`agent.threads: ${THREADS}`);
+const cls = await compare('cls', CLS_MODEL_PATH, CLS_PREPROCESSING, ['0', '180'], quick ? 100 : 600);
+await http(cls.engine, quick ? 50 : 300);
+const det = await compare(
+  'det320',
+  DET_MODEL_PATH,
+  { ...CLS_PREPROCESSING, width: 320, height: 320 },
+  undefined,
+  quick ? 20 : 100,
+);
+await Promise.all([cls.session.release(), det.session.release()]);
+await swaps(quick ? 20 : 50);
+rss();

@@ -1,0 +1,247 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  type DeployError,
+  type DesiredState,
+  desiredStateSchema,
+  type EnrollResponse,
+  importKeyRing,
+  MAX_DESIRED_BYTES,
+  parseMessage,
+  type Reported,
+  type RuntimeInfo,
+} from '@edgefleet/shared';
+import { serve } from '@hono/node-server';
+import * as ort from 'onnxruntime-node';
+import pino, { type Logger } from 'pino';
+import type { AgentConfig } from './config';
+import { Deployer } from './deploy/deployer';
+import { AGENT_VERSION, capabilities, readEnrollment } from './enrollment';
+import { createApi } from './http/app';
+import { MqttLink } from './mqtt/link';
+import type { ReconnectPolicy } from './mqtt/reconnect';
+import { TelemetrySender } from './mqtt/telemetry-sender';
+import { Outbox } from './outbox/outbox';
+import { ServingEngine } from './serving/engine';
+import { ModelStore } from './store/model-store';
+import { TelemetryWindows } from './telemetry/windows';
+import { WatchedFolder } from './watch/folder';
+
+/** A running agent. */
+export interface RunningAgent {
+  url: string;
+  engine: ServingEngine;
+  deployer: Deployer;
+  outbox: Outbox;
+  link: MqttLink | null;
+  sender: TelemetrySender | null;
+  watcher: WatchedFolder | null;
+  enrollment: EnrollResponse | undefined;
+  /** Closes the current window into the outbox now (and tries to send it). */
+  flushWindow(): void;
+  /** Errors of the last desired state applied (or of the restore). */
+  lastErrors(): DeployError[];
+  /** Rev of the last desired state fully applied and reported (0 before any). */
+  reportedRev(): number;
+  /** Clean shutdown: stop intake, finish in-flight inferences, flush the window, disconnect. */
+  close(): Promise<void>;
+}
+
+/** Options for embedding and tests. */
+export interface StartAgentOptions {
+  logger?: Logger;
+  reconnect?: ReconnectPolicy;
+}
+
+/** Starts the agent: restores the last good models, serves, follows the fleet when enrolled. */
+export async function startAgent(
+  config: AgentConfig,
+  options: StartAgentOptions = {},
+): Promise<RunningAgent> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const enrollment = readEnrollment(config.dataDir);
+  const store = new ModelStore(config.dataDir);
+  await store.init();
+  const clientId = enrollment?.deviceId ?? 'unenrolled';
+  const outbox = new Outbox(join(config.dataDir, 'telemetry.db'), clientId, config.outboxMaxReports);
+  const windows = new TelemetryWindows();
+  const engine = new ServingEngine(windows, logger);
+  const keys = enrollment ? await importKeyRing(enrollment.signingKeys) : undefined;
+  if (keys && !keys.ok) throw new Error(`enrollment signing keys: ${keys.error.message}`);
+  const deployer = new Deployer({
+    store,
+    engine,
+    statePath: join(config.dataDir, 'state.json'),
+    sessionOptions: {
+      intraOpNumThreads: config.threads,
+      interOpNumThreads: config.interOpThreads,
+      graphOptimizationLevel: config.graphOptimization,
+    },
+    keepVersions: config.keepVersions,
+    logger,
+    ...(enrollment && keys?.ok
+      ? {
+          fetchContext: {
+            apiUrl: enrollment.apiUrl,
+            deviceToken: enrollment.deviceToken,
+            keys: keys.value,
+            store,
+          },
+        }
+      : {}),
+  });
+  let errors = await deployer.restore();
+  const runtime: RuntimeInfo = {
+    backend: 'cpu',
+    threads: config.threads,
+    runtimeVersion: `onnxruntime-node ${ort.env.versions.node}`,
+  };
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+
+  let link: MqttLink | null = null;
+  let sender: TelemetrySender | null = null;
+  const reported = (type: 'hello' | 'state'): Reported => {
+    const base = {
+      v: 1 as const,
+      deviceId: clientId,
+      epoch: outbox.epoch,
+      appliedRev: deployer.state.appliedRev,
+      agentVersion: AGENT_VERSION,
+      at: Date.now(),
+      running: deployer.running(),
+    };
+    return type === 'hello'
+      ? { type, ...base, capabilities: capabilities() }
+      : { type, ...base, errors: errors.slice(0, 32) };
+  };
+  const publishReported = (type: 'hello' | 'state') => {
+    link
+      ?.publish('reported', JSON.stringify(reported(type)), 1)
+      .catch((err: Error) =>
+        logger.debug({ err: err.message }, 'reported publish failed; the next hello carries the state'),
+      );
+  };
+  let windowMs = config.windowMs;
+  let reportedRev = 0;
+  const onDesired = async (desired: DesiredState) => {
+    const outcome = await deployer.apply(desired);
+    if (!outcome) return;
+    errors = outcome.errors;
+    reportedRev = outcome.rev;
+    if (sender) sender.maxInFlight = desired.telemetry.maxInFlight;
+    if (desired.telemetry.windowMs !== windowMs) {
+      windowMs = desired.telemetry.windowMs;
+      restartWindowTimer();
+    }
+    publishReported('state');
+  };
+  if (enrollment) {
+    link = new MqttLink({
+      url: config.mqttUrl ?? enrollment.mqttUrl,
+      fleet: enrollment.fleet,
+      deviceId: enrollment.deviceId,
+      token: enrollment.deviceToken,
+      epoch: outbox.epoch,
+      logger,
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      onConnected: () => {
+        publishReported('hello');
+        sender?.pump();
+      },
+      onDisconnected: () => sender?.reset(),
+      onMessage: (kind, payload) => {
+        if (kind === 'ack') return sender?.onAck(payload);
+        const parsed = parseMessage(desiredStateSchema, payload, { maxBytes: MAX_DESIRED_BYTES });
+        if (!parsed.ok || parsed.value.deviceId !== enrollment.deviceId) {
+          logger.warn(
+            { error: parsed.ok ? 'deviceId mismatch' : parsed.error },
+            'ignored malformed desired state',
+          );
+          return;
+        }
+        onDesired(parsed.value).catch((err) => logger.error({ err }, 'applying desired state failed'));
+      },
+    });
+    sender = new TelemetrySender(outbox, link, logger, config.maxInFlight);
+  }
+
+  const flushWindow = () => {
+    for (const draft of windows.close()) outbox.append(draft, runtime);
+    sender?.pump();
+  };
+  let windowTimer: NodeJS.Timeout | null = null;
+  const restartWindowTimer = () => {
+    if (windowTimer) clearInterval(windowTimer);
+    windowTimer = setInterval(flushWindow, windowMs);
+    windowTimer.unref();
+  };
+  restartWindowTimer();
+
+  const app = createApi({
+    engine,
+    maxBodyBytes: config.maxBodyBytes,
+    status: () => ({
+      deviceId: enrollment?.deviceId ?? null,
+      enrolled: enrollment !== undefined,
+      connected: link?.connected ?? false,
+      appliedRev: deployer.state.appliedRev,
+      running: deployer.running(),
+      errors,
+      serving: engine.counters,
+      outbox: { epoch: outbox.epoch, ...outbox.stats() },
+      watch: watcher ? { processed: watcher.processed, failed: watcher.failed } : null,
+      process: {
+        rssBytes: process.memoryUsage().rss,
+        cpuUser: process.cpuUsage().user,
+        eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      },
+    }),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.httpHost, port: config.httpPort }, () =>
+      resolve(s as Server),
+    );
+  });
+  const url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
+  const watcher = config.watch
+    ? new WatchedFolder(engine, { dir: config.watch, ...(config.out ? { outDir: config.out } : {}), logger })
+    : null;
+  await watcher?.start();
+  await link?.start();
+  logger.info({ url, deviceId: enrollment?.deviceId, running: deployer.running() }, 'agent started');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    engine,
+    deployer,
+    outbox,
+    link,
+    sender,
+    watcher,
+    enrollment,
+    flushWindow,
+    lastErrors: () => errors,
+    reportedRev: () => reportedRev,
+    close() {
+      closing ??= (async () => {
+        await watcher?.stop();
+        // Stop accepting; requests in flight finish (close waits for them).
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        (server as Server & { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        await closed;
+        await engine.drainShadow();
+        if (windowTimer) clearInterval(windowTimer);
+        flushWindow();
+        loopDelay.disable();
+        await link?.stop();
+        await deployer.close();
+        outbox.close();
+      })();
+      return closing;
+    },
+  };
+}

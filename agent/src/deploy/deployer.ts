@@ -1,0 +1,165 @@
+import type { DeployError, DesiredState, ModelRef, ModelVersionId, RunningModels } from '@edgefleet/shared';
+import type { Logger } from 'pino';
+import { DeployFailure } from '../errors';
+import { ModelSession, type SessionOptions } from '../runtime/model-session';
+import type { ServingEngine, Slots } from '../serving/engine';
+import type { ModelStore, StoredModel } from '../store/model-store';
+import { type AgentState, readState, writeState } from '../store/state-file';
+import { type FetchContext, fetchVersion } from './fetch-version';
+
+/** What the deployer needs. */
+export interface DeployerOptions {
+  store: ModelStore;
+  engine: ServingEngine;
+  statePath: string;
+  sessionOptions: SessionOptions;
+  /** Versions kept on disk beyond those in use. */
+  keepVersions: number;
+  /** Absent until enrolled: then only the stored state can be restored. */
+  fetchContext?: FetchContext;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Outcome of applying one desired state. */
+export interface ApplyOutcome {
+  rev: number;
+  running: RunningModels;
+  errors: DeployError[];
+}
+
+const ROLES = ['active', 'shadow', 'standby'] as const;
+const sameId = (a: ModelVersionId | null | undefined, b: ModelVersionId | null | undefined): boolean =>
+  !!a && !!b && a.name === b.name && a.version === b.version;
+
+/**
+ * Follows desired states: for each role, fetch → verify → load → warm up → golden check, and only when
+ * all of that passed switch the serving pointers at once. A failed version is never served: its role
+ * keeps what it had (the active role its previous version), and the step and message are returned for
+ * `reported`. A session no role uses any more is released once its requests in flight finish.
+ */
+export class Deployer {
+  state: AgentState;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: DeployerOptions) {
+    this.state = readState(opts.statePath);
+  }
+
+  running(): RunningModels {
+    const s = this.opts.engine.current;
+    return { active: s.active?.id ?? null, shadow: s.shadow?.id ?? null, standby: s.standby?.id ?? null };
+  }
+
+  /** Serves the last good versions from the store at once, without the server (after a restart). */
+  async restore(): Promise<DeployError[]> {
+    const errors: DeployError[] = [];
+    const next: Slots = { active: null, shadow: null, standby: null };
+    for (const role of ROLES) {
+      const id = this.state[role];
+      if (!id) continue;
+      try {
+        const stored = await this.opts.store.read(id);
+        if (!stored) throw new DeployFailure('load', `version ${id.name}@${id.version} is not in the store`);
+        next[role] = await this.loadChecked(stored, 'if_present');
+      } catch (err) {
+        errors.push(this.toError(err, id, this.state.appliedRev));
+      }
+    }
+    this.opts.engine.shadowSampleRate = this.state.shadowSampleRate;
+    this.opts.engine.switchTo(next);
+    return errors;
+  }
+
+  /** Applies a desired state unless its rev is at or below the applied one; runs one at a time. */
+  apply(desired: DesiredState): Promise<ApplyOutcome | null> {
+    const run = this.queue.then(() => this.applyNow(desired));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(desired: DesiredState): Promise<ApplyOutcome | null> {
+    if (desired.rev <= this.state.appliedRev) return null;
+    const log = this.opts.logger.child({ rev: desired.rev });
+    const current = this.opts.engine.current;
+    const loaded = [current.active, current.shadow, current.standby].filter(
+      (s): s is ModelSession => s !== null,
+    );
+    const fresh: ModelSession[] = [];
+    const errors: DeployError[] = [];
+    const next: Slots = { active: current.active, shadow: null, standby: null };
+    for (const role of ROLES) {
+      const ref: ModelRef | null = desired.models[role];
+      if (!ref) {
+        if (role === 'active') next.active = null;
+        continue;
+      }
+      const id = { name: ref.manifest.name, version: ref.manifest.version };
+      const reuse = [...loaded, ...fresh].find(
+        (s) => sameId(s.id, id) && s.manifest.sha256 === ref.manifest.sha256,
+      );
+      if (reuse) {
+        next[role] = reuse;
+        continue;
+      }
+      try {
+        if (!this.opts.fetchContext) throw new DeployFailure('download', 'not enrolled');
+        const stored = await fetchVersion(this.opts.fetchContext, ref);
+        const session = await this.loadChecked(stored, desired.policies.golden);
+        fresh.push(session);
+        next[role] = session;
+        log.info({ model: session.label, role }, 'version ready');
+      } catch (err) {
+        const error = this.toError(err, id, desired.rev);
+        errors.push(error);
+        log.warn(
+          { model: `${id.name}@${id.version}`, role, step: error.step, err: error.message },
+          'version rejected',
+        );
+        // The active role keeps its previous version; shadow and standby stay empty.
+      }
+    }
+    const retired = this.opts.engine.switchTo(next);
+    this.opts.engine.shadowSampleRate = desired.policies.shadowSampleRate;
+    this.opts.engine.inferenceTimeoutMs = desired.policies.inferenceTimeoutMs;
+    for (const s of retired) void s.release().catch((err) => log.warn({ err }, 'session release failed'));
+    this.state = {
+      appliedRev: desired.rev,
+      active: next.active?.id ?? null,
+      shadow: next.shadow?.id ?? null,
+      standby: next.standby?.id ?? null,
+      shadowSampleRate: desired.policies.shadowSampleRate,
+    };
+    await writeState(this.opts.statePath, this.state);
+    const inUse = [next.active, next.shadow, next.standby].filter((s) => s !== null).map((s) => s.id);
+    await this.opts.store
+      .collect(this.opts.keepVersions, inUse)
+      .catch((err) => log.warn({ err }, 'store gc failed'));
+    return { rev: desired.rev, running: this.running(), errors };
+  }
+
+  private async loadChecked(stored: StoredModel, golden: 'required' | 'if_present'): Promise<ModelSession> {
+    const session = await ModelSession.load(stored, this.opts.sessionOptions);
+    try {
+      await session.warmUp();
+      await session.checkGolden(golden);
+      return session;
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+
+  private toError(err: unknown, model: ModelVersionId, rev: number): DeployError {
+    const step = err instanceof DeployFailure ? err.step : 'load';
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 1024);
+    return { step, message, model, rev, at: (this.opts.now ?? Date.now)() };
+  }
+
+  /** Releases every loaded session (shutdown), after requests in flight finish. */
+  async close(): Promise<void> {
+    await this.queue;
+    const retired = this.opts.engine.switchTo({ active: null, shadow: null, standby: null });
+    await Promise.all(retired.map((s) => s.release()));
+  }
+}

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { arch, cpus, hostname, platform, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { type Capabilities, type EnrollResponse, enrollResponseSchema } from '@edgefleet/shared';
+
+export const AGENT_VERSION = '0.1.0';
+
+/** What this device can run, as sent at enrollment and in every hello. */
+export function capabilities(): Capabilities {
+  return {
+    platform: 'node',
+    os: platform(),
+    arch: arch(),
+    backends: ['cpu'],
+    cpuCount: cpus().length,
+    memoryBytes: totalmem(),
+  };
+}
+
+const fileOf = (dataDir: string): string => join(dataDir, 'enrollment.json');
+
+/** The stored enrollment, or undefined when the device was never enrolled. */
+export function readEnrollment(dataDir: string): EnrollResponse | undefined {
+  let text: string;
+  try {
+    text = readFileSync(fileOf(dataDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = enrollResponseSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${fileOf(dataDir)} is not a valid enrollment; enroll again`);
+  return parsed.data;
+}
+
+/** Trades an enrollment token for device credentials and stores them (file 0600 in a 0700 dir). */
+export async function enroll(opts: {
+  server: string;
+  token: string;
+  dataDir: string;
+  deviceId?: string;
+  labels: Record<string, string>;
+  fetchImpl?: typeof fetch;
+}): Promise<EnrollResponse> {
+  const res = await (opts.fetchImpl ?? fetch)(new URL('/api/v1/enroll', opts.server), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      enrollmentToken: opts.token,
+      deviceId: opts.deviceId ?? hostname(),
+      labels: opts.labels,
+      capabilities: capabilities(),
+      agentVersion: AGENT_VERSION,
+    }),
+  });
+  const body = await res.text();
+  if (res.status !== 200 && res.status !== 201)
+    throw new Error(`enrollment failed (${res.status}): ${body.slice(0, 500)}`);
+  const parsed = enrollResponseSchema.safeParse(JSON.parse(body));
+  if (!parsed.success) throw new Error(`enrollment answer is malformed: ${parsed.error.issues[0]?.message}`);
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const tmp = `${fileOf(opts.dataDir)}.tmp`;
+  await writeFile(tmp, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
+  await rename(tmp, fileOf(opts.dataDir));
+  return parsed.data;
+}

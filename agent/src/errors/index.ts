@@ -1,0 +1,49 @@
+import type { DeployStep } from '@edgefleet/shared';
+
+/** Kinds of agent errors; each maps once to an HTTP status and an error counter. */
+export type AgentErrorKind = 'invalid_input' | 'too_large' | 'unsupported_media' | 'not_ready' | 'internal';
+
+const STATUS: Record<AgentErrorKind, 400 | 413 | 415 | 503 | 500> = {
+  invalid_input: 400,
+  too_large: 413,
+  unsupported_media: 415,
+  not_ready: 503,
+  internal: 500,
+};
+
+/** An error with a kind; the message says what was expected and what came. */
+export class AgentError extends Error {
+  constructor(
+    readonly kind: AgentErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AgentError';
+  }
+
+  /** HTTP status for this error. */
+  get status(): 400 | 413 | 415 | 503 | 500 {
+    return STATUS[this.kind];
+  }
+}
+
+/** A failed step of deploying a model version: never served, reported with its step. */
+export class DeployFailure extends Error {
+  constructor(
+    readonly step: DeployStep,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeployFailure';
+  }
+}
+
+/** Runs `fn`, turning any thrown error into a {@link DeployFailure} of `step` (kept if already one). */
+export async function atStep<T>(step: DeployStep, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof DeployFailure) throw err;
+    throw new DeployFailure(step, err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,128 @@
+import type { TensorDtype } from '@edgefleet/shared';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { AgentError } from '../errors';
+import { decodeImage } from '../image/decode';
+import type { AgentTensor } from '../runtime/tensor';
+import type { InferResult, ServingEngine } from '../serving/engine';
+
+const tensorBodySchema = z.strictObject({
+  dims: z
+    .array(
+      z
+        .int()
+        .min(1)
+        .max(1 << 24),
+    )
+    .min(1)
+    .max(8),
+  data: z.array(z.number()).max(1 << 24),
+  dtype: z.enum(['float32', 'uint8', 'int8']).default('float32'),
+});
+
+const ARRAYS = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array } as const;
+
+/** What the API needs besides the engine. */
+export interface ApiDeps {
+  engine: ServingEngine;
+  maxBodyBytes: number;
+  status: () => Record<string, unknown>;
+}
+
+/** JSON form of an inference result; `outputs` omitted with `?outputs=false`. */
+export function resultJson(r: InferResult, withOutputs: boolean): Record<string, unknown> {
+  const outputs: Record<string, unknown> = {};
+  if (withOutputs) {
+    for (const [name, t] of Object.entries(r.outputs)) {
+      outputs[name] = { dims: t.dims, dtype: t.dtype, data: Array.from(t.data as ArrayLike<number>, Number) };
+    }
+  }
+  return {
+    predictionId: r.predictionId,
+    model: r.model,
+    ...(r.top ? { top: r.top } : {}),
+    latencyMs: r.latencyMs,
+    ...(withOutputs ? { outputs } : {}),
+  };
+}
+
+function parseTensor(json: unknown): AgentTensor {
+  const parsed = tensorBodySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AgentError(
+      'invalid_input',
+      `body.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const { dims, data, dtype } = parsed.data;
+  return { data: ARRAYS[dtype].from(data), dims, dtype: dtype as TensorDtype };
+}
+
+/**
+ * The local inference API (Hono): `POST /v1/infer` with a JSON tensor `{dims, data, dtype?}` or PNG/JPEG
+ * bytes, `GET /v1/status`. Bad input answers 4xx with `{ error, message }` and is counted.
+ */
+export function createApi(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.onError((err, c) => {
+    const e = err instanceof AgentError ? err : new AgentError('internal', err.message);
+    return c.json({ error: e.kind, message: e.message }, e.status);
+  });
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.get('/v1/status', (c) => c.json(deps.status()));
+  app.post(
+    '/v1/infer',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => {
+        deps.engine.reject('too_large');
+        return c.json(
+          { error: 'too_large', message: `expected a body of at most ${deps.maxBodyBytes} bytes` },
+          413,
+        );
+      },
+    }),
+    async (c) => {
+      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      const withOutputs = c.req.query('outputs') !== 'false';
+      let result: InferResult;
+      if (type === 'application/json') {
+        let json: unknown;
+        try {
+          json = await c.req.json();
+        } catch {
+          deps.engine.reject('invalid_input');
+          throw new AgentError('invalid_input', 'body is not valid JSON');
+        }
+        let tensor: AgentTensor;
+        try {
+          tensor = parseTensor(json);
+        } catch (err) {
+          deps.engine.reject('invalid_input');
+          throw err;
+        }
+        result = await deps.engine.infer({ kind: 'tensor', tensor });
+      } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream') {
+        const bytes = new Uint8Array(await c.req.arrayBuffer());
+        let image: Awaited<ReturnType<typeof decodeImage>>;
+        try {
+          image = await decodeImage(bytes);
+        } catch (err) {
+          deps.engine.reject(err instanceof AgentError ? err.kind : 'invalid_input');
+          throw err;
+        }
+        result = await deps.engine.infer({ kind: 'image', image });
+      } else {
+        deps.engine.reject('unsupported_media');
+        throw new AgentError(
+          'unsupported_media',
+          `expected application/json, image/png or image/jpeg, got ${type || 'none'}`,
+        );
+      }
+      return c.json(resultJson(result, withOutputs));
+    },
+  );
+  return app;
+}

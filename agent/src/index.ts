@@ -1,0 +1,14 @@
+export { type RunningAgent, type StartAgentOptions, startAgent } from './agent';
+export { type AgentConfig, type AgentConfigInput, loadAgentConfig, resolveAgentConfig } from './config';
+export { Deployer } from './deploy/deployer';
+export { fetchVersion } from './deploy/fetch-version';
+export { enroll, readEnrollment } from './enrollment';
+export { AgentError, DeployFailure } from './errors';
+export { createApi } from './http/app';
+export { decodeImage } from './image/decode';
+export { Outbox } from './outbox/outbox';
+export { DEFAULT_SESSION_OPTIONS, ModelSession, type SessionOptions } from './runtime/model-session';
+export { type InferResult, ServingEngine } from './serving/engine';
+export { ModelStore } from './store/model-store';
+export { TelemetryWindows } from './telemetry/windows';
+export { WatchedFolder } from './watch/folder';

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { ModelVersionId } from '@edgefleet/shared';
+import type { Logger } from 'pino';
+import { AgentError } from '../errors';
+import type { ModelSession } from '../runtime/model-session';
+import type { AgentTensor } from '../runtime/tensor';
+import {
+  type InferenceTimings,
+  observeInput,
+  observeOutput,
+  observeTimings,
+  type TopClass,
+  topClass,
+} from '../telemetry/observe';
+import type { TelemetryWindows } from '../telemetry/windows';
+import { type InferInput, toModelTensor } from './input';
+import { compareOutputs } from './shadow';
+
+/** What an inference returns to its caller. */
+export interface InferResult {
+  predictionId: string;
+  model: ModelVersionId;
+  outputs: Record<string, AgentTensor>;
+  top?: TopClass;
+  latencyMs: InferenceTimings;
+}
+
+/** The loaded sessions by role; `standby` stays loaded so switching back is a pointer switch. */
+export interface Slots {
+  active: ModelSession | null;
+  shadow: ModelSession | null;
+  standby: ModelSession | null;
+}
+
+/** Counters of the serving path (also in `/v1/status`). */
+export interface ServingCounters {
+  inferences: number;
+  rejected: Record<string, number>;
+  failed: number;
+  shadowRuns: number;
+  shadowFailures: number;
+}
+
+/**
+ * The inference path: active-session snapshot per request (so a switch never touches a request in
+ * flight), preprocessing, run, window statistics, and the shadow run scheduled after the caller's
+ * answer (never on its latency; its outputs are never returned).
+ */
+export class ServingEngine {
+  private slots: Slots = { active: null, shadow: null, standby: null };
+  shadowSampleRate = 1;
+  /**
+   * Per-inference limit from the desired state's policies. onnxruntime-node's run cannot be interrupted,
+   * so an inference over it is still answered, and counted as a `timeout` error.
+   */
+  inferenceTimeoutMs: number | undefined;
+  readonly counters: ServingCounters = {
+    inferences: 0,
+    rejected: {},
+    failed: 0,
+    shadowRuns: 0,
+    shadowFailures: 0,
+  };
+  private shadowQueue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly windows: TelemetryWindows,
+    private readonly logger: Logger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get current(): Readonly<Slots> {
+    return this.slots;
+  }
+
+  /** Switches every role at once; returns the sessions no role uses any more (release them). */
+  switchTo(next: Slots): ModelSession[] {
+    const before = [this.slots.active, this.slots.shadow, this.slots.standby];
+    this.slots = { ...next };
+    const kept = new Set([next.active, next.shadow, next.standby]);
+    return [...new Set(before)].filter((s): s is ModelSession => s !== null && !kept.has(s));
+  }
+
+  /** Counts a rejected input (HTTP 4xx, unreadable file) against the active version's window. */
+  reject(kind: string): void {
+    this.counters.rejected[kind] = (this.counters.rejected[kind] ?? 0) + 1;
+    const active = this.slots.active;
+    if (active) this.windows.profileFor(active, 'active').recordError(kind);
+  }
+
+  /** Runs one inference on the active version. */
+  async infer(input: InferInput): Promise<InferResult> {
+    const session = this.slots.active;
+    if (!session) throw new AgentError('not_ready', 'no model version is active yet');
+    const profile = this.windows.profileFor(session, 'active');
+    const t0 = performance.now();
+    let tensor: AgentTensor;
+    try {
+      tensor = toModelTensor(session, input);
+    } catch (err) {
+      if (err instanceof AgentError) this.reject(err.kind);
+      throw err;
+    }
+    const t1 = performance.now();
+    let outputs: Record<string, AgentTensor>;
+    try {
+      outputs = await session.run({ [session.inputName]: tensor });
+    } catch (err) {
+      this.counters.failed++;
+      profile.recordError('infer');
+      throw new AgentError('internal', `inference failed on ${session.label}: ${(err as Error).message}`);
+    }
+    const t2 = performance.now();
+    const top = topClass(session, outputs);
+    const latencyMs = { preprocessMs: t1 - t0, inferMs: t2 - t1, totalMs: performance.now() - t0 };
+    observeInput(profile, session, tensor);
+    observeOutput(profile, session, top);
+    observeTimings(profile, latencyMs);
+    if (this.inferenceTimeoutMs !== undefined && latencyMs.totalMs > this.inferenceTimeoutMs)
+      profile.recordError('timeout');
+    this.counters.inferences++;
+    const shadow = this.slots.shadow;
+    if (shadow && shadow !== session && this.random() < this.shadowSampleRate) {
+      this.scheduleShadow(shadow, tensor, outputs, session);
+    }
+    return { predictionId: randomUUID(), model: session.id, outputs, ...(top ? { top } : {}), latencyMs };
+  }
+
+  /** Shadow runs queue one at a time after the current macrotask: the caller has its answer first. */
+  private scheduleShadow(
+    shadow: ModelSession,
+    tensor: AgentTensor,
+    activeOutputs: Record<string, AgentTensor>,
+    active: ModelSession,
+  ): void {
+    this.shadowQueue = this.shadowQueue
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.runShadow(shadow, tensor, activeOutputs, active));
+  }
+
+  private async runShadow(
+    shadow: ModelSession,
+    tensor: AgentTensor,
+    activeOutputs: Record<string, AgentTensor>,
+    active: ModelSession,
+  ): Promise<void> {
+    const profile = this.windows.profileFor(shadow, 'shadow');
+    const t0 = performance.now();
+    try {
+      const outputs = await shadow.run({ [shadow.inputName]: tensor });
+      const inferMs = performance.now() - t0;
+      observeInput(profile, shadow, tensor);
+      observeOutput(profile, shadow, topClass(shadow, outputs));
+      observeTimings(profile, { preprocessMs: 0, inferMs, totalMs: inferMs });
+      const cmp = compareOutputs(activeOutputs[active.outputNames[0]!], outputs[shadow.outputNames[0]!]);
+      profile.observeShadow(cmp.agreed, cmp.maxAbsDiff);
+      this.counters.shadowRuns++;
+    } catch (err) {
+      this.counters.shadowFailures++;
+      profile.recordError('infer');
+      this.logger.warn({ err: (err as Error).message, model: shadow.label }, 'shadow inference failed');
+    }
+  }
+
+  /** Resolves once queued shadow runs are done (tests, shutdown). */
+  async drainShadow(): Promise<void> {
+    await this.shadowQueue;
+  }
+}

@@ -1,0 +1,67 @@
+import { Profile, type ProfileJSON, specHash } from '@edgefleet/shared';
+import type { ModelSession } from '../runtime/model-session';
+
+/** Role a profile measures. */
+export type ProfileRole = 'active' | 'shadow';
+
+/** A closed window of one model version and role, ready to become a report. */
+export interface WindowDraft {
+  window: { startMs: number; endMs: number };
+  model: { name: string; version: string };
+  role: ProfileRole;
+  specHash: string;
+  profile: ProfileJSON;
+  inferences: number;
+}
+
+interface OpenWindow {
+  session: ModelSession;
+  role: ProfileRole;
+  profile: Profile;
+}
+
+/**
+ * The current window's profiles, one per model version and role. {@link TelemetryWindows.close} hands
+ * out every profile that saw anything and starts a new window.
+ */
+export class TelemetryWindows {
+  private open = new Map<string, OpenWindow>();
+  private startMs: number;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.startMs = now();
+  }
+
+  /** The open profile for a session and role (created on first use). */
+  profileFor(session: ModelSession, role: ProfileRole): Profile {
+    const key = `${session.label}/${role}`;
+    let w = this.open.get(key);
+    if (!w) {
+      w = { session, role, profile: new Profile(session.spec) };
+      this.open.set(key, w);
+    }
+    return w.profile;
+  }
+
+  /** Closes the window: drafts of every non-empty profile; a new window starts now. */
+  close(): WindowDraft[] {
+    const endMs = Math.max(this.now(), this.startMs);
+    const drafts: WindowDraft[] = [];
+    for (const w of this.open.values()) {
+      const json = w.profile.toJSON();
+      const inferences = w.profile.inferences;
+      if (inferences === 0 && w.profile.errorCount === 0 && w.profile.shadow.compared === 0) continue;
+      drafts.push({
+        window: { startMs: this.startMs, endMs },
+        model: { ...w.session.id },
+        role: w.role,
+        specHash: specHash(w.session.spec),
+        profile: json,
+        inferences,
+      });
+    }
+    this.open.clear();
+    this.startMs = endMs;
+    return drafts;
+  }
+}

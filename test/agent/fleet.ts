@@ -1,0 +1,142 @@
+// Helpers for agent tests against the real fleet server (embedded broker, SQLite).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enroll, type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
+import type { DesiredState, ModelRef } from '@edgefleet/shared';
+import sharp from 'sharp';
+import type { DesiredStateInput, MqttRuntime } from '../../fleet-server/src/mqtt';
+import { CLS_MODEL_PATH, clsBaseline, type TestServer } from '../../fleet-server/src/testing/harness';
+
+export { CLS_MODEL_PATH };
+
+/** Preprocessing of the PaddleOCR cls model: 192×48 RGB, `(x/255 − 0.5)/0.5`, NCHW float32. */
+export const CLS_PREPROCESSING = {
+  kind: 'image',
+  layout: 'NCHW',
+  width: 192,
+  height: 48,
+  resize: 'stretch',
+  channelOrder: 'RGB',
+  scale: 1 / 255,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  dtype: 'float32',
+} as const;
+
+/** Uploads bytes as an artifact; returns sha256 and size. */
+export async function upload(t: TestServer, bytes: Uint8Array, kind: 'model' | 'golden' = 'model') {
+  const res = await t.call(`/api/v1/artifacts?kind=${kind}`, {
+    method: 'POST',
+    body: new Blob([new Uint8Array(bytes)]),
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`upload ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { sha256: string; sizeBytes: number };
+}
+
+/** Registers a cls version (optionally with a golden file) and returns its model ref. */
+export async function registerCls(t: TestServer, version: string, golden?: unknown): Promise<ModelRef> {
+  const model = await upload(t, readFileSync(CLS_MODEL_PATH));
+  const goldenArtifact = golden ? await upload(t, Buffer.from(JSON.stringify(golden)), 'golden') : undefined;
+  const res = await t.call('/api/v1/models/cls/versions', {
+    method: 'POST',
+    json: {
+      name: 'cls',
+      version,
+      sha256: model.sha256,
+      sizeBytes: model.sizeBytes,
+      preprocessing: CLS_PREPROCESSING,
+      baseline: clsBaseline(),
+      ...(goldenArtifact ? { golden: { sha256: goldenArtifact.sha256 } } : {}),
+      lineage: { createdBy: 'test' },
+    },
+  });
+  if (res.status !== 201) throw new Error(`register ${res.status}: ${await res.text()}`);
+  return modelRef(t, version);
+}
+
+/** The model ref of a registered cls version, as a device receives it. */
+export async function modelRef(t: TestServer, version: string): Promise<ModelRef> {
+  const v = (await (await t.call(`/api/v1/models/cls/versions/${version}`)).json()) as ModelRef;
+  return {
+    manifest: v.manifest,
+    signature: v.signature,
+    artifactUrl: v.artifactUrl,
+    profileSpecUrl: v.profileSpecUrl,
+    ...(v.goldenUrl ? { goldenUrl: v.goldenUrl } : {}),
+  };
+}
+
+/** Publishes a desired state to a device through the server's device sessions. */
+export function publishDesired(
+  t: TestServer,
+  deviceId: string,
+  models: Partial<DesiredStateInput['models']>,
+  over: Partial<DesiredStateInput> = {},
+): Promise<DesiredState> {
+  const mqtt = t.server.components.find((c): c is MqttRuntime => c.name === 'mqtt');
+  if (!mqtt) throw new Error('no mqtt component');
+  return mqtt.sessions.publishDesired(deviceId, {
+    models: { active: null, shadow: null, standby: null, ...models },
+    telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 1000 },
+    policies: { golden: 'if_present', shadowSampleRate: 1 },
+    ...over,
+  });
+}
+
+/** Enrolls a device into a fresh data dir and starts an agent on port 0 (silent logs). */
+export async function startEnrolledAgent(
+  t: TestServer,
+  deviceId: string,
+  config: Record<string, unknown> = {},
+): Promise<{ agent: RunningAgent; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-agent-'));
+  const token = (await (
+    await t.call('/api/v1/enrollment-tokens', { method: 'POST', json: { labels: {} } })
+  ).json()) as {
+    token: string;
+  };
+  await enroll({ server: t.url, token: token.token, dataDir, deviceId, labels: {} });
+  const agent = await startAgent(
+    resolveAgentConfig({ dataDir, httpPort: 0, threads: 1, logLevel: 'silent', ...config }),
+    {
+      reconnect: { baseMs: 50, maxMs: 500 },
+    },
+  );
+  return { agent, dataDir };
+}
+
+/** Polls until `check` returns a truthy value. */
+export async function until<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A PNG with a horizontal gradient (text-like stripes), `width`×`height`. */
+export async function stripesPng(width = 192, height = 48): Promise<Uint8Array<ArrayBuffer>> {
+  const raw = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      raw.fill((x * 7 + y * 3) % 256, (y * width + x) * 3, (y * width + x) * 3 + 3);
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+/** The JSON answer of `POST /v1/infer`. */
+export interface InferBody {
+  predictionId: string;
+  model: { name: string; version: string };
+  top?: { index: number; label: string; confidence: number; margin: number };
+  latencyMs: { preprocessMs: number; inferMs: number; totalMs: number };
+  outputs: Record<string, { dims: number[]; dtype: string; data: number[] }>;
+}
