@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import type { ImagePreprocessing, ModelRef } from '@edgefleet/shared';
+import { schema } from '../../fleet-server/src/db';
+import type { MqttRuntime } from '../../fleet-server/src/mqtt';
+import type { AppPlanInput } from '../../fleet-server/src/mqtt/device-sessions';
+import {
+  CLS_MODEL_PATH,
+  clsBaseline,
+  startTestServer,
+  type TestServer,
+} from '../../fleet-server/src/testing/harness';
+
+/** The PaddleOCR cls model's preprocessing: 48×192 RGB, `(p / 255 - 0.5) / 0.5`, NCHW float32. */
+export const CLS_PREPROCESSING: ImagePreprocessing = {
+  kind: 'image',
+  inputName: 'x',
+  layout: 'NCHW',
+  width: 192,
+  height: 48,
+  resize: 'stretch',
+  channelOrder: 'RGB',
+  scale: 1 / 255,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  dtype: 'float32',
+};
+
+/** The cls model's bytes; `variant` > 0 appends a protobuf doc_string field, giving the same graph new bytes. */
+export function clsModelBytes(variant = 0): Uint8Array {
+  const base = readFileSync(CLS_MODEL_PATH);
+  if (variant === 0) return new Uint8Array(base);
+  const doc = new TextEncoder().encode(`variant ${variant}`);
+  // ModelProto field 6 (doc_string), wire type 2: tag 0x32, length, bytes. The last occurrence wins.
+  return new Uint8Array([...base, 0x32, doc.length, ...doc]);
+}
+
+/** A real fleet server with one app and helpers to register versions and publish plans. */
+export interface Fleet {
+  t: TestServer;
+  appId: string;
+  key: string;
+  register(version: string, bytes: Uint8Array): Promise<ModelRef>;
+  publish(models: AppPlanInput['models'], telemetry?: Partial<AppPlanInput['telemetry']>): Promise<number>;
+  /** Telemetry reports the server stored for the app's browsers. */
+  reports(): (typeof schema.telemetryReports.$inferSelect)[];
+  dispose(): Promise<void>;
+}
+
+async function json<T>(response: Response): Promise<T> {
+  const body = await response.json();
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body)}`);
+  return body as T;
+}
+
+/** Starts the fleet server (port 0, temp data dir) with app `inspector`. */
+export async function startFleet(): Promise<Fleet> {
+  const t = await startTestServer({ appRateLimitPerS: 1000, appRateBurst: 1000 });
+  const appId = 'inspector';
+  const app = await json<{ publishableKey: string }>(
+    await t.call('/api/v1/apps', { method: 'POST', json: { id: appId, name: 'Inspector' } }),
+  );
+  const mqtt = () => t.server.components.find((c) => c.name === 'mqtt') as unknown as MqttRuntime;
+  return {
+    t,
+    appId,
+    key: app.publishableKey,
+    async register(version, bytes) {
+      const uploaded = await json<{ sha256: string; sizeBytes: number }>(
+        await t.call('/api/v1/artifacts', { method: 'POST', body: Buffer.from(bytes) }),
+      );
+      await json(
+        await t.call('/api/v1/models/cls/versions', {
+          method: 'POST',
+          json: {
+            name: 'cls',
+            version,
+            sha256: uploaded.sha256,
+            sizeBytes: uploaded.sizeBytes,
+            preprocessing: CLS_PREPROCESSING,
+            baseline: clsBaseline(),
+            lineage: { createdBy: 'web-runtime tests' },
+          },
+        }),
+      );
+      const view = await json<ModelRef & Record<string, unknown>>(
+        await t.call(`/api/v1/models/cls/versions/${version}`),
+      );
+      return {
+        manifest: view.manifest,
+        signature: view.signature,
+        artifactUrl: view.artifactUrl,
+        profileSpecUrl: view.profileSpecUrl,
+      };
+    },
+    async publish(models, telemetry = {}) {
+      const plan = await mqtt().sessions.publishAppPlan(appId, {
+        models,
+        telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 100, ...telemetry },
+        policies: { golden: 'if_present', shadowSampleRate: 0 },
+      });
+      return plan.rev;
+    },
+    reports: () => t.server.context.db.select().from(schema.telemetryReports).all(),
+    dispose: () => t.dispose(),
+  };
+}

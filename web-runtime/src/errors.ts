@@ -1,0 +1,34 @@
+/** What went wrong, as a stable machine-readable kind (also the telemetry error counter name). */
+export type RuntimeErrorKind =
+  | 'no_model'
+  | 'network'
+  | 'unauthorized'
+  | 'integrity'
+  | 'signature_invalid'
+  | 'storage'
+  | 'backend_failed'
+  | 'input_invalid'
+  | 'inference_failed'
+  | 'closed';
+
+/**
+ * The one error class of the runtime; `kind` says what failed, `message` what was expected and what came.
+ * @example try { await rt.infer(x) } catch (e) { if (e instanceof RuntimeError && e.kind === 'input_invalid') … }
+ */
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  constructor(
+    readonly kind: RuntimeErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The error's kind if it is a RuntimeError, else `fallback`. */
+export const kindOf = (error: unknown, fallback: RuntimeErrorKind): RuntimeErrorKind =>
+  error instanceof RuntimeError ? error.kind : fallback;
+
+/** A readable message from anything thrown. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,25 @@
+import { type AppPlan, inStage, type ModelRef } from '@edgefleet/shared';
+
+/** The version a client runs for one model of the app plan, and why. */
+export interface Selection {
+  ref: ModelRef;
+  /** `current`, or `candidate` when the client's bucket is inside the rollout stage. */
+  role: 'current' | 'candidate';
+  rolloutId?: string;
+}
+
+/**
+ * Picks the model ref of `model` for `clientId`: the candidate when `bucketOf(clientId, salt)` falls inside the
+ * rollout's percent (shadow candidates are never served), else the current version; undefined when the plan has
+ * no such model.
+ * @example selectModel(plan, 'defect', 'web-1f…')?.ref.manifest.version
+ */
+export function selectModel(plan: AppPlan, model: string, clientId: string): Selection | undefined {
+  const slot = plan.models.find((m) => m.name === model);
+  if (!slot) return undefined;
+  const candidate = slot.candidate;
+  if (candidate && candidate.strategy !== 'shadow' && inStage(clientId, candidate.salt, candidate.percent)) {
+    return { ref: candidate.ref, role: 'candidate', rolloutId: candidate.rolloutId };
+  }
+  return { ref: slot.current, role: 'current' };
+}

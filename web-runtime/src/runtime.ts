@@ -1,0 +1,315 @@
+import {
+  type AppPlan,
+  DEFAULT_WINDOW_MS,
+  importKeyRing,
+  type KeyRing,
+  type RuntimeInfo,
+} from '@edgefleet/shared';
+import { ModelCache } from './artifacts/cache';
+import { messageOf, RuntimeError } from './errors';
+import { Emitter } from './events';
+import { FleetClient } from './fleet/client';
+import type { BackendPreference } from './inference/backend';
+import { type InferInput, type TensorInput, toInputTensor } from './inference/input';
+import type { Backend } from './inference/protocol';
+import { defaultWorkerFactory, type WorkerSession } from './inference/session';
+import type { InferResult, RuntimeEvents, RuntimeOptions, RuntimeStatus } from './options';
+import { followPlan } from './plan/link';
+import { type Selection, selectModel } from './plan/select';
+import { openStore, type Store, startClient } from './storage/db';
+import { Reporter } from './telemetry/reporter';
+import { type PreparedVersion, prepareVersion } from './versions/prepare';
+
+/** The model version being served. */
+type Active = PreparedVersion;
+
+const DEFAULT_OUTBOX_REPORTS = 1_000;
+
+/**
+ * Creates a runtime for one model of one app: reads the app plan, buckets this browser, downloads (or takes from
+ * the cache) and verifies the version it should run, loads it in a Worker on the best backend and keeps following
+ * the plan. Rejects with a {@link RuntimeError} (`no_model`, `signature_invalid`, `integrity`, `backend_failed`, …).
+ * @example
+ * const rt = await createRuntime({ server: 'https://fleet.example', app: 'inspector', key, model: 'defect' });
+ * const { output } = await rt.infer(imageData);
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const store = await openStore(options.dbName ?? `edgefleet-${options.app}`);
+  const runtime = new Runtime(options, store, await startClient(store));
+  try {
+    await runtime.start();
+    return runtime;
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
+/** A running browser runtime; see {@link createRuntime}. */
+export class Runtime {
+  private readonly events = new Emitter<RuntimeEvents>();
+  private readonly fleetClient: FleetClient;
+  private readonly cache: ModelCache;
+  private readonly server: string;
+  private readonly preference: BackendPreference;
+  private keys: KeyRing | undefined;
+  private active: Active | undefined;
+  private reporter: Reporter | undefined;
+  private stopLink: (() => Promise<void>) | undefined;
+  private appliedRev = 0;
+  private connected = false;
+  private switching: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  /** @internal use {@link createRuntime} */
+  constructor(
+    private readonly options: RuntimeOptions,
+    private readonly store: Store,
+    /** This browser's persisted client id and this start's epoch. */
+    readonly client: { clientId: string; epoch: number },
+  ) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.fleetClient = new FleetClient(this.server, options.key, store);
+    this.cache = new ModelCache(store, options.keepVersions ?? 2);
+    this.preference = options.backend ?? 'auto';
+  }
+
+  /** Backend the served version runs on. */
+  get backend(): Backend {
+    return this.require().backend;
+  }
+  /** Why that backend: the adapter that passed warm-up, or why WebGPU was not used. */
+  get backendReason(): string {
+    return this.require().reason;
+  }
+  /** Version being served. */
+  get version(): string {
+    return this.require().manifest.version;
+  }
+  /** Backend, threads, adapter and fallback reason, as reported in telemetry. */
+  get info(): RuntimeInfo {
+    return this.require().runtime;
+  }
+  get clientId(): string {
+    return this.client.clientId;
+  }
+
+  /** Subscribes to `progress`, `version`, `status` or `error`; returns the unsubscribe function. */
+  on<K extends keyof RuntimeEvents>(name: K, listener: (event: RuntimeEvents[K]) => void): () => void {
+    return this.events.on(name, listener);
+  }
+
+  /**
+   * Runs the served model on an image (preprocessed per the version's signed spec) or a tensor. Calls that start
+   * before a version switch finish on the old version.
+   */
+  infer(input: InferInput): Promise<InferResult>;
+  infer(data: Float32Array, dims: readonly number[]): Promise<InferResult>;
+  async infer(input: InferInput | Float32Array, dims?: readonly number[]): Promise<InferResult> {
+    const active = this.require();
+    const started = performance.now();
+    const given: InferInput =
+      input instanceof Float32Array ? ({ data: input, dims: dims ?? [] } as TensorInput) : input;
+    const spec = active.manifest.preprocessing;
+    const inputName = spec.inputName ?? active.session.info!.inputNames[0]!;
+    let tensor: ReturnType<typeof toInputTensor>;
+    try {
+      tensor = toInputTensor(given, spec, active.session.info!.inputDims[inputName]);
+    } catch (error) {
+      active.window?.recordError('input_invalid');
+      throw error;
+    }
+    const preprocessMs = performance.now() - started;
+    let run: Awaited<ReturnType<WorkerSession['run']>>;
+    try {
+      run = await active.session.run({
+        [inputName]: { data: tensor.data, dims: tensor.dims, dtype: tensor.dtype ?? 'float32' },
+      });
+    } catch (error) {
+      active.window?.recordError(error instanceof RuntimeError ? error.kind : 'inference_failed');
+      throw error;
+    }
+    const latencyMs = performance.now() - started;
+    const first = run.outputs[active.session.info!.outputNames[0]!] ?? Object.values(run.outputs)[0]!;
+    const window = active.window;
+    if (window) {
+      // Off the caller's path: features are computed while the caller goes on.
+      queueMicrotask(() =>
+        window.observe({
+          input: {
+            data: tensor.data as Float32Array,
+            dims: tensor.dims,
+            image: tensor.image && tensor.data instanceof Float32Array,
+          },
+          output: first,
+          preprocessMs,
+          inferMs: run.inferMs,
+          totalMs: latencyMs,
+        }),
+      );
+    }
+    return {
+      output: first.data,
+      dims: first.dims,
+      outputs: run.outputs,
+      version: active.manifest.version,
+      backend: active.backend,
+      latencyMs,
+    };
+  }
+
+  /** Closes the current telemetry window into the outbox and tries to send it; never throws when offline. */
+  async flush(): Promise<RuntimeStatus> {
+    if (this.reporter) {
+      await this.reporter.closeWindow();
+      await this.reporter.send();
+    }
+    return this.status();
+  }
+
+  /** Connection, outbox and backend state. */
+  async status(): Promise<RuntimeStatus> {
+    const telemetry = this.reporter
+      ? await this.reporter.status()
+      : {
+          buffered: 0,
+          delivered: 0,
+          online: true,
+          overflow: { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
+        };
+    return { ...telemetry, connected: this.connected, planRev: this.appliedRev, runtime: this.info };
+  }
+
+  /** Stops following the plan, writes the open window to the outbox and terminates the Worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stopLink?.().catch(() => undefined);
+    if (this.reporter) {
+      this.reporter.close();
+      await this.reporter.closeWindow().catch(() => undefined);
+    }
+    this.active?.session.terminate();
+    this.store.close();
+  }
+
+  /** @internal */
+  async start(): Promise<void> {
+    const fleet = await this.fleetClient.fleet();
+    const ring = await importKeyRing(this.options.signingKeys ?? fleet.signingKeys);
+    if (!ring.ok) throw new RuntimeError('signature_invalid', `signing keys: ${ring.error.message}`);
+    this.keys = ring.value;
+    const plan = await this.fleetClient.plan();
+    if (!plan)
+      throw new RuntimeError('no_model', `app ${this.options.app} has no plan yet (no rollout targets it)`);
+    await this.applyPlan(plan, true);
+    if (this.options.telemetry !== false) {
+      const t = this.options.telemetry ?? {};
+      this.reporter = new Reporter(
+        {
+          store: this.store,
+          server: this.server,
+          key: this.options.key,
+          ...this.client,
+          windowMs: t.windowMs ?? plan.telemetry.windowMs ?? DEFAULT_WINDOW_MS,
+          maxReports: t.maxReports ?? plan.telemetry.outboxMaxReports ?? DEFAULT_OUTBOX_REPORTS,
+          ...(t.retryMs ? { retryMs: t.retryMs } : {}),
+          onStatus: () => void this.status().then((s) => this.events.emit('status', s)),
+        },
+        () =>
+          this.active?.window ? { window: this.active.window, runtime: this.active.runtime } : undefined,
+      );
+      this.reporter.start();
+    }
+    if (this.options.live !== false) {
+      const url = this.options.mqttUrl ?? `${this.server.replace(/^http/, 'ws')}/mqtt`;
+      this.stopLink = await followPlan({
+        url,
+        fleet: fleet.fleet,
+        appId: this.options.app,
+        key: this.options.key,
+        clientId: this.client.clientId,
+        onPlan: (next) => void this.applyPlan(next, false),
+        onConnection: (connected) => {
+          if (connected === this.connected) return;
+          this.connected = connected;
+          void this.status().then((s) => this.events.emit('status', s));
+        },
+        onRejected: (reason) =>
+          this.events.emit('error', new RuntimeError('network', `app plan refused: ${reason}`)),
+      });
+    }
+  }
+
+  /** Applies a plan with a higher rev than the last: switches version if this client's selection changed. */
+  private applyPlan(plan: AppPlan, initial: boolean): Promise<void> {
+    const next = this.switching.then(async () => {
+      if (this.closed || plan.rev <= this.appliedRev) return;
+      const selection = selectModel(plan, this.options.model, this.client.clientId);
+      if (!selection) {
+        const error = new RuntimeError(
+          'no_model',
+          `the plan of app ${this.options.app} has no model ${this.options.model}`,
+        );
+        if (initial) throw error;
+        this.events.emit('error', error);
+        return;
+      }
+      if (this.active?.manifest.sha256 === selection.ref.manifest.sha256) {
+        this.appliedRev = plan.rev;
+        return;
+      }
+      try {
+        await this.activate(selection);
+        this.appliedRev = plan.rev;
+        if (this.options.telemetry === undefined) this.reporter?.setWindowMs(plan.telemetry.windowMs);
+      } catch (error) {
+        // A version that fails any step is never served; the previous one keeps serving.
+        if (initial) throw error;
+        this.events.emit(
+          'error',
+          error instanceof RuntimeError ? error : new RuntimeError('backend_failed', messageOf(error)),
+        );
+      }
+    });
+    this.switching = next.catch(() => undefined);
+    return next;
+  }
+
+  private async activate(selection: Selection): Promise<void> {
+    const prepared = await prepareVersion(selection, {
+      server: this.server,
+      key: this.options.key,
+      keys: this.keys!,
+      cache: this.cache,
+      fleet: this.fleetClient,
+      preference: this.preference,
+      createWorker: this.options.createWorker ?? defaultWorkerFactory,
+      ortBaseUrl: this.options.ortBaseUrl ?? new URL('/ort/', location.href).toString(),
+      telemetry: this.options.telemetry !== false,
+      onProgress: (event) => this.events.emit('progress', event),
+      onWarning: (error) => this.events.emit('error', error),
+    });
+    const previous = this.active;
+    this.active = prepared;
+    const { name, version } = prepared.manifest;
+    this.events.emit('version', {
+      name,
+      version,
+      ...(previous ? { previous: previous.manifest.version } : {}),
+      backend: prepared.backend,
+      role: selection.role,
+    });
+    if (previous) {
+      // In-flight calls finish on the old Worker; its last window is reported once they have.
+      void previous.session
+        .retire()
+        .then(() => this.reporter?.closeWindow(previous.window, previous.runtime));
+    }
+  }
+
+  private require(): Active {
+    if (!this.active) throw new RuntimeError('closed', 'the runtime has no model loaded');
+    return this.active;
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  classifierFeatures,
+  imageFeatures,
+  type PreprocessingSpec,
+  Profile,
+  type ProfileSpec,
+  type RuntimeInfo,
+  type TelemetryReport,
+} from '@edgefleet/shared';
+import type { OverflowCounts } from './outbox';
+
+/** One inference as the window sees it. */
+export interface Observation {
+  input: { data: Float32Array; dims: number[]; image: boolean };
+  output?: { data: Float32Array; dims: number[] };
+  preprocessMs: number;
+  inferMs: number;
+  totalMs: number;
+}
+
+/**
+ * The current telemetry window of one model version: the shared `Profile` fed with the shared feature
+ * extractors (image features of the input tensor, classifier features of the first output).
+ */
+export class TelemetryWindow {
+  private profile: Profile;
+  private startMs: number;
+
+  constructor(
+    readonly spec: ProfileSpec,
+    readonly model: { name: string; version: string },
+    private readonly range: { min: number; max: number },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.profile = new Profile(spec);
+    this.startMs = now();
+  }
+
+  get inferences(): number {
+    return this.profile.inferences;
+  }
+
+  observe(o: Observation): void {
+    const p = this.profile;
+    const { input } = o;
+    if (input.image && input.dims.length === 4) {
+      const features = imageFeatures(input.data, input.dims, 'NCHW', { range: this.range });
+      p.observeInputs(features.ok ? features.value : {});
+    } else {
+      p.observeInputs({});
+    }
+    const scores = o.output ? classifierFeatures(o.output.data, o.output.dims, { item: 0 }) : undefined;
+    if (scores?.ok) {
+      p.observeOutputs({ confidence: scores.value.confidence, margin: scores.value.margin });
+      p.observeClass(scores.value.top1);
+    } else p.observeOutputs(null);
+    p.observeLatency('preprocess', o.preprocessMs);
+    p.observeLatency('infer', o.inferMs);
+    p.observeLatency('total', o.totalMs);
+  }
+
+  recordError(kind: string): void {
+    this.profile.recordError(kind);
+  }
+
+  /**
+   * Closes the window: the report (without seq) if anything was observed, and a fresh window from now.
+   */
+  close(
+    ids: { clientId: string; epoch: number; seq: number },
+    runtime: RuntimeInfo,
+    overflow: OverflowCounts,
+  ): TelemetryReport | undefined {
+    const p = this.profile;
+    const endMs = Math.max(this.now(), this.startMs);
+    const empty = p.inferences === 0 && p.errorCount === 0;
+    const report: TelemetryReport | undefined = empty
+      ? undefined
+      : {
+          v: 1,
+          ...ids,
+          window: { startMs: this.startMs, endMs },
+          model: this.model,
+          role: 'active',
+          specHash: p.specHash,
+          profile: p.toJSON() as TelemetryReport['profile'],
+          runtime,
+          overflow,
+        };
+    this.profile = new Profile(this.spec);
+    this.startMs = endMs;
+    return report;
+  }
+}
+
+/**
+ * Value range of the preprocessed tensor under a preprocessing spec: pixels 0..255 through
+ * `(p * scale - mean) / std`, widest over channels; `[0, 1]` for tensors given as they are.
+ */
+export function tensorRange(spec: PreprocessingSpec): { min: number; max: number } {
+  if (spec.kind !== 'image') return { min: 0, max: 1 };
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  spec.mean.forEach((mean, c) => {
+    const std = spec.std[c] ?? 1;
+    const lo = (0 - mean) / std;
+    const hi = (255 * spec.scale - mean) / std;
+    min = Math.min(min, lo, hi);
+    max = Math.max(max, lo, hi);
+  });
+  return min < max ? { min, max } : { min: 0, max: 1 };
+}
