@@ -6,23 +6,14 @@ import { enroll, type RunningAgent, resolveAgentConfig, startAgent } from '@edge
 import type { DesiredState, ModelRef } from '@edgefleet/shared';
 import sharp from 'sharp';
 import type { DesiredStateInput, MqttRuntime } from '../../fleet-server/src/mqtt';
-import { CLS_MODEL_PATH, clsBaseline, type TestServer } from '../../fleet-server/src/testing/harness';
+import {
+  CLS_MODEL_PATH,
+  CLS_PREPROCESSING,
+  clsBaseline,
+  type TestServer,
+} from '../../fleet-server/src/testing/harness';
 
 export { CLS_MODEL_PATH };
-
-/** Preprocessing of the PaddleOCR cls model: 192×48 RGB, `(x/255 − 0.5)/0.5`, NCHW float32. */
-export const CLS_PREPROCESSING = {
-  kind: 'image',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-} as const;
 
 /** Uploads bytes as an artifact; returns sha256 and size. */
 export async function upload(t: TestServer, bytes: Uint8Array, kind: 'model' | 'golden' = 'model') {

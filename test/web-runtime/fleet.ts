@@ -1,29 +1,17 @@
 import { readFileSync } from 'node:fs';
-import type { ImagePreprocessing, ModelRef } from '@edgefleet/shared';
+import type { ModelRef } from '@edgefleet/shared';
 import { schema } from '../../fleet-server/src/db';
 import type { MqttRuntime } from '../../fleet-server/src/mqtt';
 import type { AppPlanInput } from '../../fleet-server/src/mqtt/device-sessions';
 import {
   CLS_MODEL_PATH,
+  CLS_PREPROCESSING,
   clsBaseline,
   startTestServer,
   type TestServer,
 } from '../../fleet-server/src/testing/harness';
 
-/** The PaddleOCR cls model's preprocessing: 48×192 RGB, `(p / 255 - 0.5) / 0.5`, NCHW float32. */
-export const CLS_PREPROCESSING: ImagePreprocessing = {
-  kind: 'image',
-  inputName: 'x',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
+export { CLS_PREPROCESSING };
 
 /** The cls model's bytes; `variant` > 0 appends a protobuf doc_string field, giving the same graph new bytes. */
 export function clsModelBytes(variant = 0): Uint8Array {

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { canonicalJson, importKeyRing, modelRefSchema, verifyManifest } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLS_MODEL_PATH, clsBaseline, startTestServer, type TestServer } from '../testing/harness';
+import {
+  CLS_MODEL_PATH,
+  CLS_PREPROCESSING,
+  clsBaseline,
+  startTestServer,
+  type TestServer,
+} from '../testing/harness';
 import { makeClsGolden } from '../testing/reference';
 
 const model = readFileSync(CLS_MODEL_PATH);
@@ -10,19 +16,7 @@ const sha256 = createHash('sha256').update(model).digest('hex');
 let goldenSha: string;
 
 let t: TestServer;
-const preprocessing = {
-  kind: 'image',
-  inputName: 'x',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
+const preprocessing = CLS_PREPROCESSING;
 const baseBody = (overrides: Record<string, unknown> = {}) => ({
   name: 'cls',
   version: '1.0.0',

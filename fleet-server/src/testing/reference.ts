@@ -1,4 +1,8 @@
-import { type GoldenPairJson, type ImagePreprocessing, preprocessImage } from '@edgefleet/shared';
+import { type GoldenPairJson, preprocessImage } from '@edgefleet/shared';
+import { CLS_PREPROCESSING } from './harness';
+
+export { CLS_PREPROCESSING };
+
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { prng } from '../telemetry/fixtures';
@@ -81,21 +85,6 @@ export async function textLineImage(
   const image = sharp(pixels, { raw: { width, height, channels: 3 } });
   return options.format === 'jpeg' ? image.jpeg({ quality: 90 }).toBuffer() : image.png().toBuffer();
 }
-
-/** PaddleOCR cls preprocessing: 48×192 RGB, NCHW float32, (x/255 − 0.5)/0.5. */
-export const CLS_PREPROCESSING: ImagePreprocessing = {
-  kind: 'image',
-  inputName: 'x',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
 
 /** Bytes as a fetch body or Blob part (a copy backed by a plain ArrayBuffer). */
 export const asBody = (bytes: Uint8Array | string): Uint8Array<ArrayBuffer> =>
