@@ -9,6 +9,7 @@ import type { SpecResolver } from '../telemetry';
 import { applyAction, type Decision, decide, plannedChanges, type RolloutAction } from './decide';
 import { desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';
 import { loadFacts } from './facts';
+import { StageTelemetry } from './stage-telemetry';
 import { commitTransition, getRolloutRow, recordEvaluation, rolloutOf, rolloutsToReconcile } from './store';
 import type { DesiredChange, Rollout, Transition } from './types';
 
@@ -43,9 +44,13 @@ export class RolloutController {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** Stage telemetry merged so far, per running rollout (in memory only: a restart rebuilds it from the reports). */
+  private readonly telemetry: StageTelemetry;
   readonly stats = { ticks: 0, transitions: 0, desiredPublished: 0, publishFailures: 0 };
 
-  constructor(private readonly options: RolloutControllerOptions) {}
+  constructor(private readonly options: RolloutControllerOptions) {
+    this.telemetry = new StageTelemetry(options.ctx.db, options.specs);
+  }
 
   /** Connects the publisher (the MQTT side starts after the HTTP routes) and starts the tick loop. */
   start(publisher: RolloutPublisher): void {
@@ -76,7 +81,13 @@ export class RolloutController {
   tick(): Promise<void> {
     return this.serialised(async () => {
       this.stats.ticks++;
-      for (const row of rolloutsToReconcile(this.options.ctx.db)) {
+      const rows = rolloutsToReconcile(this.options.ctx.db);
+      this.telemetry.retain(
+        new Set(
+          rows.filter((row) => row.status === 'running' || row.status === 'paused').map((row) => row.id),
+        ),
+      );
+      for (const row of rows) {
         try {
           await this.reconcile(rolloutOf(row));
         } catch (err) {
@@ -116,7 +127,7 @@ export class RolloutController {
   private async reconcile(rollout: Rollout, options = { decideTransitions: true }): Promise<Decision> {
     const { db, now, logger } = this.options.ctx;
     const at = now();
-    const facts = loadFacts(db, this.options.specs, rollout, at);
+    const facts = loadFacts(db, this.options.specs, rollout, this.telemetry);
     const decision: Decision = options.decideTransitions
       ? decide(rollout, facts, at)
       : {

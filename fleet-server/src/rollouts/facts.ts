@@ -1,9 +1,9 @@
 import { driftReport, type Profile } from '@edgefleet/shared';
 import { inArray } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
-import { parseSelector, type Selector } from '../labels/selector';
-import { mergedProfile, type SpecResolver } from '../telemetry';
+import type { SpecResolver } from '../telemetry';
 import { latencyQuantiles } from '../telemetry/query';
+import { StageTelemetry } from './stage-telemetry';
 import { resolveDeviceTargets } from './store';
 import type { Assignment, BaselineFacts, CandidateFacts, Rollout, RolloutFacts, TargetFacts } from './types';
 
@@ -32,8 +32,11 @@ export function assignmentOfDesired(desired: Record<string, unknown> | null): As
 }
 
 /** Device targets with their desired versions, whether they applied them, and their failure at the candidate. */
-export function loadTargetFacts(db: FleetDb, rollout: Rollout): TargetFacts[] {
-  const ids = resolveDeviceTargets(db, rollout.spec.target);
+export function loadTargetFacts(
+  db: FleetDb,
+  rollout: Rollout,
+  ids: readonly string[] = resolveDeviceTargets(db, rollout.spec.target),
+): TargetFacts[] {
   const d = schema.devices;
   const facts: TargetFacts[] = [];
   for (let i = 0; i < ids.length; i += 500) {
@@ -84,43 +87,27 @@ export function profileMetrics(profile: Profile): Record<string, number> {
   return metrics;
 }
 
-function selectorOf(rollout: Rollout): Selector | undefined {
-  const target = rollout.spec.target;
-  if (target.kind !== 'selector') return undefined;
-  const parsed = parseSelector(target.selector);
-  return parsed.ok ? parsed.value : undefined;
-}
-
 /**
- * The candidate's merged telemetry since the stage began (hour granularity: aggregates are hourly) from the
- * rollout's targets, its drift against the candidate's baseline, and the baseline version's latency over the
- * same window.
+ * The candidate's merged telemetry since the stage began (reports whose window started at or after
+ * `stage_started_at`) from the stage's members, its drift against the candidate's baseline, and the baseline
+ * version's latency over the same window from the rollout's targets (see {@link StageTelemetry}).
  */
 export function loadTelemetryFacts(
-  db: FleetDb,
   specs: SpecResolver,
   rollout: Rollout,
-  now: number,
+  targetIds: readonly string[],
+  telemetry: StageTelemetry,
 ): Pick<RolloutFacts, 'candidate' | 'baseline'> {
-  const { spec, state } = rollout;
-  const fromMs = state.stageStartedAt ?? now;
-  const selector = selectorOf(rollout);
-  const window = { modelName: spec.modelName, fromMs, toMs: now + 1, ...(selector ? { selector } : {}) };
-  const role = spec.strategy === 'shadow' ? 'shadow' : 'active';
-  const merged = mergedProfile(db, specs, { ...window, version: spec.candidate, role });
-  const profile = merged.profile;
-  const reportingTargets = spec.target.kind === 'app' ? merged.reports : merged.devices;
+  const { spec } = rollout;
+  const relativeGates = spec.gates.latencyP95Ratio !== undefined || spec.gates.latencyP99Ratio !== undefined;
+  const stage = telemetry.read(rollout, targetIds, relativeGates || spec.strategy === 'shadow');
+  const profile = stage.candidate?.profile ?? null;
   const baselineOfCandidate = specs.baselineOf(spec.modelName, spec.candidate)?.baseline ?? null;
   const drift = profile && baselineOfCandidate ? driftReport(baselineOfCandidate, profile) : null;
   const p = (q: 'p95' | 'p99') => (profile ? latencyQuantiles(profile, 'total')[q] : null);
-  const needsBaseline =
-    spec.gates.latencyP95Ratio !== undefined ||
-    spec.gates.latencyP99Ratio !== undefined ||
-    (spec.strategy === 'shadow' && !(profile && profile.shadow.compared > 0));
+  const baselineProfile = stage.baseline?.profile ?? null;
   let baseline: BaselineFacts | null = null;
-  let baselineProfile: Profile | null = null;
-  if (needsBaseline) {
-    baselineProfile = mergedProfile(db, specs, { ...window, version: spec.baseline, role: 'active' }).profile;
+  if (relativeGates || (spec.strategy === 'shadow' && !(profile && profile.shadow.compared > 0))) {
     const total = baselineProfile ? latencyQuantiles(baselineProfile, 'total') : null;
     baseline = {
       inferences: baselineProfile?.inferences ?? 0,
@@ -131,7 +118,7 @@ export function loadTelemetryFacts(
   // Agreement is counted where the client compares: on the candidate's (shadow) profile, else the active one's.
   const shadowSource = profile && profile.shadow.compared > 0 ? profile : baselineProfile;
   const candidate: CandidateFacts = {
-    reportingTargets,
+    reportingTargets: stage.candidate?.targets.size ?? 0,
     inferences: profile?.inferences ?? 0,
     errorRate: profile && profile.inferences > 0 ? profile.errorCount / profile.inferences : null,
     latencyP95Ms: p('p95'),
@@ -151,13 +138,19 @@ export function loadTelemetryFacts(
   return { candidate, baseline };
 }
 
-/** Everything {@link decide} needs about a rollout now. */
-export function loadFacts(db: FleetDb, specs: SpecResolver, rollout: Rollout, now: number): RolloutFacts {
+/** Everything {@link decide} needs about a rollout now; without `telemetry` (kept between ticks) the stage is read whole. */
+export function loadFacts(
+  db: FleetDb,
+  specs: SpecResolver,
+  rollout: Rollout,
+  telemetry: StageTelemetry = new StageTelemetry(db, specs),
+): RolloutFacts {
+  const targetIds = resolveDeviceTargets(db, rollout.spec.target);
   const running = rollout.state.status === 'running';
-  const telemetry = running
-    ? loadTelemetryFacts(db, specs, rollout, now)
+  const facts = running
+    ? loadTelemetryFacts(specs, rollout, targetIds, telemetry)
     : { candidate: emptyCandidate(), baseline: null };
-  return { ...telemetry, targets: loadTargetFacts(db, rollout) };
+  return { ...facts, targets: loadTargetFacts(db, rollout, targetIds) };
 }
 
 /** Candidate facts with no data at all. */

@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq, sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FleetDatabase, openDatabase, schema } from '../db';
+import { createLogger } from '../logging';
+import { TelemetryIngestor } from '../telemetry';
+import { CLS_SPEC, clsReport, insertClsVersion } from '../telemetry/fixtures';
+import { dbSpecResolver } from '../telemetry/specs';
+import { isMember } from './assignment';
+import { RolloutController, type RolloutPublisher } from './controller';
+import type { GateValue } from './gates';
+import { createRollout } from './service';
+import { insertSimDevices, syntheticProfile } from './sim-fleet';
+import { StageTelemetry } from './stage-telemetry';
+import { auditOf, getRolloutRow, resolveDeviceTargets, rolloutOf } from './store';
+
+// Gates read the raw reports of the stage (real SQLite, real ingestor): windows that began before the stage
+// started are left out even within the same hour, and merges carry over between ticks only within a stage.
+
+const MIN = 60_000;
+const HOUR_10 = Date.UTC(2026, 10, 23, 10);
+const logger = createLogger('silent');
+
+let dir: string;
+let database: FleetDatabase;
+let clock: { nowMs: number };
+let ingestor: TelemetryIngestor;
+const seqs = new Map<string, number>();
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'edgefleet-stage-telemetry-'));
+  database = openDatabase(dir);
+  clock = { nowMs: HOUR_10 + 20 * MIN };
+  for (const version of ['1.0.0', '2.0.0']) {
+    insertClsVersion(database.db, version);
+    database.db
+      .update(schema.modelVersions)
+      .set({ manifest: { name: 'cls', version }, manifestSignature: '{}' })
+      .where(eq(schema.modelVersions.version, version))
+      .run();
+  }
+  insertSimDevices(database.db, 'd', 40, { site: 'a' }, clock.nowMs);
+  insertSimDevices(database.db, 'x', 2, { site: 'b' }, clock.nowMs);
+  ingestor = new TelemetryIngestor({ db: database.db, specs: dbSpecResolver(database.db), logger });
+  seqs.clear();
+});
+afterEach(() => {
+  ingestor.close();
+  database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Publishes by writing the desired state, as device sessions do (applied at once). */
+const publisher: RolloutPublisher = {
+  async publishDesired(deviceId, input) {
+    const d = schema.devices;
+    database.db
+      .update(d)
+      .set({
+        desiredState: input as never,
+        desiredRev: sql`${d.desiredRev} + 1`,
+        appliedRev: sql`${d.desiredRev} + 1`,
+      })
+      .where(eq(d.id, deviceId))
+      .run();
+  },
+  async publishAppPlan() {},
+};
+
+/** Stores one window of `version` from `deviceId` starting at `startMs`. */
+async function report(deviceId: string, version: string, startMs: number, latencyMs = 5, inferences = 20) {
+  const seq = (seqs.get(deviceId) ?? 0) + 1;
+  seqs.set(deviceId, seq);
+  const profile = syntheticProfile(CLS_SPEC, { inferences, latencyMs }, seq);
+  const submitted = ingestor.submit(
+    { scope: 'dev', sourceId: deviceId },
+    clsReport(deviceId, seq, profile, { startMs, version }),
+  );
+  ingestor.flush();
+  expect((await submitted).status).toBe('stored');
+}
+
+const request = {
+  model: 'cls',
+  candidate: '2.0.0',
+  baseline: '1.0.0',
+  target: { selector: 'site=a' },
+  strategy: 'canary' as const,
+  stages: '100%:10m',
+  minReportingTargets: 3,
+  minInferences: 50,
+  gates: { latencyP95Ms: 50 },
+  onBreach: 'rollback' as const,
+  maintenanceWindows: [],
+};
+
+async function startedRollout(overrides: { stages?: string; gates?: Record<string, number> } = {}) {
+  createRollout(
+    { db: database.db, now: () => clock.nowMs },
+    { ...request, ...overrides, id: 'r' },
+    'admin:t',
+  );
+  const controller = new RolloutController({
+    ctx: { db: database.db, now: () => clock.nowMs, logger },
+    specs: dbSpecResolver(database.db),
+    tickMs: 60_000,
+  });
+  controller.start(publisher);
+  await controller.tick();
+  expect(getRolloutRow(database.db, 'r')).toMatchObject({ status: 'running', stageStartedAt: clock.nowMs });
+  return controller;
+}
+
+describe('stage telemetry', () => {
+  it('leaves out windows that began before the stage started in the same hour', async () => {
+    const controller = await startedRollout();
+    for (let i = 0; i < 5; i++) await report(`d-0000${i}`, '2.0.0', HOUR_10 + 5 * MIN, 500); // before 10:20
+    for (let i = 0; i < 5; i++) await report(`d-0000${i}`, '2.0.0', HOUR_10 + 21 * MIN);
+    clock.nowMs += 11 * MIN;
+    await controller.tick();
+    await controller.stop();
+    const last = auditOf(database.db, 'r').at(-1)!;
+    expect(last.event).toBe('completed');
+    const p95 = (last.gates as GateValue[]).find((g) => g.gate === 'latency.p95Ms')!;
+    expect(p95.status).toBe('pass');
+    expect(p95.value).toBeLessThan(10);
+  });
+
+  it('counts windows that began after the stage started (slow ones roll it back)', async () => {
+    const controller = await startedRollout();
+    for (let i = 0; i < 5; i++) await report(`d-0000${i}`, '2.0.0', HOUR_10 + 5 * MIN);
+    for (let i = 0; i < 5; i++) await report(`d-0000${i}`, '2.0.0', HOUR_10 + 20 * MIN, 500); // at 10:20
+    clock.nowMs += MIN;
+    await controller.tick();
+    await controller.stop();
+    const last = auditOf(database.db, 'r').at(-1)!;
+    expect(last.event).toBe('rolled_back');
+    expect(last.reason).toContain('latency.p95Ms');
+  });
+
+  it('merges members for the candidate and targets for the baseline, incrementally, within one stage only', async () => {
+    const controller = await startedRollout({ stages: '50%:10m,100%', gates: { latencyP95Ratio: 2 } });
+    await controller.stop();
+    const rollout = rolloutOf(getRolloutRow(database.db, 'r'));
+    const ids = resolveDeviceTargets(database.db, rollout.spec.target);
+    const member = ids.find((id) => isMember(rollout, id))!;
+    const outsider = ids.find((id) => !isMember(rollout, id))!;
+    const start = rollout.state.stageStartedAt!;
+    await report(member, '2.0.0', start + MIN);
+    await report(member, '2.0.0', start - MIN); // before the stage
+    await report(outsider, '2.0.0', start + MIN); // not in the stage
+    await report(outsider, '1.0.0', start + MIN, 8);
+    await report('x-00000', '1.0.0', start + MIN, 8); // not a target
+    const telemetry = new StageTelemetry(database.db, dbSpecResolver(database.db));
+    let stage = telemetry.read(rollout, ids, true);
+    expect([stage.candidate?.reports, stage.candidate?.profile.inferences]).toEqual([1, 200]); // 20 windows × 10 inputs observed apart
+    expect([...(stage.baseline?.targets ?? [])]).toEqual([outsider]);
+
+    await report(member, '2.0.0', start + 2 * MIN);
+    stage = telemetry.read(rollout, ids, true);
+    expect([stage.candidate?.reports, stage.candidate?.profile.inferences]).toEqual([2, 400]);
+    const rebuilt = new StageTelemetry(database.db, dbSpecResolver(database.db)).read(rollout, ids, true);
+    expect(rebuilt.candidate?.profile.toJSON()).toEqual(stage.candidate?.profile.toJSON());
+    expect(rebuilt.baseline?.reports).toBe(1);
+
+    const next = { ...rollout, state: { ...rollout.state, stageIndex: 1, stageStartedAt: start + 3 * MIN } };
+    // Nothing of the candidate since the new stage began; at 100% the baseline's window is the rollout's.
+    const fresh = telemetry.read(next, ids, true);
+    expect([fresh.candidate, fresh.baseline?.reports]).toEqual([null, 1]);
+    await report(member, '2.0.0', start + 3 * MIN);
+    expect(telemetry.read(next, ids, true).candidate?.reports).toBe(1);
+  });
+});

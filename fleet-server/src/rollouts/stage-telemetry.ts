@@ -1,0 +1,229 @@
+import { bucketOf, Profile, type ProfileSpec, profileDeltaOf } from '@edgefleet/shared';
+import type Database from 'better-sqlite3';
+import type { FleetDb } from '../db';
+import type { SpecResolver } from '../telemetry';
+import { memberPercent, memberThreshold } from './assignment';
+import type { Rollout } from './types';
+
+/** One version's reports merged so far and who sent them. */
+export interface MergedReports {
+  profile: Profile;
+  reports: number;
+  /** Distinct reporting targets: device ids, or browser client ids of a web app. */
+  targets: Set<string>;
+}
+
+/** The telemetry gates read for the current stage of a running rollout. */
+export interface StageProfiles {
+  /** The candidate, from the stage's members; null before anything was merged. */
+  candidate: MergedReports | null;
+  /** The baseline version (active), from the rollout's targets; null when not asked for or nothing merged. */
+  baseline: MergedReports | null;
+}
+
+/** Where one rollout's stage telemetry was merged up to, and for which stage and targets. */
+interface StageEntry {
+  key: string;
+  /** Sorted device targets the members were computed from (empty for a web app). */
+  targetIds: readonly string[];
+  members: ReadonlySet<string>;
+  /** Highest report rowid seen; 0 while nothing of these versions was stored since the stage began. */
+  lastId: number;
+  candidate: MergedReports | null;
+  baseline: MergedReports | null;
+}
+
+interface ReportRow {
+  id: number;
+  source_id: string;
+  client_id: string;
+  model_version: string;
+  role: string;
+  window_start_ms: number;
+  profile: string;
+}
+
+const COLUMNS = 'id, source_id, client_id, model_version, role, window_start_ms, profile';
+// First read of a stage: the (model, version, window start) index bounds it to the stage's window.
+const SINCE_STAGE_START = `SELECT ${COLUMNS} FROM telemetry_reports
+  WHERE model_name = ? AND model_version IN (?, ?) AND window_start_ms >= ?
+    AND scope = ? AND status = 'merged' AND id > ?`;
+// Later reads: only rows stored since the last one, by rowid. The unary `+` keeps the planner off the version
+// index, whose range (every report since the stage began) grows with the stage; new rows stay few per tick.
+const SINCE_LAST_READ = `SELECT ${COLUMNS} FROM telemetry_reports
+  WHERE id > ? AND +model_name = ? AND +model_version IN (?, ?) AND +window_start_ms >= ?
+    AND +scope = ? AND +status = 'merged'`;
+
+/**
+ * Merges the stored raw reports of each running rollout's current stage — windows that began at or after
+ * `stage_started_at`, the candidate from the stage's members, the baseline from the rollout's targets — and
+ * keeps the merge between ticks, adding only reports stored since (by rowid). An entry is rebuilt from the
+ * database whenever the stage, its share or the target set changes; a new instance (restart) starts empty.
+ */
+export class StageTelemetry {
+  private readonly entries = new Map<string, StageEntry>();
+  private readonly buckets = new Map<string, number>();
+
+  constructor(
+    private readonly db: FleetDb,
+    private readonly specs: SpecResolver,
+  ) {}
+
+  /**
+   * The stage's merged telemetry now; `targetIds` are the rollout's device targets, sorted (ignored for an app).
+   * `withBaseline` adds the baseline version's (relative gates, shadow agreement).
+   */
+  read(rollout: Rollout, targetIds: readonly string[], withBaseline: boolean): StageProfiles {
+    const { spec, state } = rollout;
+    const candidateSpec = this.specs.baselineOf(spec.modelName, spec.candidate)?.spec;
+    if (!candidateSpec || state.stageStartedAt === null) {
+      this.entries.delete(spec.id);
+      return { candidate: null, baseline: null };
+    }
+    const baselineSpec = withBaseline
+      ? this.specs.baselineOf(spec.modelName, spec.baseline)?.spec
+      : undefined;
+    const threshold = memberThreshold(rollout);
+    const baselineFromMs = baselineWindowStart(rollout);
+    const key = [
+      state.stageIndex,
+      state.stageStartedAt,
+      threshold,
+      baselineSpec ? baselineFromMs : null,
+    ].join('|');
+    let entry = this.entries.get(spec.id);
+    if (!entry || entry.key !== key || !sameIds(entry.targetIds, targetIds)) {
+      const ids = spec.target.kind === 'app' ? [] : [...targetIds];
+      const members = new Set(ids.filter((id) => this.bucketOf(id, spec.salt) < threshold));
+      entry = { key, targetIds: ids, members, lastId: 0, candidate: null, baseline: null };
+      this.entries.set(spec.id, entry);
+    }
+    this.mergeNewReports(
+      rollout,
+      entry,
+      threshold,
+      candidateSpec,
+      baselineSpec && { spec: baselineSpec, fromMs: baselineFromMs },
+    );
+    return { candidate: entry.candidate, baseline: entry.baseline };
+  }
+
+  /** Forgets the entries of rollouts not in `ids` (finished, or deleted). */
+  retain(ids: ReadonlySet<string>): void {
+    for (const id of this.entries.keys()) if (!ids.has(id)) this.entries.delete(id);
+  }
+
+  private mergeNewReports(
+    rollout: Rollout,
+    entry: StageEntry,
+    threshold: number,
+    candidateSpec: ProfileSpec,
+    baseline: { spec: ProfileSpec; fromMs: number } | undefined,
+  ): void {
+    const { spec, state } = rollout;
+    const stageStartMs = state.stageStartedAt as number;
+    const app = spec.target.kind === 'app' ? spec.target.appId : null;
+    const candidateRole = spec.strategy === 'shadow' ? 'shadow' : 'active';
+    const baselineVersion = baseline ? spec.baseline : spec.candidate;
+    const fromMs = Math.min(stageStartMs, baseline?.fromMs ?? stageStartMs);
+    const common = [spec.modelName, spec.candidate, baselineVersion, fromMs, app ? 'app' : 'dev'];
+    const sqlite = sqliteOf(this.db);
+    const rows =
+      entry.lastId === 0
+        ? sqlite.prepare(SINCE_STAGE_START).iterate(...common, entry.lastId)
+        : sqlite.prepare(SINCE_LAST_READ).iterate(entry.lastId, ...common);
+    for (const row of rows as Iterable<ReportRow>) {
+      entry.lastId = Math.max(entry.lastId, row.id);
+      if (app !== null && row.source_id !== app) continue;
+      const target = app !== null ? row.client_id : row.source_id;
+      const candidateRow =
+        row.model_version === spec.candidate &&
+        row.role === candidateRole &&
+        row.window_start_ms >= stageStartMs;
+      if (candidateRow) {
+        const inStage =
+          app !== null ? this.bucketOf(target, spec.salt) < threshold : entry.members.has(target);
+        if (inStage) entry.candidate = mergeReport(entry.candidate, candidateSpec, row, target);
+      }
+      // Same kind of targets for the baseline: the rollout's devices (members or not), or the app's browsers.
+      if (
+        baseline &&
+        row.model_version === spec.baseline &&
+        row.role === 'active' &&
+        row.window_start_ms >= baseline.fromMs
+      ) {
+        if (app !== null || hasSorted(entry.targetIds, target))
+          entry.baseline = mergeReport(entry.baseline, baseline.spec, row, target);
+      }
+    }
+  }
+
+  private bucketOf(id: string, salt: string): number {
+    const key = `${salt}\u0000${id}`;
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = bucketOf(id, salt);
+      if (this.buckets.size >= 1_000_000) this.buckets.clear();
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
+  }
+}
+
+/**
+ * Where the baseline's window starts: with the stage, unless the stage moved every target off the baseline (a
+ * 100% stage of anything but shadow), where the stage has no baseline of its own; then at the rollout's start.
+ */
+export function baselineWindowStart(rollout: Rollout): number {
+  const { spec, state } = rollout;
+  const stageStartMs = state.stageStartedAt ?? spec.startAt;
+  const everyTargetMoved = memberPercent(rollout) >= 100 && spec.strategy !== 'shadow';
+  return everyTargetMoved ? Math.min(spec.startAt, stageStartMs) : stageStartMs;
+}
+
+/** The driver handle `drizzle(sqlite)` sets: drizzle's builder cannot iterate, and a stage may hold many reports. */
+function sqliteOf(db: FleetDb): Database.Database {
+  return (db as FleetDb & { $client: Database.Database }).$client;
+}
+
+/** Adds one stored report to `merged` (created on first use); an unreadable report is skipped. */
+function mergeReport(
+  merged: MergedReports | null,
+  spec: ProfileSpec,
+  row: ReportRow,
+  target: string,
+): MergedReports | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(row.profile);
+  } catch {
+    return merged;
+  }
+  const delta = profileDeltaOf(json, spec);
+  if (!delta.ok) return merged;
+  const into = merged ?? { profile: new Profile(spec), reports: 0, targets: new Set<string>() };
+  into.profile.mergeDelta(delta.value);
+  into.reports++;
+  into.targets.add(target);
+  return into;
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Binary search in ids sorted by `<` (as `resolveDeviceTargets` returns them). */
+function hasSorted(ids: readonly string[], id: string): boolean {
+  let lo = 0;
+  let hi = ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = ids[mid]!;
+    if (at === id) return true;
+    if (at < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
