@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   type DeployError,
   type DesiredState,
@@ -26,6 +25,7 @@ import { TelemetrySender } from './mqtt/telemetry-sender';
 import { Outbox } from './outbox/outbox';
 import { ServingEngine } from './serving/engine';
 import { ModelStore } from './store/model-store';
+import { SoftwareMonitor } from './telemetry/software';
 import { TelemetryWindows } from './telemetry/windows';
 import { WatchedFolder } from './watch/folder';
 
@@ -98,8 +98,7 @@ export async function startAgent(
     threads: config.threads,
     runtimeVersion: `onnxruntime-node ${ort.env.versions.node}`,
   };
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  loopDelay.enable();
+  const software = new SoftwareMonitor();
 
   let link: MqttLink | null = null;
   let sender: TelemetrySender | null = null;
@@ -169,7 +168,10 @@ export async function startAgent(
   }
 
   const flushWindow = () => {
-    for (const draft of windows.close()) outbox.append(draft, runtime);
+    const drafts = windows.close();
+    // Process-wide, so the same in every report of the window; measured even when no report is due.
+    const metrics = software.window();
+    for (const draft of drafts) outbox.append(draft, runtime, metrics);
     sender?.pump();
   };
   let windowTimer: NodeJS.Timeout | null = null;
@@ -193,11 +195,7 @@ export async function startAgent(
       serving: engine.counters,
       outbox: { epoch: outbox.epoch, ...outbox.stats() },
       watch: watcher ? { processed: watcher.processed, failed: watcher.failed } : null,
-      process: {
-        rssBytes: process.memoryUsage().rss,
-        cpuUser: process.cpuUsage().user,
-        eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-      },
+      process: software.current(),
     }),
   });
   const server = await new Promise<Server>((resolve) => {
@@ -236,7 +234,7 @@ export async function startAgent(
         await engine.drainShadow();
         if (windowTimer) clearInterval(windowTimer);
         flushWindow();
-        loopDelay.disable();
+        software.stop();
         await link?.stop();
         await deployer.close();
         outbox.close();

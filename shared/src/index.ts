@@ -2,6 +2,7 @@ export * from './bucketing';
 export * from './drift';
 export * from './features';
 export * from './golden';
+export * from './outbox';
 export * from './preprocessing';
 export * from './profile';
 export * from './protocol';

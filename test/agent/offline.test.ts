@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { resolveAgentConfig, startAgent } from '@edgefleet/agent';
+import { telemetryReportSchema } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadArtifact } from '../../agent/src/store/download';
 import { schema } from '../../fleet-server/src/db';
@@ -57,6 +58,12 @@ describe('agent offline', () => {
         agent.flushWindow();
       }
       expect(agent.outbox.stats().pending).toBe(windows);
+      // Every window report carries the process metrics of its window, valid under the shared schema.
+      for (const row of agent.outbox.pending(windows)) {
+        const report = telemetryReportSchema.parse(JSON.parse(row.body));
+        expect(report.software?.rssBytes).toBeGreaterThan(0);
+        expect(report.software?.cpuUserMs).toBeGreaterThan(0);
+      }
 
       await t.restart();
       await until(() => agent.outbox.stats().pending === 0, 20_000, 'outbox drained');
@@ -79,6 +86,57 @@ describe('agent offline', () => {
     } finally {
       await agent.close();
       await t.restart();
+    }
+  });
+
+  it('merges windows past the outbox bound while the broker is down, then delivers every inference once', async () => {
+    const ref = await registerCls(t, '1.0.2');
+    const started = await startEnrolledAgent(t, 'station-m', { outboxMaxReports: 4 });
+    const agent = started.agent;
+    const png = await stripesPng();
+    const rows = () =>
+      t.server.context.db
+        .select()
+        .from(schema.telemetryReports)
+        .all()
+        .filter((r) => r.clientId === 'station-m');
+    try {
+      await until(() => agent.link?.connected, 10_000, 'connect');
+      const desired = await publishDesired(t, 'station-m', { active: ref });
+      await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
+      await t.server.close();
+      await until(() => !agent.link?.connected, 10_000, 'disconnect');
+      const windows = 9;
+      for (let w = 0; w < windows; w++) {
+        for (let i = 0; i < 2; i++) {
+          const res = await fetch(`${agent.url}/v1/infer?outputs=false`, {
+            method: 'POST',
+            headers: { 'content-type': 'image/png' },
+            body: png,
+          });
+          expect(res.status).toBe(200);
+        }
+        agent.flushWindow();
+      }
+      const offline = agent.outbox.stats();
+      expect(offline.pending).toBe(4);
+      expect(offline.overflow).toEqual({
+        mergedWindows: windows - 4,
+        droppedReports: 0,
+        droppedInferences: 0,
+      });
+
+      await t.restart();
+      await until(() => agent.outbox.stats().pending === 0, 20_000, 'outbox drained');
+      const stored = rows();
+      expect(stored).toHaveLength(4);
+      expect(new Set(stored.map((r) => `${r.epoch}:${r.seq}`)).size).toBe(4);
+      expect(stored.reduce((n, r) => n + r.inferences, 0)).toBe(2 * windows);
+      expect(Math.max(...stored.map((r) => r.overflow.mergedWindows ?? 0))).toBe(windows - 4);
+      expect(stored.every((r) => r.status === 'merged')).toBe(true);
+    } finally {
+      await agent.close();
+      rmSync(started.dataDir, { recursive: true, force: true });
     }
   });
 

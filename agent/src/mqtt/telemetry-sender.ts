@@ -37,6 +37,8 @@ export class TelemetrySender {
       if (this.inFlight.has(key)) continue;
       this.inFlight.add(key);
       this.sentAtMs.set(key, now);
+      // Before the publish: once it may reach the server, the outbox must never merge it away.
+      this.outbox.markSent(report.epoch, report.seq);
       this.sent++;
       this.link.publish('telemetry', report.body, 1).catch((err: Error) => {
         this.logger.debug({ err: err.message, seq: report.seq }, 'telemetry publish failed; will resend');

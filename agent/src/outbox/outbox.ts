@@ -1,6 +1,16 @@
-import type { OverflowCounters, RuntimeInfo, TelemetryReport } from '@edgefleet/shared';
+import {
+  canonicalSpecJson,
+  type OutboxEntry,
+  type OverflowCounters,
+  type ProfileSpec,
+  planCompaction,
+  type RuntimeInfo,
+  type SoftwareMetrics,
+  type TelemetryReport,
+} from '@edgefleet/shared';
 import Database from 'better-sqlite3';
 import type { WindowDraft } from '../telemetry/windows';
+import { mergeWindowReports } from './merge-reports';
 
 /** A stored report waiting for its ack. */
 export interface PendingReport {
@@ -24,14 +34,38 @@ CREATE TABLE IF NOT EXISTS reports (
   seq INTEGER NOT NULL,
   inferences INTEGER NOT NULL,
   body TEXT NOT NULL,
+  sent INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (epoch, seq)
-);`;
+);
+CREATE TABLE IF NOT EXISTS specs (spec_hash TEXT PRIMARY KEY, spec TEXT NOT NULL);`;
+
+interface EntryRow {
+  epoch: number;
+  seq: number;
+  inferences: number;
+  sent: number;
+  name: string;
+  version: string;
+  role: 'active' | 'shadow';
+  specHash: string;
+  startMs: number;
+  endMs: number;
+  spec: string | null;
+}
+
+type Entry = OutboxEntry & { spec: string | null };
 
 /**
  * Durable telemetry outbox in SQLite (WAL). Every start opens a new `epoch`; `seq` rises per report
  * within it; `(clientId, epoch, seq)` lets the server store each report once. A report is deleted only
- * when acked. Beyond `maxReports` the oldest are dropped and counted in the overflow counters that every
- * later report of the epoch carries — never silent. Appends are single transactions, so `kill -9`
+ * when acked. At `maxReports` an append first makes room by the shared {@link planCompaction}: adjacent
+ * windows of one model version, role and spec merge into coarser ones (oldest first; the newest quarter
+ * stays fine-grained); a merge writes one report under a new `seq` of the current epoch and deletes the
+ * merged rows in the same transaction, so seqs stay unique and every ack deletes what it names. Reports
+ * already sent are never merged (the server may hold them: merging would count them twice). Only when
+ * nothing can merge are the oldest dropped. `overflow.mergedWindows` counts the reports merging saved
+ * (a merge of k windows adds k − 1) and `droppedReports`/`droppedInferences` what was dropped; every
+ * later report of the epoch carries them — never silent. Appends are single transactions, so `kill -9`
  * leaves either the whole report or none.
  */
 export class Outbox {
@@ -52,6 +86,11 @@ export class Outbox {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(reports)').all();
+    if (!columns.some((c) => c.name === 'sent')) {
+      // Written before the column: the server may hold them, so they count as sent (never merged).
+      this.db.exec('ALTER TABLE reports ADD COLUMN sent INTEGER NOT NULL DEFAULT 1');
+    }
     const get = this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?');
     const set = this.db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
@@ -75,10 +114,19 @@ export class Outbox {
       set,
       insert: this.db.prepare('INSERT INTO reports (epoch, seq, inferences, body) VALUES (?, ?, ?, ?)'),
       count: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM reports'),
-      oldest: this.db.prepare<[number], { epoch: number; seq: number; inferences: number }>(
-        'SELECT epoch, seq, inferences FROM reports ORDER BY epoch, seq LIMIT ?',
+      entries: this.db.prepare<[], EntryRow>(
+        `SELECT r.epoch, r.seq, r.inferences, r.sent, s.spec,
+           json_extract(r.body, '$.model.name') AS name, json_extract(r.body, '$.model.version') AS version,
+           json_extract(r.body, '$.role') AS role, json_extract(r.body, '$.specHash') AS specHash,
+           json_extract(r.body, '$.window.startMs') AS startMs, json_extract(r.body, '$.window.endMs') AS endMs
+         FROM reports r LEFT JOIN specs s ON s.spec_hash = json_extract(r.body, '$.specHash')`,
+      ),
+      body: this.db.prepare<[number, number], { body: string }>(
+        'SELECT body FROM reports WHERE epoch = ? AND seq = ?',
       ),
       remove: this.db.prepare('DELETE FROM reports WHERE epoch = ? AND seq = ?'),
+      saveSpec: this.db.prepare('INSERT OR IGNORE INTO specs (spec_hash, spec) VALUES (?, ?)'),
+      markSent: this.db.prepare('UPDATE reports SET sent = 1 WHERE epoch = ? AND seq = ? AND sent = 0'),
       ack: this.db.prepare('DELETE FROM reports WHERE epoch = ? AND seq <= ?'),
       pending: this.db.prepare<[number], PendingReport>(
         'SELECT epoch, seq, body FROM reports ORDER BY epoch, seq LIMIT ?',
@@ -88,36 +136,107 @@ export class Outbox {
 
   /**
    * Writes a closed window as a report (one transaction): stamps `clientId`, `epoch`, the next `seq`
-   * and the overflow counters, dropping and counting the oldest reports first if the outbox is full.
+   * and the overflow counters, first merging (or, when nothing merges, dropping) old windows if full.
    */
-  append(draft: WindowDraft, runtime: RuntimeInfo): TelemetryReport {
+  append(draft: WindowDraft, runtime: RuntimeInfo, software?: SoftwareMetrics): TelemetryReport {
     return this.db.transaction(() => {
+      this.stmts.saveSpec.run(draft.specHash, canonicalSpecJson(draft.spec));
       const { n } = this.stmts.count.get()!;
-      if (n >= this.maxReports) {
-        for (const row of this.stmts.oldest.all(n - this.maxReports + 1)) {
-          this.stmts.remove.run(row.epoch, row.seq);
-          this.overflow.droppedReports++;
-          this.overflow.droppedInferences += row.inferences;
-        }
-      }
-      const report: TelemetryReport = {
-        v: 1,
-        clientId: this.clientId,
-        epoch: this.epoch,
-        seq: this.nextSeq,
+      if (n >= this.maxReports) this.compact(this.maxReports - 1);
+      const { inferences, ...fields } = {
         window: draft.window,
         model: draft.model,
         role: draft.role,
         specHash: draft.specHash,
         profile: draft.profile,
         runtime,
-        overflow: { ...this.overflow },
+        ...(software ? { software } : {}),
+        inferences: draft.inferences,
       };
-      this.stmts.insert.run(this.epoch, this.nextSeq, draft.inferences, JSON.stringify(report));
-      this.nextSeq++;
+      const report = this.insert(fields, inferences);
       this.appended++;
       return report;
     })();
+  }
+
+  /** Marks a report as sent: from now on the server may hold it, so it is never merged. */
+  markSent(epoch: number, seq: number): void {
+    this.stmts.markSent.run(epoch, seq);
+  }
+
+  private insert(
+    fields: Omit<TelemetryReport, 'v' | 'clientId' | 'epoch' | 'seq' | 'overflow'>,
+    inferences: number,
+  ) {
+    const report: TelemetryReport = {
+      v: 1,
+      clientId: this.clientId,
+      epoch: this.epoch,
+      seq: this.nextSeq++,
+      ...fields,
+      overflow: { ...this.overflow },
+    };
+    this.stmts.insert.run(report.epoch, report.seq, inferences, JSON.stringify(report));
+    return report;
+  }
+
+  // Brings the outbox down to `maxEntries` reports (inside append's transaction).
+  private compact(maxEntries: number): void {
+    const entries = this.stmts.entries.all().map(
+      (row): Entry => ({
+        epoch: row.epoch,
+        seq: row.seq,
+        model: { name: row.name, version: row.version },
+        role: row.role,
+        specHash: row.specHash,
+        window: { startMs: row.startMs, endMs: row.endMs },
+        inferences: row.inferences,
+        frozen: row.sent !== 0 || row.spec === null,
+        spec: row.spec,
+      }),
+    );
+    // The last report of an earlier epoch carries that epoch's final overflow counters: it never merges.
+    const lastOfEpoch = new Map<number, Entry>();
+    for (const e of entries) {
+      if (e.epoch !== this.epoch && e.seq > (lastOfEpoch.get(e.epoch)?.seq ?? 0)) lastOfEpoch.set(e.epoch, e);
+    }
+    for (const e of lastOfEpoch.values()) e.frozen = true;
+    // A tenth of the bound of headroom: a full outbox plans (and reads every row) once per many windows.
+    const plan = planCompaction(entries, { maxEntries, headroom: Math.floor(this.maxReports / 10) });
+    for (const group of plan.merges) {
+      const reports = group.map(
+        (e) => JSON.parse(this.stmts.body.get(e.epoch, e.seq)!.body) as TelemetryReport,
+      );
+      const merged = mergeWindowReports(reports, JSON.parse(group[0]!.spec!) as ProfileSpec);
+      for (const e of group) this.stmts.remove.run(e.epoch, e.seq);
+      if (!merged.ok) {
+        // A profile that cannot be read back cannot merge: its windows are dropped, and counted.
+        this.countDropped(group);
+        continue;
+      }
+      this.overflow.mergedWindows += group.length - 1;
+      const { inferences, ...fields } = merged.value;
+      this.insert(fields, inferences);
+    }
+    for (const e of plan.drops) {
+      if (lastOfEpoch.get(e.epoch) === e) this.carryForward(e);
+      this.stmts.remove.run(e.epoch, e.seq);
+    }
+    this.countDropped(plan.drops);
+  }
+
+  // A dropped last report of an earlier epoch would take that epoch's counters along: the current epoch
+  // carries them on instead.
+  private carryForward(e: OutboxEntry): void {
+    const { overflow } = JSON.parse(this.stmts.body.get(e.epoch, e.seq)!.body) as TelemetryReport;
+    this.overflow.mergedWindows += overflow.mergedWindows;
+    this.overflow.droppedReports += overflow.droppedReports;
+    this.overflow.droppedInferences += overflow.droppedInferences;
+  }
+
+  private countDropped(entries: readonly OutboxEntry[]): void {
+    this.overflow.droppedReports += entries.length;
+    for (const e of entries) this.overflow.droppedInferences += e.inferences;
   }
 
   /** Oldest reports first, at most `limit`. */

@@ -9,14 +9,15 @@ const spec: ProfileSpec = {
 };
 
 /** A small closed window with `inferences` observations (tests). */
-export function sampleDraft(inferences = 3, startMs = 1_000): WindowDraft {
+export function sampleDraft(inferences = 3, startMs = 1_000, version = '1.0.0'): WindowDraft {
   const profile = new Profile(spec);
   for (let i = 0; i < inferences; i++) profile.observeInputs({ brightness: i / 10 });
   return {
     window: { startMs, endMs: startMs + 60_000 },
-    model: { name: 'cls', version: '1.0.0' },
+    model: { name: 'cls', version },
     role: 'active',
     specHash: specHash(spec),
+    spec,
     profile: profile.toJSON(),
     inferences,
   };

@@ -1,4 +1,4 @@
-import { Profile, type ProfileJSON, specHash } from '@edgefleet/shared';
+import { Profile, type ProfileJSON, type ProfileSpec, specHash } from '@edgefleet/shared';
 import type { ModelSession } from '../runtime/model-session';
 
 /** Role a profile measures. */
@@ -10,6 +10,8 @@ export interface WindowDraft {
   model: { name: string; version: string };
   role: ProfileRole;
   specHash: string;
+  /** The spec of `profile`: the outbox keeps it so that it can merge old windows while offline. */
+  spec: ProfileSpec;
   profile: ProfileJSON;
   inferences: number;
 }
@@ -56,6 +58,7 @@ export class TelemetryWindows {
         model: { ...w.session.id },
         role: w.role,
         specHash: specHash(w.session.spec),
+        spec: w.session.spec,
         profile: json,
         inferences,
       });

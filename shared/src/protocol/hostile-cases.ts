@@ -18,6 +18,8 @@ export interface HostileCase {
   maxBytes: number;
   /** Paths that may be left out. */
   optional: string[];
+  /** Real-valued fields that must be non-negative (integer ones are covered by the counter test). */
+  nonNegative?: string[];
   /** Subtrees validated elsewhere (sketch tuples, checked by Profile.fromJSON): any JSON value is fine there. */
   opaque?: string[];
   versioned: boolean;
@@ -25,6 +27,11 @@ export interface HostileCase {
 
 /** Moments tuples inside a profile are `unknown[]` to the protocol; `Profile.fromJSON` checks their items. */
 const sketchTuples = (at: string): string[] => [`${at}.inputs.0.m`, `${at}.outputs.0.m`];
+
+const softwareDurations = (at: string): string[] =>
+  ['cpuUserMs', 'cpuSystemMs', 'eventLoopDelayP50Ms', 'eventLoopDelayP99Ms', 'eventLoopDelayMaxMs'].map(
+    (field) => `${at}.${field}`,
+  );
 
 const refOptional = (at: string): string[] => [`${at}.goldenUrl`];
 
@@ -67,7 +74,8 @@ export const hostileCases: HostileCase[] = [
     schema: telemetryReportSchema,
     sample: samples.sampleTelemetry,
     maxBytes: limits.MAX_TELEMETRY_BYTES,
-    optional: ['runtime.fallbackReason'],
+    optional: ['runtime.fallbackReason', 'software'],
+    nonNegative: softwareDurations('software'),
     opaque: sketchTuples('profile'),
     versioned: true,
   },
@@ -76,7 +84,13 @@ export const hostileCases: HostileCase[] = [
     schema: telemetryBatchSchema,
     sample: samples.sampleBatch,
     maxBytes: limits.MAX_TELEMETRY_BATCH_BYTES,
-    optional: ['reports.0.runtime.fallbackReason', 'reports.1.runtime.fallbackReason'],
+    optional: [
+      'reports.0.runtime.fallbackReason',
+      'reports.1.runtime.fallbackReason',
+      'reports.0.software',
+      'reports.1.software',
+    ],
+    nonNegative: [...softwareDurations('reports.0.software'), ...softwareDurations('reports.1.software')],
     opaque: [...sketchTuples('reports.0.profile'), ...sketchTuples('reports.1.profile')],
     versioned: false,
   },

@@ -108,6 +108,21 @@ describe.each(hostileCases)('hostile payloads: $name', (c) => {
     }
   });
 
+  it('rejects negative real-valued measurements', () => {
+    for (const path of c.nonNegative ?? []) {
+      const node = nodes.find((n) => formatPath(n.path) === path);
+      expect(node, path).toBeDefined();
+      for (const value of [-1, -1e-9]) {
+        const bad = withNode(sample, node!.path, (parent, key) => {
+          (parent as Record<Segment, Json>)[key] = value;
+        });
+        const result = parse(JSON.stringify(bad));
+        expect(result.ok, `${path}=${value}`).toBe(false);
+        if (!result.ok) expect(result.error.path, path).toBe(path);
+      }
+    }
+  });
+
   it('refuses payloads over the limit before parsing (10 MB string and bytes)', () => {
     const huge = JSON.stringify({ ...(sample as object), pad: 'x'.repeat(10_000_000) });
     expect(parse(huge)).toMatchObject({ ok: false, error: { kind: 'too_large' } });

@@ -16,7 +16,13 @@ import {
   sampleModelRef,
   sampleTelemetry,
 } from './samples';
-import { ackSchema, telemetryReportSchema } from './telemetry';
+import {
+  ackSchema,
+  MAX_SOFTWARE_BYTES,
+  MAX_SOFTWARE_MS,
+  type SoftwareMetrics,
+  telemetryReportSchema,
+} from './telemetry';
 import { appTopic, deviceTopic, parseTopic } from './topics';
 
 const parseDesired = (value: unknown) =>
@@ -58,6 +64,35 @@ describe('parseMessage', () => {
     expect(parseReport({ ...telemetry, specHash: 'ab'.repeat(8) })).toMatchObject({
       ok: false,
       error: { path: 'profile.specHash' },
+    });
+  });
+
+  it('takes software metrics as optional, but whole, bounded and finite when present', () => {
+    const parseReport = (value: unknown) =>
+      parseMessage(telemetryReportSchema, JSON.stringify(value), { maxBytes: MAX_TELEMETRY_BYTES });
+    const { software, ...withoutSoftware } = sampleTelemetry();
+    expect(software).toBeDefined();
+    expect(parseReport(withoutSoftware)).toEqual({ ok: true, value: withoutSoftware });
+    for (const field of Object.keys(software!) as (keyof SoftwareMetrics)[]) {
+      const { [field]: _left, ...partial } = software!;
+      expect(parseReport({ ...withoutSoftware, software: partial }), field).toMatchObject({
+        ok: false,
+        error: { path: `software.${field}` },
+      });
+      const tooLarge = field.endsWith('Bytes') ? MAX_SOFTWARE_BYTES + 1 : MAX_SOFTWARE_MS * 2;
+      for (const value of [tooLarge, -0.5, null, '1']) {
+        expect(
+          parseReport({ ...withoutSoftware, software: { ...software, [field]: value } }),
+          field,
+        ).toMatchObject({
+          ok: false,
+          error: { path: `software.${field}` },
+        });
+      }
+    }
+    expect(parseReport({ ...withoutSoftware, software: null })).toMatchObject({
+      ok: false,
+      error: { path: 'software' },
     });
   });
 

@@ -119,6 +119,17 @@ export const sampleProfileJson = () => {
   return profile.toJSON();
 };
 
+/** Process metrics of one window (durations fractional, as measured). */
+export const sampleSoftware = () => ({
+  rssBytes: 96_468_992,
+  heapUsedBytes: 21_233_664,
+  cpuUserMs: 812.5,
+  cpuSystemMs: 93.25,
+  eventLoopDelayP50Ms: 10.1,
+  eventLoopDelayP99Ms: 12.7,
+  eventLoopDelayMaxMs: 48.3,
+});
+
 /** A valid telemetry report. */
 export const sampleTelemetry = (): TelemetryReport => ({
   v: 1,
@@ -131,6 +142,7 @@ export const sampleTelemetry = (): TelemetryReport => ({
   specHash: specHash(sampleProfileSpec()),
   profile: sampleProfileJson(),
   runtime: { backend: 'wasm', threads: 1, fallbackReason: 'requestAdapter() returned null' },
+  software: sampleSoftware(),
   overflow: { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
 });
 

@@ -27,6 +27,37 @@ export const runtimeInfoSchema = z.object({
 /** Where and how inference ran. */
 export type RuntimeInfo = z.infer<typeof runtimeInfoSchema>;
 
+/** Largest byte count in {@link softwareMetricsSchema} (1 PiB). */
+export const MAX_SOFTWARE_BYTES = 2 ** 50;
+/** Largest duration in {@link softwareMetricsSchema} (about 31 years, in ms). */
+export const MAX_SOFTWARE_MS = 1e12;
+
+const bytesSchema = z.int().min(0).max(MAX_SOFTWARE_BYTES);
+const durationMsSchema = z.number().min(0).max(MAX_SOFTWARE_MS);
+
+/**
+ * Process metrics of the client over the window (Node agents; browsers leave them out). The same for
+ * every report of one window: they measure the process, not a model version.
+ */
+export const softwareMetricsSchema = z.object({
+  /** Resident set size at the window end, in bytes. */
+  rssBytes: bytesSchema,
+  /** V8 heap in use at the window end, in bytes. */
+  heapUsedBytes: bytesSchema,
+  /** CPU time in user mode over the window, in ms (may exceed the window on several cores). */
+  cpuUserMs: durationMsSchema,
+  /** CPU time in kernel mode over the window, in ms. */
+  cpuSystemMs: durationMsSchema,
+  /** Median event-loop delay over the window, in ms. */
+  eventLoopDelayP50Ms: durationMsSchema,
+  /** 99th percentile event-loop delay over the window, in ms. */
+  eventLoopDelayP99Ms: durationMsSchema,
+  /** Largest event-loop delay over the window, in ms. */
+  eventLoopDelayMaxMs: durationMsSchema,
+});
+/** Process metrics of one window. */
+export type SoftwareMetrics = z.infer<typeof softwareMetricsSchema>;
+
 /** What a full outbox did instead of losing data silently. */
 export const overflowCountersSchema = z.object({
   /** Windows merged into coarser ones to make room. */
@@ -56,6 +87,8 @@ export const telemetryReportSchema = z
     /** The window's statistics; `Profile.fromJSON` re-checks the sketches inside before merging. */
     profile: profileJsonSchema,
     runtime: runtimeInfoSchema,
+    /** Process metrics over the window; optional (browsers and older agents leave it out). */
+    software: softwareMetricsSchema.optional(),
     overflow: overflowCountersSchema,
   })
   .refine((report) => report.window.endMs >= report.window.startMs, {
