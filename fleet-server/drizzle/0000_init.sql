@@ -167,6 +167,7 @@ CREATE TABLE `telemetry_reports` (
 	`errors` integer NOT NULL,
 	`runtime` text NOT NULL,
 	`overflow` text NOT NULL,
+	`software` text,
 	`profile` text NOT NULL,
 	`received_at` integer NOT NULL
 );

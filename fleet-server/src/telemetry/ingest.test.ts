@@ -162,4 +162,27 @@ describe('TelemetryIngestor', () => {
     const outcome = await failing.submit(dev('a'), clsReport('a', 99, clsWindowProfile(99)));
     expect(outcome).toMatchObject({ status: 'rejected', reason: 'storage_failed' });
   });
+
+  it("stores the window's software metrics when the client sends them", async () => {
+    const software = {
+      rssBytes: 96_468_992,
+      heapUsedBytes: 21_233_664,
+      cpuUserMs: 812.5,
+      cpuSystemMs: 93.25,
+      eventLoopDelayP50Ms: 10.1,
+      eventLoopDelayP99Ms: 12.7,
+      eventLoopDelayMaxMs: 48.3,
+    };
+    await ingestor.submit(dev('sw'), { ...clsReport('sw', 1, clsWindowProfile(1)), software });
+    await ingestor.submit(dev('sw'), clsReport('sw', 2, clsWindowProfile(2)));
+    const rows = database.db
+      .select({ seq: schema.telemetryReports.seq, software: schema.telemetryReports.software })
+      .from(schema.telemetryReports)
+      .where(eq(schema.telemetryReports.sourceId, 'sw'))
+      .all();
+    expect(rows.sort((a, b) => a.seq - b.seq)).toEqual([
+      { seq: 1, software },
+      { seq: 2, software: null },
+    ]);
+  });
 });

@@ -291,6 +291,7 @@ export class TelemetryIngestor {
         errors: delta?.errorCount ?? 0,
         runtime: report.runtime,
         overflow: report.overflow,
+        software: report.software ?? null,
         profile: profileText,
         receivedAt,
       }),

@@ -35,6 +35,8 @@ export const telemetryReports = sqliteTable(
     /** Runtime info and overflow counters as reported. */
     runtime: text('runtime', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     overflow: text('overflow', { mode: 'json' }).$type<Record<string, number>>().notNull(),
+    /** Process metrics of the window (RSS, CPU, event-loop delay) when the client sent them. */
+    software: text('software', { mode: 'json' }).$type<Record<string, number>>(),
     /** The window's ProfileJSON as received. */
     profile: text('profile').notNull(),
     receivedAt: integer('received_at').notNull(),

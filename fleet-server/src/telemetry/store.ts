@@ -43,6 +43,7 @@ export class TelemetryStore {
         errors: p('errors'),
         runtime: p('runtime'),
         overflow: p('overflow'),
+        software: p('software'),
         profile: p('profile'),
         receivedAt: p('receivedAt'),
       })
