@@ -19,6 +19,10 @@ export async function main(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   let loaded: ReturnType<typeof loadAgentConfig>;
   try {
     loaded = loadAgentConfig(argv, env);
