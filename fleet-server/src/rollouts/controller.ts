@@ -31,6 +31,8 @@ export interface RolloutControllerOptions {
   tickMs: number;
   /** Desired states in flight at once. Default 1000. */
   publishConcurrency?: number;
+  /** Stage telemetry reports merged per rollout per tick (a rebuild catches up over several). Default 20,000. */
+  stageRowBudget?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export class RolloutController {
   readonly stats = { ticks: 0, transitions: 0, desiredPublished: 0, publishFailures: 0 };
 
   constructor(private readonly options: RolloutControllerOptions) {
-    this.telemetry = new StageTelemetry(options.ctx.db, options.specs);
+    this.telemetry = new StageTelemetry(options.ctx.db, options.specs, options.stageRowBudget);
   }
 
   /** Connects the publisher (the MQTT side starts after the HTTP routes) and starts the tick loop. */
@@ -128,15 +130,19 @@ export class RolloutController {
     const { db, now, logger } = this.options.ctx;
     const at = now();
     const facts = loadFacts(db, this.options.specs, rollout, this.telemetry);
-    const decision: Decision = options.decideTransitions
-      ? decide(rollout, facts, at)
-      : {
-          transitions: [],
-          next: rollout.state,
-          evaluation: null,
-          note: 'admin action',
-          ...plannedChanges(rollout, facts, rollout.state),
-        };
+    // Partial stage telemetry (still catching up after a restart or a target change) is never judged.
+    const decision: Decision =
+      options.decideTransitions && !facts.catchingUp
+        ? decide(rollout, facts, at)
+        : {
+            transitions: [],
+            next: rollout.state,
+            evaluation: null,
+            note: options.decideTransitions
+              ? 'waiting for data: stage telemetry still catching up'
+              : 'admin action',
+            ...plannedChanges(rollout, facts, rollout.state),
+          };
     for (const t of decision.transitions) {
       if (!commitTransition(db, rollout.spec.id, t, at)) {
         logger.warn({ rolloutId: rollout.spec.id }, 'rollout moved by someone else; re-deciding next tick');

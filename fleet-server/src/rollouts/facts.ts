@@ -97,10 +97,15 @@ export function loadTelemetryFacts(
   rollout: Rollout,
   targetIds: readonly string[],
   telemetry: StageTelemetry,
-): Pick<RolloutFacts, 'candidate' | 'baseline'> {
+): Pick<RolloutFacts, 'candidate' | 'baseline'> & { catchingUp: boolean } {
   const { spec } = rollout;
   const relativeGates = spec.gates.latencyP95Ratio !== undefined || spec.gates.latencyP99Ratio !== undefined;
   const stage = telemetry.read(rollout, targetIds, relativeGates || spec.strategy === 'shadow');
+  if (stage.catchingUp) {
+    // A partial merge is no data: every telemetry gate waits (the controller also holds its transitions).
+    const baseline = relativeGates || spec.strategy === 'shadow' ? emptyBaseline() : null;
+    return { candidate: emptyCandidate(), baseline, catchingUp: true };
+  }
   const profile = stage.candidate?.profile ?? null;
   const baselineOfCandidate = specs.baselineOf(spec.modelName, spec.candidate)?.baseline ?? null;
   const drift = profile && baselineOfCandidate ? driftReport(baselineOfCandidate, profile) : null;
@@ -135,22 +140,31 @@ export function loadTelemetryFacts(
         : null,
     metrics: profile ? profileMetrics(profile) : {},
   };
-  return { candidate, baseline };
+  return { candidate, baseline, catchingUp: false };
 }
 
-/** Everything {@link decide} needs about a rollout now; without `telemetry` (kept between ticks) the stage is read whole. */
+/**
+ * Everything {@link decide} needs about a rollout now; without `telemetry` (kept between ticks) the stage is read
+ * whole. `catchingUp`: the stage's telemetry is still being merged (see {@link StageTelemetry}); its candidate
+ * facts are then empty and no transition may be taken on them.
+ */
 export function loadFacts(
   db: FleetDb,
   specs: SpecResolver,
   rollout: Rollout,
-  telemetry: StageTelemetry = new StageTelemetry(db, specs),
-): RolloutFacts {
+  telemetry: StageTelemetry = new StageTelemetry(db, specs, Number.POSITIVE_INFINITY),
+): RolloutFacts & { catchingUp: boolean } {
   const targetIds = resolveDeviceTargets(db, rollout.spec.target);
   const running = rollout.state.status === 'running';
   const facts = running
     ? loadTelemetryFacts(specs, rollout, targetIds, telemetry)
-    : { candidate: emptyCandidate(), baseline: null };
+    : { candidate: emptyCandidate(), baseline: null, catchingUp: false };
   return { ...facts, targets: loadTargetFacts(db, rollout, targetIds) };
+}
+
+/** Baseline facts with no data at all. */
+function emptyBaseline(): BaselineFacts {
+  return { inferences: 0, latencyP95Ms: null, latencyP99Ms: null };
 }
 
 /** Candidate facts with no data at all. */

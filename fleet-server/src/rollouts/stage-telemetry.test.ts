@@ -96,17 +96,29 @@ const request = {
   maintenanceWindows: [],
 };
 
-async function startedRollout(overrides: { stages?: string; gates?: Record<string, number> } = {}) {
+function newController(stageRowBudget?: number) {
+  return new RolloutController({
+    ctx: { db: database.db, now: () => clock.nowMs, logger },
+    specs: dbSpecResolver(database.db),
+    tickMs: 60_000,
+    stageRowBudget,
+  });
+}
+
+async function startedRollout(
+  overrides: {
+    stages?: string;
+    gates?: Record<string, number>;
+    minReportingTargets?: number;
+    minInferences?: number;
+  } = {},
+) {
   createRollout(
     { db: database.db, now: () => clock.nowMs },
     { ...request, ...overrides, id: 'r' },
     'admin:t',
   );
-  const controller = new RolloutController({
-    ctx: { db: database.db, now: () => clock.nowMs, logger },
-    specs: dbSpecResolver(database.db),
-    tickMs: 60_000,
-  });
+  const controller = newController();
   controller.start(publisher);
   await controller.tick();
   expect(getRolloutRow(database.db, 'r')).toMatchObject({ status: 'running', stageStartedAt: clock.nowMs });
@@ -172,4 +184,76 @@ describe('stage telemetry', () => {
     await report(member, '2.0.0', start + 3 * MIN);
     expect(telemetry.read(next, ids, true).candidate?.reports).toBe(1);
   });
+
+  it('rebuilds a stage over several reads within the row budget, then merges incrementally', async () => {
+    const controller = await startedRollout({ gates: { latencyP95Ratio: 2 } });
+    await controller.stop();
+    const rollout = rolloutOf(getRolloutRow(database.db, 'r'));
+    const ids = resolveDeviceTargets(database.db, rollout.spec.target);
+    const start = rollout.state.stageStartedAt!;
+    await report('x-00000', '2.0.0', start + MIN); // not a target: read, not merged
+    for (let i = 0; i < 5; i++) await report(`d-0000${i}`, '2.0.0', start + MIN, 5 + i);
+    for (let i = 5; i < 7; i++) await report(`d-0000${i}`, '1.0.0', start + MIN, 8);
+    await report('d-00000', '2.0.0', start - MIN); // before the stage
+    const specs = dbSpecResolver(database.db);
+    const onePass = () =>
+      new StageTelemetry(database.db, specs, Number.POSITIVE_INFINITY).read(rollout, ids, true);
+    const whole = onePass();
+    expect([whole.catchingUp, whole.candidate?.reports, whole.baseline?.reports]).toEqual([false, 5, 2]);
+
+    const telemetry = new StageTelemetry(database.db, specs, 3);
+    const reads = [];
+    let stage = telemetry.read(rollout, ids, true);
+    reads.push(stage.catchingUp);
+    while (stage.catchingUp) {
+      stage = telemetry.read(rollout, ids, true);
+      reads.push(stage.catchingUp);
+    }
+    expect(reads).toEqual([true, true, false]); // 8 rows of the stage by 3 (the early window is not read)
+    expect(stage.candidate?.profile.toJSON()).toEqual(whole.candidate?.profile.toJSON());
+    expect(stage.baseline?.profile.toJSON()).toEqual(whole.baseline?.profile.toJSON());
+    expect([...(stage.candidate?.targets ?? [])].sort()).toEqual(
+      [...(whole.candidate?.targets ?? [])].sort(),
+    );
+
+    await report('d-00005', '2.0.0', start + 2 * MIN);
+    await report('d-00007', '1.0.0', start + 2 * MIN, 8);
+    stage = telemetry.read(rollout, ids, true);
+    expect([stage.catchingUp, stage.candidate?.reports, stage.baseline?.reports]).toEqual([false, 6, 3]);
+    const again = onePass();
+    expect(stage.candidate?.profile.toJSON()).toEqual(again.candidate?.profile.toJSON());
+    expect(stage.baseline?.profile.toJSON()).toEqual(again.baseline?.profile.toJSON());
+
+    // Once caught up, a burst over the budget is read whole: a fleet that steadily sends more than the
+    // budget per tick must not stay "catching up" forever.
+    for (let i = 10; i < 14; i++) await report(`d-000${i}`, '2.0.0', start + 3 * MIN);
+    const burst = telemetry.read(rollout, ids, true);
+    expect([burst.catchingUp, burst.candidate?.reports]).toEqual([false, 10]);
+  });
+
+  for (const [slow, outcome] of [
+    [500, 'rolled_back'],
+    [5, 'completed'],
+  ] as const) {
+    it(`neither advances nor rolls back while catching up after a restart (${outcome} once caught up)`, async () => {
+      const first = await startedRollout({ minReportingTargets: 1, minInferences: 1 });
+      await first.stop();
+      const start = getRolloutRow(database.db, 'r').stageStartedAt!;
+      for (let i = 0; i < 5; i++) await report(`d-0000${i}`, '2.0.0', start + MIN, slow);
+      clock.nowMs += 11 * MIN; // past the stage's duration: a pass would complete it, a breach roll it back
+      const restarted = newController(2); // 5 rows: two reads of 2 hit the budget, the third catches up
+      for (let tick = 0; tick < 2; tick++) {
+        await restarted.tick();
+        expect(getRolloutRow(database.db, 'r').status).toBe('running');
+        expect(auditOf(database.db, 'r').at(-1)!.event).toBe('started');
+      }
+      await restarted.tick();
+      await restarted.stop();
+      expect(getRolloutRow(database.db, 'r').status).toBe(outcome);
+      const last = auditOf(database.db, 'r').at(-1)!;
+      expect(last.event).toBe(outcome);
+      const p95 = (last.gates as GateValue[]).find((g) => g.gate === 'latency.p95Ms')!;
+      expect(p95.status).toBe(slow > 50 ? 'breach' : 'pass');
+    });
+  }
 });

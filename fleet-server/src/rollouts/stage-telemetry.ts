@@ -19,7 +19,15 @@ export interface StageProfiles {
   candidate: MergedReports | null;
   /** The baseline version (active), from the rollout's targets; null when not asked for or nothing merged. */
   baseline: MergedReports | null;
+  /**
+   * True while a rebuild is behind the stored reports (the last read hit the row budget): the profiles are
+   * partial and must not be judged — the controller neither advances nor rolls back on them.
+   */
+  catchingUp: boolean;
 }
+
+/** Default rows merged per read (~30 µs each, so ~0.6 s of event loop at most). */
+export const DEFAULT_ROW_BUDGET = 20_000;
 
 /** Where one rollout's stage telemetry was merged up to, and for which stage and targets. */
 interface StageEntry {
@@ -27,10 +35,12 @@ interface StageEntry {
   /** Sorted device targets the members were computed from (empty for a web app). */
   targetIds: readonly string[];
   members: ReadonlySet<string>;
-  /** Highest report rowid seen; 0 while nothing of these versions was stored since the stage began. */
+  /** Rowid cursor: every report up to it was merged (or is not of this stage); later ones are read next. */
   lastId: number;
   candidate: MergedReports | null;
   baseline: MergedReports | null;
+  /** Rebuilding: the last budgeted read hit the row budget, so more reports may be waiting. */
+  catchingUp: boolean;
 }
 
 interface ReportRow {
@@ -44,21 +54,25 @@ interface ReportRow {
 }
 
 const COLUMNS = 'id, source_id, client_id, model_version, role, window_start_ms, profile';
-// First read of a stage: the (model, version, window start) index bounds it to the stage's window.
-const SINCE_STAGE_START = `SELECT ${COLUMNS} FROM telemetry_reports
-  WHERE model_name = ? AND model_version IN (?, ?) AND window_start_ms >= ?
-    AND scope = ? AND status = 'merged' AND id > ?`;
-// Later reads: only rows stored since the last one, by rowid. The unary `+` keeps the planner off the version
-// index, whose range (every report since the stage began) grows with the stage; new rows stay few per tick.
-const SINCE_LAST_READ = `SELECT ${COLUMNS} FROM telemetry_reports
+// Where a stage's reports begin: the (model, version, window start) index covers it (no table rows read).
+const FIRST_OF_STAGE = `SELECT min(id) AS id FROM telemetry_reports
+  WHERE model_name = ? AND model_version IN (?, ?) AND window_start_ms >= ?`;
+const NEWEST = 'SELECT max(id) AS id FROM telemetry_reports';
+// Every read: rows after the cursor in rowid order, at most the budget. The unary `+` keeps the planner off the
+// version index, whose range (every report since the stage began) grows with the stage, and on the rowid.
+const AFTER_CURSOR = `SELECT ${COLUMNS} FROM telemetry_reports
   WHERE id > ? AND +model_name = ? AND +model_version IN (?, ?) AND +window_start_ms >= ?
-    AND +scope = ? AND +status = 'merged'`;
+    AND +scope = ? AND +status = 'merged'
+  ORDER BY id LIMIT ?`;
 
 /**
  * Merges the stored raw reports of each running rollout's current stage — windows that began at or after
  * `stage_started_at`, the candidate from the stage's members, the baseline from the rollout's targets — and
  * keeps the merge between ticks, adding only reports stored since (by rowid). An entry is rebuilt from the
  * database whenever the stage, its share or the target set changes; a new instance (restart) starts empty.
+ * A rebuild merges at most `rowBudget` reports per read, so a long stage takes several ticks instead of
+ * blocking the event loop; until it caught up the read says `catchingUp` (see {@link StageProfiles}). Once
+ * caught up, each read takes everything stored since the previous one.
  */
 export class StageTelemetry {
   private readonly entries = new Map<string, StageEntry>();
@@ -67,6 +81,7 @@ export class StageTelemetry {
   constructor(
     private readonly db: FleetDb,
     private readonly specs: SpecResolver,
+    private readonly rowBudget = DEFAULT_ROW_BUDGET,
   ) {}
 
   /**
@@ -78,7 +93,7 @@ export class StageTelemetry {
     const candidateSpec = this.specs.baselineOf(spec.modelName, spec.candidate)?.spec;
     if (!candidateSpec || state.stageStartedAt === null) {
       this.entries.delete(spec.id);
-      return { candidate: null, baseline: null };
+      return { candidate: null, baseline: null, catchingUp: false };
     }
     const baselineSpec = withBaseline
       ? this.specs.baselineOf(spec.modelName, spec.baseline)?.spec
@@ -95,7 +110,15 @@ export class StageTelemetry {
     if (!entry || entry.key !== key || !sameIds(entry.targetIds, targetIds)) {
       const ids = spec.target.kind === 'app' ? [] : [...targetIds];
       const members = new Set(ids.filter((id) => this.bucketOf(id, spec.salt) < threshold));
-      entry = { key, targetIds: ids, members, lastId: 0, candidate: null, baseline: null };
+      entry = {
+        key,
+        targetIds: ids,
+        members,
+        lastId: -1,
+        candidate: null,
+        baseline: null,
+        catchingUp: true,
+      };
       this.entries.set(spec.id, entry);
     }
     this.mergeNewReports(
@@ -105,7 +128,7 @@ export class StageTelemetry {
       candidateSpec,
       baselineSpec && { spec: baselineSpec, fromMs: baselineFromMs },
     );
-    return { candidate: entry.candidate, baseline: entry.baseline };
+    return { candidate: entry.candidate, baseline: entry.baseline, catchingUp: entry.catchingUp };
   }
 
   /** Forgets the entries of rollouts not in `ids` (finished, or deleted). */
@@ -128,12 +151,21 @@ export class StageTelemetry {
     const fromMs = Math.min(stageStartMs, baseline?.fromMs ?? stageStartMs);
     const common = [spec.modelName, spec.candidate, baselineVersion, fromMs, app ? 'app' : 'dev'];
     const sqlite = sqliteOf(this.db);
-    const rows =
-      entry.lastId === 0
-        ? sqlite.prepare(SINCE_STAGE_START).iterate(...common, entry.lastId)
-        : sqlite.prepare(SINCE_LAST_READ).iterate(entry.lastId, ...common);
+    if (entry.lastId < 0) {
+      // Before the stage's first report, or (none yet) after the newest row: later ones get higher rowids.
+      const first = sqlite.prepare(FIRST_OF_STAGE).get(...common.slice(0, 4)) as { id: number | null };
+      const newest = sqlite.prepare(NEWEST).get() as { id: number | null };
+      entry.lastId = first.id !== null ? first.id - 1 : (newest.id ?? 0);
+    }
+    // Only a rebuild is budgeted: once caught up, a tick reads what arrived since the last one, however much,
+    // so a fleet that steadily sends more than the budget per tick never waits forever.
+    const budgeted = entry.catchingUp && Number.isFinite(this.rowBudget);
+    const limit = budgeted ? this.rowBudget : -1; // -1: no limit
+    const rows = sqlite.prepare(AFTER_CURSOR).iterate(entry.lastId, ...common, limit);
+    let read = 0;
     for (const row of rows as Iterable<ReportRow>) {
-      entry.lastId = Math.max(entry.lastId, row.id);
+      read++;
+      entry.lastId = row.id;
       if (app !== null && row.source_id !== app) continue;
       const target = app !== null ? row.client_id : row.source_id;
       const candidateRow =
@@ -156,6 +188,7 @@ export class StageTelemetry {
           entry.baseline = mergeReport(entry.baseline, baseline.spec, row, target);
       }
     }
+    entry.catchingUp = budgeted && read >= this.rowBudget; // an unbudgeted read took everything
   }
 
   private bucketOf(id: string, salt: string): number {
