@@ -10,6 +10,7 @@ import { DeviceSessions } from '../mqtt/device-sessions';
 import type { FleetLink } from '../mqtt/link';
 import { insertClsVersion } from '../telemetry/fixtures';
 import { dbSpecResolver } from '../telemetry/specs';
+import { CLS_PREPROCESSING } from '../testing/harness';
 import { RolloutController } from './controller';
 import { createRollout } from './service';
 import { insertSimDevices } from './sim-fleet';
@@ -31,18 +32,7 @@ const manifestOf = (version: string) => ({
   format: 'onnx',
   sha256: hex('a'),
   sizeBytes: 1_234,
-  preprocessing: {
-    kind: 'image',
-    layout: 'NCHW',
-    width: 192,
-    height: 48,
-    resize: 'stretch',
-    channelOrder: 'RGB',
-    scale: 1 / 255,
-    mean: [0.5, 0.5, 0.5],
-    std: [0.5, 0.5, 0.5],
-    dtype: 'float32',
-  },
+  preprocessing: CLS_PREPROCESSING,
   specHash: hex('b'),
   baselineSha256: hex('c'),
   createdAt: 1_763_900_000_000,

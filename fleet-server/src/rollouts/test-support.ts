@@ -1,22 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CLS_MODEL_PATH, clsBaseline, type TestServer } from '../testing/harness';
+import { CLS_MODEL_PATH, CLS_PREPROCESSING, clsBaseline, type TestServer } from '../testing/harness';
 
 // Shared by the rollout tests and the bench: registers real cls versions through the API.
-
-const PREPROCESSING = {
-  kind: 'image',
-  inputName: 'x',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
 
 /** Uploads the cls model once and registers `cls@<version>` for each version, with the small test baseline. */
 export async function registerClsVersions(t: Pick<TestServer, 'call'>, versions: string[]): Promise<void> {
@@ -36,7 +22,7 @@ export async function registerClsVersions(t: Pick<TestServer, 'call'>, versions:
         version,
         sha256,
         sizeBytes: model.length,
-        preprocessing: PREPROCESSING,
+        preprocessing: CLS_PREPROCESSING,
         baseline: clsBaseline(),
         lineage: { createdBy: 'test' },
       },
