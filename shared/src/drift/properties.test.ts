@@ -35,8 +35,9 @@ describe('psi properties', () => {
             e.map((c) => c * scale),
           ),
         ).toBeLessThanOrEqual(1e-15);
-        // Symmetric up to rounding, which grows with the value (psi reaches ~17 on disjoint bins).
-        expect(Math.abs(psi(e, a) - psi(a, e))).toBeLessThanOrEqual(1e-13 * Math.max(1, psi(e, a)));
+        // Symmetric up to rounding: the original absolute 5e-13 for psi ≤ 1, relative above it (psi reaches ~17
+        // on disjoint bins; 300k samples showed rounding up to 1.0e-13 relative, one CI run 1.2e-13).
+        expect(Math.abs(psi(e, a) - psi(a, e))).toBeLessThanOrEqual(5e-13 * Math.max(1, psi(e, a)));
       }),
     );
   });
