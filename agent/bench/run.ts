@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import * as ort from 'onnxruntime-node';
 import pino from 'pino';
 import sharp from 'sharp';
+import { AGENT_NODE_FLAGS } from '../scripts/node-flags.mjs';
 import { createApi } from '../src/http/app';
 import { ModelSession, type SessionOptions } from '../src/runtime/model-session';
 import type { AgentTensor } from '../src/runtime/tensor';
@@ -40,7 +41,8 @@ async function compare(
 ) {
   const session = await ModelSession.load(localModel(modelPath, '1.0.0', prep, classes), OPTIONS);
   const raw = session.ortSession;
-  const engine = new ServingEngine(new TelemetryWindows(), logger);
+  const windows = new TelemetryWindows();
+  const engine = new ServingEngine(windows, logger);
   engine.switchTo({ active: session, shadow: null, standby: null });
   const n = 3 * prep.width * prep.height;
   const data = new Float32Array(n);
@@ -54,18 +56,45 @@ async function compare(
   }
   const rawMs: number[] = [];
   const agentMs: number[] = [];
+  const inlineMs: number[] = [];
+  // A caller that waits for each answer: the event loop turns between requests (as it does between HTTP
+  // requests), so the statistics the agent takes after an answer run there — untimed for both sides.
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const block = 1; // strict alternation: load spikes on a shared box hit both sides alike
   for (let b = 0; b < iters / block; b++) {
     for (let i = 0; i < block; i++) {
       const t0 = performance.now();
       await raw.run({ x: new ort.Tensor('float32', data, dims) });
       rawMs.push(performance.now() - t0);
+      await turn();
     }
     for (let i = 0; i < block; i++) {
       const t0 = performance.now();
       await engine.infer({ kind: 'tensor', tensor });
       agentMs.push(performance.now() - t0);
+      await turn();
     }
+    // For comparison: the statistics taken before answering, as the agent did until they were deferred.
+    for (let i = 0; i < block; i++) {
+      const t0 = performance.now();
+      await engine.infer({ kind: 'tensor', tensor });
+      windows.runDeferred();
+      inlineMs.push(performance.now() - t0);
+      await turn();
+    }
+  }
+  // Back to back, never yielding: the statistics' CPU cost lands on the next calls (saturated throughput).
+  const busyIters = Math.max(20, iters >> 2);
+  let rawBusyMs = 0;
+  let agentBusyMs = 0;
+  for (let round = 0; round < 4; round++) {
+    let t0 = performance.now();
+    for (let i = 0; i < busyIters / 4; i++) await raw.run({ x: new ort.Tensor('float32', data, dims) });
+    rawBusyMs += performance.now() - t0;
+    t0 = performance.now();
+    for (let i = 0; i < busyIters / 4; i++) await engine.infer({ kind: 'tensor', tensor });
+    agentBusyMs += performance.now() - t0;
+    await turn();
   }
   const r50 = quantile(rawMs, 0.5);
   const a50 = quantile(agentMs, 0.5);
@@ -77,6 +106,8 @@ async function compare(
   console.log(
     `agent.${name}.overhead_ratio_p95: ${(quantile(agentMs, 0.95) / quantile(rawMs, 0.95)).toFixed(3)}`,
   );
+  console.log(`agent.${name}.busy_overhead_ratio: ${(agentBusyMs / rawBusyMs).toFixed(3)}`);
+  console.log(`agent.${name}.inline_stats_overhead_ratio: ${(quantile(inlineMs, 0.5) / r50).toFixed(3)}`);
   return { session, engine };
 }
 
@@ -105,19 +136,27 @@ function rss(): void {
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
   const built = spawnSync(process.execPath, [here('../scripts/build.mjs')], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(built.stderr);
-  const run = (args: string[]) => {
-    const r = spawnSync(process.execPath, ['--expose-gc', ...args], { encoding: 'utf8' });
+  // Both sides under the node flags the agent ships with (bin shebang, bundled CLI); the raw script's
+  // RSS does not depend on them (measured), the agent's does: the line without them stays in view.
+  const run = (args: string[], flags: readonly string[] = AGENT_NODE_FLAGS) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', ...flags, ...args], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
     return Number(r.stdout.trim().split('\n').at(-1)) / (1024 * 1024);
   };
   const median = (f: () => number) => quantile([f(), f(), f()], 0.5);
-  const raw = median(() => run([here('./rss-raw.mjs'), CLS_MODEL_PATH, String(THREADS)]));
-  const agent = median(() => run([here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS)]));
-  const full = median(() => run([here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS), 'full']));
+  const rawArgs = [here('./rss-raw.mjs'), CLS_MODEL_PATH, String(THREADS)];
+  const agentArgs = [here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS)];
+  const raw = median(() => run(rawArgs));
+  const agent = median(() => run(agentArgs));
+  const full = median(() => run([...agentArgs, 'full']));
+  const rawDefault = median(() => run(rawArgs, []));
+  const agentDefault = median(() => run(agentArgs, []));
+  console.log(`agent.rss_node_flags: ${AGENT_NODE_FLAGS.join(' ')}`);
   console.log(`agent.rss_raw_mb: ${raw.toFixed(1)} MB`);
   console.log(`agent.rss_agent_mb: ${agent.toFixed(1)} MB`);
   console.log(`agent.rss_delta_mb: ${(agent - raw).toFixed(1)} MB`);
   console.log(`agent.rss_delta_with_sharp_mqtt_mb: ${(full - raw).toFixed(1)} MB`);
+  console.log(`agent.rss_delta_default_node_flags_mb: ${(agentDefault - rawDefault).toFixed(1)} MB`);
 }
 
 /** RSS growth over hot swaps (onnxruntime #25325): load, warm up, serve, release — 50 times. */

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// Node flags: see scripts/node-flags.mjs (keep in step).
 // The package ships TypeScript sources (exports point at src/*.ts); tsx loads them.
 import { register } from 'tsx/esm/api';
 

@@ -20,7 +20,7 @@ import { Deployer } from './deploy/deployer';
 import { AGENT_VERSION, capabilities, readEnrollment } from './enrollment';
 import { createApi } from './http/app';
 import { MqttLink } from './mqtt/link';
-import type { ReconnectPolicy } from './mqtt/reconnect';
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from './mqtt/reconnect';
 import { TelemetrySender } from './mqtt/telemetry-sender';
 import { Outbox } from './outbox/outbox';
 import { ServingEngine } from './serving/engine';
@@ -53,6 +53,8 @@ export interface RunningAgent {
 export interface StartAgentOptions {
   logger?: Logger;
   reconnect?: ReconnectPolicy;
+  /** Resend a report whose ack has not come after this long (default 30 s). */
+  resendAfterMs?: number;
 }
 
 /** Starts the agent: restores the last good models, serves, follows the fleet when enrolled. */
@@ -145,7 +147,7 @@ export async function startAgent(
       token: enrollment.deviceToken,
       epoch: outbox.epoch,
       logger,
-      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      reconnect: options.reconnect ?? { ...DEFAULT_RECONNECT, maxMs: config.reconnectMaxMs },
       onConnected: () => {
         publishReported('hello');
         sender?.pump();
@@ -164,7 +166,7 @@ export async function startAgent(
         onDesired(parsed.value).catch((err) => logger.error({ err }, 'applying desired state failed'));
       },
     });
-    sender = new TelemetrySender(outbox, link, logger, config.maxInFlight);
+    sender = new TelemetrySender(outbox, link, logger, config.maxInFlight, options.resendAfterMs);
   }
 
   const flushWindow = () => {
@@ -235,6 +237,7 @@ export async function startAgent(
         if (windowTimer) clearInterval(windowTimer);
         flushWindow();
         software.stop();
+        sender?.stop();
         await link?.stop();
         await deployer.close();
         outbox.close();

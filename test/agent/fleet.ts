@@ -2,7 +2,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enroll, type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
+import {
+  enroll,
+  type RunningAgent,
+  resolveAgentConfig,
+  type StartAgentOptions,
+  startAgent,
+} from '@edgefleet/agent';
 import type { DesiredState, ModelRef } from '@edgefleet/shared';
 import sharp from 'sharp';
 import type { DesiredStateInput, MqttRuntime } from '../../fleet-server/src/mqtt';
@@ -80,6 +86,7 @@ export async function startEnrolledAgent(
   t: TestServer,
   deviceId: string,
   config: Record<string, unknown> = {},
+  options: Omit<StartAgentOptions, 'reconnect'> = {},
 ): Promise<{ agent: RunningAgent; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-agent-'));
   const token = (await (
@@ -90,9 +97,7 @@ export async function startEnrolledAgent(
   await enroll({ server: t.url, token: token.token, dataDir, deviceId, labels: {} });
   const agent = await startAgent(
     resolveAgentConfig({ dataDir, httpPort: 0, threads: 1, logLevel: 'silent', ...config }),
-    {
-      reconnect: { baseMs: 50, maxMs: 500 },
-    },
+    { reconnect: { baseMs: 50, maxMs: 500 }, ...options },
   );
   return { agent, dataDir };
 }

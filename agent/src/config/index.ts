@@ -40,6 +40,8 @@ export const agentConfigSchema = z.object({
   maxInFlight: int(1, 1000).default(8),
   /** Largest `POST /v1/infer` body. */
   maxBodyBytes: int(1024, 1 << 30).default(16 * MiB),
+  /** Longest wait between two reconnect attempts (ms; exponential backoff with jitter from 0.5 s up to this). */
+  reconnectMaxMs: int(500, 3_600_000).default(60_000),
   /** MQTT URL override (default: from enrollment). */
   mqttUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -66,6 +68,7 @@ export const SETTINGS = [
   ['outbox-max-reports', 'EDGEFLEET_AGENT_OUTBOX_MAX_REPORTS', 'outboxMaxReports'],
   ['max-in-flight', 'EDGEFLEET_AGENT_MAX_IN_FLIGHT', 'maxInFlight'],
   ['max-body-bytes', 'EDGEFLEET_AGENT_MAX_BODY_BYTES', 'maxBodyBytes'],
+  ['reconnect-max-ms', 'EDGEFLEET_AGENT_RECONNECT_MAX_MS', 'reconnectMaxMs'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
   ['log-level', 'EDGEFLEET_AGENT_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, string, keyof AgentConfig])[];

@@ -1,13 +1,22 @@
 import type { DeployStep } from '@edgefleet/shared';
 
 /** Kinds of agent errors; each maps once to an HTTP status and an error counter. */
-export type AgentErrorKind = 'invalid_input' | 'too_large' | 'unsupported_media' | 'not_ready' | 'internal';
+export type AgentErrorKind =
+  | 'invalid_input'
+  | 'too_large'
+  | 'unsupported_media'
+  | 'not_ready'
+  | 'timeout'
+  | 'internal';
 
-const STATUS: Record<AgentErrorKind, 400 | 413 | 415 | 503 | 500> = {
+type AgentErrorStatus = 400 | 413 | 415 | 503 | 504 | 500;
+
+const STATUS: Record<AgentErrorKind, AgentErrorStatus> = {
   invalid_input: 400,
   too_large: 413,
   unsupported_media: 415,
   not_ready: 503,
+  timeout: 504,
   internal: 500,
 };
 
@@ -22,7 +31,7 @@ export class AgentError extends Error {
   }
 
   /** HTTP status for this error. */
-  get status(): 400 | 413 | 415 | 503 | 500 {
+  get status(): AgentErrorStatus {
     return STATUS[this.kind];
   }
 }

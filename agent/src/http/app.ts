@@ -62,7 +62,8 @@ function parseTensor(json: unknown): AgentTensor {
 
 /**
  * The local inference API (Hono): `POST /v1/infer` with a JSON tensor `{dims, data, dtype?}` or PNG/JPEG
- * bytes, `GET /v1/status`. Bad input answers 4xx with `{ error, message }` and is counted.
+ * bytes, `GET /v1/status`. Bad input answers 4xx with `{ error, message }` and is counted; an answer
+ * later than the `inferenceTimeoutMs` policy is 504 `timeout` (the run itself cannot be interrupted).
  */
 export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
@@ -85,6 +86,8 @@ export function createApi(deps: ApiDeps): Hono {
       },
     }),
     async (c) => {
+      // The timeout policy counts from here: reading and decoding the body are part of the caller's wait.
+      const inferOptions = { receivedAtMs: performance.now(), failOnTimeout: true };
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       const withOutputs = c.req.query('outputs') !== 'false';
       let result: InferResult;
@@ -103,7 +106,7 @@ export function createApi(deps: ApiDeps): Hono {
           deps.engine.reject('invalid_input');
           throw err;
         }
-        result = await deps.engine.infer({ kind: 'tensor', tensor });
+        result = await deps.engine.infer({ kind: 'tensor', tensor }, inferOptions);
       } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream') {
         const bytes = new Uint8Array(await c.req.arrayBuffer());
         let image: Awaited<ReturnType<typeof decodeImage>>;
@@ -113,7 +116,7 @@ export function createApi(deps: ApiDeps): Hono {
           deps.engine.reject(err instanceof AgentError ? err.kind : 'invalid_input');
           throw err;
         }
-        result = await deps.engine.infer({ kind: 'image', image });
+        result = await deps.engine.infer({ kind: 'image', image }, inferOptions);
       } else {
         deps.engine.reject('unsupported_media');
         throw new AgentError(

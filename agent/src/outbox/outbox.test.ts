@@ -48,7 +48,15 @@ describe('Outbox', () => {
       [1, 2],
     ]);
     expect(b.append(sampleDraft(), RUNTIME).seq).toBe(1);
-    expect(b.ack(1, 2)).toBe(2);
+    expect(b.ack(1, [2, 7])).toBe(1);
+    expect(b.pending(10).map((p) => [p.epoch, p.seq])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    // An older server's ack (highest seq only) deletes only what was sent up to it.
+    expect(b.ackUpTo(1, 5)).toBe(0);
+    b.markSent(1, 1);
+    expect(b.ackUpTo(1, 5)).toBe(1);
     expect(b.pending(10).map((p) => [p.epoch, p.seq])).toEqual([[2, 1]]);
     b.close();
   });
@@ -126,7 +134,10 @@ describe('Outbox', () => {
     expect(new Set(keys).size).toBe(keys.length);
     let acked = 0;
     for (const epoch of new Set(reports.map((r) => r.epoch))) {
-      acked += box.ack(epoch, Math.max(...reports.filter((r) => r.epoch === epoch).map((r) => r.seq)));
+      acked += box.ack(
+        epoch,
+        reports.filter((r) => r.epoch === epoch).map((r) => r.seq),
+      );
     }
     expect(acked).toBe(12);
     expect(box.pending(100)).toEqual([]);

@@ -1,5 +1,6 @@
 import {
   canonicalSpecJson,
+  mergeWindowReports,
   type OutboxEntry,
   type OverflowCounters,
   type ProfileSpec,
@@ -10,7 +11,6 @@ import {
 } from '@edgefleet/shared';
 import Database from 'better-sqlite3';
 import type { WindowDraft } from '../telemetry/windows';
-import { mergeWindowReports } from './merge-reports';
 
 /** A stored report waiting for its ack. */
 export interface PendingReport {
@@ -58,7 +58,7 @@ type Entry = OutboxEntry & { spec: string | null };
 /**
  * Durable telemetry outbox in SQLite (WAL). Every start opens a new `epoch`; `seq` rises per report
  * within it; `(clientId, epoch, seq)` lets the server store each report once. A report is deleted only
- * when acked. At `maxReports` an append first makes room by the shared {@link planCompaction}: adjacent
+ * when an ack names it. At `maxReports` an append first makes room by the shared {@link planCompaction}: adjacent
  * windows of one model version, role and spec merge into coarser ones (oldest first; the newest quarter
  * stays fine-grained); a merge writes one report under a new `seq` of the current epoch and deletes the
  * merged rows in the same transaction, so seqs stay unique and every ack deletes what it names. Reports
@@ -79,7 +79,7 @@ export class Outbox {
 
   constructor(
     path: string,
-    private readonly clientId: string,
+    readonly clientId: string,
     private readonly maxReports: number,
   ) {
     this.db = new Database(path);
@@ -127,7 +127,9 @@ export class Outbox {
       remove: this.db.prepare('DELETE FROM reports WHERE epoch = ? AND seq = ?'),
       saveSpec: this.db.prepare('INSERT OR IGNORE INTO specs (spec_hash, spec) VALUES (?, ?)'),
       markSent: this.db.prepare('UPDATE reports SET sent = 1 WHERE epoch = ? AND seq = ? AND sent = 0'),
-      ack: this.db.prepare('DELETE FROM reports WHERE epoch = ? AND seq <= ?'),
+      // Only rows that were sent: one never sent (e.g. a merge, written under a new seq) cannot be stored.
+      ackUpTo: this.db.prepare('DELETE FROM reports WHERE epoch = ? AND seq <= ? AND sent = 1'),
+      ackOne: this.db.prepare('DELETE FROM reports WHERE epoch = ? AND seq = ?'),
       pending: this.db.prepare<[number], PendingReport>(
         'SELECT epoch, seq, body FROM reports ORDER BY epoch, seq LIMIT ?',
       ),
@@ -244,9 +246,23 @@ export class Outbox {
     return this.stmts.pending.all(limit);
   }
 
-  /** Deletes every report of `epoch` up to `seq` (the server stored them). */
-  ack(epoch: number, seq: number): number {
-    const changes = this.stmts.ack.run(epoch, seq).changes;
+  /** Deletes exactly the reports of `epoch` the server named as stored; returns how many were here. */
+  ack(epoch: number, seqs: readonly number[]): number {
+    const changes = this.db.transaction(() => {
+      let n = 0;
+      for (const seq of seqs) n += this.stmts.ackOne.run(epoch, seq).changes;
+      return n;
+    })();
+    this.acked += changes;
+    return changes;
+  }
+
+  /**
+   * Deletes every sent report of `epoch` up to `seq`: all an ack of an older server (no `seqs`) says. A
+   * report lost in flight below a stored one goes too, which is why servers now name the exact seqs.
+   */
+  ackUpTo(epoch: number, seq: number): number {
+    const changes = this.stmts.ackUpTo.run(epoch, seq).changes;
     this.acked += changes;
     return changes;
   }

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../errors';
 import type { ModelSession } from '../runtime/model-session';
-import { TelemetryWindows } from '../telemetry/windows';
+import { MAX_DEFERRED_OBSERVATIONS, TelemetryWindows } from '../telemetry/windows';
 import { loadCls } from '../testing/cls';
 import { ServingEngine } from './engine';
 
@@ -58,6 +58,68 @@ describe('ServingEngine with the real cls model', () => {
     await engine.infer({ kind: 'image', image: image(192, 48, 2) });
     const [draft] = windows.close();
     expect(JSON.stringify(draft!.profile.errors)).toContain('timeout');
+  });
+
+  it('answers before its statistics are taken, bounds what waits, and never loses them at a window end', async () => {
+    const windows = new TelemetryWindows();
+    const engine = new ServingEngine(windows, pino({ level: 'silent' }));
+    engine.switchTo({ active: v1, shadow: null, standby: null });
+    const tensor = {
+      data: new Float32Array(3 * 48 * 192).fill(0.2),
+      dims: [1, 3, 48, 192],
+      dtype: 'float32' as const,
+    };
+    await engine.infer({ kind: 'tensor', tensor });
+    expect(windows.profileFor(v1, 'active').inferences).toBe(0); // not yet: after the caller's answer
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(windows.profileFor(v1, 'active').inferences).toBe(1);
+    // A caller that never yields: at most MAX_DEFERRED_OBSERVATIONS wait, the rest ran on the way.
+    for (let i = 0; i < 10; i++) await engine.infer({ kind: 'tensor', tensor });
+    const seen = windows.profileFor(v1, 'active').inferences;
+    expect(seen).toBeGreaterThanOrEqual(11 - MAX_DEFERRED_OBSERVATIONS);
+    expect(seen).toBeLessThan(11);
+    // Closing the window takes what still waits: every inference is in this window, none in the next.
+    const [draft] = windows.close();
+    expect(draft!.inferences).toBe(11);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(windows.close()).toEqual([]);
+    expect(windows.failedObservations).toBe(0);
+  });
+
+  it('fails a caller that asked for it with timeout when the run took over the limit, and still counts the inference', async () => {
+    const windows = new TelemetryWindows();
+    const engine = new ServingEngine(windows, pino({ level: 'silent' }));
+    engine.switchTo({ active: v1, shadow: null, standby: null });
+    engine.inferenceTimeoutMs = 1;
+    // A batch of 32: the run alone takes far longer than 1 ms, on any machine.
+    const tensor = {
+      data: new Float32Array(32 * 3 * 48 * 192).fill(0.3),
+      dims: [32, 3, 48, 192],
+      dtype: 'float32' as const,
+    };
+    const late = engine.infer({ kind: 'tensor', tensor }, { failOnTimeout: true });
+    await expect(late).rejects.toMatchObject({ kind: 'timeout', status: 504 });
+    await expect(late).rejects.toThrow(/inferenceTimeoutMs 1 ms, took \d+(\.\d)? ms on cls@1\.0\.0/);
+    // Counted from when the request arrived: a request that waited long fails even if its run was quick.
+    engine.inferenceTimeoutMs = 50;
+    const small = { data: new Float32Array(3 * 48 * 192), dims: [1, 3, 48, 192], dtype: 'float32' as const };
+    await expect(
+      engine.infer(
+        { kind: 'tensor', tensor: small },
+        { receivedAtMs: performance.now() - 60, failOnTimeout: true },
+      ),
+    ).rejects.toMatchObject({ kind: 'timeout' });
+    // Without failOnTimeout (the watched folder) the late answer is still returned; the session keeps serving.
+    engine.inferenceTimeoutMs = 1;
+    expect((await engine.infer({ kind: 'tensor', tensor })).model.version).toBe('1.0.0');
+    engine.inferenceTimeoutMs = undefined;
+    expect(
+      (await engine.infer({ kind: 'tensor', tensor: small }, { failOnTimeout: true })).top,
+    ).toBeDefined();
+    expect(engine.counters).toMatchObject({ inferences: 4, timedOut: 3 });
+    const [draft] = windows.close();
+    expect(draft!.inferences).toBe(4);
+    expect(draft!.profile.errors.c).toEqual([['timeout', 3]]);
   });
 
   it('keeps a request in flight on the session it started on across a switch', async () => {

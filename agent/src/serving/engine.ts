@@ -25,6 +25,14 @@ export interface InferResult {
   latencyMs: InferenceTimings;
 }
 
+/** How a caller wants one inference handled. */
+export interface InferOptions {
+  /** When the request arrived (`performance.now()`); the timeout counts from here. Default: the call. */
+  receivedAtMs?: number;
+  /** Fail with `timeout` (instead of answering late) when the inference took over the limit. */
+  failOnTimeout?: boolean;
+}
+
 /** The loaded sessions by role; `standby` stays loaded so switching back is a pointer switch. */
 export interface Slots {
   active: ModelSession | null;
@@ -35,6 +43,8 @@ export interface Slots {
 /** Counters of the serving path (also in `/v1/status`). */
 export interface ServingCounters {
   inferences: number;
+  /** Inferences answered after `inferenceTimeoutMs` (HTTP callers got 504). */
+  timedOut: number;
   rejected: Record<string, number>;
   failed: number;
   shadowRuns: number;
@@ -50,12 +60,15 @@ export class ServingEngine {
   private slots: Slots = { active: null, shadow: null, standby: null };
   shadowSampleRate = 1;
   /**
-   * Per-inference limit from the desired state's policies. onnxruntime-node's run cannot be interrupted,
-   * so an inference over it is still answered, and counted as a `timeout` error.
+   * Per-inference limit from the desired state's policies, counted from {@link InferOptions.receivedAtMs}.
+   * onnxruntime-node runs on the JS thread and cannot be interrupted: an inference over the limit finishes
+   * (its session stays in use until then), is counted as a `timeout` error, and fails with `timeout`
+   * (HTTP 504) for callers that ask for it ({@link InferOptions.failOnTimeout}); others get the result.
    */
   inferenceTimeoutMs: number | undefined;
   readonly counters: ServingCounters = {
     inferences: 0,
+    timedOut: 0,
     rejected: {},
     failed: 0,
     shadowRuns: 0,
@@ -88,11 +101,16 @@ export class ServingEngine {
     if (active) this.windows.profileFor(active, 'active').recordError(kind);
   }
 
-  /** Runs one inference on the active version. */
-  async infer(input: InferInput): Promise<InferResult> {
+  /**
+   * Runs one inference on the active version. Its statistics are taken after the answer (see
+   * {@link TelemetryWindows.defer}): keep an input tensor unchanged until the next macrotask.
+   */
+  async infer(input: InferInput, options: InferOptions = {}): Promise<InferResult> {
     const session = this.slots.active;
-    if (!session) throw new AgentError('not_ready', 'no model version is active yet');
-    const profile = this.windows.profileFor(session, 'active');
+    if (!session) {
+      // None deployed yet, or the fleet took the model away (a rolled-back first deployment).
+      throw new AgentError('not_ready', 'no model: no version is active on this device');
+    }
     const t0 = performance.now();
     let tensor: AgentTensor;
     try {
@@ -107,21 +125,38 @@ export class ServingEngine {
       outputs = await session.run({ [session.inputName]: tensor });
     } catch (err) {
       this.counters.failed++;
-      profile.recordError('infer');
+      this.windows.profileFor(session, 'active').recordError('infer');
       throw new AgentError('internal', `inference failed on ${session.label}: ${(err as Error).message}`);
     }
     const t2 = performance.now();
     const top = topClass(session, outputs);
     const latencyMs = { preprocessMs: t1 - t0, inferMs: t2 - t1, totalMs: performance.now() - t0 };
-    observeInput(profile, session, tensor);
-    observeOutput(profile, session, top);
-    observeTimings(profile, latencyMs);
-    if (this.inferenceTimeoutMs !== undefined && latencyMs.totalMs > this.inferenceTimeoutMs)
-      profile.recordError('timeout');
+    const limitMs = this.inferenceTimeoutMs;
+    const elapsedMs = options.receivedAtMs === undefined ? latencyMs.totalMs : t2 - options.receivedAtMs;
+    const timedOut = limitMs !== undefined && elapsedMs > limitMs;
+    // Statistics after the answer (the input tensor is the engine's own or the caller's, which must not
+    // change it before the next macrotask); the window still gets them before it closes.
+    this.windows.defer(() => {
+      // The window open now: one that closed during the run has been written already.
+      const profile = this.windows.profileFor(session, 'active');
+      observeInput(profile, session, tensor);
+      observeOutput(profile, session, top);
+      observeTimings(profile, latencyMs);
+      if (timedOut) profile.recordError('timeout');
+    });
     this.counters.inferences++;
     const shadow = this.slots.shadow;
     if (shadow && shadow !== session && this.random() < this.shadowSampleRate) {
       this.scheduleShadow(shadow, tensor, outputs, session);
+    }
+    if (timedOut) {
+      this.counters.timedOut++;
+      if (options.failOnTimeout) {
+        throw new AgentError(
+          'timeout',
+          `expected an answer within inferenceTimeoutMs ${limitMs} ms, took ${elapsedMs.toFixed(1)} ms on ${session.label}`,
+        );
+      }
     }
     return { predictionId: randomUUID(), model: session.id, outputs, ...(top ? { top } : {}), latencyMs };
   }

@@ -22,6 +22,9 @@ interface OpenWindow {
   profile: Profile;
 }
 
+/** Observations that may wait for {@link TelemetryWindows.defer} before they run at once. */
+export const MAX_DEFERRED_OBSERVATIONS = 4;
+
 /**
  * The current window's profiles, one per model version and role. {@link TelemetryWindows.close} hands
  * out every profile that saw anything and starts a new window.
@@ -29,10 +32,46 @@ interface OpenWindow {
 export class TelemetryWindows {
   private open = new Map<string, OpenWindow>();
   private startMs: number;
+  private deferred: (() => void)[] = [];
+  private scheduled = false;
+  /** Deferred observations that threw (a bug, never the caller's problem); they are skipped. */
+  failedObservations = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.startMs = now();
   }
+
+  /**
+   * Runs `observe` after the current macrotask, so statistics stay off the latency the caller sees.
+   * Bounded: when {@link MAX_DEFERRED_OBSERVATIONS} wait (a caller that never yields), the oldest run now.
+   * {@link close} runs every waiting observation first, so none lands in the wrong window.
+   */
+  defer(observe: () => void): void {
+    if (this.deferred.length >= MAX_DEFERRED_OBSERVATIONS) this.runDeferred();
+    this.deferred.push(observe);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.runScheduled);
+    }
+  }
+
+  /** Runs every waiting observation now. */
+  runDeferred(): void {
+    const jobs = this.deferred;
+    this.deferred = [];
+    for (const job of jobs) {
+      try {
+        job();
+      } catch {
+        this.failedObservations++;
+      }
+    }
+  }
+
+  private readonly runScheduled = (): void => {
+    this.scheduled = false;
+    this.runDeferred();
+  };
 
   /** The open profile for a session and role (created on first use). */
   profileFor(session: ModelSession, role: ProfileRole): Profile {
@@ -47,6 +86,7 @@ export class TelemetryWindows {
 
   /** Closes the window: drafts of every non-empty profile; a new window starts now. */
   close(): WindowDraft[] {
+    this.runDeferred();
     const endMs = Math.max(this.now(), this.startMs);
     const drafts: WindowDraft[] = [];
     for (const w of this.open.values()) {

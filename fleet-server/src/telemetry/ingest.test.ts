@@ -50,18 +50,20 @@ describe('TelemetryIngestor', () => {
       ingestor.submit(dev('a'), report),
       ingestor.submit(dev('a'), report),
     ]);
-    expect(first).toMatchObject({ status: 'stored', reportStatus: 'merged', ack: { seq: 1 } });
-    expect(second).toMatchObject({ status: 'duplicate', ack: { seq: 1 } });
+    expect(first).toMatchObject({ status: 'stored', reportStatus: 'merged', ack: { seq: 1, seqs: [1] } });
+    expect(second).toMatchObject({ status: 'duplicate', ack: { seq: 1, seqs: [1] } });
     const aggregates = database.db.select().from(schema.telemetryAggregates).all();
     expect(aggregates.map((a) => [a.sourceId, a.reports, a.inferences])).toEqual([['a', 1, 60]]);
   });
 
-  it('acks the highest stored seq of the epoch, also for an older report arriving late', async () => {
-    await ingestor.submit(dev('a'), clsReport('a', 5, clsWindowProfile(5)));
+  it('acks exactly the seq stored beside the highest stored seq of the epoch, also for a late report', async () => {
+    const five = await ingestor.submit(dev('a'), clsReport('a', 5, clsWindowProfile(5)));
+    // Seqs 2 to 4 never arrived: the ack of 5 must not name them.
+    expect(five).toMatchObject({ status: 'stored', ack: { epoch: 1, seq: 5, seqs: [5] } });
     const late = await ingestor.submit(dev('a'), clsReport('a', 3, clsWindowProfile(3)));
-    expect(late).toMatchObject({ status: 'stored', ack: { epoch: 1, seq: 5 } });
+    expect(late).toMatchObject({ status: 'stored', ack: { epoch: 1, seq: 5, seqs: [3] } });
     const nextEpoch = await ingestor.submit(dev('a'), clsReport('a', 1, clsWindowProfile(9), { epoch: 2 }));
-    expect(nextEpoch).toMatchObject({ status: 'stored', ack: { epoch: 2, seq: 1 } });
+    expect(nextEpoch).toMatchObject({ status: 'stored', ack: { epoch: 2, seq: 1, seqs: [1] } });
   });
 
   it('stores reports of an unknown version unmerged, but refuses an unreadable profile', async () => {

@@ -38,6 +38,14 @@ export type IngestOutcome =
   | { status: 'stored' | 'duplicate'; reportStatus: ReportStatus | null; ack: Ack }
   | { status: 'rejected'; reason: RejectReason; message: string };
 
+/** Reports of one committed batch that were new, per source and model version (for live updates and alerts). */
+export interface StoredReports {
+  source: ReportSource;
+  modelName: string;
+  modelVersion: string;
+  reports: number;
+}
+
 /** Counters of the ingestion path (exported as Prometheus metrics by the server). */
 export interface IngestStats {
   received: number;
@@ -84,8 +92,8 @@ const HOUR_MS = 3_600_000;
 /**
  * Batches validated reports and writes each batch in one transaction: report rows with
  * `on conflict do nothing` (dedupe by client, epoch, seq), then the merge of the new profiles into the
- * hourly aggregates. Promises resolve only after the commit, with the highest stored seq of the
- * report's (client, epoch) to acknowledge.
+ * hourly aggregates. Promises resolve only after the commit, with an ack naming the report's seq (and
+ * the highest stored seq of its (client, epoch), for older clients).
  */
 export class TelemetryIngestor {
   readonly stats: IngestStats = {
@@ -111,6 +119,7 @@ export class TelemetryIngestor {
   private readonly now: () => number;
   private readonly store: TelemetryStore;
   private readonly merger: AggregateMerger;
+  private readonly storedListeners: ((stored: StoredReports[]) => void)[] = [];
 
   constructor(private readonly options: TelemetryIngestorOptions) {
     this.maxBatchReports = options.maxBatchReports ?? 500;
@@ -120,6 +129,11 @@ export class TelemetryIngestor {
     this.now = options.now ?? Date.now;
     this.store = new TelemetryStore(options.db);
     this.merger = new AggregateMerger(this.store, this.log);
+  }
+
+  /** Calls `listener` after each commit with the reports it stored (duplicates excluded); it must not throw. */
+  onStored(listener: (stored: StoredReports[]) => void): void {
+    this.storedListeners.push(listener);
   }
 
   /** Counts a report refused before it reached {@link submit} (unparseable, wrong client id, …). */
@@ -252,12 +266,14 @@ export class TelemetryIngestor {
           return {
             status: inserted[i] ? 'stored' : 'duplicate',
             reportStatus: inserted[i] ? p.status : null,
-            ack,
+            // Names this very report: a lower seq lost on the way must never be trimmed by a later ack.
+            ack: { ...ack, seqs: [p.report.seq] },
           };
         });
       });
       this.count(batch, outcomes);
       for (const [i, p] of batch.entries()) p.resolve(outcomes[i]!);
+      this.notifyStored(batch, outcomes);
     } catch (err) {
       this.merger.invalidate();
       this.log.error({ err, reports: batch.length }, 'telemetry batch failed; reports stay unacknowledged');
@@ -298,6 +314,19 @@ export class TelemetryIngestor {
     );
   }
 
+  private notifyStored(batch: Pending[], outcomes: IngestOutcome[]): void {
+    if (this.storedListeners.length === 0) return;
+    const stored = storedOf(batch, outcomes);
+    if (stored.length === 0) return;
+    for (const listener of this.storedListeners) {
+      try {
+        listener(stored);
+      } catch (err) {
+        this.log.error({ err }, 'telemetry stored listener failed');
+      }
+    }
+  }
+
   private count(batch: Pending[], outcomes: IngestOutcome[]): void {
     for (const [i, outcome] of outcomes.entries()) {
       if (outcome.status === 'duplicate') {
@@ -311,6 +340,25 @@ export class TelemetryIngestor {
       else this.stats.unknownVersions++;
     }
   }
+}
+
+function storedOf(batch: Pending[], outcomes: IngestOutcome[]): StoredReports[] {
+  const groups = new Map<string, StoredReports>();
+  for (const [i, p] of batch.entries()) {
+    if (outcomes[i]?.status !== 'stored') continue;
+    const key = `${p.source.scope}\u0000${p.source.sourceId}\u0000${p.report.model.name}\u0000${p.report.model.version}`;
+    const group = groups.get(key);
+    if (group) group.reports++;
+    else {
+      groups.set(key, {
+        source: p.source,
+        modelName: p.report.model.name,
+        modelVersion: p.report.model.version,
+        reports: 1,
+      });
+    }
+  }
+  return [...groups.values()];
 }
 
 function clientKey(p: Pending): string {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Ack } from '@edgefleet/shared';
+import { type Ack, ackSchema, MAX_ACK_BYTES, parseMessage } from '@edgefleet/shared';
 import { eq, sql } from 'drizzle-orm';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,7 +69,7 @@ describe('telemetry over MQTT into SQLite', () => {
     await d1.publishAsync(topic('d1', 'telemetry'), JSON.stringify(clsReport('d1', 1, clsWindowProfile(1))), {
       qos: 1,
     });
-    expect(parseAck((await acks)[0]!)).toEqual({ v: 1, clientId: 'd1', epoch: 1, seq: 1 });
+    expect(parseAck((await acks)[0]!)).toEqual({ v: 1, clientId: 'd1', epoch: 1, seq: 1, seqs: [1] });
     const rows = rowsOf('d1');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ scope: 'dev', sourceId: 'd1', status: 'merged', inferences: 60 });
@@ -86,7 +86,7 @@ describe('telemetry over MQTT into SQLite', () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const acks = collectMessages(d2, 1);
       await d2.publishAsync(topic('d2', 'telemetry'), payload, { qos: 1 });
-      expect(parseAck((await acks)[0]!).seq).toBe(5);
+      expect(parseAck((await acks)[0]!)).toMatchObject({ seq: 5, seqs: [5] });
     }
     expect(rowsOf('d2')).toHaveLength(1);
     const agg = database.db
@@ -99,15 +99,19 @@ describe('telemetry over MQTT into SQLite', () => {
     await d2.endAsync(true);
   });
 
-  it('batches many concurrent reports and acks each device its highest seq', async () => {
+  it('batches many concurrent reports and acks each device exactly its stored seqs', async () => {
     const ids = ['d3', 'd4'];
     const clients = await Promise.all(ids.map(device));
-    const lastAcks = clients.map(async (c) => {
+    const named = clients.map(() => new Set<number>());
+    const lastAcks = clients.map(async (c, i) => {
       const seen: number[] = [];
       await new Promise<void>((resolve) => {
         c.on('message', (_t, p) => {
-          seen.push((JSON.parse(p.toString()) as Ack).seq);
-          if (seen.includes(100)) resolve();
+          const ack = parseMessage(ackSchema, p, { maxBytes: MAX_ACK_BYTES });
+          if (!ack.ok) throw new Error(`invalid ack: ${ack.error.message}`);
+          seen.push(ack.value.seq);
+          for (const s of ack.value.seqs ?? []) named[i]!.add(s);
+          if (named[i]!.size === 100) resolve();
         });
       });
       return seen;
@@ -128,6 +132,8 @@ describe('telemetry over MQTT into SQLite', () => {
     );
     const seen = await Promise.all(lastAcks);
     for (const s of seen) expect(Math.max(...s)).toBe(100);
+    for (const n of named)
+      expect([...n].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     // Acks are coalesced per batch: far fewer than one per report.
     expect(seen.flat().length).toBeLessThan(200);
     expect(ingestor.stats.batches - batchesBefore).toBeLessThan(100);

@@ -8,6 +8,7 @@ import {
 } from '@edgefleet/shared';
 import pino, { type Logger } from 'pino';
 import type { FleetLink } from '../mqtt/link';
+import { coalesceAcks } from './acks';
 import type { TelemetryIngestor } from './ingest';
 import { parseReportEnvelope } from './report-envelope';
 
@@ -22,8 +23,9 @@ export interface MqttTelemetryOptions {
 /**
  * Reads telemetry from `…/dev/+/telemetry` and `…/app/+/telemetry` (shared subscriptions where the broker
  * has them), validates each payload with the shared schema, checks that a device reports under its own id,
- * hands it to the ingestor and, once stored, publishes `…/dev/{id}/ack` with the highest stored seq —
- * one ack per device and epoch per batch. Resolves with a function that stops it.
+ * hands it to the ingestor and, once stored, publishes `…/dev/{id}/ack` naming the exact seqs stored (and
+ * the highest stored seq) — one ack per device and epoch per batch (more when the seqs do not fit one).
+ * Resolves with a function that stops it.
  */
 export async function startMqttTelemetry(options: MqttTelemetryOptions): Promise<() => Promise<void>> {
   const { link, fleet, ingestor } = options;
@@ -91,9 +93,12 @@ export async function startMqttTelemetry(options: MqttTelemetryOptions): Promise
   };
 }
 
-/** Collects acks of one tick and sends the highest seq per (device, epoch) once. */
+/**
+ * Collects the acks of one tick and sends them per (device, epoch) once: the exact seqs stored (or stored
+ * before), split over as many acks as {@link coalesceAcks} needs, each with the highest stored seq.
+ */
 class AckCoalescer {
-  private pending = new Map<string, { deviceId: string; ack: Ack }>();
+  private pending = new Map<string, { deviceId: string; acks: Ack[] }>();
   private scheduled = false;
 
   constructor(private readonly send: (deviceId: string, ack: Ack) => void) {}
@@ -101,7 +106,8 @@ class AckCoalescer {
   add(deviceId: string, ack: Ack): void {
     const key = `${deviceId}\u0000${ack.epoch}`;
     const current = this.pending.get(key);
-    if (!current || current.ack.seq < ack.seq) this.pending.set(key, { deviceId, ack });
+    if (current) current.acks.push(ack);
+    else this.pending.set(key, { deviceId, acks: [ack] });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -112,6 +118,8 @@ class AckCoalescer {
     this.scheduled = false;
     const pending = this.pending;
     this.pending = new Map();
-    for (const { deviceId, ack } of pending.values()) this.send(deviceId, ack);
+    for (const { deviceId, acks } of pending.values()) {
+      for (const ack of coalesceAcks(acks)) this.send(deviceId, ack);
+    }
   }
 }

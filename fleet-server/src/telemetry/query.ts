@@ -98,7 +98,7 @@ export function mergedProfile(db: FleetDb, specs: SpecResolver, query: VersionQu
   return { profile: reports > 0 ? merged : null, reports, devices: devices.size, apps: apps.size };
 }
 
-function filterBySelector<R extends { scope: string; sourceId: string }>(
+export function filterBySelector<R extends { scope: string; sourceId: string }>(
   db: FleetDb,
   rows: R[],
   selector: Selector,

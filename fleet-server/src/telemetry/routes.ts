@@ -13,6 +13,7 @@ import { InvalidInput, PayloadTooLarge } from '../errors';
 import { API_PREFIX, type FleetApp } from '../http/app';
 import { errorResponses, jsonResponse, SECURITY } from '../http/openapi';
 import { parseSelector } from '../labels/selector';
+import { coalesceAcks } from './acks';
 import type { IngestOutcome, ReportSource, TelemetryIngestor } from './ingest';
 import { versionMetrics } from './query';
 import { checkEnvelope, envelopeBatchSchema, type ReportEnvelope } from './report-envelope';
@@ -28,7 +29,11 @@ const ackSchema = z.object({
   v: z.literal(1),
   clientId: z.string(),
   epoch: z.number().int(),
-  seq: z.number().int(),
+  seq: z.number().int().openapi({ description: 'highest stored seq of the epoch' }),
+  seqs: z
+    .array(z.number().int())
+    .optional()
+    .openapi({ description: 'exactly the seqs of this request stored now or before: delete these' }),
 });
 const resultSchema = z.object({
   clientId: z.string(),
@@ -39,7 +44,7 @@ const resultSchema = z.object({
 });
 const postResponseSchema = z
   .object({
-    /** Per (clientId, epoch): the highest stored seq; the client may drop every report of that epoch up to it. */
+    /** Per (clientId, epoch): the exact seqs stored (delete those) and the highest stored seq. */
     acks: z.array(ackSchema),
     results: z.array(resultSchema),
   })
@@ -54,7 +59,8 @@ const postTelemetryRoute = createRoute({
   description:
     'Body: `{ "reports": TelemetryReport[] }` (1…64 reports, ≤ 1 MiB) as `application/json` or `text/plain` ' +
     '(what `navigator.sendBeacon` sends). The answer comes after the reports are stored: `acks` holds, per client ' +
-    'and epoch, the highest stored seq. A report stored before is acknowledged again (`duplicate`).',
+    'and epoch, the exact `seqs` stored now or before (at most 40 per ack; more acks when needed) and the ' +
+    'highest stored `seq`. A report stored before is acknowledged again (`duplicate`).',
   security: [...SECURITY.app, ...SECURITY.device],
   responses: {
     200: jsonResponse(postResponseSchema, 'Stored (or stored before); see results'),
@@ -105,16 +111,9 @@ function parseBatch(body: Uint8Array): Result<{ reports: ReportEnvelope[] }> {
   return { ok: true, value: { reports } };
 }
 
-/** Collapses outcomes into one ack per (clientId, epoch). */
+/** Collapses outcomes into acks per (clientId, epoch) naming the exact seqs stored. */
 function acksOf(outcomes: IngestOutcome[]): Ack[] {
-  const acks = new Map<string, Ack>();
-  for (const o of outcomes) {
-    if (o.status === 'rejected') continue;
-    const key = `${o.ack.clientId}\u0000${o.ack.epoch}`;
-    const seen = acks.get(key);
-    if (!seen || seen.seq < o.ack.seq) acks.set(key, o.ack);
-  }
-  return [...acks.values()];
+  return coalesceAcks(outcomes.flatMap((o) => (o.status === 'rejected' ? [] : [o.ack])));
 }
 
 /** `POST /telemetry` (ingestion over HTTP) and `GET /models/{name}/versions/{version}/metrics`. */

@@ -94,6 +94,7 @@ describe('fleet server: MQTT and telemetry wired in', () => {
       clientId: 'station-1',
       epoch: 1,
       seq: 1,
+      seqs: [1],
     });
     await device.endAsync(true);
   });
@@ -109,7 +110,7 @@ describe('fleet server: MQTT and telemetry wired in', () => {
       const res = await postTelemetry(body);
       expect(res.status).toBe(200);
       const answer = (await res.json()) as { acks: Ack[]; results: { status: string }[] };
-      expect(answer.acks).toEqual([{ v: 1, clientId: 'browser-7', epoch: 1, seq: 2 }]);
+      expect(answer.acks).toEqual([{ v: 1, clientId: 'browser-7', epoch: 1, seq: 2, seqs: [1, 2] }]);
       expect(answer.results.map((r) => r.status)).toEqual([expected, expected]);
     }
   });

@@ -6,4 +6,5 @@ export {
   planCompaction,
   streamKeyOf,
 } from './compaction';
+export { type MergedWindows, mergeWindowReports } from './merge-reports';
 export { mergeSoftwareMetrics } from './software';

@@ -32,10 +32,14 @@ export const appCandidateSchema = z.object({
 /** A candidate being rolled out to a share of an app's clients. */
 export type AppCandidate = z.infer<typeof appCandidateSchema>;
 
-/** One model slot of an app: the version everyone runs and, during a rollout, the candidate. */
+/**
+ * One model slot of an app: the version everyone runs and, during a rollout, the candidate. `current` is null
+ * while a first deployment has not completed (and after it was rolled back): clients outside the candidate's
+ * share have no version of the model.
+ */
 export const appModelPlanSchema = z.object({
   name: idSchema,
-  current: modelRefSchema,
+  current: modelRefSchema.nullable(),
   candidate: appCandidateSchema.optional(),
 });
 /** One model slot of an app plan. */

@@ -99,7 +99,7 @@ export const hostileCases: HostileCase[] = [
     schema: ackSchema,
     sample: samples.sampleAck,
     maxBytes: limits.MAX_ACK_BYTES,
-    optional: [],
+    optional: ['seqs'],
     versioned: true,
   },
   {

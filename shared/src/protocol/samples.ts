@@ -147,7 +147,7 @@ export const sampleTelemetry = (): TelemetryReport => ({
 });
 
 /** A valid ack. */
-export const sampleAck = (): Ack => ({ v: 1, clientId: 'station-7', epoch: 3, seq: 42 });
+export const sampleAck = (): Ack => ({ v: 1, clientId: 'station-7', epoch: 3, seq: 42, seqs: [40, 42] });
 
 /** A valid telemetry batch. */
 export const sampleBatch = (): TelemetryBatch => ({ reports: [sampleTelemetry(), sampleTelemetry()] });

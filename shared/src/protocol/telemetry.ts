@@ -72,7 +72,8 @@ export type OverflowCounters = z.infer<typeof overflowCountersSchema>;
 
 /**
  * One window of one model version on one client (`…/dev/{id}/telemetry`, `…/app/{appId}/telemetry`, or
- * HTTP). The server stores it once per `(clientId, epoch, seq)` and acks the highest stored seq.
+ * HTTP). The server stores it once per `(clientId, epoch, seq)` and acks exactly the seqs it stored
+ * (see {@link ackSchema}).
  */
 export const telemetryReportSchema = z
   .object({
@@ -112,12 +113,30 @@ export const telemetryBatchSchema = z.object({
 /** Body of an HTTP telemetry `POST`. */
 export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
 
-/** Acknowledgement (`…/dev/{id}/ack`, or the HTTP response): every report of `epoch` up to `seq` is stored. */
-export const ackSchema = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  clientId: idSchema,
-  epoch: countSchema,
-  seq: countSchema,
-});
+/**
+ * Most seqs one ack names. With the longest ids and safe-integer counters a full ack stays under
+ * `MAX_ACK_BYTES`, so a server splits longer lists over several acks.
+ */
+export const MAX_ACK_SEQS = 40;
+
+/**
+ * Acknowledgement (`…/dev/{id}/ack`, or per client and epoch in the HTTP response). `seq` is the highest
+ * stored seq of `epoch` (what protocol-1 servers send alone); `seqs` names exactly the reports of `epoch`
+ * this ack confirms — stored now or before (duplicates) — and is what a client deletes. A client that gets
+ * no `seqs` (an older server) may only assume every report up to `seq`; a client that ignores `seqs` (an
+ * older agent) keeps working as before.
+ */
+export const ackSchema = z
+  .object({
+    v: z.literal(PROTOCOL_VERSION),
+    clientId: idSchema,
+    epoch: countSchema,
+    seq: countSchema,
+    seqs: z.array(countSchema).min(1).max(MAX_ACK_SEQS).optional(),
+  })
+  .refine((ack) => ack.seqs === undefined || ack.seqs.every((s) => s <= ack.seq), {
+    message: 'expected every seqs entry <= seq (the highest stored seq)',
+    path: ['seqs'],
+  });
 /** Acknowledgement of stored reports. */
 export type Ack = z.infer<typeof ackSchema>;
