@@ -2,14 +2,18 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { serve } from '@hono/node-server';
+import { createAlerts } from './alerts';
 import { registerAppRoutes } from './apps/routes';
+import { startArtifactGc } from './artifacts/gc';
 import { registerArtifactRoutes } from './artifacts/routes';
 import { ArtifactStore } from './artifacts/store';
 import { TokenBuckets } from './auth/rate-limit';
 import type { Config } from './config';
 import type { ServerContext } from './context';
+import { registerDashboard } from './dashboard';
 import { openDatabase } from './db';
 import { registerDeviceRoutes } from './devices/routes';
+import { createEvents } from './events';
 import { registerAdminTokenRoutes } from './fleet/admin-tokens';
 import { ensureAdminToken, readSetting, writeSetting } from './fleet/bootstrap';
 import { registerFleetRoutes } from './fleet/routes';
@@ -20,6 +24,7 @@ import { createLogger, type Logger } from './logging';
 import { createMetrics } from './metrics';
 import { registerReferenceRoutes } from './models/reference/routes';
 import { registerModelRoutes } from './models/routes';
+import { registerMonitoringRoutes } from './monitoring';
 import {
   brokerHookMode,
   createBrokerHookApp,
@@ -134,6 +139,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const rollouts = createRollouts(context, telemetry.specs);
     // ---- end rollouts
 
+    // ---- live events and alerts (owned by src/events, src/alerts): fed by the controller, ingest and presence
+    const events = createEvents(context);
+    const alerts = createAlerts(context, telemetry.specs, events.bus);
+    rollouts.controller.onTransition((id, t) => {
+      events.bus.publish({
+        type: 'rollout',
+        data: { id, status: t.to.status, stageIndex: t.to.stageIndex, action: t.event },
+      });
+      alerts.evaluator.onTransition(id, t);
+    });
+    telemetry.ingestor.onStored((stored) => {
+      for (const s of stored) events.telemetry.add(s.modelName, s.modelVersion, s.reports);
+      alerts.evaluator.noteReports(
+        stored.filter((s) => s.source.scope === 'dev').map((s) => s.source.sourceId),
+      );
+    });
+    // ---- end live events and alerts
+
     const app = createHttpApp(context, (routes) => {
       registerHealthRoutes(routes, context);
       registerFleetRoutes(routes, context);
@@ -150,6 +173,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       registerTelemetryRoutes(routes, context, telemetry);
       mountBrokerHooks(routes, context, serverCredentials);
       // ---- end MQTT/telemetry routes
+      // ---- monitoring, alerts, live events (owned by src/monitoring, src/alerts, src/events)
+      registerMonitoringRoutes(routes, context, telemetry.specs);
+      alerts.registerRoutes(routes);
+      events.registerRoutes(routes);
+      // ---- dashboard (owned by src/dashboard): registered last, it only sees what no route matched
+      registerDashboard(routes, config);
     });
 
     const httpServer = await listen(app, config);
@@ -176,6 +205,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       components.push({ name: 'rollouts', close: () => rollouts.close() });
     }
     // ---- end rollout controller
+
+    // ---- live events and alerts: presence changes go to the stream, reported states wake the evaluator
+    mqtt?.sessions.onDeviceChange((changes) => {
+      for (const change of changes) {
+        if (!change.reported)
+          events.bus.publish({ type: 'device', data: { id: change.deviceId, online: change.online } });
+      }
+      alerts.evaluator.evaluateSoon();
+    });
+    alerts.start();
+    components.push(alerts, events);
+    // ---- end live events and alerts
+
+    if (config.artifactGcIntervalMs > 0) {
+      components.push(
+        startArtifactGc(context, {
+          graceMs: config.artifactGcGraceMs,
+          intervalMs: config.artifactGcIntervalMs,
+        }),
+      );
+    }
 
     let closed: Promise<void> | null = null;
     const url = `http://${config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost}:${httpPort}`;

@@ -141,6 +141,7 @@ export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void 
       const existing = findArtifact(upload.sha256);
       if (existing) {
         await upload.discard();
+        await ctx.store.touch(existing.sha256, ctx.now());
         return c.json(toArtifact(existing), 200);
       }
       const signature = kind === 'model' ? await readModelSignature(upload.tempPath) : null;

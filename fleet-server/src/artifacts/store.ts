@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { link, mkdir, open, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidInput, PayloadTooLarge } from '../errors';
@@ -57,6 +57,12 @@ export class ArtifactStore {
     } catch {
       return null;
     }
+  }
+
+  /** Marks a stored artifact as just uploaded again (its file's mtime), which restarts its GC grace period. */
+  async touch(sha256: string, atMs: number): Promise<void> {
+    const at = new Date(atMs);
+    await utimes(this.pathOf(sha256), at, at).catch(() => {});
   }
 
   /** Streams `[start, end]` (inclusive) of a stored artifact as a web stream. */

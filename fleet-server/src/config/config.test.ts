@@ -30,4 +30,46 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['--max-model-bytes', '-1'], {})).toThrow(/max-model-bytes/);
     expect(() => loadConfig(['--nope', '1'], {})).toThrow(/nope/);
   });
+
+  it('reads the default telemetry window of desired states and app plans, within bounds', () => {
+    expect(loadConfig([], {}).telemetryWindowMs).toBe(60_000);
+    expect(loadConfig(['--telemetry-window-ms', '1500'], {}).telemetryWindowMs).toBe(1_500);
+    expect(loadConfig([], { EDGEFLEET_TELEMETRY_WINDOW_MS: '5000' }).telemetryWindowMs).toBe(5_000);
+    for (const bad of ['99', '86400001', '1.5', 'soon']) {
+      expect(() => loadConfig(['--telemetry-window-ms', bad], {})).toThrow(/--telemetry-window-ms/);
+    }
+  });
+
+  it('reads the dashboard, alert, event-stream and timeseries settings, within bounds', () => {
+    expect(loadConfig([], {})).toMatchObject({
+      alertTickMs: 15_000,
+      alertSilentMs: 300_000,
+      alertDriftWindowMs: 3_600_000,
+      alertDriftPsi: 0.25,
+      maxEventStreams: 100,
+    });
+    expect(loadConfig([], {}).dashboardDir).toBeUndefined();
+    const config = loadConfig(
+      ['--alert-tick-ms', '0', '--dashboard-dir', '/srv/dash', '--alert-drift-psi', '0.1'],
+      { EDGEFLEET_ALERT_SILENT_MS: '60000', EDGEFLEET_TIMESERIES_ROW_BUDGET: '1000' },
+    );
+    expect(config).toMatchObject({
+      alertTickMs: 0,
+      dashboardDir: '/srv/dash',
+      alertDriftPsi: 0.1,
+      alertSilentMs: 60_000,
+      timeseriesRowBudget: 1_000,
+    });
+    for (const [flag, bad] of [
+      ['--alert-tick-ms', '50'],
+      ['--alert-tick-ms', '-1'],
+      ['--alert-silent-ms', '10'],
+      ['--alert-drift-psi', '0'],
+      ['--alert-drift-window-ms', 'soon'],
+      ['--max-event-streams', '0'],
+      ['--timeseries-row-budget', '1'],
+    ]) {
+      expect(() => loadConfig([flag!, bad!], {}), `${flag} ${bad}`).toThrow(flag!);
+    }
+  });
 });

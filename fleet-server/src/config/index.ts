@@ -33,6 +33,14 @@ export const configSchema = z.object({
   maxJsonBytes: bytes.default(1 * MiB),
   /** Largest multipart reference set posted to `/api/v1/baselines` (held in memory; larger sets go as a tar artifact). */
   maxReferenceBytes: bytes.default(64 * MiB),
+  /** Unreferenced artifacts (no model version uses them) older than this are deleted (ms; default 24 h). */
+  artifactGcGraceMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 3_600_000),
+  /** How often unreferenced artifacts are collected (ms); 0 turns collection off. */
+  artifactGcIntervalMs: z.coerce.number().int().min(0).default(3_600_000),
   /** Requests per second allowed per app publishable key (token bucket refill rate). */
   appRateLimitPerS: z.coerce.number().positive().default(20),
   /** Burst size of the per-key token bucket. */
@@ -44,6 +52,36 @@ export const configSchema = z.object({
   brokerHookSecret: z.string().min(16, 'at least 16 characters').optional(),
   /** How often the rollout controller evaluates active rollouts (ms). */
   rolloutTickMs: z.coerce.number().int().min(50).max(3_600_000).default(10_000),
+  /** Telemetry window the server gives targets that have no telemetry settings yet (desired states, app plans; ms). */
+  telemetryWindowMs: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+  /** Folder of the built dashboard served at `/`; default: the repo's `dashboard/dist` beside this package. */
+  dashboardDir: z.string().min(1).optional(),
+  /** How often the alert evaluator runs (ms); 0 disables the timer (events still trigger it). */
+  alertTickMs: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || (ms >= 100 && ms <= 3_600_000), '0, or 100 … 3600000')
+    .default(15_000),
+  /** A device not seen (offline, or online without a report) for longer than this raises `device_silent` (ms). */
+  alertSilentMs: z.coerce.number().int().min(1_000).default(300_000),
+  /** Window over which the `drift` alert merges a version's reports (ms). */
+  alertDriftWindowMs: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(7 * 86_400_000)
+    .default(3_600_000),
+  /** Max input/output PSI at or above which a version's `drift` alert is raised. */
+  alertDriftPsi: z.coerce.number().positive().default(0.25),
+  /** Fewest inferences in the drift window before drift may raise an alert. */
+  alertDriftMinInferences: z.coerce.number().int().min(1).default(500),
+  /** Concurrent `/api/v1/events` streams; more are refused with 503. */
+  maxEventStreams: z.coerce.number().int().min(1).max(10_000).default(100),
+  /**
+   * Telemetry rows one timeseries request may read; past it the answer says `truncated: true`. A raw report costs
+   * about 0.1–0.15 ms to parse and merge (bench/monitoring.ts), so the default bounds a request to a few seconds.
+   */
+  timeseriesRowBudget: z.coerce.number().int().min(10).default(20_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -62,10 +100,21 @@ const SETTINGS = [
   ['max-model-bytes', 'EDGEFLEET_MAX_MODEL_BYTES', 'maxModelBytes'],
   ['max-json-bytes', 'EDGEFLEET_MAX_JSON_BYTES', 'maxJsonBytes'],
   ['max-reference-bytes', 'EDGEFLEET_MAX_REFERENCE_BYTES', 'maxReferenceBytes'],
+  ['artifact-gc-grace-ms', 'EDGEFLEET_ARTIFACT_GC_GRACE_MS', 'artifactGcGraceMs'],
+  ['artifact-gc-interval-ms', 'EDGEFLEET_ARTIFACT_GC_INTERVAL_MS', 'artifactGcIntervalMs'],
   ['app-rate-limit-per-s', 'EDGEFLEET_APP_RATE_LIMIT_PER_S', 'appRateLimitPerS'],
   ['app-rate-burst', 'EDGEFLEET_APP_RATE_BURST', 'appRateBurst'],
   ['broker-hook-secret', 'EDGEFLEET_BROKER_HOOK_SECRET', 'brokerHookSecret'],
   ['rollout-tick-ms', 'EDGEFLEET_ROLLOUT_TICK_MS', 'rolloutTickMs'],
+  ['telemetry-window-ms', 'EDGEFLEET_TELEMETRY_WINDOW_MS', 'telemetryWindowMs'],
+  ['dashboard-dir', 'EDGEFLEET_DASHBOARD_DIR', 'dashboardDir'],
+  ['alert-tick-ms', 'EDGEFLEET_ALERT_TICK_MS', 'alertTickMs'],
+  ['alert-silent-ms', 'EDGEFLEET_ALERT_SILENT_MS', 'alertSilentMs'],
+  ['alert-drift-window-ms', 'EDGEFLEET_ALERT_DRIFT_WINDOW_MS', 'alertDriftWindowMs'],
+  ['alert-drift-psi', 'EDGEFLEET_ALERT_DRIFT_PSI', 'alertDriftPsi'],
+  ['alert-drift-min-inferences', 'EDGEFLEET_ALERT_DRIFT_MIN_INFERENCES', 'alertDriftMinInferences'],
+  ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],
+  ['timeseries-row-budget', 'EDGEFLEET_TIMESERIES_ROW_BUDGET', 'timeseriesRowBudget'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, `EDGEFLEET_${string}`, keyof Config])[];
 

@@ -2,6 +2,7 @@
  * Every table, for drizzle's typed client. Each concept owns its `schema.ts`;
  * drizzle.config.ts globs `src/**\/schema.ts`, so migrations pick up new files even before they are listed here.
  */
+export * from '../alerts/schema';
 export * from '../apps/schema';
 export * from '../artifacts/schema';
 export * from '../devices/schema';

@@ -37,6 +37,13 @@ type DeviceWrite =
 /** An app plan as the rollout controller writes it; the session adds `v`, `rev`, `appId` and `issuedAt`. */
 export type AppPlanInput = Omit<AppPlan, 'v' | 'rev' | 'appId' | 'issuedAt'>;
 
+/** A device whose presence or reported state was written (`reported`: a hello or state report). */
+export interface DeviceChange {
+  deviceId: string;
+  online: boolean;
+  reported: boolean;
+}
+
 /** Counters of the device session logic. */
 export interface DeviceSessionStats {
   presenceApplied: number;
@@ -81,11 +88,32 @@ export class DeviceSessions {
   private readonly store: DeviceStateStore;
   /** Presence and reported messages of one event-loop turn, written in one transaction in arrival order. */
   private readonly writes = new TurnBatch<DeviceWrite>((items) => this.applyWrites(items));
+  private readonly changeListeners: ((changes: DeviceChange[]) => void)[] = [];
+  /** Changes of the transaction being written (told to listeners after its commit). */
+  private changes: DeviceChange[] = [];
 
   constructor(private readonly options: DeviceSessionsOptions) {
     this.log = options.logger ?? pino({ level: 'silent' });
     this.now = options.now ?? Date.now;
     this.store = new DeviceStateStore(options.db);
+  }
+
+  /** Calls `listener` after each commit with the devices whose presence or reported state changed. */
+  onDeviceChange(listener: (changes: DeviceChange[]) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private notifyChanges(): void {
+    const changes = this.changes;
+    this.changes = [];
+    if (changes.length === 0) return;
+    for (const listener of this.changeListeners) {
+      try {
+        listener(changes);
+      } catch (err) {
+        this.log.error({ err }, 'device change listener failed');
+      }
+    }
   }
 
   /** Subscribes to presence and reported topics of every device. */
@@ -210,6 +238,7 @@ export class DeviceSessions {
    */
   private applyWrites(items: readonly DeviceWrite[]): void {
     const resends: { deviceId: string; rev: number; appliedRev: number; text: string }[] = [];
+    this.changes = [];
     this.store.transaction(() => {
       for (const item of items) {
         if (item.kind === 'presence') {
@@ -223,6 +252,7 @@ export class DeviceSessions {
         }
       }
     });
+    this.notifyChanges();
     // Issued right after the commit that read them: a newer desired state is published after these.
     for (const { deviceId, rev, appliedRev, text } of resends) {
       // Not awaited: over an external broker the PUBACK is only read after this handler returns.
@@ -263,6 +293,7 @@ export class DeviceSessions {
       .run();
     if (changed.changes > 0) {
       this.stats.presenceApplied++;
+      this.changes.push({ deviceId, online, reported: false });
       this.log.info({ deviceId, status: presence.status, epoch: presence.epoch }, 'device presence');
       return;
     }
@@ -324,6 +355,7 @@ export class DeviceSessions {
     }
     this.store.storeReported(deviceId, reported, this.now());
     this.stats.reportsApplied++;
+    this.changes.push({ deviceId, online: true, reported: true });
     if (reported.type !== 'hello') return null;
     const desired = this.store.desiredTextOf(deviceId);
     return desired?.text ? { rev: desired.rev, text: desired.text } : null;

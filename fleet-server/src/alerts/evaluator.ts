@@ -1,0 +1,178 @@
+import type { Config } from '../config';
+import type { FleetDb } from '../db';
+import type { EventBus } from '../events/bus';
+import type { Logger } from '../logging';
+import { CONTROLLER } from '../rollouts/decide';
+import { getRolloutRow } from '../rollouts/store';
+import type { Transition } from '../rollouts/types';
+import type { SpecResolver } from '../telemetry';
+import { applyFailedConditions, driftConditions, silentConditions } from './conditions';
+import type { AlertKind } from './schema';
+import { type AlertChange, type AlertCondition, raiseAlert, resolveCleared, resolveKey } from './store';
+
+/** Options of {@link AlertEvaluator}. */
+export interface AlertEvaluatorOptions {
+  db: FleetDb;
+  specs: SpecResolver;
+  bus: EventBus;
+  logger: Logger;
+  now: () => number;
+  config: Pick<
+    Config,
+    | 'alertTickMs'
+    | 'alertSilentMs'
+    | 'alertDriftWindowMs'
+    | 'alertDriftPsi'
+    | 'alertDriftMinInferences'
+    | 'timeseriesRowBudget'
+  >;
+  /** Least time between two event-triggered evaluations (real ms). Default 1000. */
+  minEventGapMs?: number;
+}
+
+/**
+ * Raises and resolves alerts. Condition kinds (`apply_failed`, `device_silent`, `drift`) are evaluated every
+ * `alertTickMs` and soon after a device or telemetry event ({@link evaluateSoon}); a condition that holds updates its open alert, one
+ * that cleared resolves it. `gate_breach` is raised by the rollout controller's transitions and resolved when an
+ * admin resumes the rollout. Every opened, resolved or acknowledged alert goes to the event bus.
+ */
+export class AlertEvaluator {
+  readonly stats = { evaluations: 0, raised: 0, resolved: 0, failures: 0 };
+  private readonly lastReportAt = new Map<string, number>();
+  private readonly startedMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private soon: NodeJS.Timeout | null = null;
+  private lastEventRunMs = 0;
+  private closed = false;
+
+  constructor(private readonly options: AlertEvaluatorOptions) {
+    this.startedMs = options.now();
+  }
+
+  /** Starts the timer (unless `alertTickMs` is 0). */
+  start(): void {
+    this.closed = false;
+    const tickMs = this.options.config.alertTickMs;
+    if (tickMs > 0) {
+      this.timer = setInterval(() => this.evaluateSafely(), tickMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Stops timers and listeners. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    this.timer = null;
+    this.soon = null;
+  }
+
+  /** Notes stored reports of devices (their silence ends) and schedules an evaluation. */
+  noteReports(deviceIds: Iterable<string>): void {
+    const now = this.options.now();
+    for (const id of deviceIds) this.lastReportAt.set(id, now);
+    this.evaluateSoon();
+  }
+
+  /** Raises `gate_breach` for a controller transition decided on a breached gate; resolves it on `resumed`. */
+  onTransition(rolloutId: string, transition: Transition): void {
+    const key = `gate_breach:${rolloutId}`;
+    const now = this.options.now();
+    if (transition.event === 'resumed') {
+      this.announce([resolveKey(this.options.db, key, now)]);
+      return;
+    }
+    const breached = transition.gates.filter((g) => g.status === 'breach');
+    if (transition.actor !== CONTROLLER || breached.length === 0) return;
+    if (transition.event !== 'rolled_back' && transition.event !== 'paused') return;
+    const spec = getRolloutRow(this.options.db, rolloutId);
+    this.announce([
+      raiseAlert(
+        this.options.db,
+        {
+          kind: 'gate_breach',
+          key,
+          severity: 'critical',
+          subject: { rolloutId, model: spec.modelName, candidate: spec.candidate, baseline: spec.baseline },
+          message: transition.reason,
+          details: { action: transition.event, stageIndex: transition.from.stageIndex, gates: breached },
+        },
+        now,
+      ),
+    ]);
+  }
+
+  /**
+   * One evaluation; returns what opened or resolved. `drift: false` (the event-triggered runs) skips the drift
+   * check, which merges a window of telemetry per version and so runs on the timer only.
+   */
+  evaluate(options: { drift?: boolean } = {}): AlertChange[] {
+    const { db, specs, config, now } = this.options;
+    const nowMs = now();
+    this.stats.evaluations++;
+    const changes: (AlertChange | null)[] = [];
+    changes.push(...this.reconcile('apply_failed', applyFailedConditions(db), nowMs));
+    const silent = silentConditions(db, {
+      nowMs,
+      silentMs: config.alertSilentMs,
+      lastReportAt: this.lastReportAt,
+      sinceMs: this.startedMs,
+    });
+    changes.push(...this.reconcile('device_silent', silent, nowMs));
+    if (options.drift !== false) {
+      const drift = driftConditions(db, specs, {
+        nowMs,
+        windowMs: config.alertDriftWindowMs,
+        psiThreshold: config.alertDriftPsi,
+        minInferences: config.alertDriftMinInferences,
+        rowBudget: config.timeseriesRowBudget,
+      });
+      changes.push(...this.reconcile('drift', drift.conditions, nowMs, drift.undecided));
+    }
+    return this.announce(changes);
+  }
+
+  /** Raises what holds and resolves the rest of `kind`, in one transaction (a fleet of silent devices is one write). */
+  private reconcile(kind: AlertKind, holding: AlertCondition[], nowMs: number, keep: string[] = []) {
+    const { db } = this.options;
+    return db.transaction(() => {
+      const changes = holding.map((condition) => raiseAlert(db, condition, nowMs));
+      const keys = new Set([...holding.map((c) => c.key), ...keep]);
+      return [...changes, ...resolveCleared(db, kind, keys, nowMs)];
+    });
+  }
+
+  private announce(changes: (AlertChange | null)[]): AlertChange[] {
+    const real = changes.filter((c): c is AlertChange => c !== null);
+    for (const change of real) {
+      if (change.status === 'resolved') this.stats.resolved++;
+      else this.stats.raised++;
+      this.options.bus.publish({ type: 'alert', data: change });
+    }
+    return real;
+  }
+
+  private evaluateSafely(options: { drift?: boolean } = {}): void {
+    if (this.closed) return;
+    try {
+      this.evaluate(options);
+    } catch (err) {
+      this.stats.failures++;
+      this.options.logger.error({ err }, 'alert evaluation failed');
+    }
+  }
+
+  /** Evaluates after a short delay, at most once per `minEventGapMs` (device and telemetry events come in bursts). */
+  evaluateSoon(): void {
+    if (this.soon || this.closed) return;
+    const gapMs = this.options.minEventGapMs ?? 1_000;
+    const waitMs = Math.max(0, this.lastEventRunMs + gapMs - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.lastEventRunMs = Date.now();
+      this.evaluateSafely({ drift: false });
+    }, waitMs);
+    this.soon.unref();
+  }
+}

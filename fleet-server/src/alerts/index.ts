@@ -1,0 +1,48 @@
+import type { ServerContext } from '../context';
+import type { EventBus } from '../events/bus';
+import type { FleetApp } from '../http/app';
+import type { SpecResolver } from '../telemetry';
+import { AlertEvaluator } from './evaluator';
+import { registerAlertRoutes } from './routes';
+
+export { applyFailedConditions, driftConditions, silentConditions } from './conditions';
+export { AlertEvaluator, type AlertEvaluatorOptions } from './evaluator';
+export type { AlertKind, AlertSeverity } from './schema';
+export {
+  type AlertChange,
+  type AlertCondition,
+  type AlertRow,
+  type AlertStatus,
+  acknowledgeAlert,
+  listAlerts,
+  raiseAlert,
+  resolveCleared,
+} from './store';
+
+/** The alert side of a server: the evaluator and its routes. */
+export interface Alerts {
+  name: 'alerts';
+  evaluator: AlertEvaluator;
+  registerRoutes(app: FleetApp): void;
+  start(): void;
+  close(): Promise<void>;
+}
+
+/** Creates the evaluator on the server's database (tick every `config.alertTickMs`, 0: events only). */
+export function createAlerts(ctx: ServerContext, specs: SpecResolver, bus: EventBus): Alerts {
+  const evaluator = new AlertEvaluator({
+    db: ctx.db,
+    specs,
+    bus,
+    logger: ctx.logger,
+    now: ctx.now,
+    config: ctx.config,
+  });
+  return {
+    name: 'alerts',
+    evaluator,
+    registerRoutes: (app) => registerAlertRoutes(app, ctx, bus),
+    start: () => evaluator.start(),
+    close: async () => evaluator.close(),
+  };
+}

@@ -1,0 +1,37 @@
+import type { ServerContext } from '../context';
+import type { FleetApp } from '../http/app';
+import { EventBus, TelemetryCoalescer } from './bus';
+import { registerEventRoutes } from './routes';
+import { EventStreams } from './stream';
+
+export { EventBus, type FleetEvent, type FleetEventListener, TelemetryCoalescer } from './bus';
+export { EventStreams, formatSseEvent } from './stream';
+
+/** The live-update side of a server: the bus everyone publishes to and the SSE streams that read it. */
+export interface FleetEvents {
+  name: 'events';
+  bus: EventBus;
+  telemetry: TelemetryCoalescer;
+  streams: EventStreams;
+  registerRoutes(app: FleetApp): void;
+  /** Ends every stream cleanly and stops the timers. */
+  close(): Promise<void>;
+}
+
+/** Creates the bus, the per-version telemetry coalescer (1 event/s/version) and the stream registry. */
+export function createEvents(ctx: ServerContext): FleetEvents {
+  const bus = new EventBus((err) => ctx.logger.error({ err }, 'event listener failed'));
+  const telemetry = new TelemetryCoalescer(bus);
+  const streams = new EventStreams(bus, { maxStreams: ctx.config.maxEventStreams });
+  return {
+    name: 'events',
+    bus,
+    telemetry,
+    streams,
+    registerRoutes: (app) => registerEventRoutes(app, ctx, streams),
+    async close() {
+      telemetry.close();
+      streams.closeAll();
+    },
+  };
+}
