@@ -1,3 +1,23 @@
+CREATE TABLE `alerts` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`kind` text NOT NULL,
+	`key` text NOT NULL,
+	`severity` text NOT NULL,
+	`subject` text NOT NULL,
+	`message` text NOT NULL,
+	`details` text NOT NULL,
+	`first_seen_at` integer NOT NULL,
+	`last_seen_at` integer NOT NULL,
+	`count` integer DEFAULT 1 NOT NULL,
+	`resolved_at` integer,
+	`acknowledged_at` integer,
+	`acknowledged_by` text,
+	`ack_note` text
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `alerts_open_key` ON `alerts` (`key`) WHERE resolved_at is null;--> statement-breakpoint
+CREATE INDEX `alerts_kind_resolved` ON `alerts` (`kind`,`resolved_at`);--> statement-breakpoint
+CREATE INDEX `alerts_last_seen` ON `alerts` (`last_seen_at`);--> statement-breakpoint
 CREATE TABLE `apps` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -114,7 +134,7 @@ CREATE TABLE `rollouts` (
 	`id` text PRIMARY KEY NOT NULL,
 	`model_name` text NOT NULL,
 	`candidate` text NOT NULL,
-	`baseline` text NOT NULL,
+	`baseline` text,
 	`strategy` text NOT NULL,
 	`target_key` text NOT NULL,
 	`active_key` text,

@@ -49,7 +49,7 @@ export function assignmentFor(
   return assignmentOf(rollout, isMember(rollout, targetId, state), state);
 }
 
-/** What a member (or not) of the stage should load in `state`. */
+/** What a member (or not) of the stage should load in `state`; without a baseline a non-member loads nothing. */
 function assignmentOf(rollout: Rollout, member: boolean, state: RolloutState): Assignment {
   const { candidate, baseline, strategy } = rollout.spec;
   const onBaseline: Assignment = { active: baseline, shadow: null, standby: null };
@@ -68,8 +68,9 @@ function assignmentOf(rollout: Rollout, member: boolean, state: RolloutState): A
 
 /**
  * Targets whose desired state must change in `state`. A target outside the stage is only touched when it
- * still carries the candidate (it goes back to the baseline); targets joining the candidate are limited by
- * `maxConcurrentDownloads` minus those still pending, returning targets never are.
+ * still carries the candidate (it goes back to the baseline, or to no version of the model in a first
+ * deployment); targets joining the candidate are limited by `maxConcurrentDownloads` minus those still
+ * pending, returning targets never are.
  */
 export function desiredChanges(
   rollout: Rollout,
@@ -100,7 +101,10 @@ export function desiredChanges(
   return [...changes, ...joining.slice(0, room)];
 }
 
-/** The app plan slot for a web-app target in `state`: browsers bucket themselves with the same salt. */
+/**
+ * The app plan slot for a web-app target in `state`: browsers bucket themselves with the same salt. `current` is
+ * null in a first deployment until it completes: browsers outside the share run no version of the model.
+ */
 export function appSlotFor(rollout: Rollout, state: RolloutState = rollout.state): AppPlanChange {
   const { candidate, baseline } = rollout.spec;
   if (state.status === 'completed') return { current: candidate, candidate: null };

@@ -133,4 +133,48 @@ describe('RolloutController with device sessions', () => {
     const failed = database.db.select().from(schema.devices).where(eq(schema.devices.id, 'd-00007')).get()!;
     expect(failed.desiredRev).toBe(1);
   });
+
+  it('gives targets without telemetry settings the configured window, and keeps settings a target has', async () => {
+    const { link, published } = recordingLink();
+    const sessions = new DeviceSessions({ link, fleet: 'f', db: database.db, now: () => now });
+    const telemetry = { windowMs: 1_500, maxInFlight: 8, outboxMaxReports: 10_000 };
+    const kept = { windowMs: 30_000, maxInFlight: 2, outboxMaxReports: 50 };
+    await sessions.publishDesired('d-00003', {
+      models: { active: null, shadow: null, standby: null },
+      telemetry: kept,
+      policies: { golden: 'if_present', shadowSampleRate: 1 },
+    });
+    published.length = 0;
+    const controller = new RolloutController({
+      ctx: { db: database.db, now: () => now, logger: createLogger('silent') },
+      specs: dbSpecResolver(database.db),
+      tickMs: 60_000,
+      telemetry,
+    });
+    createRollout(
+      { db: database.db, now: () => now },
+      {
+        id: 'r',
+        model: 'cls',
+        candidate: '2.0.0',
+        baseline: '1.0.0',
+        target: { selector: 'site=a' },
+        strategy: 'all-at-once',
+        minReportingTargets: 0,
+        minInferences: 0,
+        gates: {},
+        onBreach: 'rollback',
+        maintenanceWindows: [],
+      },
+      'admin:t',
+    );
+    controller.start(sessions);
+    await controller.tick();
+    await controller.stop();
+    expect(published).toHaveLength(40);
+    for (const { payload } of published) {
+      const state = desiredStateSchema.parse(JSON.parse(payload)) as DesiredState;
+      expect(state.telemetry, state.deviceId).toEqual(state.deviceId === 'd-00003' ? kept : telemetry);
+    }
+  });
 });

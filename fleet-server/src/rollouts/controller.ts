@@ -1,4 +1,4 @@
-import type { AppPlan, DesiredState } from '@edgefleet/shared';
+import type { AppPlan, DesiredState, TelemetryConfig } from '@edgefleet/shared';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ServerContext } from '../context';
 import { schema } from '../db';
@@ -7,7 +7,7 @@ import type { Logger } from '../logging';
 import type { AppPlanInput, DesiredStateInput } from '../mqtt/device-sessions';
 import type { SpecResolver } from '../telemetry';
 import { applyAction, type Decision, decide, plannedChanges, type RolloutAction } from './decide';
-import { desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';
+import { DEFAULT_TELEMETRY, desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';
 import { loadFacts } from './facts';
 import { StageTelemetry } from './stage-telemetry';
 import { commitTransition, getRolloutRow, recordEvaluation, rolloutOf, rolloutsToReconcile } from './store';
@@ -33,6 +33,8 @@ export interface RolloutControllerOptions {
   publishConcurrency?: number;
   /** Stage telemetry reports merged per rollout per tick (a rebuild catches up over several). Default 20,000. */
   stageRowBudget?: number;
+  /** Telemetry settings of a target that has none yet. Default {@link DEFAULT_TELEMETRY}. */
+  telemetry?: TelemetryConfig;
 }
 
 /**
@@ -49,9 +51,26 @@ export class RolloutController {
   /** Stage telemetry merged so far, per running rollout (in memory only: a restart rebuilds it from the reports). */
   private readonly telemetry: StageTelemetry;
   readonly stats = { ticks: 0, transitions: 0, desiredPublished: 0, publishFailures: 0 };
+  /** Told of every committed transition (live events, alerts); see {@link onTransition}. */
+  private readonly transitionListeners: ((rolloutId: string, transition: Transition) => void)[] = [];
 
   constructor(private readonly options: RolloutControllerOptions) {
     this.telemetry = new StageTelemetry(options.ctx.db, options.specs, options.stageRowBudget);
+  }
+
+  /** Calls `listener` after each transition is committed (tick or admin action); it must not throw. */
+  onTransition(listener: (rolloutId: string, transition: Transition) => void): void {
+    this.transitionListeners.push(listener);
+  }
+
+  private notifyTransition(rolloutId: string, transition: Transition): void {
+    for (const listener of this.transitionListeners) {
+      try {
+        listener(rolloutId, transition);
+      } catch (err) {
+        this.options.ctx.logger.error({ err, rolloutId }, 'rollout transition listener failed');
+      }
+    }
   }
 
   /** Connects the publisher (the MQTT side starts after the HTTP routes) and starts the tick loop. */
@@ -114,6 +133,7 @@ export class RolloutController {
         { rolloutId: id, event: result.value.event, actor, reason },
         'rollout admin action',
       );
+      this.notifyTransition(id, result.value);
       await this.reconcile({ ...rollout, state: result.value.to }, { decideTransitions: false });
       return result.value;
     });
@@ -153,6 +173,7 @@ export class RolloutController {
         { rolloutId: rollout.spec.id, event: t.event, stage: t.to.stageIndex, reason: t.reason },
         'rollout transition',
       );
+      this.notifyTransition(rollout.spec.id, t);
     }
     const failures = await this.publish(rollout, decision);
     const finished = !['scheduled', 'running', 'paused'].includes(decision.next.status);
@@ -179,7 +200,13 @@ export class RolloutController {
         .from(schema.apps)
         .where(eq(schema.apps.id, spec.target.appId))
         .get();
-      const next = nextAppPlan(refs, rollout, decision.app, (row?.plan as AppPlan | null) ?? null);
+      const next = nextAppPlan(
+        refs,
+        rollout,
+        decision.app,
+        (row?.plan as AppPlan | null) ?? null,
+        this.options.telemetry,
+      );
       if (next) {
         try {
           await publisher.publishAppPlan(spec.target.appId, next);
@@ -190,7 +217,13 @@ export class RolloutController {
         }
       }
     }
-    const inputs = desiredInputsOf(db, refs, spec.modelName, decision.changes);
+    const inputs = desiredInputsOf(
+      db,
+      refs,
+      spec.modelName,
+      decision.changes,
+      this.options.telemetry ?? DEFAULT_TELEMETRY,
+    );
     const failed = (deviceId: string, err: unknown) => {
       failures++;
       this.stats.publishFailures++;
@@ -234,6 +267,7 @@ function desiredInputsOf(
   refs: ModelRefs,
   modelName: string,
   changes: readonly DesiredChange[],
+  defaultTelemetry: TelemetryConfig,
 ): DesiredStateInput[] {
   const d = schema.devices;
   const stored = d.desiredState;
@@ -262,7 +296,13 @@ function desiredInputsOf(
     if (!input) {
       const [telemetry, policies] = (JSON.parse(keep) as [unknown, unknown] | null) ?? [null, null];
       const previous = { telemetry, policies } as Partial<DesiredState> as DesiredState;
-      input = desiredStateFor(refs, modelName, assignment, keep === 'null' ? null : previous);
+      input = desiredStateFor(
+        refs,
+        modelName,
+        assignment,
+        keep === 'null' ? null : previous,
+        defaultTelemetry,
+      );
       shared.set(key, input);
     }
     return input;

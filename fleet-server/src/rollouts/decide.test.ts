@@ -378,3 +378,64 @@ describe('properties', () => {
     );
   });
 });
+
+describe('properties: a first deployment (no baseline)', () => {
+  const firstArb = fc.constantFrom('canary', 'all-at-once' as const);
+  const first = (strategy: 'canary' | 'all-at-once', state: Partial<Rollout['state']> = {}) =>
+    sampleRollout(
+      {
+        baseline: null,
+        strategy,
+        ...(strategy === 'all-at-once'
+          ? { stages: [{ percent: 100, minDurationMs: 0, minReportingTargets: 2, minInferences: 100 }] }
+          : {}),
+      },
+      state,
+    );
+  const carriesAny = (t: TargetFacts) =>
+    t.desired !== null &&
+    (t.desired.active !== null || t.desired.shadow !== null || t.desired.standby !== null);
+
+  it('tells members the candidate, non-members nothing, and takes every version back on rollback or abort', () => {
+    fc.assert(
+      fc.property(
+        targetsArb,
+        firstArb,
+        fc.nat(2),
+        fc.constantFrom('rollback', 'abort' as const),
+        (targets, strategy, stage, action) => {
+          const rollout = first(strategy, { stageIndex: strategy === 'all-at-once' ? 0 : stage });
+          const decision = decide(rollout, { ...healthyFacts(targets), baseline: null }, 0);
+          const running = applied(targets, decision);
+          for (const t of running) {
+            const member = assignmentFor(rollout, t.id).active === '2.0.0';
+            expect(t.desired, t.id).toEqual(member ? { active: '2.0.0', shadow: null, standby: null } : null);
+          }
+          const t = applyAction(rollout, action, 1, 'admin', 'test');
+          if (!t.ok) throw new Error(t.error);
+          const back = { ...rollout, state: t.value.to };
+          const after = applied(running, decide(back, { ...healthyFacts(running), baseline: null }, 2));
+          expect(after.filter(carriesAny)).toEqual([]);
+        },
+      ),
+    );
+  });
+
+  it('completes on absolute gates without baseline facts; the app slot has no current version until then', () => {
+    fc.assert(
+      fc.property(targetsArb, firstArb, (targets, strategy) => {
+        let rollout: Rollout = {
+          ...first(strategy),
+          spec: { ...first(strategy).spec, target: { kind: 'app', appId: 'shop' } },
+        };
+        for (let now = 1; rollout.state.status === 'running'; now += 3 * 3_600_000) {
+          const decision = decide(rollout, { ...healthyFacts(targets), baseline: null }, now);
+          expect(decision.app?.current ?? null).toBe(decision.next.status === 'completed' ? '2.0.0' : null);
+          rollout = { ...rollout, state: decision.next };
+          expect(now).toBeLessThan(20 * 3_600_000);
+        }
+        expect(rollout.state.status).toBe('completed');
+      }),
+    );
+  });
+});

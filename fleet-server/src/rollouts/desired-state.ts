@@ -47,6 +47,7 @@ export function desiredStateFor(
   modelName: string,
   assignment: Assignment,
   previous: DesiredState | null,
+  telemetry: TelemetryConfig = DEFAULT_TELEMETRY,
 ): DesiredStateInput {
   const ref = (version: string | null) => (version === null ? null : refs.of(modelName, version));
   return {
@@ -55,25 +56,27 @@ export function desiredStateFor(
       shadow: ref(assignment.shadow),
       standby: ref(assignment.standby),
     },
-    telemetry: previous?.telemetry ?? DEFAULT_TELEMETRY,
+    telemetry: previous?.telemetry ?? telemetry,
     policies: previous?.policies ?? DEFAULT_POLICIES,
   };
 }
 
 /**
  * The app's next plan with this rollout's model slot set (other slots kept), or null when the stored plan
- * already says the same: browsers bucket themselves against `salt` and `percent`.
+ * already says the same: browsers bucket themselves against `salt` and `percent`. A slot with `current: null`
+ * gives browsers outside the candidate's share no version of the model (first deployment, and after its rollback).
  */
 export function nextAppPlan(
   refs: ModelRefs,
   rollout: Rollout,
   change: AppPlanChange,
   previous: AppPlan | null,
+  telemetry: TelemetryConfig = DEFAULT_TELEMETRY,
 ): AppPlanInput | null {
   const { spec } = rollout;
   const slot: AppModelPlan = {
     name: spec.modelName,
-    current: refs.of(spec.modelName, change.current),
+    current: change.current === null ? null : refs.of(spec.modelName, change.current),
     ...(change.candidate
       ? {
           candidate: {
@@ -87,9 +90,11 @@ export function nextAppPlan(
       : {}),
   };
   const old = previous?.models.find((m) => m.name === spec.modelName);
+  // A first deployment that has not started has nothing to tell an app that never had the model.
+  if (!old && change.current === null && change.candidate === null) return null;
   const same =
     old &&
-    old.current.manifest.version === change.current &&
+    (old.current?.manifest.version ?? null) === change.current &&
     (old.candidate?.ref.manifest.version ?? null) === (change.candidate?.version ?? null) &&
     (old.candidate?.percent ?? null) === (change.candidate?.percent ?? null) &&
     (old.candidate?.rolloutId ?? spec.id) === spec.id;
@@ -97,7 +102,7 @@ export function nextAppPlan(
   const others = previous?.models.filter((m) => m.name !== spec.modelName) ?? [];
   return {
     models: [...others, slot],
-    telemetry: previous?.telemetry ?? DEFAULT_TELEMETRY,
+    telemetry: previous?.telemetry ?? telemetry,
     policies: previous?.policies ?? DEFAULT_POLICIES,
   };
 }

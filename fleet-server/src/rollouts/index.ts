@@ -2,6 +2,7 @@ import type { ServerContext } from '../context';
 import type { FleetApp } from '../http/app';
 import type { SpecResolver } from '../telemetry';
 import { RolloutController, type RolloutPublisher } from './controller';
+import { DEFAULT_TELEMETRY } from './desired-state';
 import { registerRolloutRoutes } from './routes';
 
 export { RolloutController, type RolloutPublisher } from './controller';
@@ -23,7 +24,12 @@ export interface Rollouts {
 
 /** Creates the rollout controller on the server's database (tick every `config.rolloutTickMs`). */
 export function createRollouts(ctx: ServerContext, specs: SpecResolver): Rollouts {
-  const controller = new RolloutController({ ctx, specs, tickMs: ctx.config.rolloutTickMs });
+  const controller = new RolloutController({
+    ctx,
+    specs,
+    tickMs: ctx.config.rolloutTickMs,
+    telemetry: { ...DEFAULT_TELEMETRY, windowMs: ctx.config.telemetryWindowMs },
+  });
   return {
     controller,
     registerRoutes: (app) => registerRolloutRoutes(app, ctx, controller),

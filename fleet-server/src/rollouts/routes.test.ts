@@ -94,7 +94,7 @@ describe('rollout API', () => {
     await expectError(await create({ target: { selector: 'site=' }, stages: '50%,10%' }), 400, 'stages');
     await expectError(await create({ target: { selector: 'site in (' } }), 400, 'target.selector');
     await expectError(await create({ candidate: '9.9.9', target: { selector: 'site=c' } }), 400, 'candidate');
-    await expectError(await create({ baseline: undefined, target: { selector: 'site=c' } }), 400, 'baseline');
+    await expectError(await create({ baseline: '0.0.1', target: { selector: 'site=c' } }), 400, 'baseline');
     await expectError(await create({ target: { app: 'nope' } }), 400, 'target.app');
     await expectError(
       await create({ target: { selector: 'site=c' }, strategy: 'sideways' }),

@@ -59,8 +59,16 @@ export const createRolloutSchema = z
       .string()
       .min(1)
       .max(128)
+      .nullable()
       .optional()
-      .openapi({ description: 'default: what most targets run now' }),
+      .openapi({
+        description:
+          'the version the candidate replaces; default: what most targets run now, or none when no target runs the ' +
+          'model (a first deployment); null: a first deployment (400 when a target runs the model). A first ' +
+          'deployment allows canary and all-at-once only, and no gates relative to the baseline ' +
+          '(latencyP95Ratio, latencyP99Ratio, minShadowAgreement); targets outside the stage, and all after a ' +
+          'rollback or abort, get no version of the model.',
+      }),
     target: z.union([
       z.strictObject({ selector: z.string().max(4096).openapi({ example: 'site=plant-a,line in (3,4)' }) }),
       z.strictObject({ devices: z.array(idSchema).min(1).max(100_000) }),
@@ -84,7 +92,7 @@ const summarySchema = z
     id: z.string(),
     model: z.string(),
     candidate: z.string(),
-    baseline: z.string(),
+    baseline: z.string().nullable().openapi({ description: 'null: a first deployment' }),
     strategy: z.string(),
     target: z.record(z.string(), z.unknown()),
     status: z.string(),

@@ -12,7 +12,8 @@ export const rollouts = sqliteTable(
     id: text('id').primaryKey(),
     modelName: text('model_name').notNull(),
     candidate: text('candidate').notNull(),
-    baseline: text('baseline').notNull(),
+    /** The version the candidate replaces; null for a first deployment (no target runs the model yet). */
+    baseline: text('baseline'),
     strategy: text('strategy').notNull(),
     /** Canonical form of the target, e.g. `selector:site=a`, `devices:d1,d2`, `app:shop`. */
     targetKey: text('target_key').notNull(),

@@ -1,22 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { RolloutStrategy } from '@edgefleet/shared';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput } from '../errors';
 import { parseSelector } from '../labels/selector';
 import { carries, memberPercent } from './assignment';
-import { assignmentOfDesired, loadTargetFacts } from './facts';
+import { baselineOf, checkFirstDeployment, requireVersion } from './baseline';
+import { loadTargetFacts } from './facts';
 import type { Gates, GateValue } from './gates';
 import { checkMaintenanceWindow, type MaintenanceWindow } from './maintenance';
 import { parseStages } from './stages';
-import {
-  auditOf,
-  insertRollout,
-  type RolloutRow,
-  resolveDeviceTargets,
-  rolloutOf,
-  type StoredEvaluation,
-} from './store';
+import { auditOf, insertRollout, type RolloutRow, rolloutOf, type StoredEvaluation } from './store';
 import type { BreachAction, RolloutSpec, RolloutTarget } from './types';
 
 /** Stages a rollout gets when it names none. */
@@ -32,7 +26,8 @@ export interface RolloutRequest {
   id?: string | undefined;
   model: string;
   candidate: string;
-  baseline?: string | undefined;
+  /** The version it replaces; omitted: what most targets run, none for a first deployment; null: a first deployment. */
+  baseline?: string | null | undefined;
   target: { selector: string } | { devices: string[] } | { app: string };
   strategy: RolloutStrategy;
   stages?: string | undefined;
@@ -65,57 +60,6 @@ function targetOf(db: FleetDb, request: RolloutRequest['target']): RolloutTarget
   return { kind: 'app', appId: request.app };
 }
 
-/** The version most targets are told (or else report) to run, for a rollout that names no baseline. */
-function currentVersionOf(db: FleetDb, modelName: string, target: RolloutTarget): string | null {
-  const counts = new Map<string, number>();
-  if (target.kind === 'app') {
-    const row = db
-      .select({ plan: schema.apps.plan })
-      .from(schema.apps)
-      .where(eq(schema.apps.id, target.appId))
-      .get();
-    const plan = row?.plan as {
-      models?: { name: string; current: { manifest: { version: string } } }[];
-    } | null;
-    return plan?.models?.find((m) => m.name === modelName)?.current.manifest.version ?? null;
-  }
-  const ids = new Set(resolveDeviceTargets(db, target));
-  const rows = db
-    .select({
-      id: schema.devices.id,
-      desired: schema.devices.desiredState,
-      reported: schema.devices.reportedState,
-    })
-    .from(schema.devices)
-    .all();
-  for (const row of rows) {
-    if (!ids.has(row.id)) continue;
-    const desired = row.desired as { models?: { active?: { manifest?: { name?: string } } | null } } | null;
-    let version: string | null = null;
-    if (desired?.models?.active?.manifest?.name === modelName)
-      version = assignmentOfDesired(row.desired)?.active ?? null;
-    const running = (
-      row.reported as { running?: { active?: { name: string; version: string } | null } } | null
-    )?.running;
-    if (version === null && running?.active?.name === modelName) version = running.active.version;
-    if (version !== null) counts.set(version, (counts.get(version) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-}
-
-function requireVersion(db: FleetDb, model: string, version: string, field: string): void {
-  const v = schema.modelVersions;
-  const row = db
-    .select({ deprecatedAt: v.deprecatedAt })
-    .from(v)
-    .where(and(eq(v.modelName, model), eq(v.version, version)))
-    .get();
-  if (!row) throw new InvalidInput(`${field}: no model version ${model}@${version}`, { field });
-  if (row.deprecatedAt !== null && field === 'candidate') {
-    throw new InvalidInput(`candidate: ${model}@${version} is deprecated`, { field });
-  }
-}
-
 /** Validates a create request against the registry and the fleet, and turns it into a spec. */
 export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
   const { db } = ctx;
@@ -139,16 +83,8 @@ export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
   }
   const target = targetOf(db, request.target);
   requireVersion(db, request.model, request.candidate, 'candidate');
-  const baseline = request.baseline ?? currentVersionOf(db, request.model, target);
-  if (baseline === null) {
-    throw new InvalidInput(`baseline: no target runs ${request.model} yet; name the version it replaces`, {
-      field: 'baseline',
-    });
-  }
-  requireVersion(db, request.model, baseline, 'baseline');
-  if (baseline === request.candidate) {
-    throw new InvalidInput(`candidate and baseline are both ${baseline}`, { field: 'candidate' });
-  }
+  const baseline = baselineOf(db, request, target);
+  if (baseline === null) checkFirstDeployment(db, request, target);
   const id = request.id ?? `ro_${randomBytes(8).toString('hex')}`;
   return {
     id,
@@ -172,7 +108,10 @@ export function createRollout(ctx: Ctx, request: RolloutRequest, actor: string):
   return insertRollout(ctx.db, buildSpec(ctx, request), actor, ctx.now());
 }
 
-/** A target's state in a rollout, for `show`. */
+/**
+ * A target's state in a rollout, for `show`. A first deployment (no baseline) has no `on_baseline` targets: a
+ * target told to run no version of the model is `untouched`, also after a rollback took the candidate away.
+ */
 export type TargetState = 'on_candidate' | 'on_baseline' | 'switching' | 'failed' | 'untouched';
 
 /** The list view of a rollout. */
@@ -228,7 +167,8 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow) {
       failures.push({ id: target.id, error: target.failure });
     } else if (target.desired && carries(target.desired, spec.candidate))
       s = target.pending ? 'switching' : 'on_candidate';
-    else if (target.desired?.active === spec.baseline) s = target.pending ? 'switching' : 'on_baseline';
+    else if (spec.baseline !== null && target.desired?.active === spec.baseline)
+      s = target.pending ? 'switching' : 'on_baseline';
     byState[s]++;
   }
   const evaluation = row.lastEvaluation as unknown as StoredEvaluation | null;

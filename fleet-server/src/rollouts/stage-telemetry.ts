@@ -95,9 +95,10 @@ export class StageTelemetry {
       this.entries.delete(spec.id);
       return { candidate: null, baseline: null, catchingUp: false };
     }
-    const baselineSpec = withBaseline
-      ? this.specs.baselineOf(spec.modelName, spec.baseline)?.spec
-      : undefined;
+    const baselineSpec =
+      withBaseline && spec.baseline !== null
+        ? this.specs.baselineOf(spec.modelName, spec.baseline)?.spec
+        : undefined;
     const threshold = memberThreshold(rollout);
     const baselineFromMs = baselineWindowStart(rollout);
     const key = [

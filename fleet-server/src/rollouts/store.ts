@@ -145,7 +145,10 @@ export function insertRollout(db: FleetDb, spec: RolloutSpec, actor: string, now
         fromStatus: null,
         toStatus: status,
         stageIndex: 0,
-        reason: `${spec.strategy} of ${spec.modelName} ${spec.baseline} → ${spec.candidate} on ${targetKey}`,
+        reason:
+          spec.baseline === null
+            ? `${spec.strategy} first deployment of ${spec.modelName} ${spec.candidate} on ${targetKey}`
+            : `${spec.strategy} of ${spec.modelName} ${spec.baseline} → ${spec.candidate} on ${targetKey}`,
         gates: [],
       })
       .run();

@@ -23,7 +23,11 @@ export interface RolloutSpec {
   id: string;
   modelName: string;
   candidate: string;
-  baseline: string;
+  /**
+   * The version the candidate replaces; null for a first deployment: targets outside the stage, and every target
+   * after a rollback or abort, then get no version of the model at all.
+   */
+  baseline: string | null;
   target: RolloutTarget;
   strategy: RolloutStrategy;
   stages: Stage[];
@@ -138,6 +142,7 @@ export interface DesiredChange {
 
 /** The app plan slot of a web-app target: what every browser runs and the candidate's share. */
 export interface AppPlanChange {
-  current: string;
+  /** Null: browsers outside the candidate's share run no version of the model (first deployment). */
+  current: string | null;
   candidate: { version: string; percent: number } | null;
 }
