@@ -68,7 +68,7 @@ describe('edgefleet rollout', () => {
 
   it('reports API errors with their message and usage errors with exit code 2', async () => {
     const missing = await run('show', 'nope');
-    expect(missing).toMatchObject({ code: 1 });
+    expect(missing).toMatchObject({ code: 4 }); // not found (exit codes of `edgefleet help`)
     expect(missing.err).toContain('404 not_found');
     expect((await run('create', '--model', 'cls')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);

@@ -1,20 +1,12 @@
-import { parseArgs } from 'node:util';
+import { ApiClient, seg } from './api';
+import { COMMON_FLAGS_HELP, parseFlags } from './flags';
+import { CliError, type CliIo, processIo, runCommand, UsageError } from './io';
+import { printableLines, printJson } from './output';
+import { resolveTarget } from './settings';
 
-// `edgefleet rollout …`: the rollout API from a shell. Talks HTTP to a running server; reads the URL and
-// admin token from flags or the env passed to main (EDGEFLEET_URL, EDGEFLEET_ADMIN_TOKEN).
+// `edgefleet rollout …`: the rollout API from a shell, through the shared client, flags and exit codes.
 
-/** Where the command writes; injectable for tests. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  fetch: typeof fetch;
-}
-
-const processIo: CliIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  fetch: (...args) => fetch(...args),
-};
+export type { CliIo };
 
 export const ROLLOUT_USAGE = `Usage: edgefleet rollout <command> [flags]
 
@@ -29,10 +21,11 @@ Commands:
   show     ID
   pause | resume | promote | abort | rollback   ID [--reason TEXT]
 
+--baseline defaults to the version the targets run; with none, the rollout is a first deployment (canary or
+  all-at-once, no ratio or shadow gates; a rollback leaves the targets without the model).
 Gates (--gate): latencyP95Ms, latencyP99Ms, latencyP95Ratio, latencyP99Ratio, maxErrorRate, maxPsi, maxJs,
   minShadowAgreement, maxApplyFailureShare, psi:FEATURE, js:FEATURE, metric:NAME<=MAX, metric:NAME>=MIN
-Common flags: --url URL (EDGEFLEET_URL, default http://127.0.0.1:8080), --token TOKEN (EDGEFLEET_ADMIN_TOKEN), --json
-`;
+${COMMON_FLAGS_HELP}`;
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
@@ -84,7 +77,7 @@ export function parseGates(values: readonly string[]): Record<string, unknown> {
 interface Detail {
   id: string;
   model: string;
-  baseline: string;
+  baseline: string | null;
   candidate: string;
   strategy: string;
   status: string;
@@ -107,7 +100,7 @@ const fmt = (v: number | null) => (v === null ? 'n/a' : Number.isInteger(v) ? St
 /** The human view of `show`. */
 export function formatDetail(r: Detail): string {
   const lines = [
-    `${r.id}  ${r.strategy} ${r.model} ${r.baseline} → ${r.candidate}  [${r.status}]`,
+    `${r.id}  ${r.strategy} ${r.model} ${r.baseline ?? '(none)'} → ${r.candidate}  [${r.status}]`,
     `  target   ${JSON.stringify(r.target)}`,
     `  stages   ${r.stages.map((s, i) => `${i === r.stageIndex && s.state === 'current' ? '▶' : s.state === 'done' ? '✓' : ' '}${s.percent}%`).join('  ')}  (now ${r.percent}%)`,
     `  targets  ${r.targets.total}: ${Object.entries(r.targets.byState)
@@ -131,7 +124,7 @@ export function formatDetail(r: Detail): string {
 
 const ACTIONS = new Set(['pause', 'resume', 'promote', 'abort', 'rollback']);
 
-/** Runs `edgefleet rollout …`; resolves to the exit code (0 ok, 1 API error, 2 usage). */
+/** Runs `edgefleet rollout …`; resolves to the exit code (see EXIT in ./io). */
 export async function rolloutCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
@@ -142,85 +135,60 @@ export async function rolloutCommand(
     io.out(ROLLOUT_USAGE);
     return command ? 0 : 2;
   }
-  let parsed: ReturnType<typeof parseFlags>;
-  let request: { method: string; path: string; body?: unknown };
-  try {
-    parsed = parseFlags(rest);
-    request = requestOf(command, parsed);
-  } catch (error) {
-    io.err(`edgefleet rollout: ${(error as Error).message}\n\n${ROLLOUT_USAGE}`);
-    return 2;
-  }
-  const { values } = parsed;
-  const url = (values.url ?? env.EDGEFLEET_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-  const token = values.token ?? env.EDGEFLEET_ADMIN_TOKEN;
-  if (!token) {
-    io.err('edgefleet rollout: no admin token (--token or EDGEFLEET_ADMIN_TOKEN)\n');
-    return 2;
-  }
-  let res: Response;
-  try {
-    res = await io.fetch(`${url}${request.path}`, {
-      method: request.method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(request.body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(request.body ? { body: JSON.stringify(request.body) } : {}),
-    });
-  } catch (error) {
-    io.err(`edgefleet rollout: cannot reach ${url}: ${(error as Error).message}\n`);
-    return 1;
-  }
-  const body = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) {
-    io.err(`edgefleet rollout ${command}: ${res.status} ${body.error}: ${body.message}\n`);
-    if (body.details) io.err(`  details: ${JSON.stringify(body.details)}\n`);
-    return 1;
-  }
-  if (values.json) io.out(`${JSON.stringify(body, null, 2)}\n`);
-  else if (command === 'list') {
-    for (const r of body.rollouts as Detail[]) {
-      io.out(
-        `${r.id}  ${r.status.padEnd(11)} ${r.strategy.padEnd(11)} ${r.model} ${r.baseline} → ${r.candidate}  stage ${r.stageIndex + 1}/${r.stageCount} (${r.percent}%)\n`,
-      );
+  return runCommand(`edgefleet rollout ${command}`, io, env, async () => {
+    const parsed = parseFlags(rest, ROLLOUT_OPTIONS, ROLLOUT_USAGE);
+    let request: { method: string; path: string; body?: unknown };
+    try {
+      request = requestOf(command, parsed);
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new UsageError((error as Error).message, ROLLOUT_USAGE);
     }
-  } else io.out(formatDetail((ACTIONS.has(command) ? body.rollout : body) as Detail));
-  return 0;
-}
-
-function parseFlags(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      url: { type: 'string' },
-      token: { type: 'string' },
-      json: { type: 'boolean' },
-      id: { type: 'string' },
-      model: { type: 'string' },
-      candidate: { type: 'string' },
-      baseline: { type: 'string' },
-      selector: { type: 'string' },
-      devices: { type: 'string' },
-      app: { type: 'string' },
-      strategy: { type: 'string' },
-      stages: { type: 'string' },
-      'min-targets': { type: 'string' },
-      'min-inferences': { type: 'string' },
-      gate: { type: 'string', multiple: true },
-      'on-breach': { type: 'string' },
-      'start-at': { type: 'string' },
-      window: { type: 'string', multiple: true },
-      'max-downloads': { type: 'string' },
-      reason: { type: 'string' },
-      status: { type: 'string' },
-    },
+    const api = new ApiClient(await resolveTarget(parsed.values, env), io);
+    const body = await api.request<Record<string, unknown>>(
+      request.method,
+      request.path,
+      request.body ? { json: request.body } : {},
+    );
+    if (parsed.values.json) return printJson(io, body);
+    if (command === 'list') {
+      for (const r of body.rollouts as Detail[]) {
+        io.out(
+          printableLines(
+            `${r.id}  ${r.status.padEnd(11)} ${r.strategy.padEnd(11)} ${r.model} ${r.baseline ?? '(none)'} → ${r.candidate}  stage ${r.stageIndex + 1}/${r.stageCount} (${r.percent}%)\n`,
+          ),
+        );
+      }
+    } else io.out(printableLines(formatDetail((ACTIONS.has(command) ? body.rollout : body) as Detail)));
   });
 }
 
-function requestOf(command: string, { values: v, positionals }: ReturnType<typeof parseFlags>) {
-  const base = '/api/v1/rollouts';
+const ROLLOUT_OPTIONS = {
+  id: { type: 'string' },
+  model: { type: 'string' },
+  candidate: { type: 'string' },
+  baseline: { type: 'string' },
+  selector: { type: 'string' },
+  devices: { type: 'string' },
+  app: { type: 'string' },
+  strategy: { type: 'string' },
+  stages: { type: 'string' },
+  'min-targets': { type: 'string' },
+  'min-inferences': { type: 'string' },
+  gate: { type: 'string', multiple: true },
+  'on-breach': { type: 'string' },
+  'start-at': { type: 'string' },
+  window: { type: 'string', multiple: true },
+  'max-downloads': { type: 'string' },
+  reason: { type: 'string' },
+  status: { type: 'string' },
+} as const;
+
+function requestOf(
+  command: string,
+  { values: v, positionals }: ReturnType<typeof parseFlags<typeof ROLLOUT_OPTIONS>>,
+) {
+  const base = '/rollouts';
   if (command === 'list') {
     const query = new URLSearchParams({
       ...(v.status ? { status: v.status } : {}),
@@ -231,10 +199,10 @@ function requestOf(command: string, { values: v, positionals }: ReturnType<typeo
   if (command === 'show' || ACTIONS.has(command)) {
     const id = positionals[0];
     if (!id) throw new Error(`${command}: expected a rollout id`);
-    if (command === 'show') return { method: 'GET', path: `${base}/${encodeURIComponent(id)}` };
+    if (command === 'show') return { method: 'GET', path: `${base}/${seg(id)}` };
     return {
       method: 'POST',
-      path: `${base}/${encodeURIComponent(id)}/${command}`,
+      path: `${base}/${seg(id)}/${command}`,
       body: v.reason ? { reason: v.reason } : {},
     };
   }

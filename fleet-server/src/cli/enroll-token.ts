@@ -1,0 +1,104 @@
+import { ApiClient, seg } from './api';
+import {
+  COMMON_FLAGS_HELP,
+  noArguments,
+  onePositional,
+  parseDuration,
+  parseFlags,
+  parseLabelPairs,
+  parsePositiveInt,
+} from './flags';
+import { type CliIo, UsageError } from './io';
+import { keyValues, labelText, printJson, table, when } from './output';
+import { resolveTarget } from './settings';
+
+// `edgefleet enroll-token …`: the one-time credentials devices enroll with.
+
+export const ENROLL_TOKEN_USAGE = `Usage: edgefleet enroll-token <command> [flags]
+
+Commands:
+  create   [--label KEY=VALUE]... [--expires 24h] [--max-uses N]   prints the token once
+  list
+  revoke   ID     devices enrolled with it keep working
+${COMMON_FLAGS_HELP}`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface EnrollmentToken {
+  id: string;
+  labels: Record<string, string>;
+  maxUses: number | null;
+  uses: number;
+  expiresAt: number | null;
+  createdAt: number;
+  revokedAt: number | null;
+  token?: string;
+}
+
+const TOKEN_OPTIONS = {
+  label: { type: 'string', multiple: true },
+  expires: { type: 'string' },
+  'max-uses': { type: 'string' },
+} as const;
+
+/** `edgefleet enroll-token <command>`. */
+export async function enrollTokenCommand(command: string, argv: readonly string[], env: Env, io: CliIo) {
+  const { values, positionals } = parseFlags(argv, TOKEN_OPTIONS, ENROLL_TOKEN_USAGE);
+  if (command === 'create') {
+    noArguments(positionals, ENROLL_TOKEN_USAGE);
+    const body = {
+      labels: parseLabelPairs(values.label ?? [], '--label'),
+      ...(values.expires ? { expiresInS: Math.ceil(parseDuration(values.expires, '--expires') / 1000) } : {}),
+      ...(values['max-uses'] ? { maxUses: parsePositiveInt(values['max-uses'], '--max-uses') } : {}),
+    };
+    const api = new ApiClient(await resolveTarget(values, env), io);
+    const created = await api.post<EnrollmentToken & { token: string }>('/enrollment-tokens', body);
+    if (values.json) return printJson(io, created);
+    io.out(`Enrollment token (shown once, keep it now):\n  ${created.token}\n`);
+    io.out(
+      keyValues(
+        [
+          ['id', created.id],
+          ['labels', labelText(created.labels) || '-'],
+          ['max uses', created.maxUses ?? 'unlimited'],
+          ['expires', created.expiresAt === null ? 'never' : when(created.expiresAt)],
+        ],
+        '  ',
+      ),
+    );
+    return;
+  }
+  if (command === 'list') {
+    noArguments(positionals, ENROLL_TOKEN_USAGE);
+    const api = new ApiClient(await resolveTarget(values, env), io);
+    const { tokens } = await api.get<{ tokens: EnrollmentToken[] }>('/enrollment-tokens');
+    if (values.json) return printJson(io, { tokens });
+    io.out(
+      table(
+        ['ID', 'STATE', 'USES', 'LABELS', 'EXPIRES', 'CREATED'],
+        tokens.map((t) => [
+          t.id,
+          t.revokedAt !== null
+            ? 'revoked'
+            : t.expiresAt !== null && t.expiresAt < Date.now()
+              ? 'expired'
+              : 'active',
+          `${t.uses}/${t.maxUses ?? '∞'}`,
+          labelText(t.labels) || '-',
+          t.expiresAt === null ? 'never' : when(t.expiresAt),
+          when(t.createdAt),
+        ]),
+      ),
+    );
+    return;
+  }
+  if (command === 'revoke') {
+    const id = onePositional(positionals, 'an enrollment token ID', ENROLL_TOKEN_USAGE);
+    const api = new ApiClient(await resolveTarget(values, env), io);
+    const revoked = await api.delete<EnrollmentToken>(`/enrollment-tokens/${seg(id)}`);
+    if (values.json) return printJson(io, revoked);
+    io.out(`Revoked enrollment token ${revoked.id}\n`);
+    return;
+  }
+  throw new UsageError(`unknown command '${command}'`, ENROLL_TOKEN_USAGE);
+}
