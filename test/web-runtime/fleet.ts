@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ModelRef } from '@edgefleet/shared';
+import type { GoldenPairJson, Manifest, ModelRef } from '@edgefleet/shared';
 import { schema } from '../../fleet-server/src/db';
 import type { MqttRuntime } from '../../fleet-server/src/mqtt';
 import type { AppPlanInput } from '../../fleet-server/src/mqtt/device-sessions';
@@ -27,7 +27,11 @@ export interface Fleet {
   t: TestServer;
   appId: string;
   key: string;
-  register(version: string, bytes: Uint8Array): Promise<ModelRef>;
+  register(version: string, bytes: Uint8Array, golden?: GoldenPairJson): Promise<ModelRef>;
+  /** Stores `bytes` as an artifact of `kind` (default model); its sha256. */
+  upload(bytes: Uint8Array, kind?: 'model' | 'golden'): Promise<string>;
+  /** Signs a manifest with the fleet's real key (a version the server never checked). */
+  sign(manifest: Manifest): Promise<Pick<ModelRef, 'manifest' | 'signature'>>;
   publish(models: AppPlanInput['models'], telemetry?: Partial<AppPlanInput['telemetry']>): Promise<number>;
   /** Telemetry reports the server stored for the app's browsers. */
   reports(): (typeof schema.telemetryReports.$inferSelect)[];
@@ -47,15 +51,24 @@ export async function startFleet(): Promise<Fleet> {
   const app = await json<{ publishableKey: string }>(
     await t.call('/api/v1/apps', { method: 'POST', json: { id: appId, name: 'Inspector' } }),
   );
+  const upload = async (bytes: Uint8Array, kind: 'model' | 'golden' = 'model') => {
+    const uploaded = await json<{ sha256: string }>(
+      await t.call(`/api/v1/artifacts?kind=${kind}`, { method: 'POST', body: Buffer.from(bytes) }),
+    );
+    return uploaded.sha256;
+  };
   const mqtt = () => t.server.components.find((c) => c.name === 'mqtt') as unknown as MqttRuntime;
   return {
     t,
     appId,
     key: app.publishableKey,
-    async register(version, bytes) {
+    upload,
+    sign: (manifest) => t.server.context.signer.signManifest(manifest),
+    async register(version, bytes, golden) {
       const uploaded = await json<{ sha256: string; sizeBytes: number }>(
         await t.call('/api/v1/artifacts', { method: 'POST', body: Buffer.from(bytes) }),
       );
+      const goldenSha256 = golden ? await upload(Buffer.from(JSON.stringify(golden)), 'golden') : undefined;
       await json(
         await t.call('/api/v1/models/cls/versions', {
           method: 'POST',
@@ -67,6 +80,7 @@ export async function startFleet(): Promise<Fleet> {
             preprocessing: CLS_PREPROCESSING,
             baseline: clsBaseline(),
             lineage: { createdBy: 'web-runtime tests' },
+            ...(goldenSha256 ? { golden: { sha256: goldenSha256 } } : {}),
           },
         }),
       );
@@ -78,6 +92,7 @@ export async function startFleet(): Promise<Fleet> {
         signature: view.signature,
         artifactUrl: view.artifactUrl,
         profileSpecUrl: view.profileSpecUrl,
+        ...(typeof view.goldenUrl === 'string' ? { goldenUrl: view.goldenUrl } : {}),
       };
     },
     async publish(models, telemetry = {}) {

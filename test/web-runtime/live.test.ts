@@ -198,25 +198,84 @@ describe('telemetry', () => {
     expect(new Set(all.map((r) => `${r.epoch}/${r.seq}`)).size).toBe(3);
   });
 
-  it('a full outbox drops the oldest reports and counts them; later reports carry the counts', async () => {
-    await start(page, false, 2);
+  it('a full outbox merges old windows before it drops any, counts both, and keeps them over a reload', async () => {
+    await start(page, false, 3);
+    await expect.poll(async () => (await status(page)).buffered, { timeout: 15_000 }).toBe(0);
     await context.setOffline(true);
-    const before = (await status(page)).overflow;
-    for (const n of [1, 2, 3, 4]) {
+    for (const n of [1, 2, 3, 4, 5]) {
       await inferMany(page, n);
       await page.evaluate(() => window.ef.runtime!.flush());
     }
+    // r1+r2 merged when r4 came, that merge and r3 when r5 came: nothing lost.
     const full = await status(page);
-    expect(full.buffered).toBe(2);
-    expect(full.overflow.droppedReports - before.droppedReports).toBe(2);
-    expect(full.overflow.droppedInferences - before.droppedInferences).toBe(1 + 2);
+    expect(full.buffered).toBe(3);
+    expect(full.overflow).toEqual({ mergedWindows: 2, droppedReports: 0, droppedInferences: 0 });
+
+    // The fleet server unreachable: sends are attempted, so these reports may have reached it and never merge
+    // again. One more window: nothing can merge, so the oldest is dropped, and counted.
     const count = fleet.reports().length;
+    await context.route(`${fleet.t.url}/**`, (route) => route.abort('internetdisconnected'));
     await context.setOffline(false);
+    await page.evaluate(() => window.ef.runtime!.flush());
+    await inferMany(page, 7);
+    const dropped = await page.evaluate(() => window.ef.runtime!.flush());
+    expect(dropped.buffered).toBe(3);
+    expect(dropped.overflow).toEqual({ mergedWindows: 2, droppedReports: 1, droppedInferences: 6 });
+    // A reload keeps them (a page-hide beacon may deliver some early; the server stores each once).
+    await start(page, false, 3);
+    expect((await status(page)).buffered).toBe(3);
+    await context.unroute(`${fleet.t.url}/**`);
+    await page.evaluate(() => window.ef.runtime!.flush());
     await expect.poll(async () => (await status(page)).buffered, { timeout: 15_000 }).toBe(0);
     const sent = fleet.reports().slice(count);
-    expect(sent.map((r) => r.inferences)).toEqual([3, 4]);
-    // Each report carries the counts as they were when it was written (r4 was written before r2 was dropped).
-    expect(sent[1]!.overflow).toMatchObject({ droppedReports: before.droppedReports + 1 });
+    expect(sent.map((r) => r.inferences)).toEqual([4, 5, 7]);
+    expect(sent[1]!.overflow).toMatchObject({ mergedWindows: 2, droppedReports: 0 });
+    expect(sent[2]!.overflow).toEqual({ mergedWindows: 2, droppedReports: 1, droppedInferences: 6 });
+  });
+
+  it('drops reports the server refuses for good (a corrupt record) and counts them; the rest still goes', async () => {
+    await start(page, false);
+    await expect.poll(async () => (await status(page)).buffered, { timeout: 15_000 }).toBe(0);
+    const before = (await status(page)).overflow;
+    const count = fleet.reports().length;
+    // Records no runtime writes, as a storage fault or an old build might leave them.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const open = indexedDB.open('edgefleet-inspector');
+          open.onsuccess = () => {
+            const tx = open.result.transaction('outbox', 'readwrite');
+            tx.objectStore('outbox').put({
+              key: [0, 9_000_001],
+              body: '{not json',
+              inferences: 5,
+              createdAt: 0,
+            });
+            tx.objectStore('outbox').put({
+              key: [0, 9_000_002],
+              body: JSON.stringify({ v: 1, clientId: 'x', epoch: 0, seq: 9_000_002, profile: 'nope' }),
+              inferences: 7,
+              createdAt: 0,
+            });
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+          };
+        }),
+    );
+    await inferMany(page, 2);
+    await page.evaluate(() => window.ef.runtime!.flush());
+    await expect.poll(async () => (await status(page)).buffered, { timeout: 15_000 }).toBe(0);
+    const after = (await status(page)).overflow;
+    expect(after.droppedReports - before.droppedReports).toBe(2);
+    expect(after.droppedInferences - before.droppedInferences).toBe(12);
+    expect(
+      fleet
+        .reports()
+        .slice(count)
+        .map((r) => r.inferences),
+    ).toEqual([2]);
   });
 
   it('on page hide the open window goes out with sendBeacon, and a later resend is stored once', async () => {

@@ -5,6 +5,8 @@ export type RuntimeErrorKind =
   | 'unauthorized'
   | 'integrity'
   | 'signature_invalid'
+  /** The version's golden pair was not reproduced (or is missing under policy `required`): never served. */
+  | 'golden_mismatch'
   | 'storage'
   | 'backend_failed'
   | 'input_invalid'

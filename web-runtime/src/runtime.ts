@@ -18,6 +18,7 @@ import { followPlan } from './plan/link';
 import { type Selection, selectModel } from './plan/select';
 import { openStore, type Store, startClient } from './storage/db';
 import { Reporter } from './telemetry/reporter';
+import type { GoldenPolicy } from './versions/golden';
 import { type PreparedVersion, prepareVersion } from './versions/prepare';
 
 /** The model version being served. */
@@ -54,6 +55,8 @@ export class Runtime {
   private readonly preference: BackendPreference;
   private keys: KeyRing | undefined;
   private active: Active | undefined;
+  /** Runtime info of the version served before the plan withdrew the model (status still reports it). */
+  private withdrawnInfo: RuntimeInfo | undefined;
   private reporter: Reporter | undefined;
   private stopLink: (() => Promise<void>) | undefined;
   private appliedRev = 0;
@@ -120,34 +123,34 @@ export class Runtime {
       throw error;
     }
     const preprocessMs = performance.now() - started;
+    const window = active.window;
     let run: Awaited<ReturnType<WorkerSession['run']>>;
+    let features: Record<string, number> | undefined;
     try {
-      run = await active.session.run({
+      const running = active.session.run({
         [inputName]: { data: tensor.data, dims: tensor.dims, dtype: tensor.dtype ?? 'float32' },
       });
+      // The input's features are computed while the Worker runs the model: off the caller's path.
+      if (window)
+        features = window.inputFeatures({
+          data: tensor.data as Float32Array,
+          dims: tensor.dims,
+          image: tensor.image && tensor.data instanceof Float32Array,
+        });
+      run = await running;
     } catch (error) {
-      active.window?.recordError(error instanceof RuntimeError ? error.kind : 'inference_failed');
+      window?.recordError(error instanceof RuntimeError ? error.kind : 'inference_failed');
       throw error;
     }
     const latencyMs = performance.now() - started;
     const first = run.outputs[active.session.info!.outputNames[0]!] ?? Object.values(run.outputs)[0]!;
-    const window = active.window;
-    if (window) {
-      // Off the caller's path: features are computed while the caller goes on.
-      queueMicrotask(() =>
-        window.observe({
-          input: {
-            data: tensor.data as Float32Array,
-            dims: tensor.dims,
-            image: tensor.image && tensor.data instanceof Float32Array,
-          },
-          output: first,
-          preprocessMs,
-          inferMs: run.inferMs,
-          totalMs: latencyMs,
-        }),
-      );
-    }
+    window?.observe({
+      features: features ?? {},
+      output: first,
+      preprocessMs,
+      inferMs: run.inferMs,
+      totalMs: latencyMs,
+    });
     return {
       output: first.data,
       dims: first.dims,
@@ -177,7 +180,8 @@ export class Runtime {
           online: true,
           overflow: { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
         };
-    return { ...telemetry, connected: this.connected, planRev: this.appliedRev, runtime: this.info };
+    const runtime = this.active || !this.withdrawnInfo ? this.info : this.withdrawnInfo;
+    return { ...telemetry, connected: this.connected, planRev: this.appliedRev, runtime };
   }
 
   /** Stops following the plan, writes the open window to the outbox and terminates the Worker. */
@@ -252,15 +256,21 @@ export class Runtime {
           `the plan of app ${this.options.app} has no model ${this.options.model}`,
         );
         if (initial) throw error;
+        // The fleet took the model away (e.g. a first deployment rolled back): stop serving it.
+        this.appliedRev = plan.rev;
+        this.withdraw();
         this.events.emit('error', error);
         return;
       }
-      if (this.active?.manifest.sha256 === selection.ref.manifest.sha256) {
+      // Same bytes are not the same version (v2 may be v1's network with new metadata and baseline).
+      const current = this.active?.manifest;
+      const wanted = selection.ref.manifest;
+      if (current?.sha256 === wanted.sha256 && current.version === wanted.version) {
         this.appliedRev = plan.rev;
         return;
       }
       try {
-        await this.activate(selection);
+        await this.activate(selection, plan.policies.golden);
         this.appliedRev = plan.rev;
         if (this.options.telemetry === undefined) this.reporter?.setWindowMs(plan.telemetry.windowMs);
       } catch (error) {
@@ -276,7 +286,7 @@ export class Runtime {
     return next;
   }
 
-  private async activate(selection: Selection): Promise<void> {
+  private async activate(selection: Selection, golden: GoldenPolicy): Promise<void> {
     const prepared = await prepareVersion(selection, {
       server: this.server,
       key: this.options.key,
@@ -287,8 +297,11 @@ export class Runtime {
       createWorker: this.options.createWorker ?? defaultWorkerFactory,
       ortBaseUrl: this.options.ortBaseUrl ?? new URL('/ort/', location.href).toString(),
       telemetry: this.options.telemetry !== false,
+      store: this.store,
+      golden,
       onProgress: (event) => this.events.emit('progress', event),
       onWarning: (error) => this.events.emit('error', error),
+      onRefused: (window, runtime) => void this.reporter?.closeWindow(window, runtime),
     });
     const previous = this.active;
     this.active = prepared;
@@ -308,8 +321,22 @@ export class Runtime {
     }
   }
 
+  /** Stops serving: `infer` rejects with `no_model` until a plan gives this client a version again. */
+  private withdraw(): void {
+    const previous = this.active;
+    if (!previous) return;
+    this.active = undefined;
+    this.withdrawnInfo = previous.runtime;
+    void previous.session.retire().then(() => this.reporter?.closeWindow(previous.window, previous.runtime));
+  }
+
   private require(): Active {
-    if (!this.active) throw new RuntimeError('closed', 'the runtime has no model loaded');
-    return this.active;
+    if (this.active) return this.active;
+    if (!this.closed && this.withdrawnInfo)
+      throw new RuntimeError(
+        'no_model',
+        `the plan of app ${this.options.app} has no model ${this.options.model}`,
+      );
+    throw new RuntimeError('closed', 'the runtime has no model loaded');
   }
 }

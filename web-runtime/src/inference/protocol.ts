@@ -4,11 +4,11 @@
 export type Backend = 'webgpu' | 'wasm';
 
 /** Element types of input tensors (float16 travels as its bit patterns in a Uint16Array). */
-export type InputDtype = 'float32' | 'float16' | 'uint8' | 'int8';
+export type InputDtype = 'float32' | 'float16' | 'uint8' | 'int8' | 'int32' | 'int64' | 'float64';
 
 /** A dense tensor crossing the Worker boundary. Outputs are always float32. */
 export interface TensorData {
-  data: Float32Array | Uint16Array | Uint8Array | Int8Array;
+  data: Float32Array | Uint16Array | Uint8Array | Int8Array | Int32Array | BigInt64Array | Float64Array;
   dims: number[];
   dtype?: InputDtype;
 }

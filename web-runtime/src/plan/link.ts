@@ -1,5 +1,5 @@
 import { type AppPlan, appPlanSchema, appTopic, MAX_APP_PLAN_BYTES, parseMessage } from '@edgefleet/shared';
-import type { MqttClient } from 'mqtt';
+import { MqttClient, MqttError, type WebSocketConstructor } from '../mqtt';
 
 /** Options of {@link followPlan}. */
 export interface PlanLinkOptions {
@@ -13,38 +13,34 @@ export interface PlanLinkOptions {
   onConnection: (online: boolean) => void;
   /** Invalid plans: counted and ignored, never applied. */
   onRejected: (reason: string) => void;
+  /** Default: the global `WebSocket`. */
+  WebSocket?: WebSocketConstructor;
 }
 
 /**
- * Subscribes to the app's retained plan over MQTT over WebSocket (mqtt.js), reconnecting on its own.
- * Hands on every valid plan (the runtime ignores revs it has applied). Resolves with a stop function.
+ * Subscribes to the app's retained plan over MQTT over WebSocket ({@link MqttClient}), reconnecting with backoff
+ * and resubscribing on its own. Hands on every valid plan (the runtime ignores revs it has applied). Resolves
+ * with a stop function.
  */
 export async function followPlan(options: PlanLinkOptions): Promise<() => Promise<void>> {
-  const mod = await import('mqtt');
-  // The browser build of mqtt.js has only a default export; Node's has named ones.
-  const connect =
-    (mod as unknown as { default?: { connect?: typeof mod.connect } }).default?.connect ?? mod.connect;
   const topic = appTopic(options.fleet, options.appId, 'desired');
-  const client: MqttClient = connect(options.url, {
-    protocolVersion: 4,
+  const client = new MqttClient({
+    url: options.url,
     username: `app:${options.appId}`,
     password: options.key,
     clientId: `${options.clientId.slice(0, 40)}-${Math.random().toString(36).slice(2, 10)}`,
-    clean: true,
-    reconnectPeriod: 2_000,
-    connectTimeout: 10_000,
-    queueQoSZero: false,
+    keepAliveS: 30,
+    maxPacketBytes: MAX_APP_PLAN_BYTES + 1024,
+    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
   });
-  client.on('connect', () => {
-    options.onConnection(true);
-    client.subscribe(topic, { qos: 1 }, (error) => {
-      if (error) options.onRejected(`subscribe failed: ${error.message}`);
-    });
-  });
+  client.on('connect', () => options.onConnection(true));
   client.on('close', () => options.onConnection(false));
-  client.on('error', () => options.onConnection(false));
-  client.on('message', (_topic, payload) => {
-    if (payload.length === 0) return;
+  client.on('error', (error) => {
+    if (error.kind === 'bad_credentials' || error.kind === 'not_authorized')
+      options.onRejected(`the broker refused the publishable key: ${error.message}`);
+  });
+  client.on('message', ({ topic: from, payload }) => {
+    if (from !== topic || payload.length === 0) return;
     const parsed = parseMessage(appPlanSchema, payload, { maxBytes: MAX_APP_PLAN_BYTES });
     if (!parsed.ok) {
       options.onRejected(`${parsed.error.kind}: ${parsed.error.message}`);
@@ -53,5 +49,10 @@ export async function followPlan(options: PlanLinkOptions): Promise<() => Promis
     if (parsed.value.appId !== options.appId) return;
     options.onPlan(parsed.value);
   });
-  return () => new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+  client.subscribe(topic, 1).catch((error: unknown) => {
+    if (error instanceof MqttError && error.kind !== 'closed')
+      options.onRejected(`subscribe failed: ${error.message}`);
+  });
+  client.start();
+  return () => client.close();
 }

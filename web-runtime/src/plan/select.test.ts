@@ -36,4 +36,16 @@ describe('selectModel', () => {
     expect(selectModel(plan(100), 'other', 'x')).toBeUndefined();
     expect(selectModel(plan(0), 'm', 'x')?.role).toBe('current');
   });
+
+  it('gives clients outside a first deployment share no version, and members the candidate', () => {
+    const first = plan(30);
+    first.models[0]!.current = null;
+    for (let i = 0; i < 200; i++) {
+      const id = `client-${i}`;
+      const picked = selectModel(first, 'm', id);
+      if (bucketOf(id, 's') < 3000) expect(picked?.ref.manifest.version).toBe('2.0.0');
+      else expect(picked).toBeUndefined();
+    }
+    expect(selectModel({ ...first, models: [{ name: 'm', current: null }] }, 'm', 'x')).toBeUndefined();
+  });
 });

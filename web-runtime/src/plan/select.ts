@@ -11,7 +11,7 @@ export interface Selection {
 /**
  * Picks the model ref of `model` for `clientId`: the candidate when `bucketOf(clientId, salt)` falls inside the
  * rollout's percent (shadow candidates are never served), else the current version; undefined when the plan has
- * no such model.
+ * no such model, or no version of it for this client (`current: null` outside a first deployment's share).
  * @example selectModel(plan, 'defect', 'web-1f…')?.ref.manifest.version
  */
 export function selectModel(plan: AppPlan, model: string, clientId: string): Selection | undefined {
@@ -21,5 +21,5 @@ export function selectModel(plan: AppPlan, model: string, clientId: string): Sel
   if (candidate && candidate.strategy !== 'shadow' && inStage(clientId, candidate.salt, candidate.percent)) {
     return { ref: candidate.ref, role: 'candidate', rolloutId: candidate.rolloutId };
   }
-  return { ref: slot.current, role: 'current' };
+  return slot.current ? { ref: slot.current, role: 'current' } : undefined;
 }

@@ -19,6 +19,8 @@ export interface OutboxEntry {
   body: string;
   inferences: number;
   createdAt: number;
+  /** A POST or beacon carried it: the server may hold it, so it is never merged. */
+  sent?: boolean;
 }
 
 /** Small values: clientId, epoch, last plan, signing keys, overflow counters. */
@@ -27,7 +29,8 @@ export interface MetaRecord {
   value: unknown;
 }
 
-interface RuntimeDb extends DBSchema {
+/** The runtime database's stores. */
+export interface RuntimeDb extends DBSchema {
   models: { key: string; value: CachedModel; indexes: { byName: string } };
   outbox: { key: [number, number]; value: OutboxEntry };
   meta: { key: string; value: MetaRecord };

@@ -1,7 +1,7 @@
-import type { RuntimeInfo } from '@edgefleet/shared';
+import { MAX_REPORTS_PER_BATCH, type RuntimeInfo } from '@edgefleet/shared';
 import type { OutboxEntry, Store } from '../storage/db';
-import { Outbox, type OverflowCounts } from './outbox';
-import { beaconReports, postReports } from './sender';
+import { entryOf, Outbox, type OverflowCounts } from './outbox';
+import { beaconReports, postReports, type SendOutcome } from './sender';
 import type { TelemetryWindow } from './window';
 
 /** Where reports stand. */
@@ -36,7 +36,6 @@ export interface ReporterOptions {
  */
 export class Reporter {
   readonly outbox: Outbox;
-  private seq = 0;
   private delivered = 0;
   private online = true;
   private sending: Promise<void> | undefined;
@@ -45,13 +44,12 @@ export class Reporter {
   /** Last known outbox content, for the synchronous beacon on page hide. */
   private mirror: OutboxEntry[] = [];
   private closed = false;
-  private lastOverflow: OverflowCounts = { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 };
 
   constructor(
     private readonly options: ReporterOptions,
     private readonly current: () => { window: TelemetryWindow; runtime: RuntimeInfo } | undefined,
   ) {
-    this.outbox = new Outbox(options.store, options.maxReports);
+    this.outbox = new Outbox(options.store, options.maxReports, options);
   }
 
   /** Starts the window timer, the page-hide beacon and a first send of what earlier pages left. */
@@ -70,22 +68,15 @@ export class Reporter {
     this.windowTimer = setInterval(() => void this.closeWindow(), windowMs);
   }
 
-  /** Closes `window` (or the current one) into the outbox. */
+  /** Closes `window` (or the current one) into the outbox (merging or dropping old windows when full). */
   async closeWindow(window = this.current()?.window, runtime = this.current()?.runtime): Promise<void> {
-    if (!window || !runtime) return;
-    const overflow = await this.outbox.overflow();
-    this.lastOverflow = overflow;
-    const ids = { clientId: this.options.clientId, epoch: this.options.epoch, seq: this.seq + 1 };
-    const report = window.close(ids, runtime, overflow);
-    if (!report) return;
-    this.seq++;
-    await this.outbox.add({
-      key: [ids.epoch, ids.seq],
-      body: JSON.stringify(report),
-      inferences: report.profile.inferences ?? 0,
-      createdAt: Date.now(),
-    });
-    await this.send();
+    // An empty window makes no report, and must not make a full outbox compact.
+    if (!window || !runtime || window.isEmpty) return;
+    const { clientId, epoch } = this.options;
+    const report = await this.outbox.append((seq, overflow) =>
+      window.close({ clientId, epoch, seq }, runtime, overflow),
+    );
+    if (report) await this.send();
   }
 
   /** Sends the outbox until it is empty or a send fails; concurrent calls share one loop. */
@@ -120,16 +111,47 @@ export class Reporter {
       const entries = await this.outbox.peek(64);
       this.mirror = entries;
       if (entries.length === 0 || this.closed) break;
-      const outcome = await postReports(this.options.server, this.options.key, entries);
+      // Offline, nothing leaves: the windows stay unsent, so a full outbox can still merge them.
+      if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+        this.online = false;
+        break;
+      }
+      await this.outbox.markSent(entries.filter((e) => !e.sent).map((e) => e.key));
+      const outcome = await this.post(entries);
       this.online = outcome.status !== 0;
-      if (outcome.delivered.length === 0) {
+      if (outcome.refused.length > 0) await this.outbox.drop(outcome.refused);
+      if (outcome.delivered.length > 0) {
+        await this.outbox.remove(outcome.delivered);
+        this.delivered += outcome.delivered.length;
+      }
+      if (outcome.delivered.length === 0 && outcome.refused.length === 0) {
         if (!this.closed) this.retryTimer = setTimeout(() => void this.send(), this.options.retryMs ?? 5_000);
         break;
       }
-      await this.outbox.remove(outcome.delivered);
-      this.delivered += outcome.delivered.length;
     }
     this.options.onStatus?.(await this.status());
+  }
+
+  /**
+   * POSTs a batch; when the server refuses the batch as a whole (400, 413: one bad or oversized report spoils
+   * it), sends the reports one by one, so that only the bad one is refused and the others go through.
+   */
+  private async post(entries: OutboxEntry[]): Promise<SendOutcome> {
+    const batch = entries.slice(0, MAX_REPORTS_PER_BATCH);
+    const outcome = await postReports(this.options.server, this.options.key, batch);
+    if (outcome.status !== 400 && outcome.status !== 413) return outcome;
+    if (batch.length === 1) return { ...outcome, refused: [batch[0]!.key] };
+    const merged: SendOutcome = { delivered: [], refused: [], status: 200 };
+    for (const entry of batch) {
+      const one = await postReports(this.options.server, this.options.key, [entry]);
+      if (one.status === 400 || one.status === 413) merged.refused.push(entry.key);
+      else {
+        merged.delivered.push(...one.delivered);
+        merged.refused.push(...one.refused);
+        if (one.status === 0 || one.status >= 500) merged.status = one.status;
+      }
+    }
+    return merged;
   }
 
   private readonly onOnline = (): void => void this.send();
@@ -138,24 +160,20 @@ export class Reporter {
     const state = this.current();
     const entries = [...this.mirror];
     if (state) {
+      const { clientId, epoch } = this.options;
       const report = state.window.close(
-        { clientId: this.options.clientId, epoch: this.options.epoch, seq: this.seq + 1 },
+        { clientId, epoch, seq: this.outbox.peekSeq() },
         state.runtime,
-        this.lastOverflow,
+        this.outbox.lastOverflow,
       );
       if (report) {
-        this.seq++;
-        const entry: OutboxEntry = {
-          key: [report.epoch, report.seq],
-          body: JSON.stringify(report),
-          inferences: report.profile.inferences ?? 0,
-          createdAt: Date.now(),
-        };
+        const entry: OutboxEntry = { ...entryOf(report), sent: true };
         entries.push(entry);
         // Best effort: the page may be gone before this write commits; the beacon carries it either way.
-        void this.outbox.add(entry);
+        void this.outbox.append(() => report).then(() => this.outbox.markSent([entry.key]));
       }
     }
-    beaconReports(this.options.server, this.options.key, entries);
+    if (beaconReports(this.options.server, this.options.key, entries))
+      void this.outbox.markSent(entries.map((e) => e.key));
   };
 }

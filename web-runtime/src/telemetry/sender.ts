@@ -4,6 +4,8 @@ import type { OutboxEntry } from '../storage/db';
 /** Result of one POST: the outbox keys the server stored (or had stored before). */
 export interface SendOutcome {
   delivered: [number, number][];
+  /** Keys the server refused for good (an invalid report): resending them can never succeed. */
+  refused: [number, number][];
   /** HTTP status, or 0 when the network failed. */
   status: number;
 }
@@ -24,19 +26,22 @@ export async function postReports(server: string, key: string, entries: OutboxEn
       body: batchBody(batch),
     });
   } catch {
-    return { delivered: [], status: 0 };
+    return { delivered: [], refused: [], status: 0 };
   }
-  if (response.status !== 200 && response.status !== 503) return { delivered: [], status: response.status };
+  if (response.status !== 200 && response.status !== 503)
+    return { delivered: [], refused: [], status: response.status };
   const answer = (await response.json().catch(() => null)) as {
-    results?: { epoch: number; seq: number; status: string }[];
+    results?: { epoch: number; seq: number; status: string; reason?: string }[];
   } | null;
-  const stored = new Set(
-    (answer?.results ?? [])
-      .filter((r) => r.status === 'stored' || r.status === 'duplicate')
-      .map((r) => `${r.epoch}:${r.seq}`),
-  );
+  const results = Array.isArray(answer?.results) ? answer.results : [];
+  const keysWhere = (pick: (r: (typeof results)[number]) => boolean): [number, number][] => {
+    const wanted = new Set(results.filter(pick).map((r) => `${r.epoch}:${r.seq}`));
+    return batch.filter((e) => wanted.has(`${e.key[0]}:${e.key[1]}`)).map((e) => e.key);
+  };
   return {
-    delivered: batch.filter((e) => stored.has(`${e.key[0]}:${e.key[1]}`)).map((e) => e.key),
+    delivered: keysWhere((r) => r.status === 'stored' || r.status === 'duplicate'),
+    // Only storage failures are worth resending; every other rejection is about the report itself.
+    refused: keysWhere((r) => r.status === 'rejected' && r.reason !== 'storage_failed'),
     status: response.status,
   };
 }

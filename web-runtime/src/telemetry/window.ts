@@ -9,9 +9,11 @@ import {
 } from '@edgefleet/shared';
 import type { OverflowCounts } from './outbox';
 
-/** One inference as the window sees it. */
+/** One inference as the window sees it: the input (or its features, computed earlier) and the output. */
 export interface Observation {
-  input: { data: Float32Array; dims: number[]; image: boolean };
+  input?: { data: Float32Array; dims: number[]; image: boolean };
+  /** Input features from {@link TelemetryWindow.inputFeatures}, when computed while the model ran. */
+  features?: Record<string, number>;
   output?: { data: Float32Array; dims: number[] };
   preprocessMs: number;
   inferMs: number;
@@ -40,15 +42,21 @@ export class TelemetryWindow {
     return this.profile.inferences;
   }
 
+  /** Nothing observed since the window opened (closing it makes no report). */
+  get isEmpty(): boolean {
+    return this.profile.inferences === 0 && this.profile.errorCount === 0;
+  }
+
+  /** The input features the profile counts (image statistics of an image tensor; none otherwise). Pure. */
+  inputFeatures(input: { data: Float32Array; dims: number[]; image: boolean }): Record<string, number> {
+    if (!input.image || input.dims.length !== 4) return {};
+    const features = imageFeatures(input.data, input.dims, 'NCHW', { range: this.range });
+    return features.ok ? features.value : {};
+  }
+
   observe(o: Observation): void {
     const p = this.profile;
-    const { input } = o;
-    if (input.image && input.dims.length === 4) {
-      const features = imageFeatures(input.data, input.dims, 'NCHW', { range: this.range });
-      p.observeInputs(features.ok ? features.value : {});
-    } else {
-      p.observeInputs({});
-    }
+    p.observeInputs(o.features ?? (o.input ? this.inputFeatures(o.input) : {}));
     const scores = o.output ? classifierFeatures(o.output.data, o.output.dims, { item: 0 }) : undefined;
     if (scores?.ok) {
       p.observeOutputs({ confidence: scores.value.confidence, margin: scores.value.margin });
