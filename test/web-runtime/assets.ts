@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../browser/chromium';
+import { type Fleet, startFleet } from './fleet';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The web-runtime package folder. */
@@ -85,5 +88,34 @@ export async function servePage(bundle: { main: string; worker: string }): Promi
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A real fleet server, the runtime's page served over HTTP and a Chromium: what every browser test starts with. */
+export interface BrowserFleet {
+  fleet: Fleet;
+  browser: Browser;
+  site: { url: string; close: () => Promise<void> };
+  /** Closes the browser, the page server and the fleet (safe after a failed start). */
+  close(): Promise<void>;
+}
+
+/** Starts a fleet, bundles the runtime and launches Chromium in parallel, then serves the page. */
+export async function startBrowserFleet(options: { webgpu: boolean }): Promise<BrowserFleet> {
+  const [fleet, bundle, browser] = await Promise.all([
+    startFleet(),
+    bundleRuntime(),
+    launchChromium({ webgpu: options.webgpu }),
+  ]);
+  const site = await servePage(bundle);
+  return {
+    fleet,
+    browser,
+    site,
+    async close() {
+      await browser.close();
+      await site.close();
+      await fleet.dispose();
+    },
   };
 }

@@ -3,32 +3,25 @@
 // the runtime stops serving: `infer` rejects with the typed `no_model` error (real server, broker, Chromium).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../browser/chromium';
-import { bundleRuntime, servePage } from './assets';
-import { clsModelBytes, type Fleet, startFleet } from './fleet';
+import { type BrowserFleet, startBrowserFleet } from './assets';
+import { clsModelBytes, type Fleet } from './fleet';
 
 let fleet: Fleet;
 let browser: Browser;
 let page: Page;
 let site: { url: string; close: () => Promise<void> };
 
+let env: BrowserFleet | undefined;
+
 beforeAll(async () => {
-  const [f, bundle, b] = await Promise.all([
-    startFleet(),
-    bundleRuntime(),
-    launchChromium({ webgpu: false }),
-  ]);
-  fleet = f;
-  browser = b;
-  site = await servePage(bundle);
+  env = await startBrowserFleet({ webgpu: false });
+  ({ fleet, browser, site } = env);
   await fleet.register('1.0.0', clsModelBytes());
   page = await (await browser.newContext()).newPage();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  await fleet?.dispose();
+  await env?.close();
 });
 
 const admin = async (path: string, json: unknown) => {

@@ -5,9 +5,8 @@ import type { GoldenPairJson, ModelRef } from '@edgefleet/shared';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClsGolden } from '../../fleet-server/src/testing/reference';
-import { launchChromium } from '../browser/chromium';
-import { bundleRuntime, servePage } from './assets';
-import { clsModelBytes, type Fleet, startFleet } from './fleet';
+import { type BrowserFleet, startBrowserFleet } from './assets';
+import { clsModelBytes, type Fleet } from './fleet';
 
 let fleet: Fleet;
 let browser: Browser;
@@ -17,15 +16,11 @@ let v1: ModelRef;
 let v2: ModelRef;
 let v2Golden: GoldenPairJson;
 
+let env: BrowserFleet | undefined;
+
 beforeAll(async () => {
-  const [f, bundle, b] = await Promise.all([
-    startFleet(),
-    bundleRuntime(),
-    launchChromium({ webgpu: false }),
-  ]);
-  fleet = f;
-  browser = b;
-  site = await servePage(bundle);
+  env = await startBrowserFleet({ webgpu: false });
+  ({ fleet, browser, site } = env);
   v2Golden = await makeClsGolden(2);
   v1 = await fleet.register('1.0.0', clsModelBytes(), await makeClsGolden(1));
   v2 = await fleet.register('2.0.0', clsModelBytes(2), v2Golden);
@@ -34,9 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  await fleet?.dispose();
+  await env?.close();
 });
 
 /** The pair with its output's two probabilities swapped: what a model that flipped its classes would give. */

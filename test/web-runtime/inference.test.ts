@@ -1,8 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../browser/chromium';
-import { bundleRuntime, servePage } from './assets';
-import { clsModelBytes, type Fleet, startFleet } from './fleet';
+import { type BrowserFleet, startBrowserFleet } from './assets';
+import { clsModelBytes, type Fleet } from './fleet';
 import { maxAbsDiff, nodeOutputs, nodeTensor, testImage } from './reference';
 
 // One browser (with the SwiftShader WebGPU flags) and one page for the whole file.
@@ -16,11 +15,11 @@ const artifactRequests: string[] = [];
 const image = testImage(230, 61, 7);
 let expected: number[];
 
+let env: BrowserFleet | undefined;
+
 beforeAll(async () => {
-  const [f, bundle, b] = await Promise.all([startFleet(), bundleRuntime(), launchChromium({ webgpu: true })]);
-  fleet = f;
-  browser = b;
-  site = await servePage(bundle);
+  env = await startBrowserFleet({ webgpu: true });
+  ({ fleet, browser, site } = env);
   good = await fleet.register('1.0.0', clsModelBytes());
   await fleet.publish([{ name: 'cls', current: good }]);
   expected = await nodeOutputs(clsModelBytes(), nodeTensor(image).data, [1, 3, 48, 192]);
@@ -32,9 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  await fleet?.dispose();
+  await env?.close();
 });
 
 /** Loads the page and starts the runtime; resolves with its backend facts or the error kind. */

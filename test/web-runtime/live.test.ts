@@ -2,9 +2,8 @@ import { bucketOf, stageThreshold } from '@edgefleet/shared';
 import { selectModel } from '@edgefleet/web-runtime';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../browser/chromium';
-import { bundleRuntime, servePage } from './assets';
-import { clsModelBytes, type Fleet, startFleet } from './fleet';
+import { type BrowserFleet, startBrowserFleet } from './assets';
+import { clsModelBytes, type Fleet } from './fleet';
 
 // One browser WITHOUT the WebGPU flags (no adapter) and one page for the whole file.
 let fleet: Fleet;
@@ -15,15 +14,11 @@ let site: { url: string; close: () => Promise<void> };
 let v1: Awaited<ReturnType<Fleet['register']>>;
 let v2: Awaited<ReturnType<Fleet['register']>>;
 
+let env: BrowserFleet | undefined;
+
 beforeAll(async () => {
-  const [f, bundle, b] = await Promise.all([
-    startFleet(),
-    bundleRuntime(),
-    launchChromium({ webgpu: false }),
-  ]);
-  fleet = f;
-  browser = b;
-  site = await servePage(bundle);
+  env = await startBrowserFleet({ webgpu: false });
+  ({ fleet, browser, site } = env);
   v1 = await fleet.register('1.0.0', clsModelBytes());
   v2 = await fleet.register('2.0.0', clsModelBytes(2));
   await fleet.publish([{ name: 'cls', current: v1 }]);
@@ -32,9 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  await fleet?.dispose();
+  await env?.close();
 });
 
 async function start(target: Page, live: boolean, maxReports?: number) {

@@ -4,9 +4,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../browser/chromium';
-import { bundleRuntime, servePage } from './assets';
-import { clsModelBytes, type Fleet, startFleet } from './fleet';
+import { type BrowserFleet, startBrowserFleet } from './assets';
+import { clsModelBytes, type Fleet } from './fleet';
 
 let fleet: Fleet;
 let browser: Browser;
@@ -19,15 +18,11 @@ let cutAfter = Number.POSITIVE_INFINITY;
 const artifactRequests: { range?: string; ifRange?: string; status: number; bodyBytes: number }[] = [];
 const modelBytes = clsModelBytes();
 
+let env: BrowserFleet | undefined;
+
 beforeAll(async () => {
-  const [f, bundle, b] = await Promise.all([
-    startFleet(),
-    bundleRuntime(),
-    launchChromium({ webgpu: false }),
-  ]);
-  fleet = f;
-  browser = b;
-  site = await servePage(bundle);
+  env = await startBrowserFleet({ webgpu: false });
+  ({ fleet, browser, site } = env);
   const v1 = await fleet.register('1.0.0', modelBytes);
   await fleet.publish([{ name: 'cls', current: v1 }]);
   const target = new URL(fleet.t.url);
@@ -74,11 +69,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await site?.close();
   proxy?.closeAllConnections();
   await new Promise((resolve) => proxy?.close(resolve));
-  await fleet?.dispose();
+  await env?.close();
 });
 
 const start = () =>

@@ -1,4 +1,4 @@
-import type { Profile } from '@edgefleet/shared';
+import { DEPLOY_STEPS, type Profile } from '@edgefleet/shared';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { driftOf } from '../monitoring/point';
@@ -7,16 +7,7 @@ import { mergedProfile, type SpecResolver } from '../telemetry';
 import type { AlertCondition } from './store';
 
 /** Deploy steps that mean "could not apply the desired version" (`infer` is a serving error, not a deploy). */
-const APPLY_STEPS = new Set([
-  'parse',
-  'download',
-  'verify_sha256',
-  'verify_signature',
-  'load',
-  'warmup',
-  'golden',
-  'activate',
-]);
+const APPLY_STEPS = new Set<string>(DEPLOY_STEPS.filter((step) => step !== 'infer'));
 
 interface StoredError {
   step?: string;

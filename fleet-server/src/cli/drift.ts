@@ -1,4 +1,5 @@
 import type { ClassDrift, DriftReport, FeatureDrift } from '@edgefleet/shared';
+import type { VersionMetrics as Metrics } from '../telemetry/query';
 import { ApiClient, seg } from './api';
 import { COMMON_FLAGS_HELP, noArguments, parseDuration, parseFlags, parseModelRef } from './flags';
 import { type CliIo, UsageError } from './io';
@@ -16,27 +17,6 @@ the error rate. Default range: the last 24 hours (telemetry is stored per hour).
 ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-interface LatencyQuantiles {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-interface Metrics {
-  model: { name: string; version: string };
-  role: string;
-  fromMs: number;
-  toMs: number;
-  reports: number;
-  devices: number;
-  apps: number;
-  inferences: number;
-  errors: number;
-  errorRate: number | null;
-  latencyMs: Record<string, LatencyQuantiles>;
-  drift: DriftReport | null;
-}
 
 const OPTIONS = {
   model: { type: 'string' },
