@@ -1,15 +1,14 @@
 // The admin dashboard in real Chromium against a real fleet server (SQLite, embedded broker, real cls
 // model versions) with simulated devices sending real telemetry over MQTT.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSimFleet } from '../../fleet-server/src/rollouts/sim-fleet';
 import { startTestServer, type TestServer } from '../../fleet-server/src/testing/harness';
 import { launchChromium } from '../browser/chromium';
+import { buildDashboard } from './build';
 import {
   DEVICES,
   MODEL,
@@ -23,7 +22,7 @@ import {
 } from './seed';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DASHBOARD_DIR = join(here, '../../dashboard');
+const _DASHBOARD_DIR = join(here, '../../dashboard');
 const SCREENSHOTS = join(here, 'screenshots');
 const DOCS_SCREENSHOTS = join(here, '../../docs/screenshots');
 
@@ -36,17 +35,6 @@ let baseUrl: string;
 let clockTimer: ReturnType<typeof setInterval> | null = null;
 const pageErrors: string[] = [];
 const SILENT_MS = 10 * 60_000;
-
-async function buildDashboard(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgefleet-dashboard-'));
-  await build({
-    root: DASHBOARD_DIR,
-    configFile: join(DASHBOARD_DIR, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: dir, emptyOutDir: true },
-  });
-  return dir;
-}
 
 async function shot(name: string): Promise<void> {
   await page.waitForTimeout(150); // let uPlot finish its first paint

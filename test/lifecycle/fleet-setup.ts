@@ -1,14 +1,11 @@
 // Setting up the fleet the scenario runs on: model versions with a reference-set baseline, the dashboard build,
 // and rollout salts that place chosen targets in a stage.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { bucketOf, stageThreshold } from '@edgefleet/shared';
-import { build } from 'vite';
 import { inspectionImage } from '../../demo/src/images';
 import { CLS_MODEL_PATH, CLS_PREPROCESSING } from '../../fleet-server/src/testing/harness';
 import { writeTar } from '../../fleet-server/src/testing/reference';
 import type { FleetProcess } from './fleet-process';
-import { WORKSPACE } from './processes';
 
 /**
  * Registers versions of the real PaddleOCR cls model (same network; lineage and description differ), each with
@@ -47,17 +44,6 @@ export async function registerClsVersions(
       },
     });
   }
-}
-
-/** Builds the dashboard (Vite, about a second) into `outDir`, as `pnpm build:dashboard` does into dashboard/dist. */
-export async function buildDashboard(outDir: string): Promise<void> {
-  const dashboard = join(WORKSPACE, 'dashboard');
-  await build({
-    root: dashboard,
-    configFile: join(dashboard, 'vite.config.ts'),
-    build: { outDir, emptyOutDir: true },
-    logLevel: 'silent',
-  });
 }
 
 /** A rollout salt for which exactly `inside` of `ids` are in a stage of `percent` (bucketing is deterministic). */
