@@ -25,6 +25,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const _DASHBOARD_DIR = join(here, '../../dashboard');
 const SCREENSHOTS = join(here, 'screenshots');
 const DOCS_SCREENSHOTS = join(here, '../../docs/screenshots');
+/** The README's screenshots are refreshed only on request (`EDGEFLEET_UPDATE_SCREENSHOTS=1`), never by a plain test run. */
+const UPDATE_DOCS = process.env.EDGEFLEET_UPDATE_SCREENSHOTS === '1';
+const toDocs = (name: string) => {
+  if (UPDATE_DOCS) copyFileSync(join(SCREENSHOTS, name), join(DOCS_SCREENSHOTS, name));
+};
 
 let t: TestServer;
 let browser: Browser;
@@ -55,7 +60,7 @@ async function goto(hash: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+  if (UPDATE_DOCS) mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
   outDir = await buildDashboard();
   t = await startTestServer({
     fleet: 'dash',
@@ -276,7 +281,7 @@ describe('admin dashboard', () => {
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
     await detail.getByTestId('chart-rollout-inferences').locator('canvas').waitFor();
     await shot('rollout');
-    copyFileSync(join(SCREENSHOTS, 'rollout.png'), join(DOCS_SCREENSHOTS, 'rollout.png'));
+    toDocs('rollout.png');
 
     // Pause, with a confirm and a reason.
     await detail.getByTestId('rollout-actions').getByRole('button', { name: 'Pause' }).click();
@@ -326,7 +331,7 @@ describe('admin dashboard', () => {
     }
     await candidate.getByTestId('heatmap-psi').getByText('brightness').waitFor();
     await shot('monitoring');
-    copyFileSync(join(SCREENSHOTS, 'monitoring.png'), join(DOCS_SCREENSHOTS, 'monitoring.png'));
+    toDocs('monitoring.png');
     // Side by side: the rollout's candidate beside its baseline (the link on the rollout page).
     await goto('#/monitoring?model=cls&version=2.0.0&compare=1.0.0');
     await monitoring.getByTestId('monitor-2.0.0').getByTestId('chart-latency').locator('canvas').waitFor();
