@@ -58,7 +58,7 @@ Flags:
   --rollout-tick-ms MS   rollout controller tick (default 2000)
   --status-every S       seconds between status lines (default 5)
   --no-web               do not build or serve the browser demo page
-  --no-dashboard-build   do not build the dashboard when dashboard/dist is missing
+  --no-dashboard-build   serve dashboard/dist as it is (no build first)
   --log-level LEVEL      fleet server log level (default warn)
   --help                 this text
 `;

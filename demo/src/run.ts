@@ -58,13 +58,15 @@ function portsOf(config: DemoConfig, saved: DemoState | null): DemoConfig {
   };
 }
 
-/** The dashboard to serve: `dashboard/dist`, built first when missing (a failure is a warning). */
+/**
+ * The dashboard to serve: `dashboard/dist`, built first (a second or two, so a checkout never serves a stale
+ * build) unless `--no-dashboard-build`; a failed build is a warning and an earlier build, if any, is served.
+ */
 async function prepareDashboard(config: DemoConfig): Promise<string | null> {
-  const existing = dashboardDist(REPO_ROOT);
-  if (existing || !config.dashboardBuild) return existing;
-  say('building the dashboard (dashboard/dist is missing)…');
+  if (!config.dashboardBuild) return dashboardDist(REPO_ROOT);
+  say('building the dashboard…');
   const problem = await buildDashboard(REPO_ROOT, join(config.dataDir, 'dashboard-build.log'));
-  if (problem) warn(`no dashboard: ${problem}`);
+  if (problem) warn(`dashboard build failed: ${problem}`);
   return dashboardDist(REPO_ROOT);
 }
 
