@@ -58,20 +58,19 @@ async function main() {
 
     const baseline = timed(() => versionMetrics(database.db, specs, range));
     console.log(
-      `monitoring metrics whole range (aggregates, ${DEVICES} rows/h): ${baseline.ms.toFixed(1)} ms`,
+      `# ${DEVICES} devices, ${rows} reports of 1 min windows; hourly aggregates: ${DEVICES} rows/h`,
     );
+    console.log(`server.monitoring.metrics_range_ms: ${baseline.ms.toFixed(1)} ms`);
     const raw = timed(() =>
       versionTimeseries(database.db, specs, { ...range, stepMs: MIN, rowBudget: 1_000_000 }),
     );
-    console.log(
-      `monitoring timeseries raw ${raw.value.points.length} points over ${rows} reports: ${raw.ms.toFixed(1)} ms`,
-    );
-    console.log(`monitoring timeseries raw per report: ${((raw.ms * 1000) / rows).toFixed(1)} µs`);
+    console.log(`server.monitoring.timeseries_raw_${raw.value.points.length}pts_ms: ${raw.ms.toFixed(1)} ms`);
+    console.log(`server.monitoring.timeseries_raw_per_report_us: ${((raw.ms * 1000) / rows).toFixed(1)} us`);
     const budgeted = timed(() =>
       versionTimeseries(database.db, specs, { ...range, stepMs: MIN, rowBudget: 2_000 }),
     );
     console.log(
-      `monitoring timeseries raw with a 2000-row budget (truncated=${budgeted.value.truncated}): ${budgeted.ms.toFixed(1)} ms`,
+      `server.monitoring.timeseries_budget2000_ms: ${budgeted.ms.toFixed(1)} ms (truncated=${budgeted.value.truncated})`,
     );
     const hourly = timed(() =>
       versionTimeseries(database.db, specs, {
@@ -82,7 +81,7 @@ async function main() {
         rowBudget: 1_000_000,
       }),
     );
-    console.log(`monitoring timeseries hourly 24 points (aggregates): ${hourly.ms.toFixed(1)} ms`);
+    console.log(`server.monitoring.timeseries_hourly_24pts_ms: ${hourly.ms.toFixed(1)} ms`);
     const evaluator = new AlertEvaluator({
       db: database.db,
       specs,
@@ -99,7 +98,9 @@ async function main() {
       },
     });
     const evaluation = timed(() => evaluator.evaluate());
-    console.log(`alerts evaluation (${DEVICES} devices, 1 version): ${evaluation.ms.toFixed(1)} ms`);
+    console.log(
+      `server.alerts.evaluation_ms: ${evaluation.ms.toFixed(1)} ms (${DEVICES} devices, 1 version)`,
+    );
   } finally {
     database.close();
     rmSync(dir, { recursive: true, force: true });
