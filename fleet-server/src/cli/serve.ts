@@ -5,7 +5,7 @@ function banner(server: RunningServer, config: Config): string {
   const { endpoints } = server.context;
   const lines = [
     `EdgeFleet fleet server — fleet '${config.fleet}'`,
-    `  http  ${server.url} (port ${server.httpPort}; clients use ${endpoints.apiUrl}; docs at /docs)`,
+    `  http  ${server.url} (port ${server.httpPort}; clients use ${endpoints.apiUrl}; dashboard at /, API docs at /docs)`,
     `  mqtt  ${endpoints.mqttUrl}`,
     `  data  ${config.dataDir}`,
   ];
