@@ -65,8 +65,8 @@ export function demoPageUrl(base: string, params: { server: string; app: string;
 }
 
 /**
- * Builds the dashboard (`pnpm --filter @edgefleet/dashboard build`) when its package has a build script and
- * `dashboard/dist` is missing. Resolves to null on success, else why not (the demo runs on without it).
+ * Builds the dashboard into `dashboard/dist` (`pnpm --filter @edgefleet/dashboard build`, output to `logFile`)
+ * when its package has a build script. Resolves to null on success, else why not (the demo runs on without it).
  */
 export async function buildDashboard(
   repoRoot: string,
