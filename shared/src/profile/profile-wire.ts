@@ -2,6 +2,7 @@ import { MAX_STORE_BINS } from '../sketches/bin-store';
 import { MAX_CATEGORIES, MAX_CATEGORY_KEY_LENGTH } from '../sketches/category-counts';
 import { MAX_HISTOGRAM_EDGES } from '../sketches/histogram';
 import { isValidRelativeAccuracy } from '../sketches/log-mapping';
+import { MAX_KEY_MAGNITUDE } from '../sketches/log-sketch';
 import { MAX_INPUT_FEATURES, MAX_OUTPUT_FEATURES, type ProfileSpec, profileSpecSchema } from './spec';
 
 // The hot half of reading a ProfileJSON without zod: one pass that checks exactly what
@@ -140,7 +141,7 @@ function readDDSketch(x: unknown, base: string): DDSketchWire {
   const sum = finite(o.sum, base, 'sum');
   const min = finite(o.min, base, 'min');
   const max = finite(o.max, base, 'max');
-  const key0 = int(o.key0, -1e8, 1e8, base, 'key0');
+  const key0 = int(o.key0, -MAX_KEY_MAGNITUDE, MAX_KEY_MAGNITUDE, base, 'key0');
   const raw = array(o.bins, MAX_STORE_BINS, `${base}.bins`);
   const bins: number[] = [];
   for (let i = 0; i < raw.length; i++) {

@@ -1,32 +1,30 @@
 import { z } from 'zod';
 import { ok, type Result } from '../result';
-import { BinStore, MAX_STORE_BINS } from './bin-store';
-import { SketchMismatchError } from './errors';
-import { isValidRelativeAccuracy, LogMapping } from './log-mapping';
+import { BinStore } from './bin-store';
+import { LogMapping } from './log-mapping';
+import {
+  binStoreWire,
+  checkMergeable,
+  clampedQuantile,
+  type LogSketchOptions,
+  logSketchOptions,
+  logSketchParamsWire,
+} from './log-sketch';
 import { countNumber, finiteNumber, invalid, jsonSafe, parseWire } from './wire';
 
 /** Options of a {@link DDSketch}: α and the bound on bins (lowest bins collapse beyond it). */
-export interface DDSketchOptions {
-  relativeAccuracy?: number;
-  maxBins?: number;
-}
-
-/** Largest magnitude indexed; bigger values are counted as invalid (their bin value would overflow). */
-const MAX_KEY_MAGNITUDE = 1e8;
+export type DDSketchOptions = LogSketchOptions;
 
 /** Wire form of a {@link DDSketch}: `bins` counts keys from `key0` on (Datadog log mapping); -k skips k empty bins. */
 export const ddSketchJsonSchema = z.object({
-  v: z.literal(1),
-  alpha: finiteNumber.refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ alpha ≤ 0.5' }),
-  maxBins: z.number().int().min(16).max(MAX_STORE_BINS),
+  ...logSketchParamsWire,
   count: countNumber,
   zero: countNumber,
   invalid: countNumber,
   sum: finiteNumber,
   min: finiteNumber,
   max: finiteNumber,
-  key0: z.number().int().min(-MAX_KEY_MAGNITUDE).max(MAX_KEY_MAGNITUDE),
-  bins: z.array(z.number().int().min(-MAX_STORE_BINS).max(Number.MAX_SAFE_INTEGER)).max(MAX_STORE_BINS),
+  ...binStoreWire,
 });
 
 /** Wire form of a {@link DDSketch}. */
@@ -57,18 +55,13 @@ export class DDSketch {
   private store: BinStore;
 
   constructor(options: DDSketchOptions = {}) {
-    const { relativeAccuracy = 0.01, maxBins = 2048 } = options;
-    if (!isValidRelativeAccuracy(relativeAccuracy))
-      throw new RangeError('relativeAccuracy must be in [1e-4, 0.5]');
-    if (!Number.isInteger(maxBins) || maxBins < 16 || maxBins > MAX_STORE_BINS) {
-      throw new RangeError(`maxBins must be an integer in [16, ${MAX_STORE_BINS}]`);
-    }
+    const { relativeAccuracy, maxBins } = logSketchOptions(options);
     this.relativeAccuracy = relativeAccuracy;
     this.maxBins = maxBins;
     this.mapping = new LogMapping(relativeAccuracy);
     this.multiplier = this.mapping.multiplier;
     this.minIndexable = this.mapping.minIndexable;
-    this.maxIndexable = Number.MAX_VALUE / this.mapping.gamma;
+    this.maxIndexable = this.mapping.maxIndexable;
     this.store = new BinStore(maxBins);
   }
 
@@ -96,12 +89,9 @@ export class DDSketch {
 
   /** Estimated `q`-quantile (0 ≤ q ≤ 1) of the valid values, clamped to [min, max] (q = 0 / 1 give the exact min / max); NaN if empty. */
   quantile(q: number): number {
-    if (!(q >= 0 && q <= 1) || this.count === 0) return Number.NaN;
-    if (q === 0) return this.min;
-    if (q === 1) return this.max;
-    const rank = q * (this.count - 1);
-    const v = rank < this.zeroCount ? 0 : this.mapping.value(this.store.keyAtRank(rank - this.zeroCount));
-    return Math.min(this.max, Math.max(this.min, v));
+    return clampedQuantile(this, q, (rank) =>
+      rank < this.zeroCount ? 0 : this.mapping.value(this.store.keyAtRank(rank - this.zeroCount)),
+    );
   }
 
   /** Estimated quantiles for each of `qs`. */
@@ -116,18 +106,7 @@ export class DDSketch {
 
   /** Adds `other` into this sketch; throws {@link SketchMismatchError} if α or maxBins differ. */
   merge(other: DDSketch): this {
-    if (other.relativeAccuracy !== this.relativeAccuracy) {
-      throw new SketchMismatchError(
-        'relativeAccuracy',
-        `cannot merge α=${other.relativeAccuracy} into α=${this.relativeAccuracy}`,
-      );
-    }
-    if (other.maxBins !== this.maxBins) {
-      throw new SketchMismatchError(
-        'maxBins',
-        `cannot merge maxBins=${other.maxBins} into maxBins=${this.maxBins}`,
-      );
-    }
+    checkMergeable(this, other);
     this.store.merge(other.store);
     this.count += other.count;
     this.sum += other.sum;

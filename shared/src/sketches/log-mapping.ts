@@ -10,6 +10,8 @@ export class LogMapping {
   readonly multiplier: number;
   /** Values at or below this magnitude go to the zero bucket. */
   readonly minIndexable: number;
+  /** Largest magnitude with a finite bin value. */
+  readonly maxIndexable: number;
 
   constructor(relativeAccuracy: number) {
     const gammaMantissa = (2 * relativeAccuracy) / (1 - relativeAccuracy);
@@ -17,6 +19,7 @@ export class LogMapping {
     this.gamma = 1 + gammaMantissa;
     this.multiplier = (1 / Math.log1p(gammaMantissa)) * Math.log(2);
     this.minIndexable = 2 ** -1023 * this.gamma;
+    this.maxIndexable = Number.MAX_VALUE / this.gamma;
   }
 
   /** Bin key of a positive value above `minIndexable`. */

@@ -1,26 +1,25 @@
 import { z } from 'zod';
 import { ok, type Result } from '../result';
-import { BinStore, MAX_STORE_BINS } from './bin-store';
-import { SketchMismatchError } from './errors';
-import { isValidRelativeAccuracy, LogMapping } from './log-mapping';
+import { BinStore } from './bin-store';
+import { LogMapping } from './log-mapping';
+import {
+  binStoreWire,
+  checkMergeable,
+  clampedQuantile,
+  type LogSketchOptions,
+  logSketchOptions,
+  logSketchParamsWire,
+} from './log-sketch';
 import { countNumber, finiteNumber, invalid, parseWire } from './wire';
 
 /** Options of a {@link QuantileSketch}; `maxBins` bounds each of the two stores. */
-export interface QuantileSketchOptions {
-  relativeAccuracy?: number;
-  maxBins?: number;
-}
+export type QuantileSketchOptions = LogSketchOptions;
 
-const storeJsonSchema = z.object({
-  key0: z.number().int().min(-1e8).max(1e8),
-  bins: z.array(z.number().int().min(-MAX_STORE_BINS).max(Number.MAX_SAFE_INTEGER)).max(MAX_STORE_BINS),
-});
+const storeJsonSchema = z.object(binStoreWire);
 
 /** Wire form of a {@link QuantileSketch}: Datadog log-mapping keys of |x| for each sign. */
 export const quantileSketchJsonSchema = z.object({
-  v: z.literal(1),
-  alpha: finiteNumber.refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ alpha ≤ 0.5' }),
-  maxBins: z.number().int().min(16).max(MAX_STORE_BINS),
+  ...logSketchParamsWire,
   count: countNumber,
   zero: countNumber,
   invalid: countNumber,
@@ -54,18 +53,13 @@ export class QuantileSketch {
   private readonly neg: BinStore;
 
   constructor(options: QuantileSketchOptions = {}) {
-    const { relativeAccuracy = 0.01, maxBins = 2048 } = options;
-    if (!isValidRelativeAccuracy(relativeAccuracy))
-      throw new RangeError('relativeAccuracy must be in [1e-4, 0.5]');
-    if (!Number.isInteger(maxBins) || maxBins < 16 || maxBins > MAX_STORE_BINS) {
-      throw new RangeError(`maxBins must be an integer in [16, ${MAX_STORE_BINS}]`);
-    }
+    const { relativeAccuracy, maxBins } = logSketchOptions(options);
     this.relativeAccuracy = relativeAccuracy;
     this.maxBins = maxBins;
     this.mapping = new LogMapping(relativeAccuracy);
     this.multiplier = this.mapping.multiplier;
     this.minIndexable = this.mapping.minIndexable;
-    this.maxIndexable = Number.MAX_VALUE / this.mapping.gamma;
+    this.maxIndexable = this.mapping.maxIndexable;
     this.pos = new BinStore(maxBins);
     this.neg = new BinStore(maxBins);
   }
@@ -103,16 +97,12 @@ export class QuantileSketch {
 
   /** Estimated `q`-quantile (0 ≤ q ≤ 1), clamped to [min, max] (q = 0 / 1 give the exact min / max); NaN if empty. */
   quantile(q: number): number {
-    if (!(q >= 0 && q <= 1) || this.count === 0) return Number.NaN;
-    if (q === 0) return this.min;
-    if (q === 1) return this.max;
-    const rank = q * (this.count - 1);
-    const negCount = this.count - this.zeroCount - this.pos.count;
-    let v: number;
-    if (rank < negCount) v = -this.mapping.value(this.neg.keyAtRankFromTop(rank));
-    else if (rank < negCount + this.zeroCount) v = 0;
-    else v = this.mapping.value(this.pos.keyAtRank(rank - negCount - this.zeroCount));
-    return Math.min(this.max, Math.max(this.min, v));
+    return clampedQuantile(this, q, (rank) => {
+      const negCount = this.count - this.zeroCount - this.pos.count;
+      if (rank < negCount) return -this.mapping.value(this.neg.keyAtRankFromTop(rank));
+      if (rank < negCount + this.zeroCount) return 0;
+      return this.mapping.value(this.pos.keyAtRank(rank - negCount - this.zeroCount));
+    });
   }
 
   /** Estimated quantiles for each of `qs`. */
@@ -122,18 +112,7 @@ export class QuantileSketch {
 
   /** Adds `other` into this sketch; throws {@link SketchMismatchError} if α or maxBins differ. */
   merge(other: QuantileSketch): this {
-    if (other.relativeAccuracy !== this.relativeAccuracy) {
-      throw new SketchMismatchError(
-        'relativeAccuracy',
-        `cannot merge α=${other.relativeAccuracy} into α=${this.relativeAccuracy}`,
-      );
-    }
-    if (other.maxBins !== this.maxBins) {
-      throw new SketchMismatchError(
-        'maxBins',
-        `cannot merge maxBins=${other.maxBins} into maxBins=${this.maxBins}`,
-      );
-    }
+    checkMergeable(this, other);
     this.pos.merge(other.pos);
     this.neg.merge(other.neg);
     this.count += other.count;
