@@ -1,10 +1,8 @@
+import type { AlertDetails, AlertKind, AlertSeverity, AlertSubject } from '@edgefleet/shared/api';
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-/** What raised an alert. */
-export type AlertKind = 'gate_breach' | 'apply_failed' | 'device_silent' | 'drift';
-/** How urgent an alert is. */
-export type AlertSeverity = 'warning' | 'critical';
+export type { AlertKind, AlertSeverity };
 
 /**
  * Alerts. `key` identifies the condition (e.g. `device_silent:st-1`): while an alert of a key is unresolved,
@@ -20,9 +18,9 @@ export const alerts = sqliteTable(
     key: text('key').notNull(),
     severity: text('severity').$type<AlertSeverity>().notNull(),
     /** What it is about, e.g. `{ deviceId }`, `{ rolloutId }`, `{ model, version }`. */
-    subject: text('subject', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    subject: text('subject', { mode: 'json' }).$type<AlertSubject>().notNull(),
     message: text('message').notNull(),
-    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    details: text('details', { mode: 'json' }).$type<AlertDetails>().notNull(),
     firstSeenAt: integer('first_seen_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
     count: integer('count').notNull().default(1),

@@ -1,3 +1,4 @@
+import type { AlertDetails, AlertSubject } from '@edgefleet/shared/api';
 import { and, desc, eq, inArray, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { Conflict, NotFound } from '../errors';
@@ -13,9 +14,9 @@ export interface AlertCondition {
   kind: AlertKind;
   key: string;
   severity: AlertSeverity;
-  subject: Record<string, unknown>;
+  subject: AlertSubject;
   message: string;
-  details: Record<string, unknown>;
+  details: AlertDetails;
 }
 
 /** What changed in the table, for the live event stream. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { AppPlan } from '@edgefleet/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../db';
@@ -58,9 +59,10 @@ describe('apps and publishable keys', () => {
     const app = await (await t.call('/api/v1/apps', { method: 'POST', json: { name: 'Viewer' } })).json();
     const download = () => t.call(`/api/v1/artifacts/${sha256}`, withKey(app.publishableKey));
     expect((await download()).status).toBe(403);
+    // Only the references matter to the access check: a plan reduced to them.
     const plan = {
       models: [{ name: 'cls', current: { manifest: { name: 'cls', version: '1.0.0', sha256 } } }],
-    };
+    } as unknown as AppPlan;
     t.server.context.db.update(schema.apps).set({ plan, planRev: 1 }).where(eq(schema.apps.id, app.id)).run();
     const res = await download();
     expect(res.status).toBe(200);

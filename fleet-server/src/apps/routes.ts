@@ -1,112 +1,51 @@
-import { idSchema } from '@edgefleet/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { apiRoute } from '@edgefleet/shared/api';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
-import { API_PREFIX, type FleetApp } from '../http/app';
-import { errorResponses, jsonBody, jsonResponse, SECURITY } from '../http/openapi';
+import type { FleetApp } from '../http/app';
+import { contractRoute, SECURITY } from '../http/openapi';
 import { createApp, deleteApp, getApp, listApps, patchApp, toAppView } from './registry';
 
-const appSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    publishableKey: z.string(),
-    allowedOrigins: z.array(z.string()),
-    createdAt: z.number().int(),
-    disabled: z.boolean(),
-    planRev: z.number().int(),
-  })
-  .openapi('App');
+const tags = ['apps'];
+const admin = SECURITY.admin;
 
-const originSchema = z
-  .string()
-  .regex(/^https?:\/\/[^\s/]+$/, 'expected an origin like https://shop.example.com');
-const idParam = z.object({ id: idSchema });
-const appsPath = `${API_PREFIX}/apps`;
-
-const createAppRoute = createRoute({
-  method: 'post',
-  path: appsPath,
-  tags: ['apps'],
+const createAppRoute = contractRoute(apiRoute('POST /api/v1/apps'), {
+  tags,
   summary: 'Create a web app and its publishable key',
-  security: [...SECURITY.admin],
-  request: {
-    body: jsonBody(
-      z.object({
-        id: idSchema.optional(),
-        name: z.string().min(1).max(128),
-        allowedOrigins: z.array(originSchema).max(32).default([]),
-      }),
-    ),
-  },
-  responses: { 201: jsonResponse(appSchema, 'Created'), ...errorResponses(400, 401, 403, 409, 413) },
+  security: admin,
+  errors: [400, 401, 403, 409, 413],
 });
-const listAppsRoute = createRoute({
-  method: 'get',
-  path: appsPath,
-  tags: ['apps'],
+const listAppsRoute = contractRoute(apiRoute('GET /api/v1/apps'), {
+  tags,
   summary: 'List apps',
-  security: [...SECURITY.admin],
-  responses: {
-    200: jsonResponse(z.object({ apps: z.array(appSchema) }), 'Apps'),
-    ...errorResponses(401, 403),
-  },
+  security: admin,
+  errors: [401, 403],
 });
-const getAppRoute = createRoute({
-  method: 'get',
-  path: `${appsPath}/{id}`,
-  tags: ['apps'],
+const getAppRoute = contractRoute(apiRoute('GET /api/v1/apps/{id}'), {
+  tags,
   summary: 'One app',
-  security: [...SECURITY.admin],
-  request: { params: idParam },
-  responses: { 200: jsonResponse(appSchema, 'The app'), ...errorResponses(400, 401, 403, 404) },
+  security: admin,
+  errors: [400, 401, 403, 404],
 });
-const patchAppRoute = createRoute({
-  method: 'patch',
-  path: `${appsPath}/{id}`,
-  tags: ['apps'],
+const patchAppRoute = contractRoute(apiRoute('PATCH /api/v1/apps/{id}'), {
+  tags,
   summary: 'Rename, set origins, disable/enable, or rotate the publishable key',
-  security: [...SECURITY.admin],
-  request: {
-    params: idParam,
-    body: jsonBody(
-      z.strictObject({
-        name: z.string().min(1).max(128).optional(),
-        allowedOrigins: z.array(originSchema).max(32).optional(),
-        disabled: z.boolean().optional(),
-        rotateKey: z.boolean().optional(),
-      }),
-    ),
-  },
-  responses: { 200: jsonResponse(appSchema, 'Updated'), ...errorResponses(400, 401, 403, 404, 409, 413) },
+  security: admin,
+  responses: { 200: 'Updated' },
+  errors: [400, 401, 403, 404, 409, 413],
 });
-const deleteAppRoute = createRoute({
-  method: 'delete',
-  path: `${appsPath}/{id}`,
-  tags: ['apps'],
+const deleteAppRoute = contractRoute(apiRoute('DELETE /api/v1/apps/{id}'), {
+  tags,
   summary: 'Delete an app',
-  security: [...SECURITY.admin],
-  request: { params: idParam },
-  responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404) },
+  security: admin,
+  responses: { 204: 'Deleted' },
+  errors: [400, 401, 403, 404],
 });
-const planRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/app/plan`,
-  tags: ['apps'],
+const planRoute = contractRoute(apiRoute('GET /api/v1/app/plan'), {
+  tags,
   summary:
     "The calling app's plan (publishable key; rate-limited). `plan` is null until a rollout targets the app",
-  security: [...SECURITY.app],
-  responses: {
-    200: jsonResponse(
-      z.object({
-        appId: z.string(),
-        rev: z.number().int(),
-        plan: z.record(z.string(), z.unknown()).nullable(),
-      }),
-      'The app plan',
-    ),
-    ...errorResponses(401, 403, 429),
-  },
+  security: SECURITY.app,
+  errors: [401, 403, 429],
 });
 
 /** App administration and the publishable-key plan route. */

@@ -1,3 +1,4 @@
+import type { AppPlan } from '@edgefleet/shared';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -13,6 +14,6 @@ export const apps = sqliteTable('apps', {
   createdAt: integer('created_at').notNull(),
   disabledAt: integer('disabled_at'),
   /** App-level plan (written by the rollout controller) and its rev. */
-  plan: text('plan', { mode: 'json' }).$type<Record<string, unknown>>(),
+  plan: text('plan', { mode: 'json' }).$type<AppPlan>(),
   planRev: integer('plan_rev').notNull().default(0),
 });

@@ -1,6 +1,6 @@
+import type { ModelSignature, TensorSignature } from '@edgefleet/shared/api';
 import { InferenceSession } from 'onnxruntime-node';
 import { UnprocessableContent } from '../errors';
-import type { ModelSignature, TensorSignature } from './schema';
 
 type ValueMetadata = InferenceSession.ValueMetadata;
 

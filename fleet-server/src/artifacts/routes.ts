@@ -1,49 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { MAX_GOLDEN_BYTES } from '@edgefleet/shared';
-import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { API_PREFIX, type ArtifactKind, apiRoute } from '@edgefleet/shared/api';
 import { planReferences } from '../apps/plan-access';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
-import { schema } from '../db';
 import { Forbidden, InvalidInput, NotFound, PayloadTooLarge, RangeNotSatisfiable } from '../errors';
-import { API_PREFIX, type FleetApp } from '../http/app';
-import { errorResponses, jsonResponse, SECURITY } from '../http/openapi';
+import type { FleetApp } from '../http/app';
+import { contractRoute, SECURITY } from '../http/openapi';
 import { readGoldenPair } from '../models/golden';
 import { checkReferenceArchive } from '../models/reference/sources';
 import { readModelSignature } from './onnx';
 import { parseRange } from './range';
-import { ARTIFACT_KINDS, type ArtifactKind } from './schema';
+import { type ArtifactRow, findArtifact, insertArtifact } from './store';
 
-const tensorSchema = z.object({
-  name: z.string(),
-  type: z.string(),
-  shape: z.array(z.union([z.number(), z.string(), z.null()])),
-});
+const tags = ['artifacts'];
 
-/** An artifact as the API shows it. */
-export const artifactSchema = z
-  .object({
-    sha256: z.string(),
-    sizeBytes: z.number().int(),
-    kind: z.enum(ARTIFACT_KINDS),
-    signature: z.object({ inputs: z.array(tensorSchema), outputs: z.array(tensorSchema) }).nullable(),
-    createdAt: z.number().int(),
-    url: z.string(),
-  })
-  .openapi('Artifact');
-
-const sha256Param = z.object({
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars (sha256)')
-    .openapi({ param: { name: 'sha256', in: 'path' } }),
-});
-
-const uploadRoute = createRoute({
-  method: 'post',
-  path: `${API_PREFIX}/artifacts`,
-  tags: ['artifacts'],
+const uploadRoute = contractRoute(apiRoute('POST /api/v1/artifacts'), {
+  tags,
   summary: 'Upload an artifact (raw body, streamed)',
   description:
     'Send the file as the raw request body (`curl --data-binary @model.onnx -H "content-type: application/octet-stream"`). ' +
@@ -51,60 +24,32 @@ const uploadRoute = createRoute({
     'signature is read) and moved to `artifacts/sha256/ab/<sha256>`. Identical bytes are stored once (200 instead of 201). ' +
     'kind=golden stores a golden input/output pair file (format checked; run through the model when a version names it); ' +
     'kind=reference stores a tar of reference inputs for `baseline.fromReference` (structure checked: no links, unsafe paths or oversized entries).',
-  security: [...SECURITY.admin],
-  request: {
-    query: z.object({ kind: z.enum(ARTIFACT_KINDS).default('model') }),
-    body: {
-      required: true,
-      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
-    },
-  },
-  responses: {
-    200: jsonResponse(artifactSchema, 'Identical bytes were stored already'),
-    201: jsonResponse(artifactSchema, 'Stored'),
-    ...errorResponses(400, 401, 403, 413, 422),
-  },
+  security: SECURITY.admin,
+  responses: { 200: 'Identical bytes were stored already', 201: 'Stored' },
+  errors: [400, 401, 403, 413, 422],
 });
 
-const downloadRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/artifacts/{sha256}`,
-  tags: ['artifacts'],
+const downloadRoute = contractRoute(apiRoute('GET /api/v1/artifacts/{sha256}'), {
+  tags,
   summary: 'Download an artifact (Range, ETag, immutable caching)',
   description:
     'Devices and admins may fetch any artifact; an app publishable key only those its current plan references.',
   security: [...SECURITY.deviceOrAdmin, ...SECURITY.app],
-  request: { params: sha256Param },
-  responses: {
-    200: {
-      description: 'The whole artifact',
-      content: { 'application/octet-stream': { schema: z.string() } },
-    },
-    206: {
-      description: 'The requested range',
-      content: { 'application/octet-stream': { schema: z.string() } },
-    },
-    304: { description: 'Not modified (If-None-Match)' },
-    ...errorResponses(400, 401, 403, 404, 416, 429),
-  },
+  responses: { 200: 'The whole artifact', 206: 'The requested range', 304: 'Not modified (If-None-Match)' },
+  errors: [400, 401, 403, 404, 416, 429],
 });
 
-const metadataRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/artifacts/{sha256}/meta`,
-  tags: ['artifacts'],
+const metadataRoute = contractRoute(apiRoute('GET /api/v1/artifacts/{sha256}/meta'), {
+  tags,
   summary: 'Artifact metadata (size, kind, IO signature)',
-  security: [...SECURITY.admin],
-  request: { params: sha256Param },
-  responses: { 200: jsonResponse(artifactSchema, 'The artifact'), ...errorResponses(400, 401, 403, 404) },
+  security: SECURITY.admin,
+  errors: [400, 401, 403, 404],
 });
-
-type ArtifactRow = typeof schema.artifacts.$inferSelect;
 
 const toArtifact = (row: ArtifactRow) => ({
   sha256: row.sha256,
   sizeBytes: row.sizeBytes,
-  kind: row.format as ArtifactKind,
+  kind: row.format,
   signature: row.signature,
   createdAt: row.createdAt,
   url: `${API_PREFIX}/artifacts/${row.sha256}`,
@@ -125,9 +70,6 @@ async function checkArtifactContent(kind: ArtifactKind, path: string, sizeBytes:
 
 /** Artifact upload (admin) and download (device or admin). */
 export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void {
-  const findArtifact = (sha256: string) =>
-    ctx.db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, sha256)).get();
-
   app.openapi({ ...uploadRoute, middleware: [requireAuth(ctx, 'admin')] }, async (c) => {
     const { kind } = c.req.valid('query');
     const maxBytes = ctx.config.maxModelBytes;
@@ -138,7 +80,7 @@ export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void 
     const upload = await ctx.store.receive(body, maxBytes);
     try {
       if (upload.sizeBytes === 0) throw new InvalidInput('empty body', { field: 'body' });
-      const existing = findArtifact(upload.sha256);
+      const existing = findArtifact(ctx.db, upload.sha256);
       if (existing) {
         await upload.discard();
         await ctx.store.touch(existing.sha256, ctx.now());
@@ -154,16 +96,16 @@ export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void 
         signature,
         createdAt: ctx.now(),
       };
-      ctx.db.insert(schema.artifacts).values(row).onConflictDoNothing().run();
+      insertArtifact(ctx.db, row);
       ctx.logger.info({ sha256: row.sha256, sizeBytes: row.sizeBytes, kind }, 'artifact stored');
-      return c.json(toArtifact(findArtifact(upload.sha256) ?? row), 201);
+      return c.json(toArtifact(findArtifact(ctx.db, upload.sha256) ?? row), 201);
     } finally {
       await upload.discard();
     }
   });
 
   app.openapi({ ...metadataRoute, middleware: [requireAuth(ctx, 'admin')] }, (c) => {
-    const row = findArtifact(c.req.valid('param').sha256);
+    const row = findArtifact(ctx.db, c.req.valid('param').sha256);
     if (!row) throw new NotFound('no artifact with this sha256');
     return c.json(toArtifact(row), 200);
   });
@@ -175,7 +117,7 @@ export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void 
     if (principal.kind === 'app' && !planReferences(ctx.db, principal.appId).digests.has(sha256)) {
       throw new Forbidden(`app ${principal.appId}'s plan does not reference artifact ${sha256}`);
     }
-    const row = findArtifact(sha256);
+    const row = findArtifact(ctx.db, sha256);
     const sizeBytes = row ? await ctx.store.sizeOf(sha256) : null;
     if (!row || sizeBytes === null) throw new NotFound('no artifact with this sha256');
     const etag = `"${sha256}"`;

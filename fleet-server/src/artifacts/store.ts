@@ -3,6 +3,8 @@ import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { link, mkdir, open, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import { type FleetDb, schema } from '../db';
 import { InvalidInput, PayloadTooLarge } from '../errors';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -139,4 +141,17 @@ async function* chunksOf(
     // Stop the producer when we bail out early (size limit): the rest of the body is never read.
     await reader.cancel().catch(() => {});
   }
+}
+
+/** An artifact's record: size, kind and (for a model) its IO signature. */
+export type ArtifactRow = typeof schema.artifacts.$inferSelect;
+
+/** The record of an artifact, or undefined. */
+export function findArtifact(db: FleetDb, sha256: string): ArtifactRow | undefined {
+  return db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, sha256)).get();
+}
+
+/** Records a stored artifact (identical bytes recorded before are left as they are). */
+export function insertArtifact(db: FleetDb, row: ArtifactRow): void {
+  db.insert(schema.artifacts).values(row).onConflictDoNothing().run();
 }

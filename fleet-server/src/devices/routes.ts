@@ -1,16 +1,9 @@
-import {
-  enrollRequestSchema,
-  enrollResponseSchema,
-  idSchema,
-  labelKeySchema,
-  labelsSchema,
-} from '@edgefleet/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { apiRoute } from '@edgefleet/shared/api';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
 import { InvalidInput } from '../errors';
-import { API_PREFIX, type FleetApp } from '../http/app';
-import { errorResponses, jsonBody, jsonResponse, SECURITY } from '../http/openapi';
+import type { FleetApp } from '../http/app';
+import { contractRoute, SECURITY } from '../http/openapi';
 import { parseSelector } from '../labels/selector';
 import {
   createEnrollmentToken,
@@ -21,163 +14,68 @@ import {
 } from './enrollment';
 import { deleteDevice, getDevice, listDevices, patchDevice, toDeviceView } from './registry';
 
-const deviceSchema = z
-  .object({
-    id: z.string(),
-    name: z.string().nullable(),
-    labels: z.record(z.string(), z.string()),
-    createdAt: z.number().int(),
-    disabled: z.boolean(),
-    disabledAt: z.number().int().nullable(),
-    online: z.boolean(),
-    epoch: z.number().int(),
-    lastSeenAt: z.number().int().nullable(),
-    connectedAt: z.number().int().nullable(),
-    reportedState: z.record(z.string(), z.unknown()).nullable(),
-    reportedAt: z.number().int().nullable(),
-    appliedRev: z.number().int(),
-    desiredRev: z.number().int(),
-  })
-  .openapi('Device');
-
-const enrollmentTokenSchema = z
-  .object({
-    id: z.string(),
-    labels: z.record(z.string(), z.string()),
-    maxUses: z.number().int().nullable(),
-    uses: z.number().int(),
-    expiresAt: z.number().int().nullable(),
-    createdAt: z.number().int(),
-    revokedAt: z.number().int().nullable(),
-  })
-  .openapi('EnrollmentToken');
-
 const toTokenView = ({ tokenHash: _hash, ...rest }: EnrollmentTokenRow) => rest;
 
-const idParam = z.object({ id: idSchema });
-const devicesPath = `${API_PREFIX}/devices`;
-const tokensPath = `${API_PREFIX}/enrollment-tokens`;
+const tags = ['devices'];
+const admin = SECURITY.admin;
 
-const createTokenRoute = createRoute({
-  method: 'post',
-  path: tokensPath,
-  tags: ['devices'],
+const createTokenRoute = contractRoute(apiRoute('POST /api/v1/enrollment-tokens'), {
+  tags,
   summary: 'Create an enrollment token (shown once)',
-  security: [...SECURITY.admin],
-  request: {
-    body: jsonBody(
-      z.object({
-        labels: labelsSchema.default({}),
-        maxUses: z.int().min(1).max(1_000_000).optional(),
-        expiresInS: z
-          .int()
-          .min(1)
-          .max(10 * 365 * 86_400)
-          .optional(),
-      }),
-    ),
-  },
-  responses: {
-    201: jsonResponse(
-      enrollmentTokenSchema.extend({ token: z.string() }),
-      'Created; `token` is not shown again',
-    ),
-    ...errorResponses(400, 401, 403, 413),
-  },
+  security: admin,
+  responses: { 201: 'Created; `token` is not shown again' },
+  errors: [400, 401, 403, 413],
 });
-const listTokensRoute = createRoute({
-  method: 'get',
-  path: tokensPath,
-  tags: ['devices'],
+const listTokensRoute = contractRoute(apiRoute('GET /api/v1/enrollment-tokens'), {
+  tags,
   summary: 'List enrollment tokens',
-  security: [...SECURITY.admin],
-  responses: {
-    200: jsonResponse(z.object({ tokens: z.array(enrollmentTokenSchema) }), 'Tokens'),
-    ...errorResponses(401, 403),
-  },
+  security: admin,
+  errors: [401, 403],
 });
-const revokeTokenRoute = createRoute({
-  method: 'delete',
-  path: `${tokensPath}/{id}`,
-  tags: ['devices'],
+const revokeTokenRoute = contractRoute(apiRoute('DELETE /api/v1/enrollment-tokens/{id}'), {
+  tags,
   summary: 'Revoke an enrollment token (enrolled devices keep working)',
-  security: [...SECURITY.admin],
-  request: { params: idParam },
-  responses: { 200: jsonResponse(enrollmentTokenSchema, 'Revoked'), ...errorResponses(400, 401, 403, 404) },
+  security: admin,
+  responses: { 200: 'Revoked' },
+  errors: [400, 401, 403, 404],
 });
-const enrollRoute = createRoute({
-  method: 'post',
-  path: `${API_PREFIX}/enroll`,
-  tags: ['devices'],
+const enrollRoute = contractRoute(apiRoute('POST /api/v1/enroll'), {
+  tags,
   summary: 'Trade an enrollment token for device credentials (no other auth)',
-  request: { body: jsonBody(enrollRequestSchema) },
-  responses: {
-    201: jsonResponse(enrollResponseSchema, 'Enrolled; `deviceToken` is not shown again'),
-    ...errorResponses(400, 401, 403, 409, 413),
-  },
+  responses: { 201: 'Enrolled; `deviceToken` is not shown again' },
+  errors: [400, 401, 403, 409, 413],
 });
-const listDevicesRoute = createRoute({
-  method: 'get',
-  path: devicesPath,
-  tags: ['devices'],
+const listDevicesRoute = contractRoute(apiRoute('GET /api/v1/devices'), {
+  tags,
   summary: 'List devices, optionally by label selector (`site=a,line in (1,2),!canary`)',
-  security: [...SECURITY.admin],
-  request: {
-    query: z.object({
-      selector: z.string().max(4096).default(''),
-      online: z.enum(['true', 'false']).optional(),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      offset: z.coerce.number().int().min(0).default(0),
-    }),
-  },
-  responses: {
-    200: jsonResponse(z.object({ devices: z.array(deviceSchema), total: z.number().int() }), 'Devices'),
-    ...errorResponses(400, 401, 403),
-  },
+  security: admin,
+  errors: [400, 401, 403],
 });
-const getDeviceRoute = createRoute({
-  method: 'get',
-  path: `${devicesPath}/{id}`,
-  tags: ['devices'],
+const getDeviceRoute = contractRoute(apiRoute('GET /api/v1/devices/{id}'), {
+  tags,
   summary: 'One device',
-  security: [...SECURITY.admin],
-  request: { params: idParam },
-  responses: { 200: jsonResponse(deviceSchema, 'The device'), ...errorResponses(400, 401, 403, 404) },
+  security: admin,
+  errors: [400, 401, 403, 404],
 });
-const patchDeviceRoute = createRoute({
-  method: 'patch',
-  path: `${devicesPath}/{id}`,
-  tags: ['devices'],
+const patchDeviceRoute = contractRoute(apiRoute('PATCH /api/v1/devices/{id}'), {
+  tags,
   summary: 'Label, rename, disable or enable a device (labels: merge patch, null removes)',
-  security: [...SECURITY.admin],
-  request: {
-    params: idParam,
-    body: jsonBody(
-      z.strictObject({
-        name: z.string().max(128).nullable().optional(),
-        labels: z.record(labelKeySchema, z.string().max(128).nullable()).optional(),
-        disabled: z.boolean().optional(),
-      }),
-    ),
-  },
-  responses: { 200: jsonResponse(deviceSchema, 'Updated'), ...errorResponses(400, 401, 403, 404, 413) },
+  security: admin,
+  responses: { 200: 'Updated' },
+  errors: [400, 401, 403, 404, 413],
 });
-const deleteDeviceRoute = createRoute({
-  method: 'delete',
-  path: `${devicesPath}/{id}`,
-  tags: ['devices'],
+const deleteDeviceRoute = contractRoute(apiRoute('DELETE /api/v1/devices/{id}'), {
+  tags,
   summary: 'Delete a device and its credentials',
-  security: [...SECURITY.admin],
-  request: { params: idParam },
-  responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404) },
+  security: admin,
+  responses: { 204: 'Deleted' },
+  errors: [400, 401, 403, 404],
 });
-const selfRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/device`,
-  tags: ['devices'],
+const selfRoute = contractRoute(apiRoute('GET /api/v1/device'), {
+  tags,
   summary: 'The calling device itself (checks a device token)',
-  security: [...SECURITY.device],
-  responses: { 200: jsonResponse(deviceSchema, 'The device'), ...errorResponses(401, 403) },
+  security: SECURITY.device,
+  errors: [401, 403],
 });
 
 /** Enrollment tokens, enrollment, and device administration. */

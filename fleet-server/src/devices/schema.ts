@@ -1,3 +1,4 @@
+import type { ReportedState } from '@edgefleet/shared/api';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export type Labels = Record<string, string>;
@@ -41,7 +42,7 @@ export const devices = sqliteTable(
     lastSeenAt: integer('last_seen_at'),
     connectedAt: integer('connected_at'),
     // reported state (MQTT): running versions, errors, capabilities, agent version
-    reportedState: text('reported_state', { mode: 'json' }).$type<Record<string, unknown>>(),
+    reportedState: text('reported_state', { mode: 'json' }).$type<ReportedState>(),
     reportedAt: integer('reported_at'),
     appliedRev: integer('applied_rev').notNull().default(0),
     // desired state (rollout controller)

@@ -1,9 +1,7 @@
-/** What the dashboard hears about live: one variant per SSE event name. */
-export type FleetEvent =
-  | { type: 'rollout'; data: { id: string; status: string; stageIndex: number; action: string } }
-  | { type: 'telemetry'; data: { model: string; version: string; reports: number } }
-  | { type: 'device'; data: { id: string; online: boolean; reported?: boolean } }
-  | { type: 'alert'; data: { id: number; kind: string; status: 'open' | 'acknowledged' | 'resolved' } };
+import type { FleetEvent } from '@edgefleet/shared/api';
+
+/** One live update: rollout, telemetry, device or alert (the API's `FleetEvent`). */
+export type { FleetEvent };
 
 /** A subscriber; it must not throw (a throwing listener is logged through `onListenerError` and skipped). */
 export type FleetEventListener = (event: FleetEvent) => void;

@@ -1,12 +1,15 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { apiRoute, fleetEventSchema } from '@edgefleet/shared/api';
+import { z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { ADMIN_TOKEN_PREFIX, verifyAdminToken } from '../auth/verify';
 import type { ServerContext } from '../context';
 import { FleetError, Forbidden, Unauthorized } from '../errors';
-import { API_PREFIX, type FleetApp } from '../http/app';
+import type { FleetApp } from '../http/app';
 import type { AppEnv } from '../http/env';
-import { errorResponses, SECURITY } from '../http/openapi';
+import { contractRoute, SECURITY } from '../http/openapi';
 import type { EventStreams } from './stream';
+
+type ComponentSchema = Parameters<FleetApp['openAPIRegistry']['registerComponent']>[2];
 
 /** Longer tokens are refused before any lookup. */
 const MAX_TOKEN_LENGTH = 512;
@@ -17,35 +20,18 @@ class TooManyStreams extends FleetError {
   readonly code = 'too_many_streams';
 }
 
-const eventsRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/events`,
+const eventsRoute = contractRoute(apiRoute('GET /api/v1/events'), {
   tags: ['monitoring'],
   summary:
     'Live updates as Server-Sent Events (rollout, telemetry, device, alert; heartbeat comment every 15 s)',
   description:
     'Admin token as `Authorization: Bearer` (fetch streaming) or `?token=` (EventSource, which cannot set ' +
-    'headers). Events: `rollout` {id, status, stageIndex, action}, `telemetry` {model, version, reports} ' +
-    '(at most once per second per version), `device` {id, online}, `alert` {id, kind, status}. A client ' +
-    'that reads too slowly is dropped; reconnect and re-read the REST state.',
-  security: [...SECURITY.admin],
-  request: {
-    query: z.object({
-      token: z
-        .string()
-        .max(MAX_TOKEN_LENGTH)
-        .optional()
-        .openapi({ description: 'admin token, for EventSource' }),
-    }),
-  },
-  responses: {
-    200: { description: 'An endless event stream', content: { 'text/event-stream': { schema: z.string() } } },
-    ...errorResponses(401, 403),
-    503: {
-      description: 'Too many streams open; retry later',
-      content: { 'application/json': { schema: z.object({ error: z.string(), message: z.string() }) } },
-    },
-  },
+    'headers). Events (`FleetEvent`): `rollout` {id, status, stageIndex, action}, `telemetry` {model, version, ' +
+    'reports} (at most once per second per version), `device` {id, online}, `alert` {id, kind, status}. A ' +
+    'client that reads too slowly is dropped; reconnect and re-read the REST state.',
+  security: SECURITY.admin,
+  responses: { 200: 'An endless event stream' },
+  errors: [401, 403, 503],
 });
 
 /** Admin auth from the Authorization header, or `?token=` (EventSource cannot send headers). */
@@ -68,6 +54,14 @@ function requireAdminHeaderOrQuery(ctx: Pick<ServerContext, 'db'>) {
 
 /** `GET /api/v1/events`. */
 export function registerEventRoutes(app: FleetApp, ctx: ServerContext, streams: EventStreams): void {
+  // The events' payloads are not a response body of their own: name their schema so clients find it.
+  // zod puts a schema with an id under `$defs`; the component is that definition itself.
+  const json = z.toJSONSchema(fleetEventSchema, { target: 'draft-2020-12' }) as {
+    $defs?: Record<string, object>;
+  };
+  const eventSchema = json.$defs?.FleetEvent;
+  if (eventSchema)
+    app.openAPIRegistry.registerComponent('schemas', 'FleetEvent', eventSchema as ComponentSchema);
   app.openapi({ ...eventsRoute, middleware: [requireAdminHeaderOrQuery(ctx)] }, (c) => {
     // A slow client's socket is destroyed outright: its kernel buffers are full, a clean end would wait on it.
     const outgoing = c.env?.outgoing;
@@ -84,6 +78,6 @@ export function registerEventRoutes(app: FleetApp, ctx: ServerContext, streams: 
         'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no',
       },
-    }) as never;
+    });
   });
 }

@@ -1,23 +1,13 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { apiRoute } from '@edgefleet/shared/api';
 import type { ServerContext } from '../context';
-import { API_PREFIX, type FleetApp } from '../http/app';
-import { jsonResponse } from '../http/openapi';
+import type { FleetApp } from '../http/app';
+import { contractRoute } from '../http/openapi';
 
-const fleetSchema = z
-  .object({
-    fleet: z.string(),
-    apiUrl: z.string(),
-    mqttUrl: z.string(),
-    signingKeys: z.array(z.record(z.string(), z.unknown())),
-  })
-  .openapi('Fleet');
-
-const fleetRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/fleet`,
+const fleetRoute = contractRoute(apiRoute('GET /api/v1/fleet'), {
   tags: ['fleet'],
   summary: "The fleet's name, endpoints and public signing keys (JWK) that verify every manifest",
-  responses: { 200: jsonResponse(fleetSchema, 'Fleet facts (public)') },
+  responses: { 200: 'Fleet facts (public)' },
+  errors: [],
 });
 
 /** Public facts about the fleet: clients pin `signingKeys` to verify manifests. */

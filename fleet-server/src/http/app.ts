@@ -1,3 +1,4 @@
+import { API_PREFIX } from '@edgefleet/shared/api';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,8 +11,7 @@ import type { AppEnv } from './env';
 import { errorResponse, invalidInputFrom } from './errors';
 import { closeConnectionOnUnreadBody } from './unread-body';
 
-/** Prefix of every versioned API route. */
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX } from '@edgefleet/shared/api';
 
 /** The typed app every route module registers on. */
 export type FleetApp = OpenAPIHono<AppEnv>;

@@ -1,28 +1,20 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { apiRoute } from '@edgefleet/shared/api';
 import type { ServerContext } from '../context';
 import type { FleetApp } from './app';
-import { jsonResponse } from './openapi';
+import { contractRoute } from './openapi';
 
-const healthSchema = z
-  .object({ status: z.literal('ok'), fleet: z.string(), db: z.literal('ok'), uptimeS: z.number() })
-  .openapi('Health');
-
-const healthRoute = createRoute({
-  method: 'get',
-  path: '/healthz',
+const healthRoute = contractRoute(apiRoute('GET /healthz'), {
   tags: ['system'],
   summary: 'Liveness and database check',
-  responses: { 200: jsonResponse(healthSchema, 'Server and database are up') },
+  responses: { 200: 'Server and database are up' },
+  errors: [],
 });
 
-const metricsRoute = createRoute({
-  method: 'get',
-  path: '/metrics',
+const metricsRoute = contractRoute(apiRoute('GET /metrics'), {
   tags: ['system'],
   summary: 'Prometheus metrics (HTTP, database, process; MQTT and ingest where running)',
-  responses: {
-    200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
-  },
+  responses: { 200: 'Prometheus text format' },
+  errors: [],
 });
 
 /** `/healthz` and `/metrics`: unauthenticated, meant for the local network and the scraper. */

@@ -1,6 +1,6 @@
 import type { HostTensor } from '@edgefleet/shared';
+import type { ModelSignature } from '@edgefleet/shared/api';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { ModelSignature } from '../artifacts/schema';
 import { UnprocessableContent } from '../errors';
 
 /** A model opened on the server (CPU, one thread) to check golden pairs and compute baselines. */

@@ -1,27 +1,24 @@
 import { readFile } from 'node:fs/promises';
-import type { Manifest, ModelRef, ModelVersionCreate, PreprocessingSpec } from '@edgefleet/shared';
+import type {
+  Manifest,
+  ManifestSignature,
+  ModelRef,
+  ModelVersionCreate,
+  PreprocessingSpec,
+  ProfileJSON,
+  ProfileSpec,
+} from '@edgefleet/shared';
+import type { ArtifactKind, VersionCreateInput } from '@edgefleet/shared/api';
 import { and, asc, count, eq, sql } from 'drizzle-orm';
-import type { ArtifactKind } from '../artifacts/schema';
 import type { ServerContext } from '../context';
-import { schema } from '../db';
+import { type FleetDb, schema } from '../db';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { API_PREFIX } from '../http/app';
 import { type Baseline, validateBaseline } from './baseline';
 import { readGoldenPair, verifyGoldenPair } from './golden';
 import { openServerModel } from './inference';
-import { computeReferenceBaseline, type ReferenceOptions } from './reference/baseline';
+import { computeReferenceBaseline } from './reference/baseline';
 import { tarFileReference } from './reference/sources';
-
-/** A baseline the server computes from an uploaded reference set (a `kind=reference` tar artifact). */
-export interface BaselineFromReference {
-  fromReference: ReferenceOptions & { sha256: string };
-}
-
-/** What registering a version takes: the shared create body, whose baseline may also be computed here. */
-export type VersionCreateInput = Omit<ModelVersionCreate, 'baseline'> & {
-  baseline: ModelVersionCreate['baseline'] | BaselineFromReference;
-  description?: string | undefined;
-};
 
 /** Semantic Versioning 2.0.0 (https://semver.org), the only version form the registry accepts. */
 export const SEMVER =
@@ -44,12 +41,22 @@ export function versionUrls(row: Pick<VersionRow, 'modelName' | 'version' | 'art
   };
 }
 
+/** The signature of a version's manifest (stored as the JSON text it was signed as). */
+export const signatureOf = (row: Pick<VersionRow, 'manifestSignature'>): ManifestSignature =>
+  JSON.parse(row.manifestSignature) as ManifestSignature;
+
+/** The baseline of a version (every registered version has one). */
+export function baselineOfVersion(row: VersionRow): { spec: ProfileSpec; profile: ProfileJSON } {
+  if (!row.baseline) throw new NotFound(`${row.modelName}@${row.version} has no baseline`);
+  return row.baseline;
+}
+
 /** The model ref a device or browser receives for a version (manifest, signature, URLs). */
 export function toModelRef(row: VersionRow): ModelRef {
   const { artifactUrl, profileSpecUrl, goldenUrl } = versionUrls(row);
   return {
-    manifest: row.manifest as Manifest,
-    signature: JSON.parse(row.manifestSignature),
+    manifest: row.manifest,
+    signature: signatureOf(row),
     artifactUrl,
     profileSpecUrl,
     ...(goldenUrl ? { goldenUrl } : {}),
@@ -259,4 +266,16 @@ export function deprecateVersion(
     .run();
   ctx.logger.info({ model: name, version, reason }, 'model version deprecated');
   return { ...row, deprecatedAt, deprecationReason: reason };
+}
+
+/** Whether `name@version` is registered. */
+export function versionExists(db: FleetDb, name: string, version: string): boolean {
+  const v = schema.modelVersions;
+  return (
+    db
+      .select({ id: v.id })
+      .from(v)
+      .where(and(eq(v.modelName, name), eq(v.version, version)))
+      .get() !== undefined
+  );
 }

@@ -1,3 +1,4 @@
+import type { Lineage, Manifest, PreprocessingSpec, ProfileJSON, ProfileSpec } from '@edgefleet/shared';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { artifacts } from '../artifacts/schema';
 
@@ -20,12 +21,12 @@ export const modelVersions = sqliteTable(
     artifactSha256: text('artifact_sha256')
       .notNull()
       .references(() => artifacts.sha256),
-    preprocessing: text('preprocessing', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-    lineage: text('lineage', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-    baseline: text('baseline', { mode: 'json' }).$type<unknown>(),
+    preprocessing: text('preprocessing', { mode: 'json' }).$type<PreprocessingSpec>().notNull(),
+    lineage: text('lineage', { mode: 'json' }).$type<Lineage>().notNull(),
+    baseline: text('baseline', { mode: 'json' }).$type<{ spec: ProfileSpec; profile: ProfileJSON }>(),
     baselineSha256: text('baseline_sha256'),
-    golden: text('golden', { mode: 'json' }).$type<unknown>(),
-    manifest: text('manifest', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    golden: text('golden', { mode: 'json' }).$type<{ sha256: string }>(),
+    manifest: text('manifest', { mode: 'json' }).$type<Manifest>().notNull(),
     manifestSignature: text('manifest_signature').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: integer('created_at').notNull(),

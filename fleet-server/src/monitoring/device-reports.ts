@@ -1,4 +1,5 @@
 import { Profile } from '@edgefleet/shared';
+import type { DeviceReport } from '@edgefleet/shared/api';
 import { and, desc, eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { NotFound } from '../errors';
@@ -8,23 +9,8 @@ import { latencyQuantiles } from '../telemetry/query';
 /** Most reports one request returns. */
 export const MAX_DEVICE_REPORTS = 200;
 
-/** One stored window report of a device, newest first in the list. */
-export interface DeviceReportView {
-  id: number;
-  modelName: string;
-  modelVersion: string;
-  role: 'active' | 'shadow';
-  windowStartMs: number;
-  windowEndMs: number;
-  inferences: number;
-  errors: number;
-  /** End-to-end latency of the window; null when none was measured or the profile is not under a known spec. */
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null } | null;
-  software: Record<string, number> | null;
-  runtime: Record<string, unknown>;
-  receivedAt: number;
-  status: string;
-}
+/** One stored window report of a device, newest first in the list (the API's view). */
+export type DeviceReportView = DeviceReport;
 
 /** The last `limit` reports of a device, newest window first; NotFound for an unknown device. */
 export function deviceReports(

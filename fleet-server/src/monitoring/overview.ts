@@ -1,3 +1,4 @@
+import type { FleetOverview } from '@edgefleet/shared/api';
 import { count, inArray, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { ACTIVE_STATUSES } from '../rollouts/types';
@@ -9,16 +10,8 @@ export const MAX_LABEL_KEYS = 64;
 /** Where label values past {@link MAX_LABEL_VALUES} are counted. */
 export const OTHER_LABEL_VALUE = '(other)';
 
-/** The fleet at a glance. */
-export interface FleetOverview {
-  devices: { total: number; online: number; offline: number; failing: number; disabled: number };
-  /** Enabled devices by the active version they report running (`name@version`; `(none)` when none). */
-  byVersion: Record<string, number>;
-  /** Enabled devices by label key and value. */
-  byLabel: Record<string, Record<string, number>>;
-  models: number;
-  rollouts: { active: number };
-}
+/** Devices by state, by running version and by label (the API's view). */
+export type { FleetOverview };
 
 /** Key of devices that report no active model. */
 export const NO_VERSION = '(none)';

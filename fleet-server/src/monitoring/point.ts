@@ -6,43 +6,11 @@ import {
   OTHER_CLASS_LABEL,
   type Profile,
 } from '@edgefleet/shared';
+import type { DriftDistances, PointDrift, TimeseriesPoint } from '@edgefleet/shared/api';
 import { latencyQuantiles } from '../telemetry/query';
 
-/** PSI and Jensen-Shannon distance of one feature (null when either side has no data). */
-export interface DriftDistances {
-  psi: number | null;
-  js: number | null;
-}
-
-/** Drift of one bucket against the version's baseline profile. */
-export interface PointDrift {
-  inputs: Record<string, DriftDistances>;
-  /** The worst output feature (highest PSI and highest JS); null without outputs. */
-  output: DriftDistances | null;
-  /** Every output feature. */
-  outputs: Record<string, DriftDistances>;
-  /** Jensen-Shannon distance of the top-1 class mix; null without classes. */
-  classesJs: number | null;
-  maxPsi: number | null;
-  maxJs: number | null;
-}
-
-/** One bucket of a version's timeseries. */
-export interface TimeseriesPoint {
-  /** Bucket start (ms); the bucket holds reports whose window ends in `[t, t + stepMs)`. */
-  t: number;
-  reports: number;
-  inferences: number;
-  errors: number;
-  errorRate: number | null;
-  /** End-to-end latency quantiles (the `infer` stage when a client measured no end-to-end latency). */
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null } | null;
-  drift: PointDrift | null;
-  /** Share of each top-1 class label (`(other)`, `(missing)` for folded and null outputs). */
-  classMix: Record<string, number> | null;
-  /** Median (interpolated over the baseline bins) and mean of the `confidence` output. */
-  confidence: { p50: number | null; mean: number } | null;
-}
+// The views are the API contract's: one definition for the server, the dashboard and the CLI.
+export type { DriftDistances, PointDrift, TimeseriesPoint };
 
 /** Name of the output feature the `confidence` summary reads (see shared CLASSIFIER_FEATURES). */
 export const CONFIDENCE_FEATURE = 'confidence';

@@ -1,4 +1,5 @@
 import { mergeJsonInto, Profile } from '@edgefleet/shared';
+import type { Timeseries } from '@edgefleet/shared/api';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import type { Selector } from '../labels/selector';
@@ -29,26 +30,8 @@ export interface TimeseriesQuery {
   rowBudget: number;
 }
 
-/** The answer: points of `stepMs` from `from` (aligned down to a multiple of stepMs) to `to`. */
-export interface Timeseries {
-  model: string;
-  version: string;
-  role: 'active' | 'shadow';
-  from: number;
-  to: number;
-  stepMs: number;
-  /** `reports` (raw window reports, stepMs < 1 h) or `aggregates` (hourly merged rows, stepMs ≥ 1 h). */
-  source: 'reports' | 'aggregates';
-  /** Rows read from the database. */
-  rowsRead: number;
-  /** True when the row budget ran out: only points from `coveredFrom` on are complete, and only they are returned. */
-  truncated: boolean;
-  /** First ms the points fully cover (`from` unless truncated). */
-  coveredFrom: number;
-  /** False when the version has no readable baseline (drift is then null everywhere). */
-  hasBaseline: boolean;
-  points: TimeseriesPoint[];
-}
+/** The answer: points of `stepMs` from `from` (aligned down to a multiple of stepMs) to `to` (the API's view). */
+export type { Timeseries };
 
 interface Row {
   scope: string;

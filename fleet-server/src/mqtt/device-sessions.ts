@@ -185,10 +185,7 @@ export class DeviceSessions {
       const checked = serializeMessage(appPlanSchema, next, { maxBytes: MAX_APP_PLAN_BYTES });
       if (!checked.ok)
         throw new InvalidInput(`app plan: ${checked.error.message}`, { field: checked.error.path });
-      tx.update(a)
-        .set({ plan: next as unknown as Record<string, unknown>, planRev: next.rev })
-        .where(eq(a.id, appId))
-        .run();
+      tx.update(a).set({ plan: next, planRev: next.rev }).where(eq(a.id, appId)).run();
       return next;
     });
     const topic = appTopic(this.options.fleet, appId, 'desired');

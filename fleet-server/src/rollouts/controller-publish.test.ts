@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DesiredState, desiredStateSchema } from '@edgefleet/shared';
+import { type DesiredState, desiredStateSchema, type Manifest } from '@edgefleet/shared';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
@@ -24,7 +24,7 @@ const now = Date.UTC(2026, 10, 23, 10);
 
 const hex = (c: string) => c.repeat(64);
 /** A manifest the shared schema accepts (its signature is well-formed, not verifiable). */
-const manifestOf = (version: string) => ({
+const manifestOf = (version: string): Manifest => ({
   v: 1,
   fleet: 'f',
   name: 'cls',

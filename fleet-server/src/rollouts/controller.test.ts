@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
 import { createLogger } from '../logging';
 import type { AppPlanInput, DesiredStateInput } from '../mqtt/device-sessions';
-import { insertClsVersion } from '../telemetry/fixtures';
+import { clsManifest, insertClsVersion } from '../telemetry/fixtures';
 import { dbSpecResolver } from '../telemetry/specs';
 import { RolloutController, type RolloutPublisher } from './controller';
 import { createRollout } from './service';
@@ -56,7 +56,7 @@ beforeEach(() => {
   for (const version of ['1.0.0', '2.0.0']) {
     database.db
       .update(schema.modelVersions)
-      .set({ manifest: { name: 'cls', version }, manifestSignature: '{}' })
+      .set({ manifest: clsManifest(version), manifestSignature: '{}' })
       .where(eq(schema.modelVersions.version, version))
       .run();
   }

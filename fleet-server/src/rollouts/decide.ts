@@ -1,4 +1,5 @@
 import { fail, ok, type Result } from '@edgefleet/shared';
+import type { RolloutAction } from '@edgefleet/shared/api';
 import { appSlotFor, bucketsOf, desiredChanges, memberThreshold } from './assignment';
 import { describeBreaches, evaluateGates, type GateEvaluation, type GateValue } from './gates';
 import { advanceAllowed } from './maintenance';
@@ -163,7 +164,7 @@ export function plannedChanges(
 }
 
 /** Admin actions on a rollout. */
-export type RolloutAction = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback';
+export type { RolloutAction };
 
 const ALLOWED: Record<RolloutAction, readonly RolloutState['status'][]> = {
   pause: ['scheduled', 'running'],

@@ -237,6 +237,14 @@ describe('first deployment: refused requests', () => {
     const server = await setup(0);
     const db = server.server.context.db;
     const running = (name: string) => ({
+      type: 'state' as const,
+      v: 1 as const,
+      deviceId: 'sim',
+      epoch: 1,
+      appliedRev: 1,
+      agentVersion: '0.1.0',
+      at: server.clock.nowMs,
+      errors: [],
       running: { active: { name, version: '1.0.0' }, shadow: null, standby: null },
     });
     for (const id of insertSimDevices(db, 'cls', 3, { site: 'cls' }, server.clock.nowMs))

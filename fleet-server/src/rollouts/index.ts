@@ -9,7 +9,7 @@ export { RolloutController, type RolloutPublisher } from './controller';
 export { applyAction, type Decision, decide, type RolloutAction } from './decide';
 export { evaluateGates, type Gates, type GateValue } from './gates';
 export { advanceAllowed, type MaintenanceWindow } from './maintenance';
-export { createRolloutSchema, registerRolloutRoutes } from './routes';
+export { registerRolloutRoutes } from './routes';
 export { parseStages, type Stage } from './stages';
 export type * from './types';
 

@@ -1,5 +1,7 @@
+import { WEEKDAYS } from '@edgefleet/shared/api';
+
 /** Days of the week as written in maintenance windows. */
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export { WEEKDAYS };
 /** A day of the week. */
 export type Weekday = (typeof WEEKDAYS)[number];
 

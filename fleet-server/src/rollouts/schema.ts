@@ -1,4 +1,9 @@
+import type { RolloutStrategy } from '@edgefleet/shared';
+import type { RolloutEvent, RolloutStatus } from '@edgefleet/shared/api';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { GateValue } from './gates';
+import type { StoredEvaluation } from './store';
+import type { RolloutSpec } from './types';
 
 /**
  * Rollouts: the spec (fixed at creation, JSON) and the controller's state. `version` rises with every
@@ -14,17 +19,17 @@ export const rollouts = sqliteTable(
     candidate: text('candidate').notNull(),
     /** The version the candidate replaces; null for a first deployment (no target runs the model yet). */
     baseline: text('baseline'),
-    strategy: text('strategy').notNull(),
+    strategy: text('strategy').$type<RolloutStrategy>().notNull(),
     /** Canonical form of the target, e.g. `selector:site=a`, `devices:d1,d2`, `app:shop`. */
     targetKey: text('target_key').notNull(),
     activeKey: text('active_key').unique(),
-    spec: text('spec', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-    status: text('status').notNull(),
+    spec: text('spec', { mode: 'json' }).$type<RolloutSpec>().notNull(),
+    status: text('status').$type<RolloutStatus>().notNull(),
     stageIndex: integer('stage_index').notNull().default(0),
     stageStartedAt: integer('stage_started_at'),
     version: integer('version').notNull().default(1),
     /** Last controller evaluation (gate values and note), for `show`. */
-    lastEvaluation: text('last_evaluation', { mode: 'json' }).$type<Record<string, unknown>>(),
+    lastEvaluation: text('last_evaluation', { mode: 'json' }).$type<StoredEvaluation>(),
     /** False until every target of a finished rollout has its final desired state. */
     settled: integer('settled', { mode: 'boolean' }).notNull().default(false),
     createdBy: text('created_by').notNull(),
@@ -44,12 +49,12 @@ export const rolloutAudit = sqliteTable(
       .references(() => rollouts.id),
     at: integer('at').notNull(),
     actor: text('actor').notNull(),
-    event: text('event').notNull(),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status').notNull(),
+    event: text('event').$type<RolloutEvent>().notNull(),
+    fromStatus: text('from_status').$type<RolloutStatus>(),
+    toStatus: text('to_status').$type<RolloutStatus>().notNull(),
     stageIndex: integer('stage_index').notNull(),
     reason: text('reason').notNull(),
-    gates: text('gates', { mode: 'json' }).$type<unknown[]>().notNull(),
+    gates: text('gates', { mode: 'json' }).$type<GateValue[]>().notNull(),
   },
   (t) => [index('rollout_audit_rollout').on(t.rolloutId, t.id)],
 );

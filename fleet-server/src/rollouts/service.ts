@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RolloutStrategy } from '@edgefleet/shared';
+import type { RolloutCreate, RolloutDetail, RolloutSummary, TARGET_STATES } from '@edgefleet/shared/api';
 import { eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput } from '../errors';
@@ -7,11 +8,10 @@ import { parseSelector } from '../labels/selector';
 import { carries, memberPercent } from './assignment';
 import { baselineOf, checkFirstDeployment, requireVersion } from './baseline';
 import { loadTargetFacts } from './facts';
-import type { Gates, GateValue } from './gates';
-import { checkMaintenanceWindow, type MaintenanceWindow } from './maintenance';
+import { checkMaintenanceWindow } from './maintenance';
 import { parseStages } from './stages';
-import { auditOf, insertRollout, type RolloutRow, rolloutOf, type StoredEvaluation } from './store';
-import type { BreachAction, RolloutSpec, RolloutTarget } from './types';
+import { auditOf, insertRollout, type RolloutRow, rolloutOf } from './store';
+import type { RolloutSpec, RolloutTarget } from './types';
 
 /** Stages a rollout gets when it names none. */
 export const DEFAULT_STAGES: Record<RolloutStrategy, string> = {
@@ -21,25 +21,8 @@ export const DEFAULT_STAGES: Record<RolloutStrategy, string> = {
   'all-at-once': '100%',
 };
 
-/** A create request as the API and CLI send it. */
-export interface RolloutRequest {
-  id?: string | undefined;
-  model: string;
-  candidate: string;
-  /** The version it replaces; omitted: what most targets run, none for a first deployment; null: a first deployment. */
-  baseline?: string | null | undefined;
-  target: { selector: string } | { devices: string[] } | { app: string };
-  strategy: RolloutStrategy;
-  stages?: string | undefined;
-  minReportingTargets: number;
-  minInferences: number;
-  gates: Gates;
-  onBreach: BreachAction;
-  startAt?: number | undefined;
-  maintenanceWindows: MaintenanceWindow[];
-  maxConcurrentDownloads?: number | undefined;
-  salt?: string | undefined;
-}
+/** A create request as the API and CLI send it (after the contract's defaults). */
+export type RolloutRequest = RolloutCreate;
 
 type Ctx = { db: FleetDb; now: () => number };
 
@@ -112,10 +95,10 @@ export function createRollout(ctx: Ctx, request: RolloutRequest, actor: string):
  * A target's state in a rollout, for `show`. A first deployment (no baseline) has no `on_baseline` targets: a
  * target told to run no version of the model is `untouched`, also after a rollback took the candidate away.
  */
-export type TargetState = 'on_candidate' | 'on_baseline' | 'switching' | 'failed' | 'untouched';
+export type TargetState = (typeof TARGET_STATES)[number];
 
 /** The list view of a rollout. */
-export function rolloutSummary(row: RolloutRow) {
+export function rolloutSummary(row: RolloutRow): RolloutSummary {
   const rollout = rolloutOf(row);
   const { spec, state } = rollout;
   return {
@@ -136,19 +119,18 @@ export function rolloutSummary(row: RolloutRow) {
 }
 
 /** The full view of a rollout: spec, stage progress, last gate values against thresholds, targets by state, audit. */
-export function rolloutDetail(ctx: Ctx, row: RolloutRow) {
+export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
   const rollout = rolloutOf(row);
   const { spec, state } = rollout;
   const now = ctx.now();
   const stages = spec.stages.map((stage, index) => ({
     index,
     ...stage,
-    state:
-      state.status === 'completed' || index < state.stageIndex
-        ? 'done'
-        : index === state.stageIndex && state.stageStartedAt !== null
-          ? 'current'
-          : 'pending',
+    state: (state.status === 'completed' || index < state.stageIndex
+      ? 'done'
+      : index === state.stageIndex && state.stageStartedAt !== null
+        ? 'current'
+        : 'pending') as RolloutDetail['stages'][number]['state'],
   }));
   const current = spec.stages[state.stageIndex]!;
   const targets = loadTargetFacts(ctx.db, rollout);
@@ -171,7 +153,7 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow) {
       s = target.pending ? 'switching' : 'on_baseline';
     byState[s]++;
   }
-  const evaluation = row.lastEvaluation as unknown as StoredEvaluation | null;
+  const evaluation = row.lastEvaluation;
   return {
     ...rolloutSummary(row),
     stages,
@@ -196,7 +178,7 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow) {
           at: evaluation.at,
           note: evaluation.note,
           verdict: evaluation.evaluation?.verdict ?? null,
-          gates: (evaluation.evaluation?.values ?? []) as GateValue[],
+          gates: evaluation.evaluation?.values ?? [],
         }
       : null,
     targets: { total: targets.length, byState, failures: failures.slice(0, 50) },

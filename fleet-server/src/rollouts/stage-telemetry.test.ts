@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
 import { createLogger } from '../logging';
 import { TelemetryIngestor } from '../telemetry';
-import { CLS_SPEC, clsReport, insertClsVersion } from '../telemetry/fixtures';
+import { CLS_SPEC, clsManifest, clsReport, insertClsVersion } from '../telemetry/fixtures';
 import { dbSpecResolver } from '../telemetry/specs';
 import { isMember } from './assignment';
 import { RolloutController, type RolloutPublisher } from './controller';
@@ -37,7 +37,7 @@ beforeEach(() => {
     insertClsVersion(database.db, version);
     database.db
       .update(schema.modelVersions)
-      .set({ manifest: { name: 'cls', version }, manifestSignature: '{}' })
+      .set({ manifest: clsManifest(version), manifestSignature: '{}' })
       .where(eq(schema.modelVersions.version, version))
       .run();
   }

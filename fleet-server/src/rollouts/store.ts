@@ -42,9 +42,9 @@ const isActive = (status: string) => ACTIVE_STATUSES.includes(status as RolloutS
 /** The rollout of a row. */
 export function rolloutOf(row: RolloutRow): Rollout {
   return {
-    spec: row.spec as unknown as RolloutSpec,
+    spec: row.spec,
     state: {
-      status: row.status as RolloutStatus,
+      status: row.status,
       stageIndex: row.stageIndex,
       stageStartedAt: row.stageStartedAt,
       version: row.version,
@@ -125,7 +125,7 @@ export function insertRollout(db: FleetDb, spec: RolloutSpec, actor: string, now
         strategy: spec.strategy,
         targetKey,
         activeKey: `${targetKey}#${spec.modelName}`,
-        spec: spec as unknown as Record<string, unknown>,
+        spec,
         status,
         stageIndex: 0,
         stageStartedAt: null,
@@ -187,7 +187,7 @@ export function commitTransition(db: FleetDb, rolloutId: string, t: Transition, 
         toStatus: t.to.status,
         stageIndex: t.to.stageIndex,
         reason: t.reason,
-        gates: t.gates as unknown[],
+        gates: t.gates,
       })
       .run();
     return true;
@@ -202,7 +202,7 @@ export function recordEvaluation(
   settled: boolean,
 ): void {
   db.update(schema.rollouts)
-    .set({ lastEvaluation: evaluation as unknown as Record<string, unknown>, settled })
+    .set({ lastEvaluation: evaluation, settled })
     .where(eq(schema.rollouts.id, rolloutId))
     .run();
 }
@@ -226,10 +226,13 @@ export function getRolloutRow(db: FleetDb, id: string): RolloutRow {
 }
 
 /** Rollouts, newest first, optionally by status and model. */
-export function listRolloutRows(db: FleetDb, filter: { status?: string; model?: string } = {}): RolloutRow[] {
+export function listRolloutRows(
+  db: FleetDb,
+  filter: { status?: string | undefined; model?: string | undefined } = {},
+): RolloutRow[] {
   const r = schema.rollouts;
   const conditions = [
-    ...(filter.status ? [eq(r.status, filter.status)] : []),
+    ...(filter.status ? [eq(r.status, filter.status as RolloutStatus)] : []),
     ...(filter.model ? [eq(r.modelName, filter.model)] : []),
   ];
   return db

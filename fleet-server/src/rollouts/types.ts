@@ -1,7 +1,11 @@
 import type { RolloutStrategy } from '@edgefleet/shared';
+import type { BreachAction, RolloutEvent, RolloutStatus } from '@edgefleet/shared/api';
 import type { Gates, GateValue } from './gates';
 import type { MaintenanceWindow } from './maintenance';
 import type { Stage } from './stages';
+
+// The contract's enums are the domain's: statuses, events and breach actions are what the API shows.
+export type { BreachAction, RolloutEvent, RolloutStatus };
 
 /** Who a rollout targets: devices by label selector, explicit devices, or a web app's browsers. */
 export type RolloutTarget =
@@ -9,14 +13,8 @@ export type RolloutTarget =
   | { kind: 'devices'; ids: string[] }
   | { kind: 'app'; appId: string };
 
-/** Where a rollout is. `scheduled`, `running` and `paused` are active; the others are final. */
-export type RolloutStatus = 'scheduled' | 'running' | 'paused' | 'completed' | 'rolled_back' | 'aborted';
-
 /** Statuses of a rollout that still owns its targets. */
 export const ACTIVE_STATUSES: readonly RolloutStatus[] = ['scheduled', 'running', 'paused'];
-
-/** What a breached gate does. */
-export type BreachAction = 'rollback' | 'pause';
 
 /** The immutable part of a rollout, fixed at creation. */
 export interface RolloutSpec {
@@ -111,18 +109,6 @@ export interface RolloutFacts {
   /** Device targets (empty for a web app target). */
   targets: TargetFacts[];
 }
-
-/** An event in a rollout's life; every one goes to the audit log. */
-export type RolloutEvent =
-  | 'created'
-  | 'started'
-  | 'advanced'
-  | 'completed'
-  | 'rolled_back'
-  | 'paused'
-  | 'resumed'
-  | 'promoted'
-  | 'aborted';
 
 /** A change of state with who, why and the gate values it was decided on. */
 export interface Transition {

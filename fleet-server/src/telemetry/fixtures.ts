@@ -1,4 +1,11 @@
-import { PROTOCOL_VERSION, Profile, type ProfileSpec, type TelemetryReport } from '@edgefleet/shared';
+import {
+  type Manifest,
+  PADDLE_OCR_CLS_PREPROCESSING,
+  PROTOCOL_VERSION,
+  Profile,
+  type ProfileSpec,
+  type TelemetryReport,
+} from '@edgefleet/shared';
 import { and, eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 
@@ -92,6 +99,23 @@ export function clsReport(
   };
 }
 
+/** A manifest of a cls fixture version (signed by no one: the fixtures' signatures are not checked). */
+export function clsManifest(version: string): Manifest {
+  return {
+    v: 1,
+    fleet: 'test',
+    name: 'cls',
+    version,
+    format: 'onnx',
+    sha256: 'a'.repeat(64),
+    sizeBytes: 1,
+    preprocessing: PADDLE_OCR_CLS_PREPROCESSING,
+    specHash: 'b'.repeat(16),
+    baselineSha256: 'b'.repeat(64),
+    createdAt: 1_763_900_000_000,
+  };
+}
+
 /** Registers `cls@version` with {@link CLS_SPEC} and a baseline directly in the tables (tests only). */
 export function insertClsVersion(
   db: FleetDb,
@@ -117,11 +141,11 @@ export function insertClsVersion(
       modelName: 'cls',
       version,
       artifactSha256: sha256,
-      preprocessing: {},
-      lineage: {},
+      preprocessing: PADDLE_OCR_CLS_PREPROCESSING,
+      lineage: { createdBy: 'test' },
       baseline: { spec: CLS_SPEC, profile: baseline.toJSON() },
       baselineSha256: 'b'.repeat(64),
-      manifest: {},
+      manifest: clsManifest(version),
       manifestSignature: 'test',
       createdBy: 'test',
       createdAt: now,

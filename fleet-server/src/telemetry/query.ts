@@ -1,12 +1,11 @@
 import {
-  type DriftReport,
   type DriftThresholdOverrides,
   driftReport,
   LATENCY_STAGES,
   type LatencyStage,
   Profile,
-  type ProfileJSON,
 } from '@edgefleet/shared';
+import type { VersionMetricsView } from '@edgefleet/shared/api';
 import { and, eq, gte, inArray, lt } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { matchesSelector, type Selector } from '../labels/selector';
@@ -36,32 +35,10 @@ export interface MergedProfile {
 }
 
 /** Latency quantiles of one stage in ms (null when nothing was measured). */
-export interface LatencyQuantiles {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+export type LatencyQuantiles = VersionMetrics['latencyMs'][LatencyStage];
 
-/** Everything the dashboard and the rollout gates read about a version over a time range. */
-export interface VersionMetrics {
-  model: { name: string; version: string };
-  role: 'active' | 'shadow';
-  fromMs: number;
-  toMs: number;
-  reports: number;
-  devices: number;
-  apps: number;
-  inferences: number;
-  errors: number;
-  errorsByKind: Record<string, number>;
-  /** Errors per observed inference; null without inferences. */
-  errorRate: number | null;
-  latencyMs: Record<LatencyStage, LatencyQuantiles>;
-  /** Null when no baseline is registered or nothing was reported. */
-  drift: DriftReport | null;
-  profile: ProfileJSON | null;
-}
+/** Everything the dashboard and the rollout gates read about a version over a time range (the API's view). */
+export type VersionMetrics = VersionMetricsView;
 
 /** Merges the hourly aggregates of a version (read-only; every row was merged under the version's spec). */
 export function mergedProfile(db: FleetDb, specs: SpecResolver, query: VersionQuery): MergedProfile {

@@ -1,17 +1,10 @@
-import {
-  type Ack,
-  idSchema,
-  MAX_TELEMETRY_BATCH_BYTES,
-  modelVersionSchema,
-  parseMessage,
-  type Result,
-} from '@edgefleet/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { type Ack, MAX_TELEMETRY_BATCH_BYTES, parseMessage, type Result } from '@edgefleet/shared';
+import { apiRoute } from '@edgefleet/shared/api';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
 import { InvalidInput, PayloadTooLarge } from '../errors';
-import { API_PREFIX, type FleetApp } from '../http/app';
-import { errorResponses, jsonResponse, SECURITY } from '../http/openapi';
+import type { FleetApp } from '../http/app';
+import { contractRoute, SECURITY } from '../http/openapi';
 import { parseSelector } from '../labels/selector';
 import { coalesceAcks } from './acks';
 import type { IngestOutcome, ReportSource, TelemetryIngestor } from './ingest';
@@ -25,34 +18,7 @@ export interface TelemetryRouteDeps {
   specs: SpecResolver;
 }
 
-const ackSchema = z.object({
-  v: z.literal(1),
-  clientId: z.string(),
-  epoch: z.number().int(),
-  seq: z.number().int().openapi({ description: 'highest stored seq of the epoch' }),
-  seqs: z
-    .array(z.number().int())
-    .optional()
-    .openapi({ description: 'exactly the seqs of this request stored now or before: delete these' }),
-});
-const resultSchema = z.object({
-  clientId: z.string(),
-  epoch: z.number().int(),
-  seq: z.number().int(),
-  status: z.enum(['stored', 'duplicate', 'rejected']),
-  reason: z.string().optional(),
-});
-const postResponseSchema = z
-  .object({
-    /** Per (clientId, epoch): the exact seqs stored (delete those) and the highest stored seq. */
-    acks: z.array(ackSchema),
-    results: z.array(resultSchema),
-  })
-  .openapi('TelemetryAcks');
-
-const postTelemetryRoute = createRoute({
-  method: 'post',
-  path: `${API_PREFIX}/telemetry`,
+const postTelemetryRoute = contractRoute(apiRoute('POST /api/v1/telemetry'), {
   tags: ['telemetry'],
   summary:
     'Send window reports (browsers: publishable key, also `?key=` for sendBeacon; devices: device token)',
@@ -63,40 +29,17 @@ const postTelemetryRoute = createRoute({
     'highest stored `seq`. A report stored before is acknowledged again (`duplicate`).',
   security: [...SECURITY.app, ...SECURITY.device],
   responses: {
-    200: jsonResponse(postResponseSchema, 'Stored (or stored before); see results'),
-    ...errorResponses(400, 401, 403, 413, 429),
-    503: jsonResponse(postResponseSchema, 'Storage failed; nothing acknowledged, retry later'),
+    200: 'Stored (or stored before); see results',
+    503: 'Storage failed; nothing acknowledged, retry later',
   },
+  errors: [400, 401, 403, 413, 429],
 });
 
-const metricsRoute = createRoute({
-  method: 'get',
-  path: `${API_PREFIX}/models/{name}/versions/{version}/metrics`,
+const metricsRoute = contractRoute(apiRoute('GET /api/v1/models/{name}/versions/{version}/metrics'), {
   tags: ['telemetry'],
   summary: 'Merged profile, latency p50/p95/p99, error rate and drift of a version over a time range',
-  security: [...SECURITY.admin],
-  request: {
-    params: z.object({ name: idSchema, version: modelVersionSchema }),
-    query: z.object({
-      from: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .optional()
-        .openapi({ description: 'ms since epoch; default to - 24h' }),
-      to: z.coerce.number().int().min(0).optional().openapi({ description: 'ms since epoch; default now' }),
-      selector: z
-        .string()
-        .max(4096)
-        .optional()
-        .openapi({ description: 'device label selector, e.g. site=plant-a' }),
-      role: z.enum(['active', 'shadow']).default('active'),
-    }),
-  },
-  responses: {
-    200: jsonResponse(z.record(z.string(), z.unknown()).openapi('VersionMetrics'), 'Metrics'),
-    ...errorResponses(400, 401, 403),
-  },
+  security: SECURITY.admin,
+  errors: [400, 401, 403],
 });
 
 /** Parses a batch body: envelopes by the shared schema, then the report schema's cross-field rules per report. */
@@ -118,51 +61,58 @@ function acksOf(outcomes: IngestOutcome[]): Ack[] {
 
 /** `POST /telemetry` (ingestion over HTTP) and `GET /models/{name}/versions/{version}/metrics`. */
 export function registerTelemetryRoutes(app: FleetApp, ctx: ServerContext, deps: TelemetryRouteDeps): void {
-  app.openapi({ ...postTelemetryRoute, middleware: [requireAuth(ctx, 'app', 'device')] }, async (c) => {
-    // Read in full (the app-wide body limit bounds it) so the connection stays usable after a 413.
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const parsed = parseBatch(body);
-    if (!parsed.ok) {
-      deps.ingestor.countRejected(parsed.error.kind);
-      if (parsed.error.kind === 'too_large')
-        throw new PayloadTooLarge(parsed.error.message, { field: 'body' });
-      throw new InvalidInput(`body: ${parsed.error.message}`, {
-        location: 'body',
-        field: parsed.error.path ?? 'body',
-        message: parsed.error.message,
+  // The handler parses the body itself, once (the profile is left to Profile.fromJSON under the version's spec):
+  // the route is documented with its body but mounted without hono's validator.
+  app.openAPIRegistry.registerPath(postTelemetryRoute);
+  const { request: _documented, ...postTelemetry } = postTelemetryRoute;
+  app.openapi(
+    { ...postTelemetry, hide: true, middleware: [requireAuth(ctx, 'app', 'device')] },
+    async (c) => {
+      // Read in full (the app-wide body limit bounds it) so the connection stays usable after a 413.
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const parsed = parseBatch(body);
+      if (!parsed.ok) {
+        deps.ingestor.countRejected(parsed.error.kind);
+        if (parsed.error.kind === 'too_large')
+          throw new PayloadTooLarge(parsed.error.message, { field: 'body' });
+        throw new InvalidInput(`body: ${parsed.error.message}`, {
+          location: 'body',
+          field: parsed.error.path ?? 'body',
+          message: parsed.error.message,
+        });
+      }
+      const principal = c.get('principal');
+      const source: ReportSource =
+        principal.kind === 'device'
+          ? { scope: 'dev', sourceId: principal.deviceId }
+          : { scope: 'app', sourceId: principal.kind === 'app' ? principal.appId : '' };
+      const outcomes = await Promise.all(
+        parsed.value.reports.map((report): Promise<IngestOutcome> => {
+          if (source.scope === 'dev' && report.clientId !== source.sourceId) {
+            deps.ingestor.countRejected('client_mismatch');
+            return Promise.resolve({
+              status: 'rejected',
+              reason: 'client_mismatch',
+              message: 'clientId is not your device id',
+            });
+          }
+          return deps.ingestor.submit(source, report);
+        }),
+      );
+      const results = parsed.value.reports.map((r, i) => {
+        const o = outcomes[i]!;
+        return {
+          clientId: r.clientId,
+          epoch: r.epoch,
+          seq: r.seq,
+          status: o.status,
+          ...(o.status === 'rejected' ? { reason: o.reason } : {}),
+        };
       });
-    }
-    const principal = c.get('principal');
-    const source: ReportSource =
-      principal.kind === 'device'
-        ? { scope: 'dev', sourceId: principal.deviceId }
-        : { scope: 'app', sourceId: principal.kind === 'app' ? principal.appId : '' };
-    const outcomes = await Promise.all(
-      parsed.value.reports.map((report): Promise<IngestOutcome> => {
-        if (source.scope === 'dev' && report.clientId !== source.sourceId) {
-          deps.ingestor.countRejected('client_mismatch');
-          return Promise.resolve({
-            status: 'rejected',
-            reason: 'client_mismatch',
-            message: 'clientId is not your device id',
-          });
-        }
-        return deps.ingestor.submit(source, report);
-      }),
-    );
-    const results = parsed.value.reports.map((r, i) => {
-      const o = outcomes[i]!;
-      return {
-        clientId: r.clientId,
-        epoch: r.epoch,
-        seq: r.seq,
-        status: o.status,
-        ...(o.status === 'rejected' ? { reason: o.reason } : {}),
-      };
-    });
-    const storageFailed = outcomes.some((o) => o.status === 'rejected' && o.reason === 'storage_failed');
-    return c.json({ acks: acksOf(outcomes), results }, storageFailed ? 503 : 200);
-  });
+      const storageFailed = outcomes.some((o) => o.status === 'rejected' && o.reason === 'storage_failed');
+      return c.json({ acks: acksOf(outcomes), results }, storageFailed ? 503 : 200);
+    },
+  );
 
   app.openapi({ ...metricsRoute, middleware: [requireAuth(ctx, 'admin')] }, (c) => {
     const { name, version } = c.req.valid('param');
@@ -183,6 +133,6 @@ export function registerTelemetryRoutes(app: FleetApp, ctx: ServerContext, deps:
       role: query.role,
       ...(selector?.ok ? { selector: selector.value } : {}),
     });
-    return c.json(metrics as unknown as Record<string, unknown>, 200);
+    return c.json(metrics, 200);
   });
 }

@@ -1,3 +1,4 @@
+import type { RuntimeInfo, SoftwareMetrics } from '@edgefleet/shared';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Where a report came from: a device (`dev`, source = device id) or a web app's browsers (`app`, source = app id). */
@@ -33,10 +34,10 @@ export const telemetryReports = sqliteTable(
     inferences: integer('inferences').notNull(),
     errors: integer('errors').notNull(),
     /** Runtime info and overflow counters as reported. */
-    runtime: text('runtime', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    runtime: text('runtime', { mode: 'json' }).$type<RuntimeInfo>().notNull(),
     overflow: text('overflow', { mode: 'json' }).$type<Record<string, number>>().notNull(),
     /** Process metrics of the window (RSS, CPU, event-loop delay) when the client sent them. */
-    software: text('software', { mode: 'json' }).$type<Record<string, number>>(),
+    software: text('software', { mode: 'json' }).$type<SoftwareMetrics>(),
     /** The window's ProfileJSON as received. */
     profile: text('profile').notNull(),
     receivedAt: integer('received_at').notNull(),

@@ -24,8 +24,14 @@ const TUPLE_FIELDS = ['n', 'mean', 'm2', 'min', 'max', 'nan', 'pinf', 'ninf'] as
 /** Compact form `[n, mean, m2, min, max, nan?, pinf?, ninf?]` (trailing zero counters dropped), used in profiles. */
 export type MomentsTuple = number[];
 
-/** Zod schema of a {@link MomentsTuple} (values checked by {@link Moments.fromTuple}). */
-export const momentsTupleSchema = z.array(z.unknown()).min(5).max(TUPLE_FIELDS.length);
+/**
+ * Zod schema of a {@link MomentsTuple}: its values are checked by {@link Moments.fromTuple} (one check, whose error
+ * names the field, e.g. `m.mean`); the metadata documents them as numbers.
+ */
+export const momentsTupleSchema = z
+  .array(z.unknown().meta({ type: 'number', description: 'checked by Moments.fromTuple' }))
+  .min(5)
+  .max(TUPLE_FIELDS.length);
 
 /**
  * Count, mean, variance (Welford; Chan et al. to merge), min and max of the finite values;

@@ -14,7 +14,7 @@ import {
   tensorJsonSchema,
   vectorFeatures,
 } from '@edgefleet/shared';
-import type { ModelSignature } from '../../artifacts/schema';
+import type { ModelSignature } from '@edgefleet/shared/api';
 import { InvalidInput, UnprocessableContent } from '../../errors';
 import { modelInputName, type ServerModel } from '../inference';
 import { parseNpy } from '../tensors';

@@ -1,28 +1,21 @@
 import { preprocessingSpecSchema } from '@edgefleet/shared';
-import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { apiRoute, referenceOptionsSchema } from '@edgefleet/shared/api';
+import { z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { findArtifact } from '../../artifacts/store';
 import { requireAuth } from '../../auth/middleware';
 import type { ServerContext } from '../../context';
-import { schema } from '../../db';
 import { InvalidInput, PayloadTooLarge } from '../../errors';
-import { API_PREFIX, type FleetApp } from '../../http/app';
-import { errorResponses, jsonResponse, SECURITY } from '../../http/openapi';
+import type { FleetApp } from '../../http/app';
+import { contractRoute, SECURITY } from '../../http/openapi';
 import { validateBaseline } from '../baseline';
 import { openServerModel } from '../inference';
 import { computeReferenceBaseline, type ReferenceFile } from './baseline';
 import { multipartReference, tarFileReference } from './sources';
 
-const optionsSchema = z.strictObject({
-  bins: z.int().min(1).max(20).optional(),
-  classes: z.array(z.string().min(1).max(128)).min(2).max(1024).optional(),
-  outputName: z.string().min(1).max(128).optional(),
-});
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars (sha256)');
 
-const computeRoute = createRoute({
-  method: 'post',
-  path: `${API_PREFIX}/baselines`,
+const computeRoute = contractRoute(apiRoute('POST /api/v1/baselines'), {
   tags: ['models'],
   summary: 'Compute a baseline from a reference set (nothing is stored)',
   description:
@@ -30,22 +23,20 @@ const computeRoute = createRoute({
     '(`{ bins, classes, outputName }` JSON), optional `reference` (sha256 of a kind=reference tar artifact), and any number of file ' +
     'parts (.png, .jpg, .jpeg, .npy, .json tensors, or .tar archives of them). The answer is `{ spec, profile, specHash, ' +
     "baselineSha256, samples, files, skipped }`; `{ spec, profile }` can be posted as a version's `baseline` as is.",
-  security: [...SECURITY.admin],
-  responses: {
-    200: jsonResponse(
-      z.object({
-        spec: z.record(z.string(), z.unknown()),
-        profile: z.record(z.string(), z.unknown()),
-        specHash: z.string(),
-        baselineSha256: z.string(),
-        samples: z.number().int(),
-        files: z.number().int(),
-        skipped: z.array(z.string()),
-      }),
-      'The computed baseline',
-    ),
-    ...errorResponses(400, 401, 403, 404, 413, 422),
+  security: SECURITY.admin,
+  responses: { 200: 'The computed baseline' },
+  rawBodySchema: {
+    type: 'object',
+    required: ['model', 'preprocessing'],
+    properties: {
+      model: { type: 'string', description: 'sha256 of a model artifact' },
+      preprocessing: { type: 'string', description: 'PreprocessingSpec JSON' },
+      options: { type: 'string', description: '{ bins, classes, outputName } JSON' },
+      reference: { type: 'string', description: 'sha256 of a kind=reference tar artifact' },
+    },
+    additionalProperties: { type: 'string', format: 'binary', description: 'reference files' },
   },
+  errors: [400, 401, 403, 404, 413, 422],
 });
 
 const FIELDS = ['model', 'preprocessing', 'options', 'reference'];
@@ -99,8 +90,8 @@ export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext): void
       );
     },
   });
-  const findArtifact = (digest: string, kind: string, field: string) => {
-    const row = ctx.db.select().from(schema.artifacts).where(eq(schema.artifacts.sha256, digest)).get();
+  const artifactOf = (digest: string, kind: string, field: string) => {
+    const row = findArtifact(ctx.db, digest);
     if (!row || row.format !== kind)
       throw new InvalidInput(`${field}: no ${kind} artifact ${digest}`, { field });
     return row;
@@ -117,18 +108,16 @@ export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext): void
     }
     const modelSha = textField(form, 'model', true) ?? '';
     const preprocessing = (await jsonField(form, 'preprocessing', preprocessingSpecSchema, true))!;
-    const options = (await jsonField(form, 'options', optionsSchema, false)) ?? {};
+    const options = (await jsonField(form, 'options', referenceOptionsSchema, false)) ?? {};
     const referenceSha = textField(form, 'reference', false);
-    const modelRow = findArtifact(modelSha, 'model', 'model');
+    const modelRow = artifactOf(modelSha, 'model', 'model');
     const parts = Object.entries(form)
       .filter(([key]) => !FIELDS.includes(key))
       .flatMap(([, value]) => value)
       .filter((value): value is File => value instanceof File);
     const files = async function* (): AsyncGenerator<ReferenceFile> {
       if (referenceSha !== undefined) {
-        yield* tarFileReference(
-          ctx.store.pathOf(findArtifact(referenceSha, 'reference', 'reference').sha256),
-        );
+        yield* tarFileReference(ctx.store.pathOf(artifactOf(referenceSha, 'reference', 'reference').sha256));
       }
       yield* multipartReference(parts);
     };
@@ -144,8 +133,8 @@ export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext): void
       const baseline = validateBaseline({ spec: computed.spec, profile: computed.profile.toJSON() });
       return c.json(
         {
-          spec: baseline.spec as unknown as Record<string, unknown>,
-          profile: baseline.profile as unknown as Record<string, unknown>,
+          spec: baseline.spec,
+          profile: baseline.profile,
           specHash: baseline.specHash,
           baselineSha256: baseline.baselineSha256,
           samples: computed.samples,

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { API_PREFIX, defineRoute } from './route';
+
+/** What raised an alert. */
+export const ALERT_KINDS = ['gate_breach', 'apply_failed', 'device_silent', 'drift'] as const;
+/** What raised an alert. */
+export type AlertKind = (typeof ALERT_KINDS)[number];
+/** How urgent an alert is. */
+export const ALERT_SEVERITIES = ['warning', 'critical'] as const;
+/** How urgent an alert is. */
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+/** `open`: unresolved, not acknowledged; `acknowledged`: unresolved, acknowledged; `resolved`: cleared. */
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+/** Where an alert is. */
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** What an alert is about: a device, a rollout, or a model version (and role). */
+export const alertSubjectSchema = z
+  .object({
+    deviceId: z.string().optional(),
+    rolloutId: z.string().optional(),
+    model: z.string().optional(),
+    version: z.string().optional(),
+    role: z.enum(['active', 'shadow']).optional(),
+    candidate: z.string().optional(),
+    baseline: z.string().nullable().optional(),
+  })
+  .meta({ id: 'AlertSubject', example: { deviceId: 'st-1', model: 'cls', version: '1.1.0' } });
+/** What an alert is about. */
+export type AlertSubject = z.infer<typeof alertSubjectSchema>;
+
+const distances = z.object({ psi: z.number().nullable(), js: z.number().nullable() });
+
+/** What the condition measured, per kind. */
+export const alertDetailsSchema = z
+  .union([
+    z.object({
+      action: z.string(),
+      stageIndex: z.int(),
+      gates: z.array(
+        z.object({
+          gate: z.string(),
+          value: z.number().nullable(),
+          threshold: z.number(),
+          bound: z.enum(['max', 'min']),
+          status: z.string(),
+        }),
+      ),
+    }),
+    z.object({
+      step: z.string(),
+      error: z.string().nullable(),
+      rev: z.int().nullable(),
+      at: z.int().nullable(),
+    }),
+    z.object({ reason: z.string(), sinceMs: z.int() }),
+    z.object({
+      maxPsi: z.number().nullable(),
+      maxJs: z.number().nullable(),
+      inputs: z.record(z.string(), distances),
+      outputs: z.record(z.string(), distances),
+      inferences: z.number(),
+      reports: z.int(),
+      windowMs: z.int(),
+      truncated: z.boolean(),
+    }),
+  ])
+  .meta({
+    id: 'AlertDetails',
+    description:
+      'gate_breach: { action, stageIndex, gates }; apply_failed: { step, error, rev, at }; device_silent: ' +
+      '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }',
+    example: { reason: 'no report', sinceMs: 1764000000000 },
+  });
+/** What the condition measured. */
+export type AlertDetails = z.infer<typeof alertDetailsSchema>;
+
+/** An alert: a condition that holds (or held), how often it was seen, and who acknowledged it. */
+export const alertSchema = z
+  .object({
+    id: z.int(),
+    kind: z.enum(ALERT_KINDS),
+    /** Identifies the condition, e.g. `device_silent:st-1`. */
+    key: z.string(),
+    severity: z.enum(ALERT_SEVERITIES),
+    status: z.enum(ALERT_STATUSES),
+    subject: alertSubjectSchema,
+    message: z.string(),
+    details: alertDetailsSchema,
+    firstSeenAt: z.int(),
+    lastSeenAt: z.int(),
+    count: z.int(),
+    resolvedAt: z.int().nullable(),
+    acknowledgedAt: z.int().nullable(),
+    acknowledgedBy: z.string().nullable(),
+    ackNote: z.string().nullable(),
+  })
+  .meta({
+    id: 'Alert',
+    example: {
+      id: 7,
+      kind: 'device_silent',
+      key: 'device_silent:st-1',
+      severity: 'warning',
+      status: 'open',
+      subject: { deviceId: 'st-1' },
+      message: 'device st-1 silent for 12 min (no report)',
+      details: { reason: 'no report', sinceMs: 1764000000000 },
+      firstSeenAt: 1764000720000,
+      lastSeenAt: 1764000780000,
+      count: 2,
+      resolvedAt: null,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      ackNote: null,
+    },
+  });
+/** An alert. */
+export type Alert = z.infer<typeof alertSchema>;
+
+/** Query of `GET /api/v1/alerts`. */
+export const alertListQuerySchema = z.object({
+  status: z.enum([...ALERT_STATUSES, 'all']).default('open'),
+  kind: z
+    .union([z.enum(ALERT_KINDS), z.literal('')])
+    .optional()
+    .meta({ description: 'one kind; empty or absent: every kind' }),
+  limit: z.coerce.number<number>().int().min(1).max(1_000).default(100),
+});
+
+/** Alerts and their acknowledgement. */
+export const alertRoutes = [
+  defineRoute({
+    method: 'get',
+    path: `${API_PREFIX}/alerts`,
+    query: alertListQuerySchema,
+    responses: {
+      200: z.object({ alerts: z.array(alertSchema) }).meta({ id: 'Alerts', example: { alerts: [] } }),
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: `${API_PREFIX}/alerts/{id}/ack`,
+    params: z.object({ id: z.coerce.number<number>().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+    body: z
+      .strictObject({ note: z.string().max(1_000).optional() })
+      .meta({ id: 'AlertAck', example: { note: 'camera cleaned' } }),
+    bodyOptional: true,
+    responses: { 200: alertSchema },
+  }),
+] as const;
