@@ -1,5 +1,5 @@
+import { Profile, type ProfileJSON, type ProfileSpec } from '@edgefleet/shared';
 import { describe, expect, it } from 'vitest';
-import type { ProfileJSON, ProfileSpec } from './api/types';
 import {
   baselineClassMix,
   baselineConfidenceMean,
@@ -9,15 +9,20 @@ import {
 } from './baseline';
 
 const spec: ProfileSpec = {
+  v: 1,
   inputs: [{ name: 'brightness', edges: [0.2, 0.4] }],
   outputs: [{ name: 'confidence', edges: [0.5] }],
   classes: ['0', '180'],
+  latency: { relativeAccuracy: 0.01, maxBins: 256 },
 };
+const empty = new Profile(spec).toJSON();
 const profile: ProfileJSON = {
+  ...empty,
   inferences: 10,
   inputs: [{ m: [10, 0.35, 1, 0, 1], h: [2, 5, 3] }],
   outputs: [{ m: [10, 0.8, 1, 0.5, 1], h: [0, 10] }],
   classes: {
+    ...empty.classes,
     c: [
       ['0', 6],
       ['180', 4],

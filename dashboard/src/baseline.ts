@@ -1,4 +1,4 @@
-import type { ProfileJSON, ProfileSpec } from './api/types';
+import type { ProfileJSON, ProfileSpec } from '@edgefleet/shared';
 
 /** One feature's baseline histogram: bin labels (under/overflow included) and counts. */
 export interface FeatureHistogram {

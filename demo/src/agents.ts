@@ -64,9 +64,8 @@ export async function enrollStations(
   const tokens = new Map<string, string>();
   for (const line of lines) {
     const uses = todo.filter((s) => s.labels.line === line).length;
-    const created = await api.call<{ token: string }>('/api/v1/enrollment-tokens', {
-      method: 'POST',
-      json: { labels: { site: 'plant-a', line }, maxUses: uses, expiresInS: 3600 },
+    const created = await api.call('POST /api/v1/enrollment-tokens', {
+      body: { labels: { site: 'plant-a', line }, maxUses: uses, expiresInS: 3600 },
     });
     tokens.set(line, created.token);
   }

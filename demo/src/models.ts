@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ImagePreprocessing, PADDLE_OCR_CLS_PREPROCESSING } from '@edgefleet/shared';
+import { type ImagePreprocessing, type Lineage, PADDLE_OCR_CLS_PREPROCESSING } from '@edgefleet/shared';
 import { type AdminApi, ApiError } from './api';
 import { inspectionImage } from './images';
 import { writeTar } from './tar';
@@ -23,7 +23,7 @@ export interface DemoVersion {
   version: string;
   /** > 0: the same network with a protobuf doc_string appended, so the artifact is a different file. */
   variant: number;
-  lineage: Record<string, unknown>;
+  lineage: Lineage;
   description: string;
 }
 
@@ -74,15 +74,14 @@ export async function referenceTar(count = REFERENCE_IMAGES): Promise<Buffer> {
 }
 
 async function upload(api: AdminApi, bytes: Uint8Array, kind: 'model' | 'reference') {
-  return api.call<{ sha256: string; sizeBytes: number }>(`/api/v1/artifacts?kind=${kind}`, {
-    method: 'POST',
-    body: new Blob([new Uint8Array(bytes)]),
-  });
+  return api.call('POST /api/v1/artifacts', { query: { kind }, rawBody: new Blob([new Uint8Array(bytes)]) });
 }
 
 /** Whether `name@version` is registered. */
 async function isRegistered(api: AdminApi, version: string): Promise<boolean> {
-  const res = await api.request(`/api/v1/models/${MODEL_NAME}/versions/${version}`);
+  const res = await api.send('GET /api/v1/models/{name}/versions/{version}', {
+    params: { name: MODEL_NAME, version },
+  });
   await res.body?.cancel();
   return res.status === 200;
 }
@@ -99,9 +98,9 @@ export async function registerVersions(api: AdminApi): Promise<string[]> {
   for (const v of missing) {
     const model = await upload(api, clsModelBytes(v.variant), 'model');
     try {
-      await api.call(`/api/v1/models/${MODEL_NAME}/versions`, {
-        method: 'POST',
-        json: {
+      await api.call('POST /api/v1/models/{name}/versions', {
+        params: { name: MODEL_NAME },
+        body: {
           name: MODEL_NAME,
           version: v.version,
           sha256: model.sha256,

@@ -1,4 +1,5 @@
 import { inStage } from '@edgefleet/shared';
+import type { RolloutCreateInput, RolloutDetail, RolloutSummary } from '@edgefleet/shared/api';
 import { type AdminApi, ApiError } from './api';
 import type { DemoConfig } from './config';
 import { MODEL_NAME } from './models';
@@ -8,26 +9,8 @@ export const FLEET_SELECTOR = 'site=plant-a';
 /** The browser demo page's app. */
 export const APP_ID = 'inspector';
 
-/** A rollout as `GET /api/v1/rollouts/{id}` shows it (the fields the demo reads). */
-export interface RolloutView {
-  id: string;
-  candidate: string;
-  /** null: a first deployment. */
-  baseline: string | null;
-  strategy: string;
-  status: string;
-  stageIndex: number;
-  stageCount: number;
-  percent: number;
-  stage: { index: number; percent: number; elapsedMs: number; minDurationMs: number } | null;
-  evaluation: {
-    verdict: string | null;
-    note?: string;
-    gates: { gate: string; value: number | null; threshold: number; status: string }[];
-  } | null;
-  targets: { total: number; byState: Record<string, number> };
-  audit: { id?: number; event: string; actor: string; reason: string; at?: number }[];
-}
+/** A rollout as `GET /api/v1/rollouts/{id}` shows it. */
+export type RolloutView = RolloutDetail;
 
 /**
  * The salt that puts `round(percent × n)` of `ids` (at least 1, at most n − 1) into the first stage, so the
@@ -63,7 +46,7 @@ export function firstStagePercent(stages: string): number {
 }
 
 /** Rollout statuses after which a rollout no longer changes what its targets run. */
-const GIVEN_UP = ['rolled_back', 'aborted'];
+const GIVEN_UP: readonly RolloutSummary['status'][] = ['rolled_back', 'aborted'];
 
 /**
  * Body of a first deployment of `version` (no target runs the model yet, `baseline: null` says so): all at once,
@@ -73,7 +56,7 @@ const GIVEN_UP = ['rolled_back', 'aborted'];
 export function firstDeploymentRequest(
   target: { selector: string } | { devices: string[] } | { app: string },
   version = '1.0.0',
-) {
+): RolloutCreateInput {
   return {
     model: MODEL_NAME,
     candidate: version,
@@ -85,16 +68,6 @@ export function firstDeploymentRequest(
   };
 }
 
-/** A rollout as `GET /api/v1/rollouts` lists it (the fields the demo reads). */
-interface RolloutSummary {
-  id: string;
-  candidate: string;
-  baseline: string | null;
-  strategy: string;
-  status: string;
-  target: { kind: string; selector?: string; appId?: string };
-}
-
 /**
  * The first deployment of 1.0.0 to `target` (the stations' selector or the app): the one an earlier run created
  * and did not give up on (it may have stopped before saving its id), else a new one. Returns its id and whether
@@ -104,19 +77,17 @@ async function ensureFirstDeployment(
   api: AdminApi,
   target: { selector: string } | { app: string },
 ): Promise<{ id: string; created: boolean }> {
-  const { rollouts } = await api.call<{ rollouts: RolloutSummary[] }>(`/api/v1/rollouts?model=${MODEL_NAME}`);
+  const { rollouts } = await api.call('GET /api/v1/rollouts', { query: { model: MODEL_NAME } });
+  const sameTarget = (t: RolloutSummary['target']) =>
+    'app' in target
+      ? t.kind === 'app' && t.appId === target.app
+      : t.kind === 'selector' && t.selector === target.selector;
   const existing = rollouts.find(
     (r) =>
-      r.baseline === null &&
-      r.candidate === '1.0.0' &&
-      !GIVEN_UP.includes(r.status) &&
-      ('app' in target ? r.target.appId === target.app : r.target.selector === target.selector),
+      r.baseline === null && r.candidate === '1.0.0' && !GIVEN_UP.includes(r.status) && sameTarget(r.target),
   );
   if (existing) return { id: existing.id, created: false };
-  const created = await api.call<RolloutView>('/api/v1/rollouts', {
-    method: 'POST',
-    json: firstDeploymentRequest(target),
-  });
+  const created = await api.call('POST /api/v1/rollouts', { body: firstDeploymentRequest(target) });
   return { id: created.id, created: true };
 }
 
@@ -138,9 +109,8 @@ export async function deployToNewStations(
   version: string,
 ): Promise<string | null> {
   try {
-    const created = await api.call<RolloutView>('/api/v1/rollouts', {
-      method: 'POST',
-      json: firstDeploymentRequest({ devices: deviceIds }, version),
+    const created = await api.call('POST /api/v1/rollouts', {
+      body: firstDeploymentRequest({ devices: deviceIds }, version),
     });
     return created.id;
   } catch (error) {
@@ -151,15 +121,14 @@ export async function deployToNewStations(
 
 /** Creates the browser app; returns its publishable key (shown once: the demo keeps it). */
 export async function createApp(api: AdminApi): Promise<{ id: string; publishableKey: string }> {
-  const app = await api.call<{ id: string; publishableKey: string }>('/api/v1/apps', {
-    method: 'POST',
-    json: { id: APP_ID, name: 'Inspector (browser demo page)', allowedOrigins: [] },
+  const app = await api.call('POST /api/v1/apps', {
+    body: { id: APP_ID, name: 'Inspector (browser demo page)', allowedOrigins: [] },
   });
   return { id: app.id, publishableKey: app.publishableKey };
 }
 
 /** Body of the canary rollout of 1.1.0 for the stations, with the demo's stages and gates. */
-export function canaryRequest(config: DemoConfig, salt: string) {
+export function canaryRequest(config: DemoConfig, salt: string): RolloutCreateInput {
   return {
     model: MODEL_NAME,
     candidate: '1.1.0',
@@ -182,7 +151,7 @@ export function canaryRequest(config: DemoConfig, salt: string) {
  * Body of the browser app's canary: the same stages; a person drops a few images, not hundreds, so it needs
  * 10 inferences and gates on latency only (PSI over 10 samples would be noise).
  */
-export function appCanaryRequest(config: DemoConfig) {
+export function appCanaryRequest(config: DemoConfig): RolloutCreateInput {
   return {
     ...canaryRequest(config, 'demo-app'),
     target: { app: APP_ID },
@@ -203,20 +172,15 @@ export async function startCanary(
 ) {
   const percent = firstStagePercent(config.stages);
   const salt = saltFor(deviceIds, percent, (members) => members.some((id) => preferredIds.includes(id)));
-  const rollout = await api.call<RolloutView>('/api/v1/rollouts', {
-    method: 'POST',
-    json: canaryRequest(config, salt),
-  });
+  const rollout = await api.call('POST /api/v1/rollouts', { body: canaryRequest(config, salt) });
   return { rollout, firstStage: deviceIds.filter((id) => inStage(id, salt, percent)) };
 }
 
 /** Starts the canary of 1.1.0 for the browser app (it waits for a browser to report). */
 export async function startAppCanary(api: AdminApi, config: DemoConfig) {
-  return api.call<RolloutView>('/api/v1/rollouts', {
-    method: 'POST',
-    json: appCanaryRequest(config),
-  });
+  return api.call('POST /api/v1/rollouts', { body: appCanaryRequest(config) });
 }
 
 /** A rollout by id. */
-export const getRollout = (api: AdminApi, id: string) => api.call<RolloutView>(`/api/v1/rollouts/${id}`);
+export const getRollout = (api: AdminApi, id: string) =>
+  api.call('GET /api/v1/rollouts/{id}', { params: { id } });

@@ -1,13 +1,7 @@
+import { runningModelsOf } from '@edgefleet/shared/api/client';
 import type { AdminApi } from './api';
 import { MODEL_NAME, VERSIONS } from './models';
 import { FLEET_SELECTOR, getRollout, type RolloutView } from './rollouts';
-
-/** One device as `GET /api/v1/devices` lists it (the fields the status line reads). */
-interface DeviceView {
-  id: string;
-  online: boolean;
-  reportedState: { running?: { active?: { name: string; version: string } | null } } | null;
-}
 
 /** What one status line says, also used by the test through the printed line. */
 export interface FleetStatus {
@@ -30,16 +24,16 @@ export async function readStatus(
   const [rollout, appRollout, devices, ...reports] = await Promise.all([
     rolloutId ? getRollout(api, rolloutId) : null,
     appRolloutId ? getRollout(api, appRolloutId) : null,
-    api.call<{ devices: DeviceView[] }>(
-      `/api/v1/devices?limit=500&selector=${encodeURIComponent(FLEET_SELECTOR)}`,
-    ),
+    api.call('GET /api/v1/devices', { query: { limit: 500, selector: FLEET_SELECTOR } }),
     ...VERSIONS.map((v) =>
-      api.call<{ reports?: number }>(`/api/v1/models/${MODEL_NAME}/versions/${v.version}/metrics`),
+      api.call('GET /api/v1/models/{name}/versions/{version}/metrics', {
+        params: { name: MODEL_NAME, version: v.version },
+      }),
     ),
   ]);
   const running: Record<string, number> = {};
   for (const d of devices.devices) {
-    const active = d.reportedState?.running?.active;
+    const active = runningModelsOf(d.reportedState)?.active;
     const version = active && active.name === MODEL_NAME ? active.version : 'none';
     running[version] = (running[version] ?? 0) + 1;
   }

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inStage } from '@edgefleet/shared';
+import type { RolloutDetail } from '@edgefleet/shared/api';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdminApi, ApiError } from '../../demo/src/api';
@@ -304,22 +305,47 @@ describe('port choice', () => {
 });
 
 describe('status line', () => {
-  const rollout = {
+  const audit = (id: number, event: 'created' | 'started', actor: string, reason: string) => ({
+    id,
+    rolloutId: 'ro_1',
+    at: 1_764_000_000_000 + id,
+    actor,
+    event,
+    fromStatus: event === 'created' ? null : ('scheduled' as const),
+    toStatus: event === 'created' ? ('scheduled' as const) : ('running' as const),
+    stageIndex: 0,
+    reason,
+    gates: [],
+  });
+  const rollout: RolloutDetail = {
     id: 'ro_1',
+    model: 'cls',
     candidate: '1.1.0',
     baseline: '1.0.0',
     strategy: 'canary',
+    target: { kind: 'selector', selector: 'site=plant-a' },
     status: 'running',
     stageIndex: 0,
     stageCount: 2,
     percent: 34,
-    stage: { index: 0, percent: 34, elapsedMs: 21_400, minDurationMs: 60_000 },
-    evaluation: { verdict: 'wait', gates: [] },
-    targets: { total: 6, byState: {} },
-    audit: [
-      { id: 1, event: 'created', actor: 'admin:adm_1', reason: 'canary of cls' },
-      { id: 2, event: 'started', actor: 'controller', reason: '' },
-    ],
+    createdBy: 'admin:adm_1',
+    createdAt: 1_764_000_000_000,
+    updatedAt: 1_764_000_000_000,
+    stages: [],
+    stage: { index: 0, percent: 34, startedAt: 1_764_000_000_000, elapsedMs: 21_400, minDurationMs: 60_000 },
+    gates: {},
+    onBreach: 'rollback',
+    salt: 'ro_1',
+    startAt: 1_764_000_000_000,
+    maintenanceWindows: [],
+    maxConcurrentDownloads: null,
+    evaluation: { at: 1_764_000_000_000, note: '', verdict: 'wait', gates: [] },
+    targets: {
+      total: 6,
+      byState: { on_candidate: 0, on_baseline: 0, switching: 0, failed: 0, untouched: 0 },
+      failures: [],
+    },
+    audit: [audit(1, 'created', 'admin:adm_1', 'canary of cls'), audit(2, 'started', 'controller', '')],
   };
 
   it('says stage, share, time, verdict, devices per version and reports per version', () => {

@@ -1,114 +1,54 @@
-import { getToken, setToken } from './session';
 import type {
-  Alert,
   AlertStatus,
-  ApiErrorBody,
-  App,
-  ArtifactMeta,
-  Device,
-  DeviceReport,
-  FleetOverview,
-  Model,
-  ModelVersion,
-  ProfileJSON,
-  ProfileSpec,
+  ApiRoutes,
+  CallInput,
+  CallOutput,
   RolloutAction,
-  RolloutCreate,
-  RolloutDetail,
-  RolloutSummary,
-  TimeseriesPoint,
-  TimeseriesQuery,
-  VersionMetrics,
-} from './types';
+  RolloutCreateInput,
+  TimeseriesQueryInput,
+} from '@edgefleet/shared/api';
+import { ApiClient, ApiError } from '@edgefleet/shared/api/client';
+import { getToken, setToken } from './session';
 
-/** The one place the dashboard talks to the fleet server: typed calls under `/api/v1`, errors as {@link ApiError}. */
+/** The one place the dashboard talks to the fleet server: the shared typed client, errors as {@link ApiError}. */
+
+export { ApiError };
 
 export const API_BASE = '/api/v1';
 
-/** An error answer of the API (or a network failure, with status 0). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
+const client = new ApiClient({ baseUrl: '', token: getToken });
+
+function call<K extends keyof ApiRoutes>(
+  key: K,
+  input: CallInput<ApiRoutes[K]>,
+  signal?: AbortSignal,
+): Promise<CallOutput<ApiRoutes[K]>> {
+  return client.call(key, input, signal ? { signal } : {}).catch((error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) {
+      // The token is wrong or was revoked: back to the login page.
+      setToken(null);
+      throw new ApiError(401, 'unauthorized', 'not logged in, or the admin token is no longer valid');
+    }
+    if (error instanceof ApiError && error.status === 0) {
+      throw new ApiError(0, 'network', `the server cannot be reached (${error.message})`);
+    }
+    throw error;
+  });
 }
-
-type Query = Record<string, string | number | undefined | null>;
-
-function withQuery(path: string, query: Query = {}): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
-  }
-  const text = params.toString();
-  return text ? `${path}?${text}` : path;
-}
-
-const seg = (s: string) => encodeURIComponent(s);
-
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await fetch(`${API_BASE}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(signal ? { signal } : {}),
-    });
-  } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, 'network', `the server cannot be reached (${(error as Error).message})`);
-  }
-  if (res.status === 401) {
-    // The token is wrong or was revoked: back to the login page.
-    setToken(null);
-    throw new ApiError(401, 'unauthorized', 'not logged in, or the admin token is no longer valid');
-  }
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!res.ok) {
-    const err = parsed as Partial<ApiErrorBody> | null;
-    throw new ApiError(
-      res.status,
-      typeof err?.error === 'string' ? err.error : 'http_error',
-      typeof err?.message === 'string' ? err.message : `${method} ${path} failed with HTTP ${res.status}`,
-      err?.details,
-    );
-  }
-  if (parsed === null) throw new ApiError(res.status, 'bad_response', `${method} ${path}: expected JSON`);
-  return parsed as T;
-}
-
-const get = <T>(path: string, query?: Query, signal?: AbortSignal) =>
-  request<T>('GET', withQuery(path, query), undefined, signal);
-const post = <T>(path: string, body: unknown) => request<T>('POST', path, body);
 
 /** Checks a token without storing it (login). */
 export async function checkToken(token: string): Promise<void> {
-  const res = await fetch(`${API_BASE}/models`, { headers: { authorization: `Bearer ${token}` } }).catch(
-    (error: Error) => {
+  try {
+    await new ApiClient({ baseUrl: '', token }).call('GET /api/v1/models', {});
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 401 || error.status === 403) {
+      throw new ApiError(error.status, 'unauthorized', 'this is not a valid admin token');
+    }
+    if (error.status === 0)
       throw new ApiError(0, 'network', `the server cannot be reached (${error.message})`);
-    },
-  );
-  if (res.status === 401 || res.status === 403) {
-    throw new ApiError(res.status, 'unauthorized', 'this is not a valid admin token');
+    throw new ApiError(error.status, 'http_error', `the server answered HTTP ${error.status}`);
   }
-  if (!res.ok) throw new ApiError(res.status, 'http_error', `the server answered HTTP ${res.status}`);
 }
 
 /** Immutable answers (a version's spec, baseline, artifact metadata) are fetched once per page load. */
@@ -123,45 +63,42 @@ function once<T>(key: string, load: () => Promise<T>): Promise<T> {
   return pending;
 }
 
+const version = (name: string, version: string) => ({ params: { name, version } });
+
 export const api = {
-  overview: (signal?: AbortSignal) => get<FleetOverview>('/fleet/overview', {}, signal),
+  overview: (signal?: AbortSignal) => call('GET /api/v1/fleet/overview', {}, signal),
   devices: (query: { selector?: string; online?: 'true' | 'false'; limit?: number; offset?: number }) =>
-    get<{ devices: Device[]; total: number }>('/devices', query),
-  device: (id: string) => get<Device>(`/devices/${seg(id)}`),
+    call('GET /api/v1/devices', { query }),
+  device: (id: string) => call('GET /api/v1/devices/{id}', { params: { id } }),
   deviceReports: (id: string, limit = 20) =>
-    get<{ reports: DeviceReport[] }>(`/devices/${seg(id)}/reports`, { limit }),
-  models: () => get<{ models: Model[] }>('/models'),
-  versions: (name: string) => get<{ versions: ModelVersion[] }>(`/models/${seg(name)}/versions`),
-  spec: (name: string, version: string) =>
-    once(`spec:${name}@${version}`, () =>
-      get<ProfileSpec>(`/models/${seg(name)}/versions/${seg(version)}/spec`),
+    call('GET /api/v1/devices/{id}/reports', { params: { id }, query: { limit } }),
+  models: () => call('GET /api/v1/models', {}),
+  versions: (name: string) => call('GET /api/v1/models/{name}/versions', { params: { name } }),
+  spec: (name: string, v: string) =>
+    once(`spec:${name}@${v}`, () =>
+      call('GET /api/v1/models/{name}/versions/{version}/spec', version(name, v)),
     ),
-  baseline: (name: string, version: string) =>
-    once(`baseline:${name}@${version}`, () =>
-      get<ProfileJSON>(`/models/${seg(name)}/versions/${seg(version)}/baseline`),
+  baseline: (name: string, v: string) =>
+    once(`baseline:${name}@${v}`, () =>
+      call('GET /api/v1/models/{name}/versions/{version}/baseline', version(name, v)),
     ),
-  timeseries: (name: string, version: string, query: TimeseriesQuery, signal?: AbortSignal) =>
-    get<{ points: TimeseriesPoint[] }>(
-      `/models/${seg(name)}/versions/${seg(version)}/timeseries`,
-      { ...query },
-      signal,
-    ),
+  timeseries: (name: string, v: string, query: TimeseriesQueryInput, signal?: AbortSignal) =>
+    call('GET /api/v1/models/{name}/versions/{version}/timeseries', { ...version(name, v), query }, signal),
   artifactMeta: (sha256: string) =>
-    once(`meta:${sha256}`, () => get<ArtifactMeta>(`/artifacts/${seg(sha256)}/meta`)),
+    once(`meta:${sha256}`, () => call('GET /api/v1/artifacts/{sha256}/meta', { params: { sha256 } })),
   metrics: (
     name: string,
-    version: string,
+    v: string,
     query: { from: number; to: number; selector?: string; role?: 'active' | 'shadow' },
     signal?: AbortSignal,
-  ) => get<VersionMetrics>(`/models/${seg(name)}/versions/${seg(version)}/metrics`, { ...query }, signal),
-  rollouts: (query: { status?: string; model?: string } = {}) =>
-    get<{ rollouts: RolloutSummary[] }>('/rollouts', query),
-  rollout: (id: string) => get<RolloutDetail>(`/rollouts/${seg(id)}`),
-  createRollout: (body: RolloutCreate) => post<RolloutDetail>('/rollouts', body),
+  ) => call('GET /api/v1/models/{name}/versions/{version}/metrics', { ...version(name, v), query }, signal),
+  rollouts: (query: { status?: string; model?: string } = {}) => call('GET /api/v1/rollouts', { query }),
+  rollout: (id: string) => call('GET /api/v1/rollouts/{id}', { params: { id } }),
+  createRollout: (body: RolloutCreateInput) => call('POST /api/v1/rollouts', { body }),
   rolloutAction: (id: string, action: RolloutAction, reason: string) =>
-    post<{ rollout: RolloutDetail }>(`/rollouts/${seg(id)}/${action}`, { reason }),
-  apps: () => get<{ apps: App[] }>('/apps'),
-  alerts: (status: AlertStatus = 'open') => get<{ alerts: Alert[] }>('/alerts', { status }),
-  ackAlert: (id: string | number, note?: string) =>
-    post<unknown>(`/alerts/${seg(String(id))}/ack`, note ? { note } : {}),
+    call(`POST /api/v1/rollouts/{id}/${action}`, { params: { id }, body: { reason } }),
+  apps: () => call('GET /api/v1/apps', {}),
+  alerts: (status: AlertStatus | 'all' = 'open') => call('GET /api/v1/alerts', { query: { status } }),
+  ackAlert: (id: number, note?: string) =>
+    call('POST /api/v1/alerts/{id}/ack', { params: { id }, body: note ? { note } : {} }),
 };

@@ -1,12 +1,14 @@
+import type { FleetEvent } from '@edgefleet/shared/api';
 import { API_BASE } from './client';
 import { getToken } from './session';
 
 /** Kinds of server events the pages refresh on; `poll` is the 10 s fallback tick when the stream is down. */
-export type EventKind = 'rollout' | 'telemetry' | 'device' | 'alert' | 'poll';
+export type EventKind = FleetEvent['type'] | 'poll';
 export type LiveMode = 'connecting' | 'live' | 'polling' | 'off';
 
 export interface ServerEvent {
   kind: EventKind;
+  /** The event's `data` as sent, unchecked (pages only refresh on it); null for `poll`. */
   data: unknown;
 }
 

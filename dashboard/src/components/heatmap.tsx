@@ -1,5 +1,5 @@
+import type { TimeseriesPoint } from '@edgefleet/shared/api';
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import type { TimeseriesPoint } from '../api/types';
 import { formatNumber, formatTime } from '../format';
 
 export type DriftMetric = 'psi' | 'js';

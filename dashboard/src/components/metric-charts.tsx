@@ -1,4 +1,4 @@
-import type { TimeseriesPoint } from '../api/types';
+import type { TimeseriesPoint } from '@edgefleet/shared/api';
 import { Chart } from './chart';
 
 export const COLORS = {

@@ -1,6 +1,6 @@
+import type { Alert, AlertStatus } from '@edgefleet/shared/api';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Alert, AlertStatus } from '../api/types';
 import { useLive } from '../api/use-live';
 import { Async, Empty } from '../components/states';
 import { Card, Pill, type Tone } from '../components/widgets';
@@ -114,7 +114,7 @@ function AlertRow({ alert, onChanged }: { alert: Alert; onChanged: () => void })
 
 /** Alerts: gate breaches, failed applies, silent devices, drift; acknowledge the open ones. */
 export function AlertsPage() {
-  const [status, setStatus] = useState<AlertStatus>('open');
+  const [status, setStatus] = useState<AlertStatus | 'all'>('open');
   const alerts = useLive(() => api.alerts(status), [status], ['alert']);
   return (
     <div class="page" data-testid="page-alerts">

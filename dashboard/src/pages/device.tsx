@@ -1,6 +1,7 @@
+import type { Device, DeviceReport } from '@edgefleet/shared/api';
+import { deployErrorsOf, runningModelsOf, versionLabel } from '@edgefleet/shared/api/client';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Device, DeviceReport } from '../api/types';
 import { useLive } from '../api/use-live';
 import { DriftHeatmap } from '../components/heatmap';
 import { DriftLinesChart, LatencyChart } from '../components/metric-charts';
@@ -62,8 +63,8 @@ function ReportsTable({ reports }: { reports: DeviceReport[] }) {
 
 function DeviceCharts({ device, reports }: { device: Device; reports: DeviceReport[] }) {
   const seen = new Set<string>();
-  const active = device.reportedState?.running?.active;
-  if (active) seen.add(`${active.name}@${active.version}`);
+  const active = versionLabel(runningModelsOf(device.reportedState)?.active);
+  if (active) seen.add(active);
   for (const r of reports) seen.add(`${r.modelName}@${r.modelVersion}`);
   const versions = [...seen];
   const [picked, setPicked] = useState<string | null>(null);
@@ -141,10 +142,10 @@ function DeviceCharts({ device, reports }: { device: Device; reports: DeviceRepo
 function DeviceView({ device, reports }: { device: Device; reports: DeviceReport[] }) {
   const state = deviceState(device);
   const reported = device.reportedState;
-  const running = reported?.running;
+  const running = runningModelsOf(reported);
   const ref = (r: { name: string; version: string } | null | undefined) =>
     r ? `${r.name}@${r.version}` : '—';
-  const errors = reported?.errors ?? [];
+  const errors = deployErrorsOf(reported);
   return (
     <>
       <div class="grid two">
@@ -191,7 +192,8 @@ function DeviceView({ device, reports }: { device: Device; reports: DeviceReport
             <ul class="errors">
               {errors.map((e) => (
                 <li key={`${e.at}-${e.step}`}>
-                  <Pill tone="bad">{e.step}</Pill> <span class="mono">{e.model ?? ''}</span> {e.message}
+                  <Pill tone="bad">{e.step}</Pill> <span class="mono">{versionLabel(e.model) ?? ''}</span>{' '}
+                  {e.message}
                   <div class="muted small">
                     {formatTime(e.at)}
                     {e.rev !== undefined ? ` · rev ${e.rev}` : ''}

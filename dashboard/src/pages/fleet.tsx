@@ -1,6 +1,7 @@
+import type { Device, FleetOverview } from '@edgefleet/shared/api';
+import { deployErrorsOf, runningModelsOf, versionLabel } from '@edgefleet/shared/api/client';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Device, FleetOverview } from '../api/types';
 import { useLive } from '../api/use-live';
 import { Async, Empty } from '../components/states';
 import { Card, Pill, ProgressBar, Stat } from '../components/widgets';
@@ -9,13 +10,12 @@ import { href, navigate } from '../router';
 
 /** What a device runs as `name@version` (active role), or null. */
 export function runningOf(device: Device): string | null {
-  const active = device.reportedState?.running?.active;
-  return active ? `${active.name}@${active.version}` : null;
+  return versionLabel(runningModelsOf(device.reportedState)?.active);
 }
 
 export function deviceState(device: Device): { tone: 'ok' | 'warn' | 'bad' | 'muted'; text: string } {
   if (device.disabled) return { tone: 'muted', text: 'disabled' };
-  if ((device.reportedState?.errors?.length ?? 0) > 0) return { tone: 'bad', text: 'failing' };
+  if (deployErrorsOf(device.reportedState).length > 0) return { tone: 'bad', text: 'failing' };
   return device.online ? { tone: 'ok', text: 'online' } : { tone: 'warn', text: 'offline' };
 }
 

@@ -1,7 +1,12 @@
+import type {
+  Device,
+  ModelVersionView as ModelVersion,
+  TensorSignature as TensorInfo,
+} from '@edgefleet/shared/api';
+import { runningModelsOf } from '@edgefleet/shared/api/client';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Device, ModelVersion, TensorInfo } from '../api/types';
 import { useLive } from '../api/use-live';
 import { baselineHistograms } from '../baseline';
 import { Chart } from '../components/chart';
@@ -84,7 +89,7 @@ function VersionDetail({ version, devices }: { version: ModelVersion; devices: D
     };
   }, [version.name, version.version]);
   const running = devices.filter((d) => {
-    const r = d.reportedState?.running;
+    const r = runningModelsOf(d.reportedState);
     return [r?.active, r?.shadow, r?.standby].some(
       (m) => m?.name === version.name && m.version === version.version,
     );
@@ -188,7 +193,9 @@ function VersionDetail({ version, devices }: { version: ModelVersion; devices: D
             {running.map((d) => (
               <a class="tag link-tag" key={d.id} href={href('devices', d.id)}>
                 {d.id}
-                {d.reportedState?.running?.active?.version === version.version ? '' : ' (shadow/standby)'}
+                {runningModelsOf(d.reportedState)?.active?.version === version.version
+                  ? ''
+                  : ' (shadow/standby)'}
               </a>
             ))}
           </div>
@@ -283,7 +290,7 @@ export function ModelsPage({ selected }: { selected: string | null }) {
           const name = models.some((m) => m.name === selected) ? selected! : models[0]!.name;
           const counts: Record<string, number> = {};
           for (const d of devices) {
-            const a = d.reportedState?.running?.active;
+            const a = runningModelsOf(d.reportedState)?.active;
             if (a) counts[`${a.name}@${a.version}`] = (counts[`${a.name}@${a.version}`] ?? 0) + 1;
           }
           return (

@@ -1,6 +1,6 @@
+import type { TimeseriesPoint } from '@edgefleet/shared/api';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { TimeseriesPoint } from '../api/types';
 import { useLive } from '../api/use-live';
 import { baselineClassMix, baselineConfidenceMean, outputShares } from '../baseline';
 import { DriftHeatmap, type DriftMetric } from '../components/heatmap';

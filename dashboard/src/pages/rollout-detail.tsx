@@ -1,5 +1,5 @@
+import type { RolloutAction, RolloutDetail } from '@edgefleet/shared/api';
 import { api } from '../api/client';
-import type { RolloutAction, RolloutDetail } from '../api/types';
 import { useLive } from '../api/use-live';
 import { Async } from '../components/states';
 import { Card, ConfirmButton, Facts, Pill, ROLLOUT_TONE, type Tone } from '../components/widgets';
@@ -68,7 +68,7 @@ function RolloutView({ r, onChanged }: { r: RolloutDetail; onChanged: () => void
                     model: r.model,
                     version: r.candidate,
                     compare: r.baseline ?? undefined,
-                    selector: r.target.selector,
+                    selector: r.target.kind === 'selector' ? r.target.selector : undefined,
                   })}
                 >
                   {r.baseline === null ? 'candidate' : 'candidate vs baseline'}

@@ -1,6 +1,8 @@
+import type { RolloutStrategy } from '@edgefleet/shared';
+import type { RolloutCreateInput as RolloutCreate } from '@edgefleet/shared/api';
+import { runningModelsOf } from '@edgefleet/shared/api/client';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api/client';
-import type { RolloutCreate } from '../api/types';
 import { useLive } from '../api/use-live';
 import { Async, Empty } from '../components/states';
 import { Card } from '../components/widgets';
@@ -18,9 +20,9 @@ const GATES: [string, string, string][] = [
 
 /** Gates measured against the baseline version: the server refuses them in a first deployment. */
 const RELATIVE_GATES = ['latencyP95Ratio', 'latencyP99Ratio', 'minShadowAgreement'];
-const STRATEGIES = ['canary', 'shadow', 'blue-green', 'all-at-once'];
+const STRATEGIES: readonly RolloutStrategy[] = ['canary', 'shadow', 'blue-green', 'all-at-once'];
 /** Strategies that need no version beside the candidate: all a first deployment allows. */
-const FIRST_STRATEGIES = ['canary', 'all-at-once'];
+const FIRST_STRATEGIES: readonly RolloutStrategy[] = ['canary', 'all-at-once'];
 /** The baseline choice that says "no baseline": a first deployment (sent as `baseline: null`). */
 export const FIRST_DEPLOYMENT = '(none)';
 
@@ -65,7 +67,7 @@ export function toCreateBody(f: FormState): RolloutCreate {
     candidate: f.candidate,
     ...(first ? { baseline: null } : f.baseline ? { baseline: f.baseline } : {}),
     target,
-    strategy: f.strategy,
+    strategy: STRATEGIES.find((known) => known === f.strategy) ?? 'canary',
     ...(f.stages.trim() ? { stages: f.stages.trim() } : {}),
     minReportingTargets: num(f.minReportingTargets, 'minReportingTargets'),
     minInferences: num(f.minInferences, 'minInferences'),
@@ -82,7 +84,7 @@ async function neverDeployed(model: string): Promise<boolean> {
   const [rollouts, devices] = await Promise.all([api.rollouts({ model }), api.devices({ limit: 1000 })]);
   if (devices.total > devices.devices.length) return false; // not all seen: cannot tell
   const runs = devices.devices.some((d) =>
-    Object.values(d.reportedState?.running ?? {}).some((m) => m?.name === model),
+    Object.values(runningModelsOf(d.reportedState) ?? {}).some((m) => m?.name === model),
   );
   const left = rollouts.rollouts.some(
     (r) => r.model === model && !(r.baseline === null && ['rolled_back', 'aborted'].includes(r.status)),
@@ -122,7 +124,7 @@ function Form({ models }: { models: { name: string }[] }) {
   // A first deployment: asked for, or what the server will find (no target runs the model).
   const first = f.baseline === FIRST_DEPLOYMENT || (f.baseline === '' && fresh.data === true);
   const strategies = first ? FIRST_STRATEGIES : STRATEGIES;
-  const strategy = strategies.includes(f.strategy) ? f.strategy : 'canary';
+  const strategy = strategies.find((known) => known === f.strategy) ?? 'canary';
   const gateFields = first ? GATES.filter(([key]) => !RELATIVE_GATES.includes(key)) : GATES;
   const gates = Object.fromEntries(
     Object.entries(f.gates).filter(([key]) => !(first && RELATIVE_GATES.includes(key))),

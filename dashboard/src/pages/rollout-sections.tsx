@@ -1,4 +1,4 @@
-import type { GateValue, RolloutDetail } from '../api/types';
+import type { GateValueView as GateValue, RolloutDetail } from '@edgefleet/shared/api';
 import { Empty } from '../components/states';
 import { Pill, ProgressBar, type Tone } from '../components/widgets';
 import { formatDuration, formatNumber, formatTime } from '../format';
@@ -16,7 +16,7 @@ export function gateTone(g: GateValue): Tone {
 
 const FINAL = ['rolled_back', 'aborted'];
 
-const TARGET_STATES: [string, string, Tone | 'base'][] = [
+const TARGET_STATES: [keyof RolloutDetail['targets']['byState'], string, Tone | 'base'][] = [
   ['on_candidate', 'on candidate', 'ok'],
   ['switching', 'switching', 'info'],
   ['on_baseline', 'on baseline', 'base'],

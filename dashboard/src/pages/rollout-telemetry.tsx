@@ -1,5 +1,5 @@
+import type { RolloutDetail, TimeseriesPoint } from '@edgefleet/shared/api';
 import { api } from '../api/client';
-import type { RolloutDetail, TimeseriesPoint } from '../api/types';
 import { useLive } from '../api/use-live';
 import { Chart } from '../components/chart';
 import { COLORS } from '../components/metric-charts';
@@ -40,7 +40,12 @@ export function CandidateChart({ r }: { r: RolloutDetail }) {
       const to = Date.now() + 60_000;
       const from = r.createdAt;
       const stepMs = stepOf(to - from, 60, 1_000);
-      const q = { from, to, stepMs, ...(r.target.selector ? { selector: r.target.selector } : {}) };
+      const q = {
+        from,
+        to,
+        stepMs,
+        ...(r.target.kind === 'selector' && r.target.selector ? { selector: r.target.selector } : {}),
+      };
       const [candidate, baseline] = await Promise.all([
         api.timeseries(r.model, r.candidate, q),
         r.baseline === null ? null : api.timeseries(r.model, r.baseline, q),

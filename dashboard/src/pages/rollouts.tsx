@@ -1,6 +1,6 @@
+import type { RolloutSummary, RolloutTarget } from '@edgefleet/shared/api';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { RolloutSummary, RolloutTarget } from '../api/types';
 import { useLive } from '../api/use-live';
 import { Async, Empty } from '../components/states';
 import { Card, Pill, ProgressBar, ROLLOUT_TONE } from '../components/widgets';
@@ -8,9 +8,9 @@ import { formatAgo } from '../format';
 import { href, navigate } from '../router';
 
 export function targetText(target: RolloutTarget): string {
-  if (target.kind === 'selector' || target.selector !== undefined) return target.selector || 'all devices';
-  if (target.kind === 'devices' || target.ids) return `${target.ids?.length ?? 0} devices`;
-  return `app ${target.appId ?? '?'}`;
+  if (target.kind === 'selector') return target.selector || 'all devices';
+  if (target.kind === 'devices') return `${target.ids.length} devices`;
+  return `app ${target.appId}`;
 }
 
 /** `baseline → candidate`, or the candidate marked as the model's first deployment (no baseline). */

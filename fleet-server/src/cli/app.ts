@@ -1,4 +1,4 @@
-import { ApiClient } from './api';
+import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, noArguments, parseFlags } from './flags';
 import { type CliIo, UsageError } from './io';
 import { printJson, table } from './output';
@@ -15,16 +15,6 @@ ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-interface App {
-  id: string;
-  name: string;
-  publishableKey: string;
-  allowedOrigins: string[];
-  createdAt: number;
-  disabled: boolean;
-  planRev: number;
-}
-
 const APP_OPTIONS = {
   name: { type: 'string' },
   origin: { type: 'string', multiple: true },
@@ -37,11 +27,13 @@ export async function appCommand(command: string, argv: readonly string[], env: 
   noArguments(positionals, APP_USAGE);
   if (command === 'create') {
     if (!values.name) throw new UsageError('create: --name is required', APP_USAGE);
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const app = await api.post<App>('/apps', {
-      name: values.name,
-      allowedOrigins: values.origin ?? [],
-      ...(values.id ? { id: values.id } : {}),
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const app = await api.call('POST /api/v1/apps', {
+      body: {
+        name: values.name,
+        allowedOrigins: values.origin ?? [],
+        ...(values.id ? { id: values.id } : {}),
+      },
     });
     if (values.json) return printJson(io, app);
     io.out(`Created app ${app.id} (${app.name})\n  publishable key: ${app.publishableKey}\n`);
@@ -49,8 +41,8 @@ export async function appCommand(command: string, argv: readonly string[], env: 
     return;
   }
   if (command === 'list') {
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const { apps } = await api.get<{ apps: App[] }>('/apps');
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const { apps } = await api.call('GET /api/v1/apps', {});
     if (values.json) return printJson(io, { apps });
     io.out(
       table(

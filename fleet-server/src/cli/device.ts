@@ -1,4 +1,6 @@
-import { ApiClient, seg } from './api';
+import type { Device } from '@edgefleet/shared/api';
+import { deployErrorsOf, runningModelsOf, versionLabel } from '@edgefleet/shared/api/client';
+import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, onePositional, parseFlags, parsePositiveInt } from './flags';
 import { type CliIo, UsageError } from './io';
 import { keyValues, labelText, printable, printJson, table, when } from './output';
@@ -19,23 +21,6 @@ ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-interface Device {
-  id: string;
-  name: string | null;
-  labels: Record<string, string>;
-  createdAt: number;
-  disabled: boolean;
-  online: boolean;
-  lastSeenAt: number | null;
-  reportedState: {
-    running?: Record<string, { name: string; version: string } | null>;
-    errors?: { step: string; message: string; at: number }[];
-    agentVersion?: string;
-  } | null;
-  appliedRev: number;
-  desiredRev: number;
-}
-
 const OPTIONS = {
   selector: { type: 'string' },
   online: { type: 'boolean' },
@@ -45,10 +30,8 @@ const OPTIONS = {
   remove: { type: 'string', multiple: true },
 } as const;
 
-const running = (d: Device, role: string) => {
-  const m = d.reportedState?.running?.[role];
-  return m ? `${m.name}@${m.version}` : '-';
-};
+const running = (d: Device, role: 'active' | 'shadow' | 'standby') =>
+  versionLabel(runningModelsOf(d.reportedState)?.[role]) ?? '-';
 const state = (d: Device) => (d.disabled ? 'disabled' : d.online ? 'online' : 'offline');
 
 const COMMANDS = new Set(['list', 'show', 'label', 'disable', 'enable', 'delete']);
@@ -61,15 +44,17 @@ export async function deviceCommand(command: string, argv: readonly string[], en
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, DEVICE_USAGE);
     if (values.online && values.offline)
       throw new UsageError('give --online or --offline, not both', DEVICE_USAGE);
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const { devices, total } = await api.get<{ devices: Device[]; total: number }>('/devices', {
-      selector: values.selector,
-      online: values.online ? true : values.offline ? false : undefined,
-      limit: values.limit === undefined ? undefined : parsePositiveInt(values.limit, '--limit'),
-      offset:
-        values.offset === undefined || values.offset === '0'
-          ? undefined
-          : parsePositiveInt(values.offset, '--offset'),
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const { devices, total } = await api.call('GET /api/v1/devices', {
+      query: {
+        selector: values.selector,
+        online: values.online ? 'true' : values.offline ? 'false' : undefined,
+        limit: values.limit === undefined ? undefined : parsePositiveInt(values.limit, '--limit'),
+        offset:
+          values.offset === undefined || values.offset === '0'
+            ? undefined
+            : parsePositiveInt(values.offset, '--offset'),
+      },
     });
     if (values.json) return printJson(io, { devices, total });
     io.out(
@@ -82,21 +67,24 @@ export async function deviceCommand(command: string, argv: readonly string[], en
     return;
   }
   const id = onePositional(positionals.slice(0, 1), 'a device ID', DEVICE_USAGE);
-  const api = new ApiClient(await resolveTarget(values, env), io);
-  const path = `/devices/${seg(id)}`;
+  const api = new CliApi(await resolveTarget(values, env), io);
+  const params = { id };
   let device: Device;
   if (command === 'show') {
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, DEVICE_USAGE);
-    device = await api.get<Device>(path);
+    device = await api.call('GET /api/v1/devices/{id}', { params });
   } else if (command === 'label') {
     const labels = labelPatch(positionals.slice(1), values.remove ?? []);
-    device = await api.patch<Device>(path, { labels });
+    device = await api.call('PATCH /api/v1/devices/{id}', { params, body: { labels } });
   } else if (command === 'disable' || command === 'enable') {
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, DEVICE_USAGE);
-    device = await api.patch<Device>(path, { disabled: command === 'disable' });
+    device = await api.call('PATCH /api/v1/devices/{id}', {
+      params,
+      body: { disabled: command === 'disable' },
+    });
   } else if (command === 'delete') {
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, DEVICE_USAGE);
-    await api.delete(path);
+    await api.call('DELETE /api/v1/devices/{id}', { params });
     if (values.json) return printJson(io, { deleted: id });
     return io.out(`Deleted device ${id}\n`);
   } else throw new UsageError(`unknown command '${command}'`, DEVICE_USAGE);
@@ -136,7 +124,7 @@ function formatDevice(d: Device): string {
     ['last seen', when(d.lastSeenAt)],
     ['created', when(d.createdAt)],
   ]);
-  const errors = (d.reportedState?.errors ?? []).slice(-10);
+  const errors = deployErrorsOf(d.reportedState).slice(-10);
   if (errors.length === 0) return lines;
   return `${lines}errors\n${errors.map((e) => `  ${when(e.at)} ${printable(e.step)}: ${printable(e.message)}\n`).join('')}`;
 }

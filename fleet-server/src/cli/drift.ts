@@ -1,6 +1,6 @@
 import type { ClassDrift, DriftReport, FeatureDrift } from '@edgefleet/shared';
-import type { VersionMetrics as Metrics } from '../telemetry/query';
-import { ApiClient, seg } from './api';
+import type { VersionMetricsView as Metrics } from '@edgefleet/shared/api';
+import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, noArguments, parseDuration, parseFlags, parseModelRef } from './flags';
 import { type CliIo, UsageError } from './io';
 import { num, printable, printJson, table, when } from './output';
@@ -90,15 +90,14 @@ export async function driftCommand(argv: readonly string[], env: Env, io: CliIo)
   const to = values.to !== undefined ? time(values.to, '--to') : undefined;
   if (from !== undefined && to !== undefined && from >= to)
     throw new UsageError('--from must be before --to');
-  const api = new ApiClient(await resolveTarget(values, env), io);
-  const metrics = await api.get<Metrics>(`/models/${seg(ref.name)}/versions/${seg(ref.version!)}/metrics`, {
-    from,
-    to,
-    selector: values.selector,
-    role: values.role,
+  const api = new CliApi(await resolveTarget(values, env), io);
+  const params = { name: ref.name, version: ref.version! };
+  const metrics = await api.call('GET /api/v1/models/{name}/versions/{version}/metrics', {
+    params,
+    query: { from, to, selector: values.selector, role: values.role },
   });
   // The metrics route answers an empty range for a version that does not exist: tell them apart.
-  if (metrics.reports === 0) await api.get(`/models/${seg(ref.name)}/versions/${seg(ref.version!)}`);
+  if (metrics.reports === 0) await api.call('GET /api/v1/models/{name}/versions/{version}', { params });
   const features = metrics.drift ? rankFeatures(metrics.drift, limits) : [];
   if (values.json) {
     const { drift, ...rest } = metrics as Metrics & { profile?: unknown };

@@ -1,4 +1,4 @@
-import { ApiClient, seg } from './api';
+import { CliApi } from './api';
 import {
   COMMON_FLAGS_HELP,
   noArguments,
@@ -24,17 +24,6 @@ ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-interface EnrollmentToken {
-  id: string;
-  labels: Record<string, string>;
-  maxUses: number | null;
-  uses: number;
-  expiresAt: number | null;
-  createdAt: number;
-  revokedAt: number | null;
-  token?: string;
-}
-
 const TOKEN_OPTIONS = {
   label: { type: 'string', multiple: true },
   expires: { type: 'string' },
@@ -51,8 +40,8 @@ export async function enrollTokenCommand(command: string, argv: readonly string[
       ...(values.expires ? { expiresInS: Math.ceil(parseDuration(values.expires, '--expires') / 1000) } : {}),
       ...(values['max-uses'] ? { maxUses: parsePositiveInt(values['max-uses'], '--max-uses') } : {}),
     };
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const created = await api.post<EnrollmentToken & { token: string }>('/enrollment-tokens', body);
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const created = await api.call('POST /api/v1/enrollment-tokens', { body });
     if (values.json) return printJson(io, created);
     io.out(`Enrollment token (shown once, keep it now):\n  ${created.token}\n`);
     io.out(
@@ -70,8 +59,8 @@ export async function enrollTokenCommand(command: string, argv: readonly string[
   }
   if (command === 'list') {
     noArguments(positionals, ENROLL_TOKEN_USAGE);
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const { tokens } = await api.get<{ tokens: EnrollmentToken[] }>('/enrollment-tokens');
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const { tokens } = await api.call('GET /api/v1/enrollment-tokens', {});
     if (values.json) return printJson(io, { tokens });
     io.out(
       table(
@@ -94,8 +83,8 @@ export async function enrollTokenCommand(command: string, argv: readonly string[
   }
   if (command === 'revoke') {
     const id = onePositional(positionals, 'an enrollment token ID', ENROLL_TOKEN_USAGE);
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const revoked = await api.delete<EnrollmentToken>(`/enrollment-tokens/${seg(id)}`);
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const revoked = await api.call('DELETE /api/v1/enrollment-tokens/{id}', { params: { id } });
     if (values.json) return printJson(io, revoked);
     io.out(`Revoked enrollment token ${revoked.id}\n`);
     return;

@@ -1,4 +1,4 @@
-import { ApiClient } from './api';
+import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, parseFlags } from './flags';
 import { type CliIo, UsageError } from './io';
 import { printJson } from './output';
@@ -33,7 +33,7 @@ export async function loginCommand(argv: readonly string[], env: Env, io: CliIo)
     throw new UsageError('expected one admin token (no spaces, at most 4096 chars)');
   }
   // Any admin-only GET proves the token; the model list is small.
-  await new ApiClient({ url, token }, io).get('/models');
+  await new CliApi({ url, token }, io).call('GET /api/v1/models', {});
   const path = configPath(env);
   await saveLogin(path, { url, token });
   if (values.json) printJson(io, { url, config: path });

@@ -2,8 +2,15 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { MAX_GOLDEN_BYTES, type PreprocessingSpec, preprocessingSpecSchema } from '@edgefleet/shared';
-import { ApiClient } from './api';
+import {
+  MAX_GOLDEN_BYTES,
+  type PreprocessingSpec,
+  type ProfileJSON,
+  type ProfileSpec,
+  preprocessingSpecSchema,
+} from '@edgefleet/shared';
+import type { Artifact, TensorSignature } from '@edgefleet/shared/api';
+import { CliApi } from './api';
 import {
   COMMON_FLAGS_HELP,
   onePositional,
@@ -37,17 +44,9 @@ export const PUSH_OPTIONS = {
   description: { type: 'string' },
 } as const;
 
-interface Artifact {
-  sha256: string;
-  sizeBytes: number;
-  signature: { inputs: TensorInfo[]; outputs: TensorInfo[] } | null;
-}
-interface TensorInfo {
-  name: string;
-  type: string;
-  shape: (number | string | null)[];
-}
-type BaselineSource = { kind: 'reference'; path: string } | { kind: 'json'; baseline: unknown };
+type BaselineSource =
+  | { kind: 'reference'; path: string }
+  | { kind: 'json'; baseline: { spec: ProfileSpec; profile: ProfileJSON } };
 interface BaselineSummary {
   samples?: number;
   files?: number;
@@ -103,12 +102,12 @@ async function baselineSource(path: string): Promise<BaselineSource> {
       import('../errors'),
     ]);
     try {
-      validateBaseline(baseline as { spec: unknown; profile: unknown });
+      const valid = validateBaseline(baseline as { spec: unknown; profile: unknown });
+      return { kind: 'json', baseline: { spec: valid.spec, profile: valid.profile } };
     } catch (error) {
       if (error instanceof FleetError) throw new UsageError(`--baseline ${path}: ${error.message}`);
       throw error;
     }
-    return { kind: 'json', baseline };
   }
   throw new UsageError(
     `--baseline: expected a directory, a .tar of reference files or a baseline .json, got ${path}`,
@@ -117,7 +116,7 @@ async function baselineSource(path: string): Promise<BaselineSource> {
 
 /** Streams a file to POST /artifacts with progress on stderr. */
 async function uploadArtifact(
-  api: ApiClient,
+  api: CliApi,
   io: CliIo,
   path: string,
   sizeBytes: number,
@@ -128,10 +127,9 @@ async function uploadArtifact(
   const source = createReadStream(path);
   const file = Readable.toWeb(source) as ReadableStream<Uint8Array>;
   try {
-    return await api.request<Artifact>('POST', '/artifacts', {
+    return await api.call('POST /api/v1/artifacts', {
       query: { kind },
-      body: file.pipeThrough(countingStream(progress)),
-      contentType: 'application/octet-stream',
+      rawBody: file.pipeThrough(countingStream(progress)),
       contentLength: sizeBytes,
     });
   } finally {
@@ -207,9 +205,9 @@ export async function modelPush(argv: readonly string[], env: Env, io: CliIo): P
   if (goldenBytes > MAX_GOLDEN_BYTES) throw new UsageError(`--golden: more than ${MAX_GOLDEN_BYTES} bytes`);
   if (v.golden) await readLocalText(v.golden, '--golden', MAX_GOLDEN_BYTES); // readable now, not after the upload
 
-  const client = new ApiClient(await resolveTarget(v, env), io);
-  const ref = `${encodeURIComponent(v.name)}/versions/${encodeURIComponent(v.version)}`;
-  const exists = await client.get(`/models/${ref}`).then(
+  const client = new CliApi(await resolveTarget(v, env), io);
+  const params = { name: v.name, version: v.version };
+  const exists = await client.call('GET /api/v1/models/{name}/versions/{version}', { params }).then(
     () => true,
     (error: unknown) => {
       if (error instanceof CliError && error.exitCode === EXIT.notFound) return false;
@@ -225,7 +223,7 @@ export async function modelPush(argv: readonly string[], env: Env, io: CliIo): P
   const mode: ProgressMode = v.json ? 'none' : io.errIsTty ? 'bar' : 'lines';
   const artifact = await uploadArtifact(client, io, file, sizeBytes, 'model', mode);
   let summary: BaselineSummary = {};
-  let baseline: unknown;
+  let baseline: { spec: ProfileSpec; profile: ProfileJSON };
   if (source.kind === 'json') baseline = source.baseline;
   else {
     if (!v.json) io.err(`computing the baseline from ${source.path} …\n`);
@@ -234,9 +232,9 @@ export async function modelPush(argv: readonly string[], env: Env, io: CliIo): P
     summary = { samples: computed.samples, files: computed.files, skipped: computed.skipped };
   }
   const golden = v.golden ? await uploadArtifact(client, io, v.golden, goldenBytes, 'golden', 'none') : null;
-  const version = await client.post<Record<string, unknown>>(
-    `/models/${encodeURIComponent(v.name)}/versions`,
-    {
+  const version = await client.call('POST /api/v1/models/{name}/versions', {
+    params: { name: v.name },
+    body: {
       name: v.name,
       version: v.version,
       sha256: artifact.sha256,
@@ -247,9 +245,9 @@ export async function modelPush(argv: readonly string[], env: Env, io: CliIo): P
       ...(golden ? { golden: { sha256: golden.sha256 } } : {}),
       ...(v.description ? { description: v.description } : {}),
     },
-  );
+  });
   if (v.json) return printJson(io, { version, artifact, baseline: summary });
-  const io1 = (t: TensorInfo) => `${t.name} ${t.type} [${t.shape.map((d) => d ?? '?').join(',')}]`;
+  const io1 = (t: TensorSignature) => `${t.name} ${t.type} [${t.shape.map((d) => d ?? '?').join(',')}]`;
   io.out(`Pushed ${v.name}@${v.version}\n`);
   io.out(
     keyValues(

@@ -1,4 +1,6 @@
-import { ApiClient, seg } from './api';
+import type { ProfileJSON, ProfileSpec } from '@edgefleet/shared';
+import type { TensorSignature as Tensor } from '@edgefleet/shared/api';
+import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, noArguments, onePositional, parseFlags, parseModelRef } from './flags';
 import { type CliIo, UsageError } from './io';
 import { bytes, keyValues, num, printable, printJson, table, when } from './output';
@@ -18,46 +20,8 @@ ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-interface Model {
-  name: string;
-  description: string | null;
-  createdAt: number;
-  versions: number;
-  latestCreatedAt: number | null;
-}
-interface Version {
-  name: string;
-  version: string;
-  sha256: string;
-  sizeBytes: number;
-  preprocessing: Record<string, unknown>;
-  lineage: Record<string, unknown>;
-  specHash: string;
-  baselineSha256: string;
-  goldenSha256: string | null;
-  createdBy: string;
-  createdAt: number;
-  deprecatedAt: number | null;
-  deprecationReason: string | null;
-}
-interface Spec {
-  inputs: { name: string; edges: number[] }[];
-  outputs: { name: string; edges: number[] }[];
-  classes?: string[];
-}
-interface BaselineJson {
-  inferences: number;
-  inputs: { m: number[] }[];
-  outputs: { m: number[] }[];
-}
-interface ArtifactMeta {
-  signature: { inputs: Tensor[]; outputs: Tensor[] } | null;
-}
-interface Tensor {
-  name: string;
-  type: string;
-  shape: (number | string | null)[];
-}
+type Spec = ProfileSpec;
+type BaselineJson = ProfileJSON;
 
 const OPTIONS = { reason: { type: 'string' } } as const;
 
@@ -72,8 +36,8 @@ export async function modelCommand(command: string, argv: readonly string[], env
   const { values, positionals } = parseFlags(argv, OPTIONS, MODEL_USAGE);
   if (command === 'list') {
     noArguments(positionals, MODEL_USAGE);
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const { models } = await api.get<{ models: Model[] }>('/models');
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const { models } = await api.call('GET /api/v1/models', {});
     if (values.json) return printJson(io, { models });
     io.out(
       table(
@@ -85,19 +49,17 @@ export async function modelCommand(command: string, argv: readonly string[], env
   }
   if (command === 'show') {
     const ref = parseModelRef(onePositional(positionals, 'NAME or NAME@VERSION', MODEL_USAGE), 'show', true);
-    const api = new ApiClient(await resolveTarget(values, env), io);
+    const api = new CliApi(await resolveTarget(values, env), io);
     if (ref.version === undefined) return showVersions(api, ref.name, values.json === true, io);
     return showVersion(api, ref.name, ref.version, values.json === true, io);
   }
   if (command === 'deprecate') {
     const ref = parseModelRef(onePositional(positionals, 'NAME@VERSION', MODEL_USAGE), 'deprecate');
-    const api = new ApiClient(await resolveTarget(values, env), io);
-    const version = await api.post<Version>(
-      `/models/${seg(ref.name)}/versions/${seg(ref.version!)}/deprecate`,
-      {
-        reason: values.reason ?? 'deprecated with the edgefleet CLI',
-      },
-    );
+    const api = new CliApi(await resolveTarget(values, env), io);
+    const version = await api.call('POST /api/v1/models/{name}/versions/{version}/deprecate', {
+      params: { name: ref.name, version: ref.version! },
+      body: { reason: values.reason ?? 'deprecated with the edgefleet CLI' },
+    });
     if (values.json) return printJson(io, version);
     io.out(`Deprecated ${version.name}@${version.version} (${printable(version.deprecationReason)})\n`);
     return;
@@ -105,8 +67,8 @@ export async function modelCommand(command: string, argv: readonly string[], env
   throw new UsageError(`unknown command '${command}'`, MODEL_USAGE);
 }
 
-async function showVersions(api: ApiClient, name: string, json: boolean, io: CliIo) {
-  const { versions } = await api.get<{ versions: Version[] }>(`/models/${seg(name)}/versions`);
+async function showVersions(api: CliApi, name: string, json: boolean, io: CliIo) {
+  const { versions } = await api.call('GET /api/v1/models/{name}/versions', { params: { name } });
   if (json) return printJson(io, { versions });
   io.out(
     table(
@@ -122,13 +84,13 @@ async function showVersions(api: ApiClient, name: string, json: boolean, io: Cli
   );
 }
 
-async function showVersion(api: ApiClient, name: string, version: string, json: boolean, io: CliIo) {
-  const path = `/models/${seg(name)}/versions/${seg(version)}`;
-  const v = await api.get<Version>(path);
+async function showVersion(api: CliApi, name: string, version: string, json: boolean, io: CliIo) {
+  const params = { name, version };
+  const v = await api.call('GET /api/v1/models/{name}/versions/{version}', { params });
   const [meta, spec, baseline] = await Promise.all([
-    api.get<ArtifactMeta>(`/artifacts/${seg(v.sha256)}/meta`),
-    api.get<Spec>(`${path}/spec`),
-    api.get<BaselineJson>(`${path}/baseline`),
+    api.call('GET /api/v1/artifacts/{sha256}/meta', { params: { sha256: v.sha256 } }),
+    api.call('GET /api/v1/models/{name}/versions/{version}/spec', { params }),
+    api.call('GET /api/v1/models/{name}/versions/{version}/baseline', { params }),
   ]);
   const features = baselineFeatures(spec, baseline);
   if (json) {

@@ -1,4 +1,10 @@
-import { ApiClient, seg } from './api';
+import {
+  ROLLOUT_ACTIONS,
+  type RolloutAction,
+  type RolloutCreateInput,
+  type RolloutDetail,
+} from '@edgefleet/shared/api';
+import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, parseFlags } from './flags';
 import { CliError, type CliIo, processIo, runCommand, UsageError } from './io';
 import { printableLines, printJson } from './output';
@@ -74,31 +80,10 @@ export function parseGates(values: readonly string[]): Record<string, unknown> {
   return gates;
 }
 
-interface Detail {
-  id: string;
-  model: string;
-  baseline: string | null;
-  candidate: string;
-  strategy: string;
-  status: string;
-  percent: number;
-  stageIndex: number;
-  stageCount: number;
-  target: Record<string, unknown>;
-  stages: { percent: number; minDurationMs: number; state: string }[];
-  evaluation: {
-    note: string;
-    verdict: string | null;
-    gates: { gate: string; value: number | null; threshold: number; bound: string; status: string }[];
-  } | null;
-  targets: { total: number; byState: Record<string, number>; failures: { id: string; error: string }[] };
-  audit: { at: number; actor: string; event: string; reason: string }[];
-}
-
 const fmt = (v: number | null) => (v === null ? 'n/a' : Number.isInteger(v) ? String(v) : v.toPrecision(3));
 
 /** The human view of `show`. */
-export function formatDetail(r: Detail): string {
+export function formatDetail(r: RolloutDetail): string {
   const lines = [
     `${r.id}  ${r.strategy} ${r.model} ${r.baseline ?? '(none)'} → ${r.candidate}  [${r.status}]`,
     `  target   ${JSON.stringify(r.target)}`,
@@ -122,8 +107,6 @@ export function formatDetail(r: Detail): string {
   return `${lines.join('\n')}\n`;
 }
 
-const ACTIONS = new Set(['pause', 'resume', 'promote', 'abort', 'rollback']);
-
 /** Runs `edgefleet rollout …`; resolves to the exit code (see EXIT in ./io). */
 export async function rolloutCommand(
   argv: readonly string[],
@@ -137,29 +120,25 @@ export async function rolloutCommand(
   }
   return runCommand(`edgefleet rollout ${command}`, io, env, async () => {
     const parsed = parseFlags(rest, ROLLOUT_OPTIONS, ROLLOUT_USAGE);
-    let request: { method: string; path: string; body?: unknown };
+    let request: RolloutRequest;
     try {
       request = requestOf(command, parsed);
     } catch (error) {
       if (error instanceof CliError) throw error;
       throw new UsageError((error as Error).message, ROLLOUT_USAGE);
     }
-    const api = new ApiClient(await resolveTarget(parsed.values, env), io);
-    const body = await api.request<Record<string, unknown>>(
-      request.method,
-      request.path,
-      request.body ? { json: request.body } : {},
-    );
+    const api = new CliApi(await resolveTarget(parsed.values, env), io);
+    const body = await send(api, request);
     if (parsed.values.json) return printJson(io, body);
-    if (command === 'list') {
-      for (const r of body.rollouts as Detail[]) {
+    if ('rollouts' in body) {
+      for (const r of body.rollouts) {
         io.out(
           printableLines(
             `${r.id}  ${r.status.padEnd(11)} ${r.strategy.padEnd(11)} ${r.model} ${r.baseline ?? '(none)'} → ${r.candidate}  stage ${r.stageIndex + 1}/${r.stageCount} (${r.percent}%)\n`,
           ),
         );
       }
-    } else io.out(printableLines(formatDetail((ACTIONS.has(command) ? body.rollout : body) as Detail)));
+    } else io.out(printableLines(formatDetail('rollout' in body ? body.rollout : body)));
   });
 }
 
@@ -184,27 +163,46 @@ const ROLLOUT_OPTIONS = {
   status: { type: 'string' },
 } as const;
 
+/** What a command asks of the API. */
+type RolloutRequest =
+  | { kind: 'list'; query: { status?: string; model?: string } }
+  | { kind: 'show'; id: string }
+  | { kind: 'action'; id: string; action: RolloutAction; reason?: string }
+  | { kind: 'create'; body: RolloutCreateInput };
+
+/** Sends a command's request through the typed client. */
+function send(api: CliApi, request: RolloutRequest) {
+  switch (request.kind) {
+    case 'list':
+      return api.call('GET /api/v1/rollouts', { query: request.query });
+    case 'show':
+      return api.call('GET /api/v1/rollouts/{id}', { params: { id: request.id } });
+    case 'action':
+      return api.call(`POST /api/v1/rollouts/{id}/${request.action}`, {
+        params: { id: request.id },
+        body: request.reason ? { reason: request.reason } : {},
+      });
+    case 'create':
+      return api.call('POST /api/v1/rollouts', { body: request.body });
+  }
+}
+
 function requestOf(
   command: string,
   { values: v, positionals }: ReturnType<typeof parseFlags<typeof ROLLOUT_OPTIONS>>,
-) {
-  const base = '/rollouts';
+): RolloutRequest {
   if (command === 'list') {
-    const query = new URLSearchParams({
-      ...(v.status ? { status: v.status } : {}),
-      ...(v.model ? { model: v.model } : {}),
-    });
-    return { method: 'GET', path: `${base}${query.size > 0 ? `?${query}` : ''}` };
+    return {
+      kind: 'list',
+      query: { ...(v.status ? { status: v.status } : {}), ...(v.model ? { model: v.model } : {}) },
+    };
   }
-  if (command === 'show' || ACTIONS.has(command)) {
+  const action = ROLLOUT_ACTIONS.find((a) => a === command);
+  if (command === 'show' || action) {
     const id = positionals[0];
     if (!id) throw new Error(`${command}: expected a rollout id`);
-    if (command === 'show') return { method: 'GET', path: `${base}/${seg(id)}` };
-    return {
-      method: 'POST',
-      path: `${base}/${seg(id)}/${command}`,
-      body: v.reason ? { reason: v.reason } : {},
-    };
+    if (!action) return { kind: 'show', id };
+    return { kind: 'action', id, action, ...(v.reason ? { reason: v.reason } : {}) };
   }
   if (command !== 'create') throw new Error(`unknown command '${command}'`);
   if (!v.model || !v.candidate) throw new Error('create: --model and --candidate are required');
@@ -215,7 +213,7 @@ function requestOf(
       ? { selector: v.selector }
       : v.devices !== undefined
         ? { devices: v.devices.split(',') }
-        : { app: v.app };
+        : { app: v.app ?? '' };
   const int = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;
     const n = Number(value);
@@ -227,6 +225,7 @@ function requestOf(
     startAt = Date.parse(v['start-at']);
     if (Number.isNaN(startAt)) throw new Error(`--start-at: expected an ISO time, got '${v['start-at']}'`);
   }
+  // Strategy, gates and breach action go to the server as typed; it answers 400 naming the field at fault.
   const body = {
     model: v.model,
     candidate: v.candidate,
@@ -243,5 +242,5 @@ function requestOf(
     ...(v.window ? { maintenanceWindows: v.window.map(parseWindow) } : {}),
     ...(v['max-downloads'] ? { maxConcurrentDownloads: int('--max-downloads', v['max-downloads']) } : {}),
   };
-  return { method: 'POST', path: base, body };
+  return { kind: 'create', body: body as RolloutCreateInput };
 }

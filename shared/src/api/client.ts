@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { type ErrorBody, type ErrorDetails, parseErrorBody } from './error';
+import type { ErrorBody, ErrorDetails } from './error';
+import { parseErrorBody } from './error-body';
 import type { ApiRoute, SuccessStatus } from './route';
 import type { ApiRoutes } from './routes';
 
@@ -165,7 +166,7 @@ export class ApiClient {
     }
     if (!res.ok) {
       const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-      const fallback = `${key} answered HTTP ${res.status} (not an EdgeFleet error body)${snippet ? `: ${snippet}` : ''}`;
+      const fallback = `${res.status} ${res.statusText || 'error'} from the server (not an EdgeFleet error body)${snippet ? `: ${snippet}` : ''}`;
       throw ApiError.of(res.status, parseErrorBody(json), fallback);
     }
     if (json === undefined && text) {
@@ -178,3 +179,6 @@ export class ApiClient {
     return json as CallOutput<ApiRoutes[K]>;
   }
 }
+
+export { deployErrorsOf, runningModelsOf, versionLabel } from './device-state';
+export { fieldIssuesOf, parseErrorBody } from './error-body';

@@ -41,6 +41,7 @@ export {
   networkReason,
   queryString,
 } from './client';
+export { deployErrorsOf, runningModelsOf, versionLabel } from './device-state';
 export {
   type Device,
   type DeviceList,
