@@ -12,6 +12,7 @@ import type { Config } from './config';
 import type { ServerContext } from './context';
 import { registerDashboard } from './dashboard';
 import { openDatabase } from './db';
+import { startDeviceState } from './device-state';
 import { registerDeviceRoutes } from './devices/routes';
 import { createEvents } from './events';
 import { registerAdminTokenRoutes } from './fleet/admin-tokens';
@@ -29,12 +30,12 @@ import {
   brokerHookMode,
   createBrokerHookApp,
   dbBrokerAuth,
-  type MqttRuntime,
+  registerMqttMetrics,
   serverCredentialsOf,
   startMqtt,
 } from './mqtt';
 import { createRollouts } from './rollouts';
-import { createTelemetry, registerTelemetryRoutes } from './telemetry';
+import { createTelemetry } from './telemetry';
 
 /** Something started beside the HTTP API (the MQTT broker or link, ingest workers); stopped in reverse order. */
 export interface Component {
@@ -170,7 +171,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       rollouts.registerRoutes(routes);
       // ---- end rollout routes
       // ---- MQTT/telemetry routes (owned by src/mqtt, src/telemetry)
-      registerTelemetryRoutes(routes, context, telemetry);
+      telemetry.routes(routes);
       mountBrokerHooks(routes, context, serverCredentials);
       // ---- end MQTT/telemetry routes
       // ---- monitoring, alerts, live events (owned by src/monitoring, src/alerts, src/events)
@@ -193,21 +194,28 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const httpPort = (httpServer.address() as AddressInfo).port;
     context.endpoints.apiUrl = config.publicUrl ?? `http://${host}:${httpPort}`;
 
-    // ---- MQTT (owned by src/mqtt): embedded broker (TCP on config.mqttPort, WebSocket on /mqtt of the
-    // HTTP server) or a link to config.mqttUrl, device sessions and telemetry ingestion; stopped before HTTP.
-    components.push(await startMqtt(context, { httpServer, telemetry }));
+    // ---- MQTT (owned by src/mqtt): the embedded broker (TCP on config.mqttPort, WebSocket on /mqtt of the HTTP
+    // server) or a link to config.mqttUrl; over it the device sessions (src/device-state) and telemetry ingestion
+    // (src/telemetry). Stopped in reverse: ingestion, sessions, then the link and broker, all before HTTP.
+    const mqtt = await startMqtt(context, { httpServer });
+    components.push(mqtt);
+    const deviceState = await startDeviceState(context, mqtt.link);
+    components.push(deviceState);
+    components.push(await telemetry.listen(mqtt.link));
+    registerMqttMetrics(context.metrics.registry, {
+      broker: mqtt.broker,
+      ingest: telemetry.ingestor.stats,
+      sessions: deviceState.sessions.stats,
+    });
     // ---- end MQTT
 
     // ---- rollout controller (owned by src/rollouts): publishes through the device sessions; stopped before MQTT
-    const mqtt = components.find((c): c is MqttRuntime => c.name === 'mqtt');
-    if (mqtt) {
-      rollouts.start(mqtt.sessions);
-      components.push({ name: 'rollouts', close: () => rollouts.close() });
-    }
+    rollouts.start(deviceState.sessions);
+    components.push({ name: 'rollouts', close: () => rollouts.close() });
     // ---- end rollout controller
 
     // ---- live events and alerts: presence changes go to the stream, reported states wake the evaluator
-    mqtt?.sessions.onDeviceChange((changes) => {
+    deviceState.sessions.onDeviceChange((changes) => {
       for (const change of changes) {
         if (!change.reported)
           events.bus.publish({ type: 'device', data: { id: change.deviceId, online: change.online } });

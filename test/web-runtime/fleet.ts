@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { GoldenPairJson, Manifest, ModelRef } from '@edgefleet/shared';
+import type { AppPlanInput, GoldenPairJson, Manifest, ModelRef } from '@edgefleet/shared';
 import { schema } from '../../fleet-server/src/db';
-import type { MqttRuntime } from '../../fleet-server/src/mqtt';
-import type { AppPlanInput } from '../../fleet-server/src/mqtt/device-sessions';
+import type { DeviceState } from '../../fleet-server/src/device-state';
 import {
   CLS_MODEL_PATH,
   CLS_PREPROCESSING,
@@ -57,7 +56,8 @@ export async function startFleet(): Promise<Fleet> {
     );
     return uploaded.sha256;
   };
-  const mqtt = () => t.server.components.find((c) => c.name === 'mqtt') as unknown as MqttRuntime;
+  const deviceState = () =>
+    t.server.components.find((c) => c.name === 'device-state') as unknown as DeviceState;
   return {
     t,
     appId,
@@ -96,7 +96,7 @@ export async function startFleet(): Promise<Fleet> {
       };
     },
     async publish(models, telemetry = {}) {
-      const plan = await mqtt().sessions.publishAppPlan(appId, {
+      const plan = await deviceState().sessions.publishAppPlan(appId, {
         models,
         telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 100, ...telemetry },
         policies: { golden: 'if_present', shadowSampleRate: 0 },

@@ -3,7 +3,8 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { driftOf } from '../monitoring/point';
 import { HOUR_MS, mergeRecentReports } from '../monitoring/timeseries';
-import { mergedProfile, type SpecResolver } from '../telemetry';
+import { mergedProfile } from '../monitoring/version-metrics';
+import type { SpecResolver } from '../telemetry';
 import type { AlertCondition } from './store';
 
 /** Deploy steps that mean "could not apply the desired version" (`infer` is a serving error, not a deploy). */

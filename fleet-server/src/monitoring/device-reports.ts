@@ -4,7 +4,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { NotFound } from '../errors';
 import type { SpecResolver } from '../telemetry';
-import { latencyQuantiles } from '../telemetry/query';
+import { latencyQuantiles } from './version-metrics';
 
 /** Most reports one request returns. */
 export const MAX_DEVICE_REPORTS = 200;

@@ -10,3 +10,11 @@ export {
   type TimeseriesQuery,
   versionTimeseries,
 } from './timeseries';
+export {
+  type LatencyQuantiles,
+  type MergedProfile,
+  mergedProfile,
+  type VersionMetrics,
+  type VersionQuery,
+  versionMetrics,
+} from './version-metrics';

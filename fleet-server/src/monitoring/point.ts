@@ -7,7 +7,7 @@ import {
   type Profile,
 } from '@edgefleet/shared';
 import type { DriftDistances, PointDrift, TimeseriesPoint } from '@edgefleet/shared/api';
-import { latencyQuantiles } from '../telemetry/query';
+import { latencyQuantiles } from './version-metrics';
 
 // The views are the API contract's: one definition for the server, the dashboard and the CLI.
 export type { DriftDistances, PointDrift, TimeseriesPoint };

@@ -10,6 +10,7 @@ import type { SpecResolver } from '../telemetry';
 import { deviceReports } from './device-reports';
 import { fleetOverview } from './overview';
 import { HOUR_MS, MAX_POINTS, pointCount, versionTimeseries } from './timeseries';
+import { versionMetrics } from './version-metrics';
 
 const MAX_STEP_MS = 7 * 24 * HOUR_MS;
 /** Steps offered when the caller gives none: the smallest that fits the range in about 200 points. */
@@ -31,6 +32,14 @@ const timeseriesRoute = contractRoute(apiRoute('GET /api/v1/models/{name}/versio
   errors: [400, 401, 403, 404],
 });
 
+const metricsRoute = contractRoute(apiRoute('GET /api/v1/models/{name}/versions/{version}/metrics'), {
+  tags,
+  summary: 'Merged profile, latency p50/p95/p99, error rate and drift of a version over a time range',
+  description: 'Merges the hourly aggregates of whole hours: `from` is rounded down, `to` up, to the hour.',
+  security: SECURITY.admin,
+  errors: [400, 401, 403],
+});
+
 const overviewRoute = contractRoute(apiRoute('GET /api/v1/fleet/overview'), {
   tags,
   summary: 'Devices by state (online, offline, failing, disabled), by running version and by label',
@@ -48,21 +57,32 @@ const deviceReportsRoute = contractRoute(apiRoute('GET /api/v1/devices/{id}/repo
   errors: [400, 401, 403, 404],
 });
 
+/** `[from, to)` of a query (default: the last 24 h) and its device selector (empty: no slice); 400 when unusable. */
+function rangeOf(query: { from?: number; to?: number; selector?: string }, nowMs: number) {
+  const toMs = query.to ?? nowMs;
+  const fromMs = query.from ?? toMs - 24 * HOUR_MS;
+  if (fromMs >= toMs) throw new InvalidInput('query.from: must be before to', { field: 'from' });
+  // An empty selector means "no slice" (it would otherwise select every device and leave browsers out).
+  const selector = query.selector?.trim() ? parseSelector(query.selector) : undefined;
+  if (selector && !selector.ok) {
+    throw new InvalidInput(`query.selector: ${selector.error.message}`, { field: 'selector' });
+  }
+  return { fromMs, toMs, ...(selector?.ok ? { selector: selector.value } : {}) };
+}
+
 /** The step giving about 200 points over the range. */
 export function defaultStepMs(rangeMs: number): number {
   return NICE_STEPS_MS.find((step) => rangeMs / step <= 200) ?? MAX_STEP_MS;
 }
 
-/** `GET /models/{name}/versions/{version}/timeseries`, `GET /fleet/overview`, `GET /devices/{id}/reports`. */
+/** Monitoring reads: a version's metrics and timeseries, the fleet overview, a device's reports. */
 export function registerMonitoringRoutes(app: FleetApp, ctx: ServerContext, specs: SpecResolver): void {
   const admin = requireAuth(ctx, 'admin');
 
   app.openapi({ ...timeseriesRoute, middleware: [admin] }, (c) => {
     const { name, version } = c.req.valid('param');
     const query = c.req.valid('query');
-    const toMs = query.to ?? ctx.now();
-    const fromMs = query.from ?? toMs - 24 * HOUR_MS;
-    if (fromMs >= toMs) throw new InvalidInput('query.from: must be before to', { field: 'from' });
+    const { fromMs, toMs, selector } = rangeOf(query, ctx.now());
     const stepMs = query.stepMs ?? defaultStepMs(toMs - fromMs);
     if (stepMs >= HOUR_MS && stepMs % HOUR_MS !== 0) {
       throw new InvalidInput('query.stepMs: at or above 1 h it must be a whole number of hours', {
@@ -77,11 +97,6 @@ export function registerMonitoringRoutes(app: FleetApp, ctx: ServerContext, spec
         maxPoints: MAX_POINTS,
       });
     }
-    // An empty selector means "no slice" (it would otherwise select every device and leave browsers out).
-    const selector = query.selector?.trim() ? parseSelector(query.selector) : undefined;
-    if (selector && !selector.ok) {
-      throw new InvalidInput(`query.selector: ${selector.error.message}`, { field: 'selector' });
-    }
     if (!versionExists(ctx.db, name, version)) {
       throw new NotFound(`no model version ${name}@${version}`, { field: 'version' });
     }
@@ -92,11 +107,21 @@ export function registerMonitoringRoutes(app: FleetApp, ctx: ServerContext, spec
       toMs,
       stepMs,
       role: query.role,
-      ...(selector?.ok ? { selector: selector.value } : {}),
+      ...(selector ? { selector } : {}),
       ...(query.device ? { deviceId: query.device } : {}),
       rowBudget: ctx.config.timeseriesRowBudget,
     });
     return c.json(series, 200);
+  });
+
+  app.openapi({ ...metricsRoute, middleware: [admin] }, (c) => {
+    const { name, version } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const range = rangeOf(query, ctx.now());
+    return c.json(
+      versionMetrics(ctx.db, specs, { modelName: name, version, role: query.role, ...range }),
+      200,
+    );
   });
 
   app.openapi({ ...overviewRoute, middleware: [admin] }, (c) => c.json(fleetOverview(ctx.db), 200));

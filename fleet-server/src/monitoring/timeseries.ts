@@ -4,8 +4,8 @@ import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import type { Selector } from '../labels/selector';
 import type { SpecResolver } from '../telemetry';
-import { filterBySelector } from '../telemetry/query';
 import { pointOf, type TimeseriesPoint } from './point';
+import { filterBySelector } from './version-metrics';
 
 export const HOUR_MS = 3_600_000;
 /** Most points one request may ask for. */

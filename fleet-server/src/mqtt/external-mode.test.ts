@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import type { DesiredState } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../db';
+import type { DeviceState } from '../device-state';
 import { clsReport, clsWindowProfile, insertClsVersion } from '../telemetry/fixtures';
 import { startTestServer, type TestServer } from '../testing/harness';
 import type { MqttRuntime } from '.';
@@ -64,7 +65,8 @@ describe.skipIf(!mosquittoUp)('fleet server in external broker mode (real Mosqui
   });
 
   it('publishes desired states through Mosquitto and answers a hello from an older rev', async () => {
-    const sessions = runtime().sessions;
+    const sessions = (t.server.components.find((c) => c.name === 'device-state') as unknown as DeviceState)
+      .sessions;
     await sessions.publishDesired('station-9', {
       models: { active: null, shadow: null, standby: null },
       telemetry: { windowMs: 60_000, maxInFlight: 8, outboxMaxReports: 1_000 },

@@ -1,33 +1,23 @@
 import type { Server } from 'node:http';
 import type { ServerContext } from '../context';
-import type { Telemetry } from '../telemetry';
-import { startMqttTelemetry } from '../telemetry/mqtt-ingest';
 import { type EmbeddedBroker, startBroker } from './broker';
 import { dbBrokerAuth } from './db-auth';
-import { DeviceSessions } from './device-sessions';
 import { connectExternalLink, createEmbeddedLink, type FleetLink } from './link';
-import { registerMqttMetrics } from './metrics';
 
 export { canPublish, canSubscribe } from './acl';
 export { type BrokerOptions, type BrokerStats, type EmbeddedBroker, startBroker } from './broker';
 export { type BrokerHookDeps, brokerHookMode, createBrokerHookApp } from './broker-hooks';
 export { dbBrokerAuth, principalOfIdentity, type ServerCredentials } from './db-auth';
-export {
-  type DesiredPublish,
-  type DesiredPublishResult,
-  type DesiredStateInput,
-  DeviceSessions,
-} from './device-sessions';
 export { connectExternalLink, createEmbeddedLink, type FleetLink, type MessageHandler } from './link';
+export { type MqttMetricSources, registerMqttMetrics } from './metrics';
 export type { BrokerAuth, Principal } from './principal';
 
-/** The MQTT side of a running server. */
+/** The MQTT side of a running server: the broker (or the link to an external one), nothing else. */
 export interface MqttRuntime {
   name: 'mqtt';
   /** The embedded broker; null in external broker mode. */
   broker: EmbeddedBroker | null;
   link: FleetLink;
-  sessions: DeviceSessions;
   close(): Promise<void>;
 }
 
@@ -44,13 +34,10 @@ export function serverCredentialsOf(
 
 /**
  * Starts the MQTT side: the embedded broker (TCP on `config.mqttPort`, WebSocket on `/mqtt` of the HTTP server)
- * or a link to `config.mqttUrl`; then device sessions (presence, hello, desired) and telemetry ingestion.
- * Sets `ctx.endpoints.mqttUrl` to the bound port, registers metrics, and stops everything in `close()`.
+ * or a link to `config.mqttUrl`. Sets `ctx.endpoints.mqttUrl` to the bound port; `close()` stops the link and the
+ * broker. Device sessions and telemetry ingestion run over the link (see device-state/ and telemetry/).
  */
-export async function startMqtt(
-  ctx: ServerContext,
-  deps: { httpServer: Server; telemetry: Telemetry },
-): Promise<MqttRuntime> {
+export async function startMqtt(ctx: ServerContext, deps: { httpServer: Server }): Promise<MqttRuntime> {
   const { config, logger } = ctx;
   let broker: EmbeddedBroker | null = null;
   let link: FleetLink;
@@ -74,28 +61,11 @@ export async function startMqtt(
       'embedded MQTT broker listening',
     );
   }
-  const sessions = new DeviceSessions({ link, fleet: config.fleet, db: ctx.db, logger, now: ctx.now });
-  await sessions.start();
-  const stopTelemetry = await startMqttTelemetry({
-    link,
-    fleet: config.fleet,
-    ingestor: deps.telemetry.ingestor,
-    logger,
-  });
-  registerMqttMetrics(ctx.metrics.registry, {
-    broker,
-    ingest: deps.telemetry.ingestor.stats,
-    sessions: sessions.stats,
-  });
   return {
     name: 'mqtt',
     broker,
     link,
-    sessions,
     async close() {
-      await stopTelemetry();
-      await sessions.stop();
-      deps.telemetry.ingestor.close();
       await link.close();
       await broker?.close();
     },

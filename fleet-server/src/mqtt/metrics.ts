@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DeviceSessionStats } from '../device-state/device-sessions';
 import type { IngestStats } from '../telemetry/ingest';
 import type { BrokerStats, EmbeddedBroker } from './broker';
-import type { DeviceSessionStats } from './device-sessions';
 
 /** Sources of the MQTT and ingest figures; read at scrape time. */
 export interface MqttMetricSources {

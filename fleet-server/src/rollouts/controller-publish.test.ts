@@ -5,8 +5,8 @@ import { type DesiredState, desiredStateSchema, type Manifest } from '@edgefleet
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
+import { DeviceSessions } from '../device-state/device-sessions';
 import { createLogger } from '../logging';
-import { DeviceSessions } from '../mqtt/device-sessions';
 import type { FleetLink } from '../mqtt/link';
 import { insertClsVersion } from '../telemetry/fixtures';
 import { dbSpecResolver } from '../telemetry/specs';

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AppPlanInput, DesiredStateInput } from '@edgefleet/shared';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
 import { createLogger } from '../logging';
-import type { AppPlanInput, DesiredStateInput } from '../mqtt/device-sessions';
 import { clsManifest, insertClsVersion } from '../telemetry/fixtures';
 import { dbSpecResolver } from '../telemetry/specs';
 import { RolloutController, type RolloutPublisher } from './controller';

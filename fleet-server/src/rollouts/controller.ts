@@ -1,10 +1,15 @@
-import type { AppPlan, DesiredState, TelemetryConfig } from '@edgefleet/shared';
+import type {
+  AppPlan,
+  AppPlanInput,
+  DesiredState,
+  DesiredStateInput,
+  TelemetryConfig,
+} from '@edgefleet/shared';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ServerContext } from '../context';
 import { schema } from '../db';
 import { Conflict } from '../errors';
 import type { Logger } from '../logging';
-import type { AppPlanInput, DesiredStateInput } from '../mqtt/device-sessions';
 import type { SpecResolver } from '../telemetry';
 import { applyAction, type Decision, decide, plannedChanges, type RolloutAction } from './decide';
 import { DEFAULT_TELEMETRY, desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';

@@ -1,7 +1,9 @@
 import type {
   AppModelPlan,
   AppPlan,
+  AppPlanInput,
   DesiredState,
+  DesiredStateInput,
   ModelRef,
   Policies,
   TelemetryConfig,
@@ -10,7 +12,6 @@ import { eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput } from '../errors';
 import { toModelRef } from '../models/registry';
-import type { AppPlanInput, DesiredStateInput } from '../mqtt/device-sessions';
 import type { AppPlanChange, Assignment, Rollout } from './types';
 
 /** Telemetry settings of a target that has none yet. */

@@ -1,8 +1,8 @@
 import { driftReport, type Profile } from '@edgefleet/shared';
 import { inArray } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
+import { latencyQuantiles } from '../monitoring/version-metrics';
 import type { SpecResolver } from '../telemetry';
-import { latencyQuantiles } from '../telemetry/query';
 import { StageTelemetry } from './stage-telemetry';
 import { resolveDeviceTargets } from './store';
 import type { Assignment, BaselineFacts, CandidateFacts, Rollout, RolloutFacts, TargetFacts } from './types';

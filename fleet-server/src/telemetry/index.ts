@@ -1,16 +1,13 @@
 import type { ServerContext } from '../context';
+import type { FleetApp } from '../http/app';
+import type { FleetLink } from '../mqtt/link';
 import { TelemetryIngestor } from './ingest';
+import { startMqttTelemetry } from './mqtt-ingest';
+import { registerTelemetryRoutes } from './routes';
 import { dbSpecResolver, type SpecResolver } from './specs';
 
 export { type IngestOutcome, type IngestStats, type ReportSource, TelemetryIngestor } from './ingest';
 export { startMqttTelemetry } from './mqtt-ingest';
-export {
-  type MergedProfile,
-  mergedProfile,
-  type VersionMetrics,
-  type VersionQuery,
-  versionMetrics,
-} from './query';
 export { registerTelemetryRoutes } from './routes';
 export { dbSpecResolver, type SpecResolver, staticSpecResolver } from './specs';
 
@@ -18,10 +15,29 @@ export { dbSpecResolver, type SpecResolver, staticSpecResolver } from './specs';
 export interface Telemetry {
   ingestor: TelemetryIngestor;
   specs: SpecResolver;
+  /** `POST /api/v1/telemetry`. */
+  routes(app: FleetApp): void;
+  /** Ingests reports from the MQTT link (acks on `…/ack`); `close()` stops it and flushes the writer. */
+  listen(link: FleetLink): Promise<{ name: 'telemetry'; close(): Promise<void> }>;
 }
 
 /** Creates the telemetry pipeline on the server's database. */
 export function createTelemetry(ctx: ServerContext): Telemetry {
   const specs = dbSpecResolver(ctx.db, { now: ctx.now });
-  return { specs, ingestor: new TelemetryIngestor({ db: ctx.db, specs, logger: ctx.logger, now: ctx.now }) };
+  const ingestor = new TelemetryIngestor({ db: ctx.db, specs, logger: ctx.logger, now: ctx.now });
+  return {
+    specs,
+    ingestor,
+    routes: (app) => registerTelemetryRoutes(app, ctx, { ingestor, specs }),
+    async listen(link) {
+      const stop = await startMqttTelemetry({ link, fleet: ctx.config.fleet, ingestor, logger: ctx.logger });
+      return {
+        name: 'telemetry',
+        async close() {
+          await stop();
+          ingestor.close();
+        },
+      };
+    },
+  };
 }

@@ -6,9 +6,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
 import { parseSelector } from '../labels/selector';
+import { versionMetrics } from '../monitoring/version-metrics';
 import { CLS_SPEC, clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
 import { TelemetryIngestor } from './ingest';
-import { versionMetrics } from './query';
 import { parseReportEnvelope } from './report-envelope';
 import { dbSpecResolver } from './specs';
 

@@ -5,10 +5,8 @@ import type { ServerContext } from '../context';
 import { InvalidInput, PayloadTooLarge } from '../errors';
 import type { FleetApp } from '../http/app';
 import { contractRoute, SECURITY } from '../http/openapi';
-import { parseSelector } from '../labels/selector';
 import { coalesceAcks } from './acks';
 import type { IngestOutcome, ReportSource, TelemetryIngestor } from './ingest';
-import { versionMetrics } from './query';
 import { checkEnvelope, envelopeBatchSchema, type ReportEnvelope } from './report-envelope';
 import type { SpecResolver } from './specs';
 
@@ -35,13 +33,6 @@ const postTelemetryRoute = contractRoute(apiRoute('POST /api/v1/telemetry'), {
   errors: [400, 401, 403, 413, 429],
 });
 
-const metricsRoute = contractRoute(apiRoute('GET /api/v1/models/{name}/versions/{version}/metrics'), {
-  tags: ['telemetry'],
-  summary: 'Merged profile, latency p50/p95/p99, error rate and drift of a version over a time range',
-  security: SECURITY.admin,
-  errors: [400, 401, 403],
-});
-
 /** Parses a batch body: envelopes by the shared schema, then the report schema's cross-field rules per report. */
 function parseBatch(body: Uint8Array): Result<{ reports: ReportEnvelope[] }> {
   const parsed = parseMessage(envelopeBatchSchema, body, { maxBytes: MAX_TELEMETRY_BATCH_BYTES });
@@ -59,7 +50,7 @@ function acksOf(outcomes: IngestOutcome[]): Ack[] {
   return coalesceAcks(outcomes.flatMap((o) => (o.status === 'rejected' ? [] : [o.ack])));
 }
 
-/** `POST /telemetry` (ingestion over HTTP) and `GET /models/{name}/versions/{version}/metrics`. */
+/** `POST /telemetry`: ingestion over HTTP (reads are monitoring's). */
 export function registerTelemetryRoutes(app: FleetApp, ctx: ServerContext, deps: TelemetryRouteDeps): void {
   // The handler parses the body itself, once (the profile is left to Profile.fromJSON under the version's spec):
   // the route is documented with its body but mounted without hono's validator.
@@ -113,26 +104,4 @@ export function registerTelemetryRoutes(app: FleetApp, ctx: ServerContext, deps:
       return c.json({ acks: acksOf(outcomes), results }, storageFailed ? 503 : 200);
     },
   );
-
-  app.openapi({ ...metricsRoute, middleware: [requireAuth(ctx, 'admin')] }, (c) => {
-    const { name, version } = c.req.valid('param');
-    const query = c.req.valid('query');
-    const toMs = query.to ?? ctx.now();
-    const fromMs = query.from ?? toMs - 24 * 3_600_000;
-    if (fromMs >= toMs) throw new InvalidInput('from must be before to', { field: 'from' });
-    let selector: ReturnType<typeof parseSelector> | undefined;
-    if (query.selector !== undefined) {
-      selector = parseSelector(query.selector);
-      if (!selector.ok) throw new InvalidInput(`selector: ${selector.error.message}`, { field: 'selector' });
-    }
-    const metrics = versionMetrics(ctx.db, deps.specs, {
-      modelName: name,
-      version,
-      fromMs,
-      toMs,
-      role: query.role,
-      ...(selector?.ok ? { selector: selector.value } : {}),
-    });
-    return c.json(metrics, 200);
-  });
 }

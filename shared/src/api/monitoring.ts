@@ -131,18 +131,28 @@ export const versionMetricsSchema = z
 /** A version's metrics over a range. */
 export type VersionMetricsView = z.infer<typeof versionMetricsSchema>;
 
-/** Query of `GET …/metrics`. */
-export const versionMetricsQuerySchema = z.object({
+/** A time range and slice of a version's telemetry: `[from, to)` (default: the last 24 h), devices by selector. */
+export const rangeQuerySchema = z.object({
   from: z.coerce
     .number<number>()
     .int()
     .min(0)
     .optional()
-    .meta({ description: 'ms since epoch; default to - 24h' }),
-  to: z.coerce.number<number>().int().min(0).optional().meta({ description: 'ms since epoch; default now' }),
-  selector: z.string().max(4096).optional().meta({ description: 'device label selector, e.g. site=plant-a' }),
+    .meta({ description: 'ms since epoch; default to − 24 h' }),
+  to: z.coerce
+    .number<number>()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'ms since epoch (exclusive); default now' }),
+  selector: z.string().max(4096).optional().meta({
+    description: 'device label selector, e.g. site=plant-a (leaves browser reports out; empty: no slice)',
+  }),
   role: z.enum(ROLES).default('active'),
 });
+
+/** Query of `GET …/metrics`. */
+export const versionMetricsQuerySchema = rangeQuerySchema;
 
 /** PSI and Jensen-Shannon distance of one feature (null when either side has no data). */
 export const driftDistancesSchema = z
@@ -248,20 +258,8 @@ export const timeseriesSchema = z
 /** A version's timeseries. */
 export type Timeseries = z.infer<typeof timeseriesSchema>;
 
-/** Query of `GET …/timeseries`. */
-export const timeseriesQuerySchema = z.object({
-  from: z.coerce
-    .number<number>()
-    .int()
-    .min(0)
-    .optional()
-    .meta({ description: 'ms since epoch; default to − 24 h' }),
-  to: z.coerce
-    .number<number>()
-    .int()
-    .min(1)
-    .optional()
-    .meta({ description: 'ms since epoch (exclusive); default now' }),
+/** Query of `GET …/timeseries`: the range, a bucket width and optionally one device. */
+export const timeseriesQuerySchema = rangeQuerySchema.extend({
   stepMs: z.coerce
     .number<number>()
     .int()
@@ -269,16 +267,10 @@ export const timeseriesQuerySchema = z.object({
     .max(7 * 24 * 3_600_000)
     .optional()
     .meta({ description: 'bucket width; default: about 200 points' }),
-  selector: z
-    .string()
-    .max(4096)
-    .optional()
-    .meta({ description: 'device label selector, e.g. site=plant-a (leaves browser reports out)' }),
   device: z
     .union([idSchema, z.literal('')])
     .optional()
     .meta({ description: 'one device id; empty or absent: every source' }),
-  role: z.enum(ROLES).default('active'),
 });
 /** Query of `GET …/timeseries` as a client sends it. */
 export type TimeseriesQueryInput = z.input<typeof timeseriesQuerySchema>;

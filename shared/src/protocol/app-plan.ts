@@ -63,3 +63,5 @@ export const appPlanSchema = z.object({
 });
 /** The app-level plan. */
 export type AppPlan = z.infer<typeof appPlanSchema>;
+/** An app plan as the rollout controller decides it; the publisher stamps `v`, `rev`, `appId` and `issuedAt`. */
+export type AppPlanInput = Omit<AppPlan, 'v' | 'rev' | 'appId' | 'issuedAt'>;

@@ -50,3 +50,5 @@ export const desiredStateSchema = z.object({
 });
 /** The full desired state of one device. */
 export type DesiredState = z.infer<typeof desiredStateSchema>;
+/** A desired state as the rollout controller decides it; the publisher stamps `v`, `rev`, `deviceId` and `issuedAt`. */
+export type DesiredStateInput = Omit<DesiredState, 'v' | 'rev' | 'deviceId' | 'issuedAt'>;

@@ -1,13 +1,156 @@
-export * from './app-plan';
-export * from './desired';
-export * from './http';
-export * from './limits';
-export * from './manifest';
-export * from './messages';
-export * from './parse';
-export * from './preprocessing';
-export * from './primitives';
-export * from './reported';
-export * from './telemetry';
-export * from './topics';
-export * from './version';
+export {
+  type AppCandidate,
+  type AppModelPlan,
+  type AppPlan,
+  type AppPlanInput,
+  appCandidateSchema,
+  appModelPlanSchema,
+  appPlanSchema,
+  percentSchema,
+  ROLLOUT_STRATEGIES,
+  type RolloutStrategy,
+  saltSchema,
+} from './app-plan';
+export {
+  DEFAULT_WINDOW_MS,
+  type DesiredState,
+  type DesiredStateInput,
+  desiredStateSchema,
+  type Policies,
+  policiesSchema,
+  type TelemetryConfig,
+  telemetryConfigSchema,
+} from './desired';
+export {
+  type EnrollRequest,
+  type EnrollResponse,
+  enrollRequestSchema,
+  enrollResponseSchema,
+  type Lineage,
+  lineageSchema,
+  type ModelVersionCreate,
+  modelVersionCreateSchema,
+  mqttUrlSchema,
+} from './http';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_ACK_BYTES,
+  MAX_APP_PLAN_BYTES,
+  MAX_DESIRED_BYTES,
+  MAX_ENROLL_BYTES,
+  MAX_MODEL_VERSION_CREATE_BYTES,
+  MAX_PRESENCE_BYTES,
+  MAX_REPORTED_BYTES,
+  MAX_TELEMETRY_BATCH_BYTES,
+  MAX_TELEMETRY_BYTES,
+} from './limits';
+export {
+  keyIdSchema,
+  MAX_ARTIFACT_BYTES,
+  type Manifest,
+  type ManifestSignature,
+  type ModelRef,
+  manifestSchema,
+  manifestSignatureSchema,
+  modelRefSchema,
+  type PublicJwk,
+  publicJwkSchema,
+  type SignedManifest,
+  signedManifestSchema,
+} from './manifest';
+export {
+  APP_TOPIC_MESSAGES,
+  DEVICE_TOPIC_MESSAGES,
+  parseTopicMessage,
+  type TopicMessage,
+} from './messages';
+export {
+  formatPath,
+  type MessageOptions,
+  parseMessage,
+  serializeMessage,
+  toParseError,
+  validateMessage,
+} from './parse';
+export {
+  type ImagePreprocessing,
+  imagePreprocessingSchema,
+  type PreprocessingSpec,
+  preprocessingSpecSchema,
+  TENSOR_DTYPES,
+  tensorPreprocessingSchema,
+} from './preprocessing';
+export {
+  base64UrlSchema,
+  countSchema,
+  hashHexSchema,
+  ID_PATTERN,
+  idSchema,
+  isValidId,
+  labelKeySchema,
+  labelsSchema,
+  MAX_ID_LENGTH,
+  type ModelVersionId,
+  modelVersionIdSchema,
+  modelVersionSchema,
+  sha256HexSchema,
+  textSchema,
+  timestampMsSchema,
+  tokenSchema,
+  urlSchema,
+} from './primitives';
+export {
+  type Capabilities,
+  capabilitiesSchema,
+  DEPLOY_STEPS,
+  type DeployError,
+  type DeployStep,
+  deployErrorSchema,
+  type Hello,
+  helloSchema,
+  type Presence,
+  presenceSchema,
+  type Reported,
+  type RunningModels,
+  reportedSchema,
+  runningModelsSchema,
+  type StateReport,
+  stateReportSchema,
+} from './reported';
+export {
+  type Ack,
+  ackSchema,
+  MAX_ACK_SEQS,
+  MAX_REPORTS_PER_BATCH,
+  MAX_SOFTWARE_BYTES,
+  MAX_SOFTWARE_MS,
+  type OverflowCounters,
+  overflowCountersSchema,
+  type RuntimeInfo,
+  runtimeInfoSchema,
+  type SoftwareMetrics,
+  softwareMetricsSchema,
+  type TelemetryBatch,
+  type TelemetryReport,
+  telemetryBatchSchema,
+  telemetryReportSchema,
+} from './telemetry';
+export {
+  APP_TOPIC_KINDS,
+  type AppTopicKind,
+  appTopic,
+  appTopicFilter,
+  DEVICE_TOPIC_KINDS,
+  type DeviceTopicKind,
+  deviceTopic,
+  deviceTopicFilter,
+  MAX_TOPIC_LENGTH,
+  type ParsedTopic,
+  parseTopic,
+  sharedSubscription,
+  TOPIC_ROOT,
+} from './topics';
+export {
+  PROTOCOL_VERSION,
+  type ProtocolVersion,
+} from './version';

@@ -1,7 +1,8 @@
+import type { DesiredStateInput } from '@edgefleet/shared';
 import { type DesiredState, desiredStateSchema, MAX_DESIRED_BYTES } from '@edgefleet/shared';
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../errors';
-import { type DesiredStateInput, DesiredTemplate } from './desired-template';
+import { DesiredTemplate } from './desired-template';
 
 const input: DesiredStateInput = {
   models: { active: null, shadow: null, standby: null },

@@ -1,8 +1,10 @@
 import {
   type AppPlan,
+  type AppPlanInput,
   appPlanSchema,
   appTopic,
   type DesiredState,
+  type DesiredStateInput,
   deviceTopic,
   deviceTopicFilter,
   MAX_APP_PLAN_BYTES,
@@ -20,22 +22,17 @@ import { eq, sql } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput, NotFound } from '../errors';
+import type { FleetLink } from '../mqtt/link';
 import { type DesiredPublish, type DesiredPublishResult, publishDesiredInChunks } from './desired-fanout';
-import type { DesiredStateInput } from './desired-template';
-import { DeviceStateStore } from './device-state-store';
-import type { FleetLink } from './link';
+import { DeviceStateStore } from './store';
 import { TurnBatch } from './turn-batch';
 
 export type { DesiredPublish, DesiredPublishResult } from './desired-fanout';
-export type { DesiredStateInput } from './desired-template';
 
 /** A presence or reported message waiting for its batch's transaction. */
 type DeviceWrite =
   | { kind: 'presence'; deviceId: string; presence: Presence }
   | { kind: 'reported'; deviceId: string; reported: Reported };
-
-/** An app plan as the rollout controller writes it; the session adds `v`, `rev`, `appId` and `issuedAt`. */
-export type AppPlanInput = Omit<AppPlan, 'v' | 'rev' | 'appId' | 'issuedAt'>;
 
 /** A device whose presence or reported state was written (`reported`: a hello or state report). */
 export interface DeviceChange {

@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesiredState } from '@edgefleet/shared';
+import type { DesiredState, DesiredStateInput } from '@edgefleet/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
-import { type EmbeddedBroker, startBroker } from './broker';
-import { type DesiredStateInput, DeviceSessions } from './device-sessions';
-import { createEmbeddedLink } from './link';
-import { staticBrokerAuth } from './principal';
-import { collectMessages, connectClient, sleep, waitFor } from './test-clients';
+import { type EmbeddedBroker, startBroker } from '../mqtt/broker';
+import { createEmbeddedLink } from '../mqtt/link';
+import { staticBrokerAuth } from '../mqtt/principal';
+import { collectMessages, connectClient, sleep, waitFor } from '../mqtt/test-clients';
+import { DeviceSessions } from './device-sessions';
 
 const fleet = 'f1';
 const topic = (id: string, kind: string) => `ef/v1/${fleet}/dev/${id}/${kind}`;

@@ -1,7 +1,8 @@
+import type { DesiredStateInput } from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import { InvalidInput, NotFound } from '../errors';
-import { type DesiredStateInput, DesiredTemplate } from './desired-template';
-import type { DeviceStateStore } from './device-state-store';
+import { DesiredTemplate } from './desired-template';
+import type { DeviceStateStore } from './store';
 
 /** One device's next desired state in {@link publishDesiredInChunks}. */
 export interface DesiredPublish {

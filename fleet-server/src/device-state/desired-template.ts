@@ -1,5 +1,6 @@
 import {
   type DesiredState,
+  type DesiredStateInput,
   desiredStateSchema,
   isValidId,
   MAX_DESIRED_BYTES,
@@ -7,9 +8,6 @@ import {
   toParseError,
 } from '@edgefleet/shared';
 import { InvalidInput } from '../errors';
-
-/** A desired state as the rollout controller writes it; the session adds `v`, `rev`, `deviceId` and `issuedAt`. */
-export type DesiredStateInput = Omit<DesiredState, 'v' | 'rev' | 'deviceId' | 'issuedAt'>;
 
 /** Id the template is validated with; every real id is checked with `isValidId` when stamped. */
 const TEMPLATE_DEVICE_ID = 'template';
