@@ -173,7 +173,7 @@ export class ApiClient {
       throw new ApiError(
         res.status,
         'bad_response',
-        `${key}: the answer is not JSON; is this an EdgeFleet server?`,
+        `${key}: expected JSON (is this an EdgeFleet server?)`,
       );
     }
     return json as CallOutput<ApiRoutes[K]>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PADDLE_OCR_CLS_PREPROCESSING } from '../preprocessing/presets';
 import { Profile } from '../profile/profile';
 import { type ProfileJSON, profileJsonSchema } from '../profile/profile-json';
 import { type ProfileSpec, profileSpecSchema } from '../profile/spec';
@@ -31,18 +32,7 @@ export const profileJsonApiSchema = profileJsonSchema.meta({
   example: new Profile(EXAMPLE_SPEC).toJSON(),
 }) as unknown as z.ZodType<ProfileJSON>;
 
-const EXAMPLE_PREPROCESSING = {
-  kind: 'image',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'BGR',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-} as const;
+const EXAMPLE_PREPROCESSING = PADDLE_OCR_CLS_PREPROCESSING;
 
 /** A registered model version: metadata, its signed manifest and where its parts are. */
 export const modelVersionViewSchema = z

@@ -207,14 +207,14 @@ export const timeseriesPointSchema = z
     id: 'TimeseriesPoint',
     example: {
       t: 1764000000000,
-      reports: 0,
-      inferences: 0,
-      errors: 0,
-      errorRate: null,
-      latencyMs: null,
-      drift: null,
-      classMix: null,
-      confidence: null,
+      reports: 3,
+      inferences: 180,
+      errors: 1,
+      errorRate: 1 / 180,
+      latencyMs: { p50: 12.1, p95: 30.4, p99: 51.9 },
+      drift: { inputs: {}, output: null, outputs: {}, classesJs: 0.01, maxPsi: 0.05, maxJs: 0.03 },
+      classMix: { '0': 0.9, '180': 0.1 },
+      confidence: { p50: 0.93, mean: 0.91 },
     },
   });
 /** One bucket of a version's timeseries. */
