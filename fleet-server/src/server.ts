@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { apiRoute } from '@edgefleet/shared/api';
 import { serve } from '@hono/node-server';
 import { createAlerts } from './alerts';
 import { registerAppRoutes } from './apps/routes';
@@ -21,6 +22,7 @@ import { registerFleetRoutes } from './fleet/routes';
 import { loadOrCreateSigner } from './fleet/signing-key';
 import { API_PREFIX, createHttpApp, type FleetApp } from './http/app';
 import { registerHealthRoutes } from './http/health';
+import { contractRoute } from './http/openapi';
 import { createLogger, type Logger } from './logging';
 import { createMetrics } from './metrics';
 import { registerReferenceRoutes } from './models/reference/routes';
@@ -274,6 +276,19 @@ function mountBrokerHooks(
       { routes: `${API_PREFIX}/broker/{auth,acl,superuser}` },
       'BROKER HOOKS ARE OPEN: external broker mode without --broker-hook-secret; anyone who can reach this ' +
         'port can probe device credentials through them. Set --broker-hook-secret and configure the broker to send it.',
+    );
+  }
+  // Plain Hono (each plugin sends its own form or JSON): documented from the contract, read by the hooks themselves.
+  for (const name of ['auth', 'acl', 'superuser'] as const) {
+    routes.openAPIRegistry.registerPath(
+      contractRoute(apiRoute(`POST /api/v1/broker/${name}`), {
+        tags: ['broker'],
+        summary: `External broker HTTP auth hook: ${name} (EMQX, mosquitto-go-auth, VerneMQ)`,
+        description:
+          'The hook secret (when set) comes as `Authorization: Bearer`, `x-edgefleet-hook-secret` or `?secret=`; ' +
+          '`?style=vernemq` and `?mode=status` choose the answer form.',
+        errors: [403],
+      }),
     );
   }
   routes.route(

@@ -55,9 +55,37 @@ describe('/openapi.json', () => {
     expect([...documented].filter((key) => !registered.includes(key))).toEqual([]);
   });
 
-  it('serves every route of the shared contract', () => {
+  it('serves every route of the shared contract (the broker hooks only where they are mounted)', () => {
     const registered = new Set(registeredRoutes());
-    expect(API_ROUTES.map(routeKeyOf).filter((key) => !registered.has(key))).toEqual([]);
+    const missing = API_ROUTES.map(routeKeyOf).filter((key) => !registered.has(key));
+    expect(missing).toEqual([
+      'POST /api/v1/broker/auth',
+      'POST /api/v1/broker/acl',
+      'POST /api/v1/broker/superuser',
+    ]);
+  });
+
+  it('documents the broker hooks where they are mounted (a hook secret mounts them with the embedded broker)', async () => {
+    const hooked = await startTestServer({ brokerHookSecret: 's'.repeat(32) });
+    try {
+      const hookedDoc = (await (await fetch(`${hooked.url}/openapi.json`)).json()) as OpenApiDoc;
+      expect(
+        (await new Validator().validate(hookedDoc as unknown as Parameters<Validator['validate']>[0])).valid,
+      ).toBe(true);
+      const documented = new Set(
+        Object.entries(hookedDoc.paths).flatMap(([path, item]) =>
+          Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+        ),
+      );
+      const registered = hooked.server.app.routes
+        .filter((route) => route.method !== 'ALL')
+        .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, '{$1}')}`)
+        .filter((key) => !NOT_API.has(key));
+      expect(registered.filter((key) => !documented.has(key))).toEqual([]);
+      expect(registered).toContain('POST /api/v1/broker/acl');
+    } finally {
+      await hooked.dispose();
+    }
   });
 
   it('names a schema for every JSON request and response body', () => {

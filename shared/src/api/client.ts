@@ -170,11 +170,7 @@ export class ApiClient {
       throw ApiError.of(res.status, parseErrorBody(json), fallback);
     }
     if (json === undefined && text) {
-      throw new ApiError(
-        res.status,
-        'bad_response',
-        `${key}: expected JSON (is this an EdgeFleet server?)`,
-      );
+      throw new ApiError(res.status, 'bad_response', `${key}: expected JSON (is this an EdgeFleet server?)`);
     }
     return json as CallOutput<ApiRoutes[K]>;
   }

@@ -1,6 +1,7 @@
 import { alertRoutes } from './alerts';
 import { appRoutes } from './apps';
 import { artifactRoutes } from './artifacts';
+import { brokerHookRoutes } from './broker-hooks';
 import { deviceRoutes } from './devices';
 import { eventRoutes } from './events';
 import { modelRoutes } from './models';
@@ -22,6 +23,7 @@ export const API_ROUTES = [
   ...monitoringRoutes,
   ...alertRoutes,
   ...eventRoutes,
+  ...brokerHookRoutes,
 ] as const satisfies readonly ApiRoute[];
 
 type AnyRoute = (typeof API_ROUTES)[number];
