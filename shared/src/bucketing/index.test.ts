@@ -27,6 +27,7 @@ describe('bucketOf', () => {
     expect(bucketOf(id, salt)).toBe(bucket);
   });
 
+  // A property, not a speed target: a loaded machine can take longer than the default 5 s.
   it('is stable and in range for any strings', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (id, salt) => {
@@ -35,7 +36,7 @@ describe('bucketOf', () => {
         expect(bucketOf(id, salt)).toBe(bucket);
       }),
     );
-  });
+  }, 60_000);
 
   it('hashes UTF-8 bytes as given, without normalising', () => {
     const composed = 'caf\u00e9';
