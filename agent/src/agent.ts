@@ -11,6 +11,8 @@ import {
   parseMessage,
   type Reported,
   type RuntimeInfo,
+  type StorageHealth,
+  type TelemetryConfig,
 } from '@edgefleet/shared';
 import { serve } from '@hono/node-server';
 import * as ort from 'onnxruntime-node';
@@ -22,7 +24,7 @@ import { createApi } from './http/app';
 import { MqttLink } from './mqtt/link';
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './mqtt/reconnect';
 import { TelemetrySender } from './mqtt/telemetry-sender';
-import { Outbox } from './outbox/outbox';
+import { TelemetryStorage } from './outbox/storage';
 import { ServingEngine } from './serving/engine';
 import { ModelStore } from './store/model-store';
 import { SoftwareMonitor } from './telemetry/software';
@@ -34,7 +36,8 @@ export interface RunningAgent {
   url: string;
   engine: ServingEngine;
   deployer: Deployer;
-  outbox: Outbox;
+  /** The telemetry outbox behind its guard: a full or corrupt disk never stops serving. */
+  outbox: TelemetryStorage;
   link: MqttLink | null;
   sender: TelemetrySender | null;
   watcher: WatchedFolder | null;
@@ -67,7 +70,14 @@ export async function startAgent(
   const store = new ModelStore(config.dataDir);
   await store.init();
   const clientId = enrollment?.deviceId ?? 'unenrolled';
-  const outbox = new Outbox(join(config.dataDir, 'telemetry.db'), clientId, config.outboxMaxReports);
+  const outbox = new TelemetryStorage({
+    path: join(config.dataDir, 'telemetry.db'),
+    dataDir: config.dataDir,
+    clientId,
+    maxReports: config.outboxMaxReports,
+    enrolled: enrollment !== undefined,
+    logger,
+  });
   const windows = new TelemetryWindows();
   const engine = new ServingEngine(windows, logger);
   const keys = enrollment ? await importKeyRing(enrollment.signingKeys) : undefined;
@@ -82,6 +92,7 @@ export async function startAgent(
       graphOptimizationLevel: config.graphOptimization,
     },
     keepVersions: config.keepVersions,
+    retry: { attempts: config.applyRetries, baseMs: config.applyRetryMs },
     logger,
     ...(enrollment && keys?.ok
       ? {
@@ -104,6 +115,10 @@ export async function startAgent(
 
   let link: MqttLink | null = null;
   let sender: TelemetrySender | null = null;
+  const storageHealth = (): StorageHealth => {
+    const h = outbox.storage();
+    return { ...h, quarantined: h.quarantined.length };
+  };
   const reported = (type: 'hello' | 'state'): Reported => {
     const base = {
       v: 1 as const,
@@ -113,6 +128,7 @@ export async function startAgent(
       agentVersion: AGENT_VERSION,
       at: Date.now(),
       running: deployer.running(),
+      storage: storageHealth(),
     };
     return type === 'hello'
       ? { type, ...base, capabilities: capabilities() }
@@ -126,17 +142,27 @@ export async function startAgent(
       );
   };
   let windowMs = config.windowMs;
+  let windowTimer: NodeJS.Timeout | null = null;
+  let maxInFlight = config.maxInFlight;
   let reportedRev = 0;
+  // The desired telemetry settings hold from the start (saved with the state) and on every desired state, even
+  // one whose rev was already applied: a restart never falls back to the defaults.
+  const applyTelemetry = (t: TelemetryConfig) => {
+    maxInFlight = t.maxInFlight;
+    if (sender) sender.maxInFlight = t.maxInFlight;
+    outbox.setMaxReports(t.outboxMaxReports);
+    if (t.windowMs !== windowMs) {
+      windowMs = t.windowMs;
+      if (windowTimer) restartWindowTimer();
+    }
+  };
+  if (deployer.state.telemetry) applyTelemetry(deployer.state.telemetry);
   const onDesired = async (desired: DesiredState) => {
+    applyTelemetry(desired.telemetry);
     const outcome = await deployer.apply(desired);
     if (!outcome) return;
     errors = outcome.errors;
-    reportedRev = outcome.rev;
-    if (sender) sender.maxInFlight = desired.telemetry.maxInFlight;
-    if (desired.telemetry.windowMs !== windowMs) {
-      windowMs = desired.telemetry.windowMs;
-      restartWindowTimer();
-    }
+    if (outcome.applied) reportedRev = outcome.rev;
     publishReported('state');
   };
   if (enrollment) {
@@ -166,17 +192,19 @@ export async function startAgent(
         onDesired(parsed.value).catch((err) => logger.error({ err }, 'applying desired state failed'));
       },
     });
-    sender = new TelemetrySender(outbox, link, logger, config.maxInFlight, options.resendAfterMs);
+    sender = new TelemetrySender(outbox, link, logger, maxInFlight, options.resendAfterMs);
   }
 
   const flushWindow = () => {
     const drafts = windows.close();
     // Process-wide, so the same in every report of the window; measured even when no report is due.
     const metrics = software.window();
+    const before = outbox.storage().status;
     for (const draft of drafts) outbox.append(draft, runtime, metrics);
+    // The server learns at once when windows start (or stop) being lost to a full or broken disk.
+    if (outbox.storage().status !== before) publishReported('state');
     sender?.pump();
   };
-  let windowTimer: NodeJS.Timeout | null = null;
   const restartWindowTimer = () => {
     if (windowTimer) clearInterval(windowTimer);
     windowTimer = setInterval(flushWindow, windowMs);
@@ -196,6 +224,7 @@ export async function startAgent(
       errors,
       serving: engine.counters,
       outbox: { epoch: outbox.epoch, ...outbox.stats() },
+      storage: outbox.storage(),
       watch: watcher ? { processed: watcher.processed, failed: watcher.failed } : null,
       process: software.current(),
     }),

@@ -38,6 +38,10 @@ export const agentConfigSchema = z.object({
   outboxMaxReports: int(1, 10_000_000).default(10_000),
   /** Reports in flight (sent, not yet acked). */
   maxInFlight: int(1, 1000).default(8),
+  /** Tries of a failed model download or state write before the failure is reported. */
+  applyRetries: int(1, 20).default(3),
+  /** Pause before the first retry (ms; ×4 each time). */
+  applyRetryMs: int(0, 3_600_000).default(2_000),
   /** Largest `POST /v1/infer` body. */
   maxBodyBytes: int(1024, 1 << 30).default(16 * MiB),
   /** Longest wait between two reconnect attempts (ms; exponential backoff with jitter from 0.5 s up to this). */
@@ -67,6 +71,8 @@ export const SETTINGS = [
   ['window-ms', 'EDGEFLEET_AGENT_WINDOW_MS', 'windowMs'],
   ['outbox-max-reports', 'EDGEFLEET_AGENT_OUTBOX_MAX_REPORTS', 'outboxMaxReports'],
   ['max-in-flight', 'EDGEFLEET_AGENT_MAX_IN_FLIGHT', 'maxInFlight'],
+  ['apply-retries', 'EDGEFLEET_AGENT_APPLY_RETRIES', 'applyRetries'],
+  ['apply-retry-ms', 'EDGEFLEET_AGENT_APPLY_RETRY_MS', 'applyRetryMs'],
   ['max-body-bytes', 'EDGEFLEET_AGENT_MAX_BODY_BYTES', 'maxBodyBytes'],
   ['reconnect-max-ms', 'EDGEFLEET_AGENT_RECONNECT_MAX_MS', 'reconnectMaxMs'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
