@@ -21,6 +21,7 @@ import type { AgentConfig } from './config';
 import { Deployer } from './deploy/deployer';
 import { AGENT_VERSION, capabilities, readEnrollment } from './enrollment';
 import { createApi } from './http/app';
+import { DecodeBudget } from './image/decode';
 import { MqttLink } from './mqtt/link';
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './mqtt/reconnect';
 import { TelemetrySender } from './mqtt/telemetry-sender';
@@ -212,9 +213,12 @@ export async function startAgent(
   };
   restartWindowTimer();
 
+  const decodeBudget = new DecodeBudget(config.maxDecodeBytes ?? 2 * 4 * config.maxImagePixels);
   const app = createApi({
     engine,
     maxBodyBytes: config.maxBodyBytes,
+    maxImagePixels: config.maxImagePixels,
+    decodeBudget,
     status: () => ({
       deviceId: enrollment?.deviceId ?? null,
       enrolled: enrollment !== undefined,
@@ -225,6 +229,12 @@ export async function startAgent(
       serving: engine.counters,
       outbox: { epoch: outbox.epoch, ...outbox.stats() },
       storage: outbox.storage(),
+      decode: {
+        inFlightBytes: decodeBudget.inFlightBytes,
+        maxBytes: decodeBudget.maxBytes,
+        maxImagePixels: config.maxImagePixels,
+        refused: decodeBudget.refused,
+      },
       watch: watcher ? { processed: watcher.processed, failed: watcher.failed } : null,
       process: software.current(),
     }),
@@ -236,7 +246,12 @@ export async function startAgent(
   });
   const url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
   const watcher = config.watch
-    ? new WatchedFolder(engine, { dir: config.watch, ...(config.out ? { outDir: config.out } : {}), logger })
+    ? new WatchedFolder(engine, {
+        dir: config.watch,
+        maxImagePixels: config.maxImagePixels,
+        ...(config.out ? { outDir: config.out } : {}),
+        logger,
+      })
     : null;
   await watcher?.start();
   await link?.start();
