@@ -28,6 +28,7 @@ import { TelemetrySender } from './mqtt/telemetry-sender';
 import { TelemetryStorage } from './outbox/storage';
 import { ServingEngine } from './serving/engine';
 import { ModelStore } from './store/model-store';
+import { CHECKPOINT_MS, WindowCheckpoints } from './telemetry/checkpoint';
 import { SoftwareMonitor } from './telemetry/software';
 import { TelemetryWindows } from './telemetry/windows';
 import { WatchedFolder } from './watch/folder';
@@ -113,6 +114,23 @@ export async function startAgent(
     runtimeVersion: `onnxruntime-node ${ort.env.versions.node}`,
   };
   const software = new SoftwareMonitor();
+
+  // The open window of a process that stopped uncleanly (kill -9, power) goes in as its last window.
+  const checkpoints = new WindowCheckpoints(config.dataDir);
+  const recovered = { windows: 0, inferences: 0 };
+  const left = checkpoints.load();
+  if (left.problem)
+    logger.warn({ problem: left.problem }, 'window checkpoint unreadable; its window is lost');
+  if (left.checkpoint && !outbox.windowClosed(left.checkpoint.epoch, left.checkpoint.startMs)) {
+    for (const draft of left.checkpoint.drafts) {
+      if (outbox.append(draft, runtime)) {
+        recovered.windows++;
+        recovered.inferences += draft.inferences;
+      }
+    }
+    logger.warn(recovered, 'unclean stop: the last checkpoint of the open window was recovered');
+  }
+  checkpoints.clear();
 
   let link: MqttLink | null = null;
   let sender: TelemetrySender | null = null;
@@ -202,10 +220,20 @@ export async function startAgent(
     const metrics = software.window();
     const before = outbox.storage().status;
     for (const draft of drafts) outbox.append(draft, runtime, metrics);
+    // Appended (or counted as unstored): the checkpoint of this window is done.
+    checkpointed = windows.touched;
+    checkpoints.clear();
     // The server learns at once when windows start (or stop) being lost to a full or broken disk.
     if (outbox.storage().status !== before) publishReported('state');
     sender?.pump();
   };
+  let checkpointed = windows.touched;
+  const checkpointTimer = setInterval(() => {
+    if (windows.touched === checkpointed) return;
+    checkpointed = windows.touched;
+    checkpoints.save({ epoch: outbox.epoch, startMs: windows.startedAtMs, drafts: windows.peek() });
+  }, CHECKPOINT_MS);
+  checkpointTimer.unref();
   const restartWindowTimer = () => {
     if (windowTimer) clearInterval(windowTimer);
     windowTimer = setInterval(flushWindow, windowMs);
@@ -229,6 +257,7 @@ export async function startAgent(
       serving: engine.counters,
       outbox: { epoch: outbox.epoch, ...outbox.stats() },
       storage: outbox.storage(),
+      recoveredAtStart: recovered,
       decode: {
         inFlightBytes: decodeBudget.inFlightBytes,
         maxBytes: decodeBudget.maxBytes,
@@ -279,6 +308,7 @@ export async function startAgent(
         await closed;
         await engine.drainShadow();
         if (windowTimer) clearInterval(windowTimer);
+        clearInterval(checkpointTimer);
         flushWindow();
         software.stop();
         sender?.stop();

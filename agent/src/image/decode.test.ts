@@ -35,11 +35,11 @@ describe('decoding is bounded by pixels per image and bytes in total (issue 19 i
       decodeBudget: budget,
       status: () => ({}),
     });
-    const post = (body: Uint8Array) =>
+    const post = (body: Buffer) =>
       app.request('/v1/infer?outputs=false', {
         method: 'POST',
         headers: { 'content-type': 'image/png' },
-        body,
+        body: new Uint8Array(body),
       });
     return { engine, post, budget };
   };

@@ -169,6 +169,18 @@ export class Outbox {
     }
   }
 
+  /** Whether the window of `epoch` that started at `startMs` (or a later one) was appended. */
+  windowClosed(epoch: number, startMs: number): boolean {
+    const get = this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?');
+    const closedEpoch = get.get('closedEpoch')?.value;
+    const closedStart = get.get('closedWindowStartMs')?.value;
+    return (
+      closedEpoch !== undefined &&
+      closedStart !== undefined &&
+      (closedEpoch > epoch || (closedEpoch === epoch && closedStart >= startMs))
+    );
+  }
+
   /** Changes the bound (the desired state's `outboxMaxReports`); the next append compacts to it. */
   setMaxReports(maxReports: number): void {
     this.maxReports = maxReports;
@@ -182,6 +194,9 @@ export class Outbox {
   ): TelemetryReport {
     return this.db.transaction(() => {
       if (!this.epochRecorded) this.stmts.set.run('epoch', this.epoch);
+      // Which window was closed last, in the same transaction: a checkpoint of it is never appended twice.
+      this.stmts.set.run('closedEpoch', this.epoch);
+      this.stmts.set.run('closedWindowStartMs', draft.window.startMs);
       // Windows that could not be stored (a full disk) are counted as dropped in this and every later report.
       this.overflow.droppedReports += unstored.reports;
       this.overflow.droppedInferences += unstored.inferences;

@@ -201,6 +201,11 @@ export class TelemetryStorage implements OutboxPort {
     return this.guarded(0, (o) => o.ackUpTo(epoch, seq));
   }
 
+  /** Whether a window was already appended (see {@link Outbox.windowClosed}); false when the outbox is not open. */
+  windowClosed(epoch: number, startMs: number): boolean {
+    return this.guarded(false, (o) => o.windowClosed(epoch, startMs));
+  }
+
   setMaxReports(maxReports: number): void {
     this.opts.maxReports = maxReports;
     this.outbox?.setMaxReports(maxReports);
