@@ -1,10 +1,12 @@
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 // Agents for fault tests: enrolled into a given data dir (e.g. on a small filesystem), in process.
 import { enroll, type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
 import type { DeployError } from '@edgefleet/shared';
 import type { StorageHealth } from '../../agent/src/outbox/storage';
 import type { TestServer } from '../../fleet-server/src/testing/harness';
 import { type InferBody, stripesPng } from '../agent/fleet';
+import { type ManagedProcess, spawnBin } from '../lifecycle/processes';
 
 /** Enrolls `deviceId` into `dataDir` through the server's enrollment API. */
 export async function enrollInto(t: TestServer, deviceId: string, dataDir: string): Promise<void> {
@@ -62,4 +64,28 @@ export interface AgentStatusBody {
 /** The agent's `/v1/status`. */
 export async function agentStatus(agent: RunningAgent): Promise<AgentStatusBody> {
   return (await (await fetch(`${agent.url}/v1/status`)).json()) as AgentStatusBody;
+}
+
+/** The preload that sets a process's clock off (see clock-offset.mjs). */
+const CLOCK_OFFSET_PRELOAD = fileURLToPath(new URL('./clock-offset.mjs', import.meta.url));
+
+/** Starts `edgefleet-agent run` as its own process on `dataDir` (its clock off by `clockOffsetMs`); resolves with its URL. */
+export async function runAgentProcess(
+  dataDir: string,
+  name: string,
+  opts: { clockOffsetMs?: number } = {},
+): Promise<{ p: ManagedProcess; url: string }> {
+  const p = spawnBin(
+    name,
+    'agent/bin/edgefleet-agent.js',
+    ['run', '--data-dir', dataDir, '--http-port', '0', '--threads', '1', '--log-level', 'warn'],
+    opts.clockOffsetMs
+      ? {
+          NODE_OPTIONS: `--import=${CLOCK_OFFSET_PRELOAD}`,
+          EDGEFLEET_TEST_CLOCK_OFFSET_MS: String(opts.clockOffsetMs),
+        }
+      : {},
+  );
+  const [, url] = await p.waitFor(/listening on (http:\/\/\S+)/, 60_000);
+  return { p, url: url! };
 }

@@ -6,28 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../fleet-server/src/db';
 import { startTestServer, type TestServer } from '../../fleet-server/src/testing/harness';
 import { publishDesired, registerCls, stripesPng, until } from '../agent/fleet';
-import { type ManagedProcess, spawnBin } from '../lifecycle/processes';
-import { enrollInto, freePort } from './agents';
-
-/** Starts `edgefleet-agent run` as its own process on `dataDir`; resolves with its URL. */
-export async function runAgentProcess(
-  dataDir: string,
-  name: string,
-): Promise<{ p: ManagedProcess; url: string }> {
-  const p = spawnBin(name, 'agent/bin/edgefleet-agent.js', [
-    'run',
-    '--data-dir',
-    dataDir,
-    '--http-port',
-    '0',
-    '--threads',
-    '1',
-    '--log-level',
-    'warn',
-  ]);
-  const [, url] = await p.waitFor(/listening on (http:\/\/\S+)/, 60_000);
-  return { p, url: url! };
-}
+import type { ManagedProcess } from '../lifecycle/processes';
+import { enrollInto, freePort, runAgentProcess } from './agents';
 
 describe('kill -9 of a real agent process', () => {
   let t: TestServer;
