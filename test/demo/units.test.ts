@@ -339,6 +339,7 @@ describe('status line', () => {
     startAt: 1_764_000_000_000,
     maintenanceWindows: [],
     maxConcurrentDownloads: null,
+    applyTimeoutMs: 900_000,
     evaluation: { at: 1_764_000_000_000, note: '', verdict: 'wait', gates: [] },
     targets: {
       total: 6,

@@ -4,6 +4,7 @@ import {
   type RolloutCreateInput,
   type RolloutDetail,
 } from '@edgefleet/shared/api';
+import { parseDurationMs } from '../rollouts/stages';
 import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, parseFlags } from './flags';
 import { CliError, type CliIo, processIo, runCommand, UsageError } from './io';
@@ -22,7 +23,7 @@ Commands:
            [--strategy canary|shadow|blue-green|all-at-once] [--stages 5%:30m,25%:2h,100%]
            [--min-targets N] [--min-inferences N] [--gate NAME=VALUE]... [--on-breach rollback|pause]
            [--start-at 2026-11-24T22:00:00Z] [--window 'mon-fri 22:00-06:00 Europe/Berlin']...
-           [--max-downloads N] [--id ID]
+           [--max-downloads N] [--apply-timeout 15m] [--id ID]
   list     [--status STATUS] [--model NAME]
   show     ID
   pause | resume | promote | abort | rollback   ID [--reason TEXT]
@@ -159,6 +160,7 @@ const ROLLOUT_OPTIONS = {
   'start-at': { type: 'string' },
   window: { type: 'string', multiple: true },
   'max-downloads': { type: 'string' },
+  'apply-timeout': { type: 'string' },
   reason: { type: 'string' },
   status: { type: 'string' },
 } as const;
@@ -220,6 +222,11 @@ function requestOf(
     if (!Number.isInteger(n)) throw new Error(`${flag}: expected an integer, got '${value}'`);
     return n;
   };
+  const durationMs = (flag: string, value: string) => {
+    const parsed = parseDurationMs(value);
+    if (!parsed.ok) throw new Error(`${flag}: ${parsed.error}`);
+    return parsed.value;
+  };
   let startAt: number | undefined;
   if (v['start-at'] !== undefined) {
     startAt = Date.parse(v['start-at']);
@@ -241,6 +248,7 @@ function requestOf(
     ...(startAt !== undefined ? { startAt } : {}),
     ...(v.window ? { maintenanceWindows: v.window.map(parseWindow) } : {}),
     ...(v['max-downloads'] ? { maxConcurrentDownloads: int('--max-downloads', v['max-downloads']) } : {}),
+    ...(v['apply-timeout'] ? { applyTimeoutMs: durationMs('--apply-timeout', v['apply-timeout']) } : {}),
   };
   return { kind: 'create', body: body as RolloutCreateInput };
 }

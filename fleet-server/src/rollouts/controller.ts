@@ -154,7 +154,7 @@ export class RolloutController {
   private async reconcile(rollout: Rollout, options = { decideTransitions: true }): Promise<Decision> {
     const { db, now, logger } = this.options.ctx;
     const at = now();
-    const facts = loadFacts(db, this.options.specs, rollout, this.telemetry);
+    const facts = loadFacts(db, this.options.specs, rollout, this.telemetry, this.options.ctx.now());
     // Partial stage telemetry (still catching up after a restart or a target change) is never judged.
     const decision: Decision =
       options.decideTransitions && !facts.catchingUp

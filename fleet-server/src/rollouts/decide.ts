@@ -80,6 +80,8 @@ function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, bucke
   const stage = spec.stages[state.stageIndex]!;
   const threshold = memberThreshold(rollout, state);
   const members = facts.targets.filter((_, i) => buckets[i]! < threshold);
+  const empty = emptyStage(rollout, facts, members.length, now);
+  if (empty) return empty;
   const evaluation = evaluateGates(spec.gates, stage, facts, members);
   if (evaluation.verdict === 'breach') {
     const why = `gate breached in stage ${state.stageIndex + 1} (${stage.percent}%): ${describeBreaches(evaluation.values)}`;
@@ -106,6 +108,23 @@ function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, bucke
     ? `all gates passed in the last stage (${stage.percent}%)`
     : `all gates passed in stage ${state.stageIndex + 1} (${stage.percent}%) for ${Math.round(elapsedMs / 1000)} s`;
   return { evaluation, transition: step(rollout, now, CONTROLLER, why, evaluation.values), note: why };
+}
+
+/**
+ * A device stage that no target falls in (few targets, and the salt put every bucket above its share) can never
+ * gather evidence: it says so and moves on to the next stage by the rollout's rule (inside a maintenance window),
+ * where the next share's members are the canary. Never the last stage (100% holds every target).
+ */
+function emptyStage(rollout: Rollout, facts: RolloutFacts, members: number, now: number) {
+  const { spec, state } = rollout;
+  const stage = spec.stages[state.stageIndex]!;
+  if (members > 0 || spec.target.kind === 'app' || facts.targets.length === 0) return null;
+  if (state.stageIndex >= spec.stages.length - 1) return null;
+  const why = `stage ${state.stageIndex + 1} (${stage.percent}%) is empty: none of the ${facts.targets.length} targets falls in it; moving on to stage ${state.stageIndex + 2}`;
+  if (!advanceAllowed(spec.maintenanceWindows, now)) {
+    return { evaluation: null, transition: null, note: `${why} — held: outside every maintenance window` };
+  }
+  return { evaluation: null, transition: step(rollout, now, CONTROLLER, why, []), note: why };
 }
 
 /**

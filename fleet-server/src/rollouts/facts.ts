@@ -3,6 +3,7 @@ import { inArray } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { latencyQuantiles } from '../monitoring/version-metrics';
 import type { SpecResolver } from '../telemetry';
+import { carries } from './assignment';
 import { StageTelemetry } from './stage-telemetry';
 import { resolveDeviceTargets } from './store';
 import type { Assignment, BaselineFacts, CandidateFacts, Rollout, RolloutFacts, TargetFacts } from './types';
@@ -36,7 +37,9 @@ export function loadTargetFacts(
   db: FleetDb,
   rollout: Rollout,
   ids: readonly string[] = resolveDeviceTargets(db, rollout.spec.target),
+  now: number = Date.now(),
 ): TargetFacts[] {
+  const { candidate, applyTimeoutMs } = rollout.spec;
   const d = schema.devices;
   const facts: TargetFacts[] = [];
   for (let i = 0; i < ids.length; i += 500) {
@@ -56,11 +59,26 @@ export function loadTargetFacts(
       const failed = errors.find(
         (e) => e.model?.name === rollout.spec.modelName && e.model.version === rollout.spec.candidate,
       );
+      const desired = assignmentOfDesired(row.desired);
+      const pending = row.desiredRev > row.appliedRev;
+      // Missing news is not a pass: a target still switching to the candidate past the timeout has failed.
+      const issuedAt = (row.desired as { issuedAt?: unknown } | null)?.issuedAt;
+      const timedOut =
+        !failed &&
+        pending &&
+        desired !== null &&
+        carries(desired, candidate) &&
+        typeof issuedAt === 'number' &&
+        now - issuedAt > applyTimeoutMs;
       facts.push({
         id: row.id,
-        desired: assignmentOfDesired(row.desired),
-        pending: row.desiredRev > row.appliedRev,
-        failure: failed ? `${failed.step}: ${failed.message}` : null,
+        desired,
+        pending,
+        failure: failed
+          ? `${failed.step}: ${failed.message}`
+          : timedOut
+            ? `timed_out: neither applied nor reported a failure within ${Math.round(applyTimeoutMs / 1000)} s of the desired state (rev ${row.desiredRev})`
+            : null,
       });
     }
   }
@@ -153,13 +171,14 @@ export function loadFacts(
   specs: SpecResolver,
   rollout: Rollout,
   telemetry: StageTelemetry = new StageTelemetry(db, specs, Number.POSITIVE_INFINITY),
+  now: number = Date.now(),
 ): RolloutFacts & { catchingUp: boolean } {
   const targetIds = resolveDeviceTargets(db, rollout.spec.target);
   const running = rollout.state.status === 'running';
   const facts = running
     ? loadTelemetryFacts(specs, rollout, targetIds, telemetry)
     : { candidate: emptyCandidate(), baseline: null, catchingUp: false };
-  return { ...facts, targets: loadTargetFacts(db, rollout, targetIds) };
+  return { ...facts, targets: loadTargetFacts(db, rollout, targetIds, now) };
 }
 
 /** Baseline facts with no data at all. */

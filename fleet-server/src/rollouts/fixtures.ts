@@ -23,6 +23,7 @@ export function sampleRollout(spec: Partial<RolloutSpec> = {}, state: Partial<Ro
       startAt: 0,
       maintenanceWindows: [],
       maxConcurrentDownloads: null,
+      applyTimeoutMs: 900_000,
       ...spec,
     },
     state: { status: 'running', stageIndex: 0, stageStartedAt: 0, version: 1, ...state },

@@ -11,7 +11,7 @@ import { loadTargetFacts } from './facts';
 import { checkMaintenanceWindow } from './maintenance';
 import { parseStages } from './stages';
 import { auditOf, insertRollout, type RolloutRow, rolloutOf } from './store';
-import type { RolloutSpec, RolloutTarget } from './types';
+import { DEFAULT_APPLY_TIMEOUT_MS, type RolloutSpec, type RolloutTarget } from './types';
 
 /** Stages a rollout gets when it names none. */
 export const DEFAULT_STAGES: Record<RolloutStrategy, string> = {
@@ -83,6 +83,7 @@ export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
     startAt: request.startAt ?? ctx.now(),
     maintenanceWindows: request.maintenanceWindows,
     maxConcurrentDownloads: request.maxConcurrentDownloads ?? null,
+    applyTimeoutMs: request.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS,
   };
 }
 
@@ -133,7 +134,7 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
         : 'pending') as RolloutDetail['stages'][number]['state'],
   }));
   const current = spec.stages[state.stageIndex]!;
-  const targets = loadTargetFacts(ctx.db, rollout);
+  const targets = loadTargetFacts(ctx.db, rollout, undefined, now);
   const byState: Record<TargetState, number> = {
     on_candidate: 0,
     on_baseline: 0,
@@ -173,6 +174,7 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
     startAt: spec.startAt,
     maintenanceWindows: spec.maintenanceWindows,
     maxConcurrentDownloads: spec.maxConcurrentDownloads,
+    applyTimeoutMs: spec.applyTimeoutMs,
     evaluation: evaluation
       ? {
           at: evaluation.at,

@@ -5,6 +5,7 @@ import { formatSelector, matchesSelector, parseSelector } from '../labels/select
 import type { GateEvaluation } from './gates';
 import {
   ACTIVE_STATUSES,
+  DEFAULT_APPLY_TIMEOUT_MS,
   type Rollout,
   type RolloutSpec,
   type RolloutState,
@@ -42,7 +43,8 @@ const isActive = (status: string) => ACTIVE_STATUSES.includes(status as RolloutS
 /** The rollout of a row. */
 export function rolloutOf(row: RolloutRow): Rollout {
   return {
-    spec: row.spec,
+    // Specs stored before applyTimeoutMs existed get its default.
+    spec: { ...row.spec, applyTimeoutMs: row.spec.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS },
     state: {
       status: row.status,
       stageIndex: row.stageIndex,

@@ -38,7 +38,12 @@ export interface RolloutSpec {
   maintenanceWindows: MaintenanceWindow[];
   /** At most this many targets switching to the candidate at once (optional). */
   maxConcurrentDownloads: number | null;
+  /** A target that neither applies the candidate nor reports a failure within this long counts as failed (`timed_out`). */
+  applyTimeoutMs: number;
 }
+
+/** Default of {@link RolloutSpec.applyTimeoutMs}: 15 minutes. */
+export const DEFAULT_APPLY_TIMEOUT_MS = 900_000;
 
 /** The mutable part, stored in the database; `version` rises with every transition (optimistic lock). */
 export interface RolloutState {

@@ -142,6 +142,13 @@ export const rolloutCreateSchema = z
     startAt: z.int().min(0).optional().meta({ description: 'ms since the epoch; default now' }),
     maintenanceWindows: z.array(maintenanceWindowSchema).max(16).default([]),
     maxConcurrentDownloads: z.int().min(1).max(1_000_000).optional(),
+    /** A target that neither applies the candidate nor reports a failure within this long counts as failed (`timed_out`). */
+    applyTimeoutMs: z
+      .int()
+      .min(1_000)
+      .max(7 * 86_400_000)
+      .optional()
+      .meta({ description: 'ms; default 900000 (15 min)' }),
     salt: saltSchema.optional(),
   })
   .meta({
@@ -296,6 +303,7 @@ const ROLLOUT_DETAIL_EXAMPLE = {
   startAt: 1764000000000,
   maintenanceWindows: [],
   maxConcurrentDownloads: null,
+  applyTimeoutMs: 900_000,
   evaluation: { at: 1764000120000, note: 'stage 1: waiting for data', verdict: 'wait', gates: [] },
   targets: {
     total: 20,
@@ -324,6 +332,7 @@ export const rolloutDetailSchema = rolloutSummarySchema
     startAt: z.int(),
     maintenanceWindows: z.array(maintenanceWindowSchema),
     maxConcurrentDownloads: z.int().nullable(),
+    applyTimeoutMs: z.int(),
     evaluation: z
       .object({
         at: z.int(),
