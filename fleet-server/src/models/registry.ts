@@ -8,7 +8,8 @@ import type {
   ProfileJSON,
   ProfileSpec,
 } from '@edgefleet/shared';
-import type { ArtifactKind, VersionCreateInput } from '@edgefleet/shared/api';
+import { imageTensorDims } from '@edgefleet/shared';
+import type { ArtifactKind, ModelSignature, VersionCreateInput } from '@edgefleet/shared/api';
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import type { ServerContext } from '../context';
 import { type FleetDb, schema } from '../db';
@@ -86,6 +87,52 @@ function checkInputName(preprocessing: PreprocessingSpec, inputs: readonly { nam
   }
 }
 
+/**
+ * Checks an image preprocessing spec against the model input it feeds: rank, channels, height and width where the
+ * model fixes them (a number > 0; symbolic or -1 dims take anything), and dtype. A GRAY spec for a fixed 3-channel
+ * input would otherwise register and fail on every device.
+ */
+export function checkPreprocessingFits(preprocessing: PreprocessingSpec, signature: ModelSignature): void {
+  if (preprocessing.kind !== 'image' || signature.inputs.length === 0) return;
+  const name =
+    preprocessing.inputName ?? (signature.inputs.length === 1 ? signature.inputs[0]!.name : undefined);
+  const input = signature.inputs.find((i) => i.name === name);
+  if (!input) return; // several inputs without inputName: reported where the input is chosen
+  const expected = imageTensorDims(preprocessing, 1);
+  const labels =
+    preprocessing.layout === 'NCHW'
+      ? ['batch', 'channels', 'height', 'width']
+      : ['batch', 'height', 'width', 'channels'];
+  const fail = (what: string) => {
+    throw new InvalidInput(
+      `preprocessing does not fit the model input '${input.name}' ${JSON.stringify(input.shape)}: ${what}`,
+      {
+        field: 'preprocessing',
+        input: input.name,
+        shape: input.shape,
+        expected,
+      },
+    );
+  };
+  if (input.shape.length !== expected.length)
+    fail(
+      `a ${preprocessing.layout} image tensor has rank ${expected.length}, the input has rank ${input.shape.length}`,
+    );
+  for (let i = 1; i < expected.length; i++) {
+    const dim = input.shape[i];
+    if (typeof dim === 'number' && dim > 0 && dim !== expected[i])
+      fail(
+        `${labels[i]} is ${dim} in the model, ${expected[i]} by the spec (${preprocessing.channelOrder} ${preprocessing.width}×${preprocessing.height})`,
+      );
+  }
+  const type = input.type.replace(/^tensor\((.*)\)$/, '$1');
+  if (
+    /^(float32|float|uint8|int8)$/.test(type) &&
+    (type === 'float' ? 'float32' : type) !== preprocessing.dtype
+  )
+    fail(`the input takes ${type}, the spec makes ${preprocessing.dtype}`);
+}
+
 const isUniqueViolation = (error: unknown): boolean =>
   (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
   (error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -119,6 +166,7 @@ export async function createModelVersion(
   }
   const signature = artifact.signature ?? { inputs: [], outputs: [] };
   checkInputName(input.preprocessing, signature.inputs);
+  checkPreprocessingFits(input.preprocessing, signature);
   const golden = input.golden ? requireArtifact(ctx, input.golden.sha256, 'golden', 'golden.sha256') : null;
   const fromReference = 'fromReference' in input.baseline ? input.baseline.fromReference : null;
   const reference = fromReference
