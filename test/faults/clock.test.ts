@@ -19,7 +19,7 @@ describe('device clocks an hour off', () => {
   const processes: ManagedProcess[] = [];
   let tick: NodeJS.Timeout;
   beforeAll(async () => {
-    t = await startTestServer({ mqttPort: await freePort() });
+    t = await startTestServer({ mqttPort: await freePort() }, { clockCorrection: true });
     // The harness clock is manual: here the server keeps real time, the stations do not.
     tick = setInterval(() => {
       t.clock.nowMs = Date.now();

@@ -407,8 +407,9 @@ describe('properties: a first deployment (no baseline)', () => {
           const rollout = first(strategy, { stageIndex: strategy === 'all-at-once' ? 0 : stage });
           const decision = decide(rollout, { ...healthyFacts(targets), baseline: null }, 0);
           const running = applied(targets, decision);
+          // Members of the state the decision leads to (an empty stage moves on at once).
           for (const t of running) {
-            const member = assignmentFor(rollout, t.id).active === '2.0.0';
+            const member = assignmentFor({ ...rollout, state: decision.next }, t.id).active === '2.0.0';
             expect(t.desired, t.id).toEqual(member ? { active: '2.0.0', shadow: null, standby: null } : null);
           }
           const t = applyAction(rollout, action, 1, 'admin', 'test');

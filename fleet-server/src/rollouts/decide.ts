@@ -80,9 +80,9 @@ function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, bucke
   const stage = spec.stages[state.stageIndex]!;
   const threshold = memberThreshold(rollout, state);
   const members = facts.targets.filter((_, i) => buckets[i]! < threshold);
-  const empty = emptyStage(rollout, facts, members.length, now);
-  if (empty) return empty;
   const evaluation = evaluateGates(spec.gates, stage, facts, members);
+  const empty = evaluation.verdict === 'breach' ? null : emptyStage(rollout, facts, members.length, now);
+  if (empty) return empty;
   if (evaluation.verdict === 'breach') {
     const why = `gate breached in stage ${state.stageIndex + 1} (${stage.percent}%): ${describeBreaches(evaluation.values)}`;
     const t =

@@ -38,8 +38,14 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
-/** Starts a test server; `config` overrides the test defaults (port 0, MQTT port 0, silent logs). */
-export async function startTestServer(config: ConfigInput = {}): Promise<TestServer> {
+/**
+ * Starts a test server; `config` overrides the test defaults (port 0, MQTT port 0, silent logs). Its clock is
+ * manual (`clock.nowMs`), so device clock correction is off unless `clockCorrection` (then keep the clock real).
+ */
+export async function startTestServer(
+  config: ConfigInput = {},
+  options: { clockCorrection?: boolean } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-test-'));
   const clock = { nowMs: Date.now() };
   const resolved = resolveConfig({
@@ -50,7 +56,12 @@ export async function startTestServer(config: ConfigInput = {}): Promise<TestSer
     ...config,
     dataDir,
   });
-  const start = () => startServer(resolved, { logger: createLogger('silent'), now: () => clock.nowMs });
+  const start = () =>
+    startServer(resolved, {
+      logger: createLogger('silent'),
+      now: () => clock.nowMs,
+      clockCorrection: options.clockCorrection ?? false,
+    });
   let server = await start();
   const adminToken = server.adminToken;
   if (!adminToken) throw new Error('fresh data dir without a new admin token');
