@@ -12,7 +12,21 @@ const KIND_TEXT: Record<string, string> = {
   apply_failed: 'apply failed',
   device_silent: 'device silent',
   drift: 'drift',
+  change: 'slow change',
 };
+
+/** The test behind a statistical alert and its stated false-alarm rate, where the alert carries them. */
+export function alertTestText(details: Alert['details']): string | null {
+  if (!('test' in details)) return null;
+  if (details.test === 'cusum') {
+    const streams = details.streams.map((s) => s.stream).join(', ');
+    return (
+      `CUSUM over hourly windows (k ${details.k}, h ${details.h.toFixed(1)}) on ${streams}; ` +
+      `false alerts ≤ ${details.falseAlarmsPerDay} per day for this version (Bonferroni over ${details.streamsTested} streams)`
+    );
+  }
+  return null;
+}
 
 /** The subject as links where it names a device, rollout or version. */
 function Subject({ subject }: { subject: Alert['subject'] }) {
@@ -92,6 +106,11 @@ function AlertRow({ alert, onChanged }: { alert: Alert; onChanged: () => void })
       <td>
         {alert.message}
         {alert.count > 1 && <span class="muted small"> ×{alert.count}</span>}
+        {alertTestText(alert.details) && (
+          <div class="muted small" data-testid="alert-test">
+            {alertTestText(alert.details)}
+          </div>
+        )}
       </td>
       <td title={formatTime(alert.firstSeenAt)}>
         {formatAgo(alert.lastSeenAt)}

@@ -75,6 +75,18 @@ export const configSchema = z.object({
   alertDriftPsi: z.coerce.number().positive().default(0.25),
   /** Fewest inferences in the drift window before drift may raise an alert. */
   alertDriftMinInferences: z.coerce.number().int().min(1).default(500),
+  /**
+   * Expected false `change` alerts per version (and role) and day, over all its streams (CUSUM on the hourly
+   * aggregates); 0 turns change detection off.
+   */
+  alertChangeFalseAlarmsPerDay: z.coerce.number().min(0).max(10).default(0.01),
+  /** How far back a version's change streams start when the server starts (ms). */
+  alertChangeLookbackMs: z.coerce
+    .number()
+    .int()
+    .min(3_600_000)
+    .max(90 * 86_400_000)
+    .default(7 * 86_400_000),
   /** Concurrent `/api/v1/events` streams; more are refused with 503. */
   maxEventStreams: z.coerce.number().int().min(1).max(10_000).default(100),
   /**
@@ -113,6 +125,12 @@ const SETTINGS = [
   ['alert-drift-window-ms', 'EDGEFLEET_ALERT_DRIFT_WINDOW_MS', 'alertDriftWindowMs'],
   ['alert-drift-psi', 'EDGEFLEET_ALERT_DRIFT_PSI', 'alertDriftPsi'],
   ['alert-drift-min-inferences', 'EDGEFLEET_ALERT_DRIFT_MIN_INFERENCES', 'alertDriftMinInferences'],
+  [
+    'alert-change-false-alarms-per-day',
+    'EDGEFLEET_ALERT_CHANGE_FALSE_ALARMS_PER_DAY',
+    'alertChangeFalseAlarmsPerDay',
+  ],
+  ['alert-change-lookback-ms', 'EDGEFLEET_ALERT_CHANGE_LOOKBACK_MS', 'alertChangeLookbackMs'],
   ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],
   ['timeseries-row-budget', 'EDGEFLEET_TIMESERIES_ROW_BUDGET', 'timeseriesRowBudget'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],

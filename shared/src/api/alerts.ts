@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { API_PREFIX, defineRoute } from './route';
 
 /** What raised an alert. */
-export const ALERT_KINDS = ['gate_breach', 'apply_failed', 'device_silent', 'drift'] as const;
+export const ALERT_KINDS = ['gate_breach', 'apply_failed', 'device_silent', 'drift', 'change'] as const;
 /** What raised an alert. */
 export type AlertKind = (typeof ALERT_KINDS)[number];
 /** How urgent an alert is. */
@@ -30,6 +30,39 @@ export const alertSubjectSchema = z
 export type AlertSubject = z.infer<typeof alertSubjectSchema>;
 
 const distances = z.object({ psi: z.number().nullable(), js: z.number().nullable() });
+
+/** A `change` alert: the sequential test, its false-alarm rate and the streams whose CUSUM is past h. */
+const changeDetailsSchema = z.object({
+  test: z.literal('cusum').meta({ description: 'one-sided CUSUM on self-starting per-window scores' }),
+  falseAlarmsPerDay: z
+    .number()
+    .meta({ description: 'expected false alerts per version (and role) and day, over all its streams' }),
+  windowMs: z.int().meta({ description: 'window of the streams (the hourly aggregates)' }),
+  k: z.number(),
+  h: z.number(),
+  arl0: z.number().meta({ description: 'in-control average run length of each stream (windows)' }),
+  streamsTested: z.int().meta({ description: 'streams of the version (the Bonferroni family)' }),
+  streams: z.array(
+    z.object({
+      stream: z.string().meta({ description: 'error_rate, latency, input:<name> or output:<name>' }),
+      kind: z.enum(['error_rate', 'latency_tail', 'distribution']),
+      cusum: z.number(),
+      windows: z.int(),
+      sinceMs: z
+        .int()
+        .nullable()
+        .meta({ description: 'first window of the run: when the change likely began' }),
+      lastScore: z.number().nullable(),
+      effect: z
+        .object({
+          name: z.enum(['error_rate', 'share_above_p95', 'psi']),
+          current: z.number(),
+          reference: z.number().nullable(),
+        })
+        .nullable(),
+    }),
+  ),
+});
 
 /** What the condition measured, per kind. */
 export const alertDetailsSchema = z
@@ -64,12 +97,14 @@ export const alertDetailsSchema = z
       windowMs: z.int(),
       truncated: z.boolean(),
     }),
+    changeDetailsSchema,
   ])
   .meta({
     id: 'AlertDetails',
     description:
       'gate_breach: { action, stageIndex, gates }; apply_failed: { step, error, rev, at }; device_silent: ' +
-      '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }',
+      '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }; ' +
+      'change: { test, falseAlarmsPerDay, windowMs, k, h, arl0, streamsTested, streams }',
     example: { reason: 'no report', sinceMs: 1764000000000 },
   });
 /** What the condition measured. */

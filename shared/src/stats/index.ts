@@ -1,6 +1,30 @@
 export { betaQuantile, regularizedBeta } from './beta';
 export { binomialCdf, binomialTrialsNeeded, clopperPearson } from './binomial';
 export {
+  binomialInnovation,
+  ChangeDetector,
+  type ChangeDetectorOptions,
+  type ChangeStreamKind,
+  type ChangeStreamView,
+  countAbove,
+  histogramInnovation,
+  streamCount,
+  summarizeProfile,
+  type WindowSummary,
+  wilsonHilferty,
+} from './change-streams';
+export {
+  CUSUM_START,
+  type CusumDesign,
+  type CusumDesignInput,
+  type CusumParameters,
+  type CusumState,
+  cusumAverageRunLength,
+  cusumStep,
+  cusumThreshold,
+  designCusum,
+} from './cusum';
+export {
   type DivergenceInterval,
   type DivergenceOptions,
   jsDistanceInterval,
