@@ -71,8 +71,26 @@ export const configSchema = z.object({
     .min(60_000)
     .max(7 * 86_400_000)
     .default(3_600_000),
-  /** Max input/output PSI at or above which a version's `drift` alert is raised. */
+  /** Input/output PSI a version's `drift` alert is raised at, once the PSI's lower bound reaches it. */
   alertDriftPsi: z.coerce.number().positive().default(0.25),
+  /** Error rate the `quality` alert is raised at, once its lower bound reaches it; 0: not tested. */
+  alertErrorRate: z.coerce.number().min(0).max(1).default(0.05),
+  /** Latency p95 (ms) the `quality` alert is raised at, once its lower bound reaches it; 0: not tested. */
+  alertLatencyP95Ms: z.coerce.number().min(0).default(0),
+  /** Family-wise confidence of one drift/quality evaluation of a version (all features, tests and slices). */
+  alertConfidence: z.coerce.number().min(0.5).max(0.999999).default(0.99),
+  /** Device label keys whose values are judged as slices besides the whole fleet (comma-separated). */
+  alertSliceLabels: z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) =>
+      (typeof v === 'string' ? v.split(',') : v).map((k) => k.trim()).filter((k) => k.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, 'label keys: letters, digits, . _ / -'))
+        .max(8),
+    )
+    .default([]),
   /** Fewest inferences in the drift window before drift may raise an alert. */
   alertDriftMinInferences: z.coerce.number().int().min(1).default(500),
   /**
@@ -125,6 +143,10 @@ const SETTINGS = [
   ['alert-drift-window-ms', 'EDGEFLEET_ALERT_DRIFT_WINDOW_MS', 'alertDriftWindowMs'],
   ['alert-drift-psi', 'EDGEFLEET_ALERT_DRIFT_PSI', 'alertDriftPsi'],
   ['alert-drift-min-inferences', 'EDGEFLEET_ALERT_DRIFT_MIN_INFERENCES', 'alertDriftMinInferences'],
+  ['alert-error-rate', 'EDGEFLEET_ALERT_ERROR_RATE', 'alertErrorRate'],
+  ['alert-latency-p95-ms', 'EDGEFLEET_ALERT_LATENCY_P95_MS', 'alertLatencyP95Ms'],
+  ['alert-confidence', 'EDGEFLEET_ALERT_CONFIDENCE', 'alertConfidence'],
+  ['alert-slice-labels', 'EDGEFLEET_ALERT_SLICE_LABELS', 'alertSliceLabels'],
   [
     'alert-change-false-alarms-per-day',
     'EDGEFLEET_ALERT_CHANGE_FALSE_ALARMS_PER_DAY',
