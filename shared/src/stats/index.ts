@@ -38,6 +38,7 @@ export {
   noncentralityInterval,
 } from './noncentral-chi-square';
 export { normalCdf, normalQuantile, normalSurvival } from './normal';
+export { inferencesToDecide, lookAt, PLAN_MAX_INFERENCES, type PlannedGate, type PlanOptions } from './plan';
 export { quantileInterval, quantileRanks, ratioOfIntervals } from './quantile-bounds';
 export { createRandom, type Random } from './random';
 export { advanceLook, alphaAtLook, LOOK_GROWTH, type LookState, perTestConfidence } from './sequential';
