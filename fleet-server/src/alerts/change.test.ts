@@ -66,15 +66,16 @@ afterAll(async () => {
 
 describe('change alerts (CUSUM over the hourly aggregates)', () => {
   it('stay quiet over healthy hours, then raise one alert naming the test and its false-alarm rate', async () => {
-    await hours(0, 20, {});
+    // The clock moves first: the server moves windows that end after it receives them back into its clock.
     scoredThrough(19);
+    await hours(0, 20, {});
     alerts.evaluator.evaluate();
     expect(await list('status=all&kind=change')).toEqual([]);
 
+    t.clock.nowMs = baseMs + 23 * HOUR + 30 * 60_000;
     await hours(20, 3, { errorRate: 0.05 });
     // A change in the current (unfinished) hour is not scored yet.
     await hours(23, 1, { errorRate: 0.5 });
-    t.clock.nowMs = baseMs + 23 * HOUR + 30 * 60_000;
     alerts.evaluator.evaluate();
     const open = await list('status=open&kind=change');
     expect(open).toHaveLength(1);
@@ -96,12 +97,12 @@ describe('change alerts (CUSUM over the hourly aggregates)', () => {
 
   it('resolves when the stream is back at rest, ignores late hours, and finds a distribution drift', async () => {
     // The CUSUM comes down by k + |score| per healthy hour: a few hours keep the alert open, then it resolves.
-    await hours(24, 4, {});
     scoredThrough(27);
+    await hours(24, 4, {});
     alerts.evaluator.evaluate();
     expect(await list('status=open&kind=change')).toHaveLength(1);
-    await hours(28, 16, {});
     scoredThrough(43);
+    await hours(28, 16, {});
     alerts.evaluator.evaluate();
     expect(await list('status=open&kind=change')).toEqual([]);
     expect(await list('status=resolved&kind=change')).toHaveLength(1);
@@ -111,8 +112,8 @@ describe('change alerts (CUSUM over the hourly aggregates)', () => {
     alerts.evaluator.evaluate();
     expect(await list('status=open&kind=change')).toEqual([]);
 
-    await hours(44, 2, { inputShift: 0.5 });
     scoredThrough(45);
+    await hours(44, 2, { inputShift: 0.5 });
     alerts.evaluator.evaluate();
     const open = await list('status=open&kind=change');
     expect(open).toHaveLength(1);
