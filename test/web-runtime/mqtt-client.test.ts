@@ -59,7 +59,7 @@ const brokerClient = (id: string) =>
 function client(over: Partial<MqttClientOptions> = {}): MqttClient {
   const c = new MqttClient({
     url: `${fleet.t.url.replace(/^http/, 'ws')}/mqtt`,
-    clientId: `test-${Math.random().toString(36).slice(2)}`,
+    clientId: `app:${fleet.appId}:test-${Math.random().toString(36).slice(2)}`,
     username: `app:${fleet.appId}`,
     password: fleet.key,
     WebSocket: ws.WebSocket,

@@ -12,6 +12,11 @@ const bytes = z.coerce.number().int().positive();
 export const configSchema = z.object({
   /** Directory for the SQLite file, artifacts, keys and temp files. */
   dataDir: z.string().min(1).default('./.edgefleet'),
+  /**
+   * Where the first admin token is written (0600) instead of stdout, so service logs never hold it; the server
+   * prints only the path.
+   */
+  adminTokenFile: z.string().min(1).optional(),
   /** Interface the HTTP server binds to. */
   httpHost: z.string().min(1).default('0.0.0.0'),
   /** HTTP port; 0 picks a free one. */
@@ -91,6 +96,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Flag name, env var name and config key of every setting. */
 const SETTINGS = [
   ['data-dir', 'EDGEFLEET_DATA_DIR', 'dataDir'],
+  ['admin-token-file', 'EDGEFLEET_ADMIN_TOKEN_FILE', 'adminTokenFile'],
   ['http-host', 'EDGEFLEET_HTTP_HOST', 'httpHost'],
   ['http-port', 'EDGEFLEET_HTTP_PORT', 'httpPort'],
   ['mqtt-port', 'EDGEFLEET_MQTT_PORT', 'mqttPort'],
