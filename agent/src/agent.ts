@@ -95,6 +95,9 @@ export async function startAgent(
       : {}),
   });
   let errors = await deployer.restore();
+  // What restore found (a quarantined model, a fallback) is reported once connected and kept in the report of
+  // the desired state that repairs it, so the fleet sees it even though the repair succeeds.
+  let restoreErrors = errors;
   const runtime: RuntimeInfo = {
     backend: 'cpu',
     threads: config.threads,
@@ -130,7 +133,8 @@ export async function startAgent(
   const onDesired = async (desired: DesiredState) => {
     const outcome = await deployer.apply(desired);
     if (!outcome) return;
-    errors = outcome.errors;
+    errors = [...outcome.errors, ...restoreErrors];
+    restoreErrors = [];
     reportedRev = outcome.rev;
     if (sender) sender.maxInFlight = desired.telemetry.maxInFlight;
     if (desired.telemetry.windowMs !== windowMs) {
@@ -150,6 +154,7 @@ export async function startAgent(
       reconnect: options.reconnect ?? { ...DEFAULT_RECONNECT, maxMs: config.reconnectMaxMs },
       onConnected: () => {
         publishReported('hello');
+        if (restoreErrors.length > 0) publishReported('state');
         sender?.pump();
       },
       onDisconnected: () => sender?.reset(),
@@ -185,6 +190,7 @@ export async function startAgent(
   restartWindowTimer();
 
   const app = createApi({
+    allowedHosts: config.apiAllowedHosts,
     engine,
     maxBodyBytes: config.maxBodyBytes,
     status: () => ({

@@ -84,6 +84,29 @@ export class ModelStore {
   }
 
   /**
+   * Moves a version that failed re-verification aside to `models/.quarantine/<name>@<version>.<time>` (kept for
+   * a look, never served or collected as a version again); returns where it went.
+   */
+  async quarantine(id: ModelVersionId, nowMs = Date.now()): Promise<string> {
+    const dest = join(this.root, '.quarantine', `${versionDirName(id)}.${nowMs}`);
+    await mkdir(join(this.root, '.quarantine'), { recursive: true });
+    await rename(this.dirOf(id), dest);
+    return dest;
+  }
+
+  /** Other stored versions of model `name`, most recently installed first (fallbacks after a quarantine). */
+  async versionsOf(name: string, except: ModelVersionId): Promise<ModelVersionId[]> {
+    const entries = (await readdir(this.root, { withFileTypes: true })).filter(
+      (e) => e.isDirectory() && e.name.startsWith(`${name}@`) && e.name !== versionDirName(except),
+    );
+    const dated = await Promise.all(
+      entries.map(async (e) => ({ name: e.name, mtimeMs: (await stat(join(this.root, e.name))).mtimeMs })),
+    );
+    dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    return dated.map((e) => ({ name, version: e.name.slice(name.length + 1) }));
+  }
+
+  /**
    * Deletes versions beyond the `keep` most recently installed, never one in `inUse`, and stale
    * staging directories (partial downloads stay so they can resume).
    */
