@@ -91,11 +91,22 @@ export class Deployer {
   /** Reads, re-verifies and loads a stored version; one that fails verification is quarantined. */
   private async restoreVerified(id: ModelVersionId): Promise<ModelSession> {
     const stored = await this.opts.store.read(id);
-    if (!stored) throw new DeployFailure('load', `version ${id.name}@${id.version} is not in the store`);
+    if (!stored) {
+      const quarantined = await this.opts.store.quarantineReason(id);
+      if (quarantined) throw new DeployFailure(quarantined.step, `${quarantined.message} (quarantined)`);
+      throw new DeployFailure('load', `version ${id.name}@${id.version} is not in the store`);
+    }
     try {
       await verifyInstalled(stored, this.opts.fetchContext?.keys);
     } catch (err) {
-      const to = await this.opts.store.quarantine(id).catch(() => null);
+      const why = {
+        step:
+          err instanceof DeployFailure && err.step === 'verify_signature'
+            ? 'verify_signature'
+            : 'verify_sha256',
+        message: (err as Error).message,
+      } as const;
+      const to = await this.opts.store.quarantine(id, why).catch(() => null);
       this.opts.logger.error(
         { model: `${id.name}@${id.version}`, err: (err as Error).message, quarantinedTo: to },
         'installed model failed verification; quarantined',

@@ -52,12 +52,12 @@ export async function fetchVersion(ctx: FetchContext, ref: ModelRef): Promise<St
     const stored = await ctx.store.read(id);
     if (stored && stored.ref.manifest.sha256 === manifest.sha256) {
       // Stored earlier is not proof now: check the bytes again; a changed copy is set aside and fetched anew.
-      const intact = await verifyInstalled(stored, ctx.keys).then(
-        () => true,
-        () => false,
+      const failure = await verifyInstalled(stored, ctx.keys).then(
+        () => null,
+        (err: Error) => err,
       );
-      if (intact) return stored;
-      await ctx.store.quarantine(id);
+      if (!failure) return stored;
+      await ctx.store.quarantine(id, { step: 'verify_sha256', message: failure.message });
     }
   }
   const partial = ctx.store.partialPath(manifest.sha256);
