@@ -126,3 +126,28 @@ describe('DDSketch', () => {
     expect(s.toJSON().bins.length).toBeGreaterThanOrEqual(before);
   });
 });
+
+describe('DDSketch.valueAtRank', () => {
+  it('brackets the exact value of every rank between its bin edges', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.double({ min: 0, max: 1e6, noNaN: true }).map((x) => (x < 1e-300 ? 0 : x)), // no subnormals
+          { minLength: 1, maxLength: 200 },
+        ),
+        (xs) => {
+          const s = new DDSketch();
+          s.addMany(xs);
+          const sorted = [...xs].sort((a, b) => a - b);
+          for (let rank = 0; rank < sorted.length; rank++) {
+            const exact = sorted[rank]! + 0;
+            expect(s.valueAtRank(rank, 'lower')).toBeLessThanOrEqual(exact * (1 + 1e-12));
+            expect(s.valueAtRank(rank, 'upper')).toBeGreaterThanOrEqual(exact * (1 - 1e-12));
+          }
+          expect(s.valueAtRank(sorted.length, 'upper')).toBeNaN();
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

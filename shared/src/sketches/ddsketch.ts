@@ -94,6 +94,27 @@ export class DDSketch {
     );
   }
 
+  /**
+   * The lower or upper edge of the bin holding the value of 0-based `rank` (ascending), clamped to [min, max]:
+   * the exact value lies between the two (for quantile bounds, see `quantileInterval` in `stats`). The zero
+   * bucket spans [0, minIndexable]. NaN if empty or the rank is out of range.
+   */
+  valueAtRank(rank: number, edge: 'lower' | 'upper'): number {
+    if (!(rank >= 0 && rank < this.count)) return Number.NaN;
+    let value: number;
+    if (rank < this.zeroCount) value = edge === 'lower' ? 0 : this.minIndexable;
+    else {
+      const key = this.store.keyAtRank(rank - this.zeroCount);
+      // Bin `key` holds (γ^(key−1), γ^key]; the mapping's value is 2γ^key/(1 + γ). The lowest bin may hold
+      // collapsed lower keys (maxBins), so its lower edge is the sketch's minimum.
+      const gamma = this.mapping.gamma;
+      const representative = this.mapping.value(key);
+      if (edge === 'upper') value = (representative * (1 + gamma)) / 2;
+      else value = key <= this.store.minKey ? this.min : (representative * (1 + gamma)) / (2 * gamma);
+    }
+    return Math.min(this.max, Math.max(this.min, value));
+  }
+
   /** Estimated quantiles for each of `qs`. */
   quantiles(qs: readonly number[]): number[] {
     return qs.map((q) => this.quantile(q));
