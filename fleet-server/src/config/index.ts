@@ -25,6 +25,12 @@ export const configSchema = z.object({
   mqttPort: port.default(1884),
   /** External broker URL (mqtt://user:pass@host:port); when set, no embedded broker starts. */
   mqttUrl: z.string().url().optional(),
+  /** Plausibility bound and client inference budget: inferences per second of window one client may claim. */
+  telemetryMaxInferencesPerS: z.coerce.number().positive().default(1000),
+  /** Reports per second one client id (or device) may send, sustained (bursts of 600), on every path. */
+  telemetryClientReportsPerS: z.coerce.number().positive().default(2),
+  /** Reports per second one app key may send for all its browsers together, on every path. */
+  telemetryAppReportsPerS: z.coerce.number().positive().default(100),
   /** Fleet name: the MQTT topic prefix is `ef/v1/{fleet}`. */
   fleet: z
     .string()
@@ -102,6 +108,9 @@ const SETTINGS = [
   ['mqtt-port', 'EDGEFLEET_MQTT_PORT', 'mqttPort'],
   ['mqtt-url', 'EDGEFLEET_MQTT_URL', 'mqttUrl'],
   ['fleet', 'EDGEFLEET_FLEET', 'fleet'],
+  ['telemetry-max-inferences-per-s', 'EDGEFLEET_TELEMETRY_MAX_INFERENCES_PER_S', 'telemetryMaxInferencesPerS'],
+  ['telemetry-client-reports-per-s', 'EDGEFLEET_TELEMETRY_CLIENT_REPORTS_PER_S', 'telemetryClientReportsPerS'],
+  ['telemetry-app-reports-per-s', 'EDGEFLEET_TELEMETRY_APP_REPORTS_PER_S', 'telemetryAppReportsPerS'],
   ['public-url', 'EDGEFLEET_PUBLIC_URL', 'publicUrl'],
   ['max-model-bytes', 'EDGEFLEET_MAX_MODEL_BYTES', 'maxModelBytes'],
   ['max-json-bytes', 'EDGEFLEET_MAX_JSON_BYTES', 'maxJsonBytes'],
