@@ -31,6 +31,8 @@ export const configSchema = z.object({
   telemetryClientReportsPerS: z.coerce.number().positive().default(2),
   /** Reports per second one app key may send for all its browsers together, on every path. */
   telemetryAppReportsPerS: z.coerce.number().positive().default(100),
+  /** Most inferences one browser client id carries in a stage's cohort of an app rollout (SECURITY.md). */
+  appGateMaxClientInferences: z.coerce.number().int().min(1).default(1000),
   /** Fleet name: the MQTT topic prefix is `ef/v1/{fleet}`. */
   fleet: z
     .string()
@@ -108,8 +110,21 @@ const SETTINGS = [
   ['mqtt-port', 'EDGEFLEET_MQTT_PORT', 'mqttPort'],
   ['mqtt-url', 'EDGEFLEET_MQTT_URL', 'mqttUrl'],
   ['fleet', 'EDGEFLEET_FLEET', 'fleet'],
-  ['telemetry-max-inferences-per-s', 'EDGEFLEET_TELEMETRY_MAX_INFERENCES_PER_S', 'telemetryMaxInferencesPerS'],
-  ['telemetry-client-reports-per-s', 'EDGEFLEET_TELEMETRY_CLIENT_REPORTS_PER_S', 'telemetryClientReportsPerS'],
+  [
+    'app-gate-max-client-inferences',
+    'EDGEFLEET_APP_GATE_MAX_CLIENT_INFERENCES',
+    'appGateMaxClientInferences',
+  ],
+  [
+    'telemetry-max-inferences-per-s',
+    'EDGEFLEET_TELEMETRY_MAX_INFERENCES_PER_S',
+    'telemetryMaxInferencesPerS',
+  ],
+  [
+    'telemetry-client-reports-per-s',
+    'EDGEFLEET_TELEMETRY_CLIENT_REPORTS_PER_S',
+    'telemetryClientReportsPerS',
+  ],
   ['telemetry-app-reports-per-s', 'EDGEFLEET_TELEMETRY_APP_REPORTS_PER_S', 'telemetryAppReportsPerS'],
   ['public-url', 'EDGEFLEET_PUBLIC_URL', 'publicUrl'],
   ['max-model-bytes', 'EDGEFLEET_MAX_MODEL_BYTES', 'maxModelBytes'],
