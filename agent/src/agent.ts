@@ -11,6 +11,8 @@ import {
   parseMessage,
   type Reported,
   type RuntimeInfo,
+  type StorageHealth,
+  type TelemetryConfig,
 } from '@edgefleet/shared';
 import { serve } from '@hono/node-server';
 import * as ort from 'onnxruntime-node';
@@ -19,12 +21,14 @@ import type { AgentConfig } from './config';
 import { Deployer } from './deploy/deployer';
 import { AGENT_VERSION, capabilities, readEnrollment } from './enrollment';
 import { createApi } from './http/app';
+import { DecodeBudget } from './image/decode';
 import { MqttLink } from './mqtt/link';
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from './mqtt/reconnect';
 import { TelemetrySender } from './mqtt/telemetry-sender';
-import { Outbox } from './outbox/outbox';
+import { TelemetryStorage } from './outbox/storage';
 import { ServingEngine } from './serving/engine';
 import { ModelStore } from './store/model-store';
+import { CHECKPOINT_MS, WindowCheckpoints } from './telemetry/checkpoint';
 import { SoftwareMonitor } from './telemetry/software';
 import { TelemetryWindows } from './telemetry/windows';
 import { WatchedFolder } from './watch/folder';
@@ -34,7 +38,8 @@ export interface RunningAgent {
   url: string;
   engine: ServingEngine;
   deployer: Deployer;
-  outbox: Outbox;
+  /** The telemetry outbox behind its guard: a full or corrupt disk never stops serving. */
+  outbox: TelemetryStorage;
   link: MqttLink | null;
   sender: TelemetrySender | null;
   watcher: WatchedFolder | null;
@@ -67,7 +72,14 @@ export async function startAgent(
   const store = new ModelStore(config.dataDir);
   await store.init();
   const clientId = enrollment?.deviceId ?? 'unenrolled';
-  const outbox = new Outbox(join(config.dataDir, 'telemetry.db'), clientId, config.outboxMaxReports);
+  const outbox = new TelemetryStorage({
+    path: join(config.dataDir, 'telemetry.db'),
+    dataDir: config.dataDir,
+    clientId,
+    maxReports: config.outboxMaxReports,
+    enrolled: enrollment !== undefined,
+    logger,
+  });
   const windows = new TelemetryWindows();
   const engine = new ServingEngine(windows, logger);
   const keys = enrollment ? await importKeyRing(enrollment.signingKeys) : undefined;
@@ -82,6 +94,7 @@ export async function startAgent(
       graphOptimizationLevel: config.graphOptimization,
     },
     keepVersions: config.keepVersions,
+    retry: { attempts: config.applyRetries, baseMs: config.applyRetryMs },
     logger,
     ...(enrollment && keys?.ok
       ? {
@@ -105,8 +118,29 @@ export async function startAgent(
   };
   const software = new SoftwareMonitor();
 
+  // The open window of a process that stopped uncleanly (kill -9, power) goes in as its last window.
+  const checkpoints = new WindowCheckpoints(config.dataDir);
+  const recovered = { windows: 0, inferences: 0 };
+  const left = checkpoints.load();
+  if (left.problem)
+    logger.warn({ problem: left.problem }, 'window checkpoint unreadable; its window is lost');
+  if (left.checkpoint && !outbox.windowClosed(left.checkpoint.epoch, left.checkpoint.startMs)) {
+    for (const draft of left.checkpoint.drafts) {
+      if (outbox.append(draft, runtime)) {
+        recovered.windows++;
+        recovered.inferences += draft.inferences;
+      }
+    }
+    logger.warn(recovered, 'unclean stop: the last checkpoint of the open window was recovered');
+  }
+  checkpoints.clear();
+
   let link: MqttLink | null = null;
   let sender: TelemetrySender | null = null;
+  const storageHealth = (): StorageHealth => {
+    const h = outbox.storage();
+    return { ...h, quarantined: h.quarantined.length };
+  };
   const reported = (type: 'hello' | 'state'): Reported => {
     const base = {
       v: 1 as const,
@@ -116,6 +150,7 @@ export async function startAgent(
       agentVersion: AGENT_VERSION,
       at: Date.now(),
       running: deployer.running(),
+      storage: storageHealth(),
     };
     return type === 'hello'
       ? { type, ...base, capabilities: capabilities() }
@@ -129,18 +164,28 @@ export async function startAgent(
       );
   };
   let windowMs = config.windowMs;
+  let windowTimer: NodeJS.Timeout | null = null;
+  let maxInFlight = config.maxInFlight;
   let reportedRev = 0;
+  // The desired telemetry settings hold from the start (saved with the state) and on every desired state, even
+  // one whose rev was already applied: a restart never falls back to the defaults.
+  const applyTelemetry = (t: TelemetryConfig) => {
+    maxInFlight = t.maxInFlight;
+    if (sender) sender.maxInFlight = t.maxInFlight;
+    outbox.setMaxReports(t.outboxMaxReports);
+    if (t.windowMs !== windowMs) {
+      windowMs = t.windowMs;
+      if (windowTimer) restartWindowTimer();
+    }
+  };
+  if (deployer.state.telemetry) applyTelemetry(deployer.state.telemetry);
   const onDesired = async (desired: DesiredState) => {
+    applyTelemetry(desired.telemetry);
     const outcome = await deployer.apply(desired);
     if (!outcome) return;
     errors = [...outcome.errors, ...restoreErrors];
     restoreErrors = [];
-    reportedRev = outcome.rev;
-    if (sender) sender.maxInFlight = desired.telemetry.maxInFlight;
-    if (desired.telemetry.windowMs !== windowMs) {
-      windowMs = desired.telemetry.windowMs;
-      restartWindowTimer();
-    }
+    if (outcome.applied) reportedRev = outcome.rev;
     publishReported('state');
   };
   if (enrollment) {
@@ -171,17 +216,29 @@ export async function startAgent(
         onDesired(parsed.value).catch((err) => logger.error({ err }, 'applying desired state failed'));
       },
     });
-    sender = new TelemetrySender(outbox, link, logger, config.maxInFlight, options.resendAfterMs);
+    sender = new TelemetrySender(outbox, link, logger, maxInFlight, options.resendAfterMs);
   }
 
   const flushWindow = () => {
     const drafts = windows.close();
     // Process-wide, so the same in every report of the window; measured even when no report is due.
     const metrics = software.window();
+    const before = outbox.storage().status;
     for (const draft of drafts) outbox.append(draft, runtime, metrics);
+    // Appended (or counted as unstored): the checkpoint of this window is done.
+    checkpointed = windows.touched;
+    checkpoints.clear();
+    // The server learns at once when windows start (or stop) being lost to a full or broken disk.
+    if (outbox.storage().status !== before) publishReported('state');
     sender?.pump();
   };
-  let windowTimer: NodeJS.Timeout | null = null;
+  let checkpointed = windows.touched;
+  const checkpointTimer = setInterval(() => {
+    if (windows.touched === checkpointed) return;
+    checkpointed = windows.touched;
+    checkpoints.save({ epoch: outbox.epoch, startMs: windows.startedAtMs, drafts: windows.peek() });
+  }, CHECKPOINT_MS);
+  checkpointTimer.unref();
   const restartWindowTimer = () => {
     if (windowTimer) clearInterval(windowTimer);
     windowTimer = setInterval(flushWindow, windowMs);
@@ -189,10 +246,13 @@ export async function startAgent(
   };
   restartWindowTimer();
 
+  const decodeBudget = new DecodeBudget(config.maxDecodeBytes ?? 2 * 4 * config.maxImagePixels);
   const app = createApi({
     allowedHosts: config.apiAllowedHosts,
     engine,
     maxBodyBytes: config.maxBodyBytes,
+    maxImagePixels: config.maxImagePixels,
+    decodeBudget,
     status: () => ({
       deviceId: enrollment?.deviceId ?? null,
       enrolled: enrollment !== undefined,
@@ -202,6 +262,14 @@ export async function startAgent(
       errors,
       serving: engine.counters,
       outbox: { epoch: outbox.epoch, ...outbox.stats() },
+      storage: outbox.storage(),
+      recoveredAtStart: recovered,
+      decode: {
+        inFlightBytes: decodeBudget.inFlightBytes,
+        maxBytes: decodeBudget.maxBytes,
+        maxImagePixels: config.maxImagePixels,
+        refused: decodeBudget.refused,
+      },
       watch: watcher ? { processed: watcher.processed, failed: watcher.failed } : null,
       process: software.current(),
     }),
@@ -213,7 +281,12 @@ export async function startAgent(
   });
   const url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
   const watcher = config.watch
-    ? new WatchedFolder(engine, { dir: config.watch, ...(config.out ? { outDir: config.out } : {}), logger })
+    ? new WatchedFolder(engine, {
+        dir: config.watch,
+        maxImagePixels: config.maxImagePixels,
+        ...(config.out ? { outDir: config.out } : {}),
+        logger,
+      })
     : null;
   await watcher?.start();
   await link?.start();
@@ -241,6 +314,7 @@ export async function startAgent(
         await closed;
         await engine.drainShadow();
         if (windowTimer) clearInterval(windowTimer);
+        clearInterval(checkpointTimer);
         flushWindow();
         software.stop();
         sender?.stop();

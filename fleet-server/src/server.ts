@@ -206,6 +206,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     components.push(mqtt);
     const deviceState = await startDeviceState(context, mqtt.link);
     components.push(deviceState);
+    telemetry.ingestor.clockOffsetOf = (deviceId) => deviceState.sessions.clocks.offsetOf(deviceId);
     components.push(await telemetry.listen(mqtt.link));
     registerMqttMetrics(context.metrics.registry, {
       broker: mqtt.broker,

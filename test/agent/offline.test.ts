@@ -102,7 +102,13 @@ describe('agent offline', () => {
         .filter((r) => r.clientId === 'station-m');
     try {
       await until(() => agent.link?.connected, 10_000, 'connect');
-      const desired = await publishDesired(t, 'station-m', { active: ref });
+      // The desired state's bound is the one that holds (it overrides the command line's).
+      const desired = await publishDesired(
+        t,
+        'station-m',
+        { active: ref },
+        { telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 4 } },
+      );
       await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
       await t.server.close();
       await until(() => !agent.link?.connected, 10_000, 'disconnect');

@@ -53,6 +53,14 @@ export const agentConfigSchema = z.object({
   outboxMaxReports: int(1, 10_000_000).default(10_000),
   /** Reports in flight (sent, not yet acked). */
   maxInFlight: int(1, 1000).default(8),
+  /** Tries of a failed model download or state write before the failure is reported. */
+  applyRetries: int(1, 20).default(3),
+  /** Pause before the first retry (ms; ×4 each time). */
+  applyRetryMs: int(0, 3_600_000).default(2_000),
+  /** Largest image decoded (pixels; larger answers 413 before decoding). */
+  maxImagePixels: int(1, 1_000_000_000).default(16_000_000),
+  /** Decoded bytes of all images in flight at once (more answers 503 busy). Default: two images at the limit. */
+  maxDecodeBytes: int(1024, 1 << 40).optional(),
   /** Largest `POST /v1/infer` body. */
   maxBodyBytes: int(1024, 1 << 30).default(16 * MiB),
   /** Longest wait between two reconnect attempts (ms; exponential backoff with jitter from 0.5 s up to this). */
@@ -84,7 +92,11 @@ export const SETTINGS = [
   ['window-ms', 'EDGEFLEET_AGENT_WINDOW_MS', 'windowMs'],
   ['outbox-max-reports', 'EDGEFLEET_AGENT_OUTBOX_MAX_REPORTS', 'outboxMaxReports'],
   ['max-in-flight', 'EDGEFLEET_AGENT_MAX_IN_FLIGHT', 'maxInFlight'],
+  ['apply-retries', 'EDGEFLEET_AGENT_APPLY_RETRIES', 'applyRetries'],
+  ['apply-retry-ms', 'EDGEFLEET_AGENT_APPLY_RETRY_MS', 'applyRetryMs'],
   ['max-body-bytes', 'EDGEFLEET_AGENT_MAX_BODY_BYTES', 'maxBodyBytes'],
+  ['max-image-pixels', 'EDGEFLEET_AGENT_MAX_IMAGE_PIXELS', 'maxImagePixels'],
+  ['max-decode-bytes', 'EDGEFLEET_AGENT_MAX_DECODE_BYTES', 'maxDecodeBytes'],
   ['reconnect-max-ms', 'EDGEFLEET_AGENT_RECONNECT_MAX_MS', 'reconnectMaxMs'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
   ['log-level', 'EDGEFLEET_AGENT_LOG_LEVEL', 'logLevel'],

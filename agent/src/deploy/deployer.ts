@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { DeployError, DesiredState, ModelRef, ModelVersionId, RunningModels } from '@edgefleet/shared';
 import type { Logger } from 'pino';
-import { DeployFailure } from '../errors';
+import { atStep, DeployFailure } from '../errors';
 import { ModelSession, type SessionOptions } from '../runtime/model-session';
 import type { ServingEngine, Slots } from '../serving/engine';
 import type { ModelStore, StoredModel } from '../store/model-store';
@@ -20,11 +22,27 @@ export interface DeployerOptions {
   fetchContext?: FetchContext;
   logger: Logger;
   now?: () => number;
+  /** Tries of a failed download or state write before the failure is reported (default 3), and the first pause. */
+  retry?: RetryPolicy;
 }
+
+/** Bounded retries with exponential backoff (`baseMs`, ×4 each time). */
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseMs: 2_000 };
+
+// Steps worth trying again: the network or the disk may be back; a bad signature or a model that fails its
+// golden check stays bad.
+const RETRYABLE_STEPS = new Set(['download', 'verify_sha256', 'activate']);
 
 /** Outcome of applying one desired state. */
 export interface ApplyOutcome {
   rev: number;
+  /** False when the switch could not be made durable (state file write failed): nothing changed. */
+  applied: boolean;
   running: RunningModels;
   errors: DeployError[];
 }
@@ -41,10 +59,29 @@ const sameId = (a: ModelVersionId | null | undefined, b: ModelVersionId | null |
  */
 export class Deployer {
   state: AgentState;
+  /** Why the state file could not be read at start (it is then rebuilt from the store by {@link restore}). */
+  readonly stateProblem: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: DeployerOptions) {
-    this.state = readState(opts.statePath);
+    const read = readState(opts.statePath);
+    this.state = read.state;
+    this.stateProblem = read.problem;
+  }
+
+  private async withRetry<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const { attempts, baseMs } = this.opts.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        const step = err instanceof DeployFailure ? err.step : 'load';
+        if (attempt >= attempts || !RETRYABLE_STEPS.has(step)) throw err;
+        const waitMs = baseMs * 4 ** (attempt - 1);
+        this.opts.logger.warn({ what, attempt, waitMs, err: (err as Error).message }, 'retrying');
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
   }
 
   running(): RunningModels {
@@ -60,6 +97,7 @@ export class Deployer {
    */
   async restore(): Promise<DeployError[]> {
     const errors: DeployError[] = [];
+    if (this.stateProblem) errors.push(await this.rebuildState(this.stateProblem));
     const next: Slots = { active: null, shadow: null, standby: null };
     let repair = false;
     for (const role of ROLES) {
@@ -133,6 +171,33 @@ export class Deployer {
     return null;
   }
 
+  // A state file that cannot be read: serve the newest complete, verified version of the store (a desired state
+  // re-applies everything: appliedRev is 0), and say what happened.
+  private async rebuildState(problem: string): Promise<DeployError> {
+    let chosen: ModelVersionId | null = null;
+    for (const id of await this.opts.store.list()) {
+      const stored = await this.opts.store.read(id);
+      if (stored && (await sha256Matches(stored.modelPath, stored.ref.manifest.sha256))) {
+        chosen = id;
+        break;
+      }
+    }
+    this.state = { ...this.state, active: chosen };
+    const outcome = chosen
+      ? `rebuilt from the model store: serving ${chosen.name}@${chosen.version}`
+      : 'no verified version in the model store: nothing to serve until the server sends one';
+    this.opts.logger.error({ problem }, `state file unreadable; ${outcome}`);
+    await writeState(this.opts.statePath, this.state).catch((err) =>
+      this.opts.logger.warn({ err }, 'rebuilt state could not be saved yet'),
+    );
+    return {
+      step: 'parse',
+      message: `${problem}; ${outcome}`.slice(0, 1024),
+      ...(chosen ? { model: chosen } : {}),
+      at: (this.opts.now ?? Date.now)(),
+    };
+  }
+
   /** Applies a desired state unless its rev is at or below the applied one; runs one at a time. */
   apply(desired: DesiredState): Promise<ApplyOutcome | null> {
     const run = this.queue.then(() => this.applyNow(desired));
@@ -166,7 +231,10 @@ export class Deployer {
       }
       try {
         if (!this.opts.fetchContext) throw new DeployFailure('download', 'not enrolled');
-        const stored = await fetchVersion(this.opts.fetchContext, ref);
+        const context = this.opts.fetchContext;
+        const stored = await this.withRetry(`fetch ${id.name}@${id.version}`, () =>
+          fetchVersion(context, ref),
+        );
         const session = await this.loadChecked(stored, desired.policies.golden);
         fresh.push(session);
         next[role] = session;
@@ -181,23 +249,48 @@ export class Deployer {
         // The active role keeps its previous version; shadow and standby stay empty.
       }
     }
-    const retired = this.opts.engine.switchTo(next);
-    this.opts.engine.shadowSampleRate = desired.policies.shadowSampleRate;
-    this.opts.engine.inferenceTimeoutMs = desired.policies.inferenceTimeoutMs;
-    for (const s of retired) void s.release().catch((err) => log.warn({ err }, 'session release failed'));
-    this.state = {
+    const state: AgentState = {
       appliedRev: desired.rev,
       active: next.active?.id ?? null,
       shadow: next.shadow?.id ?? null,
       standby: next.standby?.id ?? null,
       shadowSampleRate: desired.policies.shadowSampleRate,
+      telemetry: desired.telemetry,
     };
-    await writeState(this.opts.statePath, this.state);
+    // The switch is durable first: a restart must serve what was reported. If the state cannot be saved (a full
+    // disk), nothing switches, the rev stays, and every version of this desired state is reported failed.
+    try {
+      await this.withRetry('save state', () =>
+        atStep('activate', () => writeState(this.opts.statePath, state)),
+      );
+    } catch (err) {
+      for (const s of fresh) void s.release().catch(() => undefined);
+      const message = `state could not be saved: ${(err as Error).message}`;
+      log.error({ err: message }, 'desired state not applied');
+      const failed = ROLES.flatMap((role) => {
+        const ref = desired.models[role];
+        return ref
+          ? [
+              this.toError(
+                new DeployFailure('activate', message),
+                { name: ref.manifest.name, version: ref.manifest.version },
+                desired.rev,
+              ),
+            ]
+          : [];
+      });
+      return { rev: desired.rev, applied: false, running: this.running(), errors: [...errors, ...failed] };
+    }
+    this.state = state;
+    const retired = this.opts.engine.switchTo(next);
+    this.opts.engine.shadowSampleRate = desired.policies.shadowSampleRate;
+    this.opts.engine.inferenceTimeoutMs = desired.policies.inferenceTimeoutMs;
+    for (const s of retired) void s.release().catch((err) => log.warn({ err }, 'session release failed'));
     const inUse = [next.active, next.shadow, next.standby].filter((s) => s !== null).map((s) => s.id);
     await this.opts.store
       .collect(this.opts.keepVersions, inUse)
       .catch((err) => log.warn({ err }, 'store gc failed'));
-    return { rev: desired.rev, running: this.running(), errors };
+    return { rev: desired.rev, applied: true, running: this.running(), errors };
   }
 
   private async loadChecked(stored: StoredModel, golden: 'required' | 'if_present'): Promise<ModelSession> {
@@ -223,5 +316,15 @@ export class Deployer {
     await this.queue;
     const retired = this.opts.engine.switchTo({ active: null, shadow: null, standby: null });
     await Promise.all(retired.map((s) => s.release()));
+  }
+}
+
+async function sha256Matches(path: string, sha256: string): Promise<boolean> {
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest('hex') === sha256;
+  } catch {
+    return false;
   }
 }

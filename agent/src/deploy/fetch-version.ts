@@ -7,7 +7,7 @@ import {
   specHash,
   verifyManifest,
 } from '@edgefleet/shared';
-import { DeployFailure } from '../errors';
+import { atStep, DeployFailure } from '../errors';
 import { downloadArtifact } from '../store/download';
 import type { ModelStore, StoredModel } from '../store/model-store';
 import { verifyInstalled } from '../store/verify-installed';
@@ -100,5 +100,6 @@ export async function fetchVersion(ctx: FetchContext, ref: ModelRef): Promise<St
       throw new DeployFailure('golden', 'golden file is not JSON');
     }
   }
-  return ctx.store.install({ ...ref, manifest }, partial, spec, golden);
+  // A full disk fails here (ENOSPC): a download failure with its reason, never a crash.
+  return atStep('download', () => ctx.store.install({ ...ref, manifest }, partial, spec, golden));
 }

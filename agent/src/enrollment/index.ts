@@ -9,6 +9,7 @@ import {
   enrollResponseSchema,
   jwkThumbprint,
 } from '@edgefleet/shared';
+import { readEpochFile, writeEpochFile } from '../outbox/epoch';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -72,6 +73,8 @@ export async function enroll(opts: {
   const tmp = `${fileOf(opts.dataDir)}.tmp`;
   await writeFile(tmp, JSON.stringify(parsed.data, null, 2), { mode: 0o600 });
   await rename(tmp, fileOf(opts.dataDir));
+  // From now on a missing epoch record means it was lost (see nextEpoch), not that none was ever used.
+  if (readEpochFile(opts.dataDir) === undefined) writeEpochFile(opts.dataDir, 0);
   return parsed.data;
 }
 

@@ -6,6 +6,7 @@ export type AgentErrorKind =
   | 'too_large'
   | 'unsupported_media'
   | 'not_ready'
+  | 'busy'
   | 'timeout'
   | 'internal';
 
@@ -16,6 +17,7 @@ const STATUS: Record<AgentErrorKind, AgentErrorStatus> = {
   too_large: 413,
   unsupported_media: 415,
   not_ready: 503,
+  busy: 503,
   timeout: 504,
   internal: 500,
 };

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { AgentError } from '../errors';
-import { decodeImage } from '../image/decode';
+import { admitImage, DecodeBudget, decodeImage, MAX_DECODED_PIXELS } from '../image/decode';
 import type { AgentTensor } from '../runtime/tensor';
 import type { InferResult, ServingEngine } from '../serving/engine';
 import { checkHostAndOrigin } from './host-check';
@@ -28,6 +28,9 @@ const ARRAYS = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array } as 
 export interface ApiDeps {
   engine: ServingEngine;
   maxBodyBytes: number;
+  /** Largest image (pixels) and the decoded bytes of all images in flight (default: 16 Mpx, two of them). */
+  maxImagePixels?: number;
+  decodeBudget?: DecodeBudget;
   status: () => Record<string, unknown>;
   /** Host names (and origins' host names) allowed besides IPs, localhost and this machine's name. */
   allowedHosts?: readonly string[];
@@ -70,6 +73,8 @@ function parseTensor(json: unknown): AgentTensor {
  */
 export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
+  const maxPixels = deps.maxImagePixels ?? MAX_DECODED_PIXELS;
+  const budget = deps.decodeBudget ?? new DecodeBudget(2 * 4 * maxPixels);
   app.onError((err, c) => {
     const e = err instanceof AgentError ? err : new AgentError('internal', err.message);
     return c.json({ error: e.kind, message: e.message }, e.status);
@@ -114,13 +119,22 @@ export function createApi(deps: ApiDeps): Hono {
       } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream') {
         const bytes = new Uint8Array(await c.req.arrayBuffer());
         let image: Awaited<ReturnType<typeof decodeImage>>;
+        let release = () => {};
         try {
-          image = await decodeImage(bytes);
+          // The header first: an image over the bound is refused before a pixel is decoded.
+          ({ release } = await admitImage(bytes, maxPixels, budget));
+          image = await decodeImage(bytes, maxPixels);
         } catch (err) {
+          release();
           deps.engine.reject(err instanceof AgentError ? err.kind : 'invalid_input');
+          if (err instanceof AgentError && err.kind === 'busy') c.header('retry-after', '1');
           throw err;
         }
-        result = await deps.engine.infer({ kind: 'image', image }, inferOptions);
+        try {
+          result = await deps.engine.infer({ kind: 'image', image }, inferOptions);
+        } finally {
+          release();
+        }
       } else {
         deps.engine.reject('unsupported_media');
         throw new AgentError(

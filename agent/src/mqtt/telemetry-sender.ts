@@ -1,6 +1,6 @@
 import { type Ack, ackSchema, MAX_ACK_BYTES, parseMessage } from '@edgefleet/shared';
 import type { Logger } from 'pino';
-import type { Outbox } from '../outbox/outbox';
+import type { OutboxPort } from '../outbox/storage';
 import type { MqttLink } from './link';
 
 /** Timers the sender uses (injected by tests). */
@@ -33,7 +33,7 @@ export class TelemetrySender {
   sent = 0;
 
   constructor(
-    private readonly outbox: Outbox,
+    private readonly outbox: OutboxPort,
     private readonly link: MqttLink,
     private readonly logger: Logger,
     public maxInFlight: number,

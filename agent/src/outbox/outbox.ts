@@ -70,17 +70,26 @@ type Entry = OutboxEntry & { spec: string | null };
  */
 export class Outbox {
   readonly epoch: number;
+  /** The highest epoch this outbox had recorded before it was opened (undefined for a new file). */
+  readonly storedEpoch: number | undefined;
   private readonly db: Database.Database;
+  private epochRecorded = false;
   private nextSeq: number;
   private overflow: OverflowCounters;
   private appended = 0;
   private acked = 0;
   private readonly stmts;
 
+  /**
+   * Opens (creating if needed) the outbox at `path`. `chooseEpoch` picks this start's epoch from the one the
+   * file recorded (default: one above it); the file records it with the first append, so opening writes
+   * nothing when the tables exist (an outbox opens on a full disk).
+   */
   constructor(
     path: string,
     readonly clientId: string,
-    private readonly maxReports: number,
+    private maxReports: number,
+    chooseEpoch: (stored: number | undefined) => number = (stored) => (stored ?? 0) + 1,
   ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -102,8 +111,8 @@ export class Outbox {
       )
       .get(clientId)!;
     this.db.prepare("DELETE FROM reports WHERE json_extract(body, '$.clientId') != ?").run(clientId);
-    this.epoch = (get.get('epoch')?.value ?? 0) + 1;
-    set.run('epoch', this.epoch);
+    this.storedEpoch = get.get('epoch')?.value;
+    this.epoch = chooseEpoch(this.storedEpoch);
     this.nextSeq = 1;
     this.overflow = {
       mergedWindows: 0,
@@ -140,11 +149,60 @@ export class Outbox {
    * Writes a closed window as a report (one transaction): stamps `clientId`, `epoch`, the next `seq`
    * and the overflow counters, first merging (or, when nothing merges, dropping) old windows if full.
    */
-  append(draft: WindowDraft, runtime: RuntimeInfo, software?: SoftwareMetrics): TelemetryReport {
+  append(
+    draft: WindowDraft,
+    runtime: RuntimeInfo,
+    software?: SoftwareMetrics,
+    unstored: { reports: number; inferences: number } = { reports: 0, inferences: 0 },
+  ): TelemetryReport {
+    // A failed transaction rolls the rows back: the counters and seq go back with them.
+    const before = { overflow: { ...this.overflow }, nextSeq: this.nextSeq };
+    try {
+      const report = this.appendNow(draft, runtime, software, unstored);
+      this.epochRecorded = true;
+      this.appended++;
+      return report;
+    } catch (err) {
+      this.overflow = before.overflow;
+      this.nextSeq = before.nextSeq;
+      throw err;
+    }
+  }
+
+  /** Whether the window of `epoch` that started at `startMs` (or a later one) was appended. */
+  windowClosed(epoch: number, startMs: number): boolean {
+    const get = this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?');
+    const closedEpoch = get.get('closedEpoch')?.value;
+    const closedStart = get.get('closedWindowStartMs')?.value;
+    return (
+      closedEpoch !== undefined &&
+      closedStart !== undefined &&
+      (closedEpoch > epoch || (closedEpoch === epoch && closedStart >= startMs))
+    );
+  }
+
+  /** Changes the bound (the desired state's `outboxMaxReports`); the next append compacts to it. */
+  setMaxReports(maxReports: number): void {
+    this.maxReports = maxReports;
+  }
+
+  private appendNow(
+    draft: WindowDraft,
+    runtime: RuntimeInfo,
+    software: SoftwareMetrics | undefined,
+    unstored: { reports: number; inferences: number },
+  ): TelemetryReport {
     return this.db.transaction(() => {
+      if (!this.epochRecorded) this.stmts.set.run('epoch', this.epoch);
+      // Which window was closed last, in the same transaction: a checkpoint of it is never appended twice.
+      this.stmts.set.run('closedEpoch', this.epoch);
+      this.stmts.set.run('closedWindowStartMs', draft.window.startMs);
+      // Windows that could not be stored (a full disk) are counted as dropped in this and every later report.
+      this.overflow.droppedReports += unstored.reports;
+      this.overflow.droppedInferences += unstored.inferences;
       this.stmts.saveSpec.run(draft.specHash, canonicalSpecJson(draft.spec));
       const { n } = this.stmts.count.get()!;
-      if (n >= this.maxReports) this.compact(this.maxReports - 1);
+      if (n >= this.maxReports) this.compact(Math.max(1, this.maxReports) - 1);
       const { inferences, ...fields } = {
         window: draft.window,
         model: draft.model,
@@ -155,9 +213,7 @@ export class Outbox {
         ...(software ? { software } : {}),
         inferences: draft.inferences,
       };
-      const report = this.insert(fields, inferences);
-      this.appended++;
-      return report;
+      return this.insert(fields, inferences);
     })();
   }
 

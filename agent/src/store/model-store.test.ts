@@ -46,7 +46,7 @@ describe('ModelStore', () => {
     const data = mkdtempSync(join(tmpdir(), 'state-'));
     dirs.push(data);
     const path = join(data, 'state.json');
-    expect(readState(path).appliedRev).toBe(0);
+    expect(readState(path)).toEqual({ state: expect.objectContaining({ appliedRev: 0 }) });
     await writeState(path, {
       appliedRev: 7,
       active: { name: 'm', version: '1.0.0' },
@@ -54,8 +54,14 @@ describe('ModelStore', () => {
       standby: null,
       shadowSampleRate: 0.5,
     });
-    expect(readState(path)).toMatchObject({ appliedRev: 7, active: { version: '1.0.0' } });
+    expect(readState(path).state).toMatchObject({ appliedRev: 7, active: { version: '1.0.0' } });
+    // A garbage or truncated file is not swallowed: the caller learns what is wrong and rebuilds.
     writeFileSync(path, '{broken');
-    expect(readState(path).appliedRev).toBe(0);
+    expect(readState(path)).toMatchObject({
+      state: { appliedRev: 0 },
+      problem: expect.stringMatching(/not a valid state \(7 bytes\)/),
+    });
+    writeFileSync(path, JSON.stringify({ appliedRev: 'x', active: 5 }));
+    expect(readState(path).problem).toMatch(/expected \{appliedRev/);
   });
 });

@@ -89,6 +89,21 @@ export class ModelStore {
     }
   }
 
+  /** Complete versions in the store, most recently installed first. */
+  async list(): Promise<ModelVersionId[]> {
+    const entries = (await readdir(this.root, { withFileTypes: true })).filter(
+      (e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(join(this.root, e.name, 'ref.json')),
+    );
+    const dated = await Promise.all(
+      entries.map(async (e) => ({ name: e.name, mtimeMs: (await stat(join(this.root, e.name))).mtimeMs })),
+    );
+    dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    return dated.map(({ name }) => {
+      const at = name.lastIndexOf('@');
+      return { name: name.slice(0, at), version: name.slice(at + 1) };
+    });
+  }
+
   /**
    * Moves a version that failed re-verification aside to `models/.quarantine/<name>@<version>.<time>` (kept for
    * a look, never served or collected as a version again); returns where it went.

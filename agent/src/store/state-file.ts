@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import type { ModelVersionId } from '@edgefleet/shared';
+import { open, rename } from 'node:fs/promises';
+import type { ModelVersionId, TelemetryConfig } from '@edgefleet/shared';
 
 /** What the agent runs, persisted so a restart serves the last good models at once, without the server. */
 export interface AgentState {
@@ -9,6 +9,8 @@ export interface AgentState {
   shadow: ModelVersionId | null;
   standby: ModelVersionId | null;
   shadowSampleRate: number;
+  /** The desired state's telemetry settings, applied at start before the server answers. */
+  telemetry?: TelemetryConfig;
 }
 
 export const EMPTY_STATE: AgentState = {
@@ -19,18 +21,53 @@ export const EMPTY_STATE: AgentState = {
   shadowSampleRate: 1,
 };
 
-/** Reads the state file; the empty state when there is none or it is unreadable. */
-export function readState(path: string): AgentState {
+const idOk = (v: unknown) =>
+  v === null ||
+  (typeof v === 'object' &&
+    typeof (v as ModelVersionId).name === 'string' &&
+    typeof (v as ModelVersionId).version === 'string');
+
+/**
+ * Reads the state file: the empty state when there is none; with `problem` set (and the empty state) when it
+ * exists but cannot be read or is not a state (a truncated or garbage file), so the caller can rebuild it.
+ */
+export function readState(path: string): { state: AgentState; problem?: string } {
+  let text: string;
   try {
-    return { ...EMPTY_STATE, ...(JSON.parse(readFileSync(path, 'utf8')) as Partial<AgentState>) };
-  } catch {
-    return { ...EMPTY_STATE };
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: { ...EMPTY_STATE } };
+    return { state: { ...EMPTY_STATE }, problem: `${path} cannot be read: ${(err as Error).message}` };
+  }
+  try {
+    const state = { ...EMPTY_STATE, ...(JSON.parse(text) as Partial<AgentState>) };
+    if (
+      !Number.isSafeInteger(state.appliedRev) ||
+      state.appliedRev < 0 ||
+      !idOk(state.active) ||
+      !idOk(state.shadow) ||
+      !idOk(state.standby) ||
+      typeof state.shadowSampleRate !== 'number'
+    )
+      throw new Error('expected {appliedRev, active, shadow, standby, shadowSampleRate}');
+    return { state };
+  } catch (err) {
+    return {
+      state: { ...EMPTY_STATE },
+      problem: `${path} is not a valid state (${text.length} bytes): ${(err as Error).message}`,
+    };
   }
 }
 
-/** Writes the state file atomically (temp file, then rename). */
+/** Writes the state file durably and atomically (temp file, fsync, rename); throws on a full disk. */
 export async function writeState(path: string, state: AgentState): Promise<void> {
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(state));
+  const file = await open(tmp, 'w');
+  try {
+    await file.writeFile(JSON.stringify(state));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
   await rename(tmp, path);
 }

@@ -36,6 +36,8 @@ export class TelemetryWindows {
   private scheduled = false;
   /** Deferred observations that threw (a bug, never the caller's problem); they are skipped. */
   failedObservations = 0;
+  /** Rises with every observation: a checkpoint is only written when it moved. */
+  touched = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.startMs = now();
@@ -75,6 +77,7 @@ export class TelemetryWindows {
 
   /** The open profile for a session and role (created on first use). */
   profileFor(session: ModelSession, role: ProfileRole): Profile {
+    this.touched++;
     const key = `${session.label}/${role}`;
     let w = this.open.get(key);
     if (!w) {
@@ -84,10 +87,28 @@ export class TelemetryWindows {
     return w.profile;
   }
 
+  /** When the open window started (ms). */
+  get startedAtMs(): number {
+    return this.startMs;
+  }
+
+  /** Drafts of the open window as it is now, without closing it (a checkpoint). */
+  peek(): WindowDraft[] {
+    this.runDeferred();
+    return this.drafts(Math.max(this.now(), this.startMs));
+  }
+
   /** Closes the window: drafts of every non-empty profile; a new window starts now. */
   close(): WindowDraft[] {
     this.runDeferred();
     const endMs = Math.max(this.now(), this.startMs);
+    const drafts = this.drafts(endMs);
+    this.open.clear();
+    this.startMs = endMs;
+    return drafts;
+  }
+
+  private drafts(endMs: number): WindowDraft[] {
     const drafts: WindowDraft[] = [];
     for (const w of this.open.values()) {
       const json = w.profile.toJSON();
@@ -103,8 +124,6 @@ export class TelemetryWindows {
         inferences,
       });
     }
-    this.open.clear();
-    this.startMs = endMs;
     return drafts;
   }
 }

@@ -14,6 +14,8 @@ export interface WatchOptions {
   outDir?: string;
   /** Scan period; fs.watch events trigger a scan earlier. */
   pollMs?: number;
+  /** Largest image decoded (pixels); a larger one goes to the failed folder. */
+  maxImagePixels?: number;
   logger: Logger;
 }
 
@@ -113,7 +115,7 @@ export class WatchedFolder {
     const name = basename(path);
     let image: Awaited<ReturnType<typeof decodeImage>>;
     try {
-      image = await decodeImage(await readFile(path));
+      image = await decodeImage(await readFile(path), this.opts.maxImagePixels);
     } catch (err) {
       const kind = err instanceof AgentError ? err.kind : 'invalid_input';
       this.engine.reject(kind);

@@ -12,7 +12,38 @@ const KIND_TEXT: Record<string, string> = {
   apply_failed: 'apply failed',
   device_silent: 'device silent',
   drift: 'drift',
+  quality: 'quality',
+  change: 'slow change',
 };
+
+/** The test behind a statistical alert and its stated false-alarm rate, where the alert carries them. */
+export function alertTestText(details: Alert['details']): string | null {
+  if (!('test' in details)) return null;
+  if (details.test === 'cusum') {
+    const streams = details.streams.map((s) => s.stream).join(', ');
+    return (
+      `CUSUM over hourly windows (k ${details.k}, h ${details.h.toFixed(1)}) on ${streams}; ` +
+      `false alerts ≤ ${details.falseAlarmsPerDay} per day for this version (Bonferroni over ${details.streamsTested} streams)`
+    );
+  }
+  if (
+    (details.test === 'psi_lower_bound' || details.test === 'lower_bound') &&
+    details.confidence !== undefined
+  ) {
+    const pct = (x: number) => `${Math.round(x * 10_000) / 100} %`;
+    const bounds = (details.bounds ?? [])
+      .map((b) => `${b.test} in [${fmt(b.lower)}, ${fmt(b.upper)}] vs ${fmt(b.threshold)}`)
+      .join('; ');
+    return (
+      `lower bound past the threshold, ${pct(details.confidence)} family-wise over ${details.tests} tests ` +
+      `(false alerts ≤ ${pct(1 - details.confidence)} per evaluation)${bounds ? `: ${bounds}` : ''}`
+    );
+  }
+  return null;
+}
+
+const fmt = (x: number | null | undefined) =>
+  x === null || x === undefined ? '∞' : Math.abs(x) >= 10 ? x.toFixed(0) : x.toPrecision(3);
 
 /** The subject as links where it names a device, rollout or version. */
 function Subject({ subject }: { subject: Alert['subject'] }) {
@@ -92,6 +123,11 @@ function AlertRow({ alert, onChanged }: { alert: Alert; onChanged: () => void })
       <td>
         {alert.message}
         {alert.count > 1 && <span class="muted small"> ×{alert.count}</span>}
+        {alertTestText(alert.details) && (
+          <div class="muted small" data-testid="alert-test">
+            {alertTestText(alert.details)}
+          </div>
+        )}
       </td>
       <td title={formatTime(alert.firstSeenAt)}>
         {formatAgo(alert.lastSeenAt)}

@@ -182,6 +182,12 @@ function DeviceView({ device, reports }: { device: Device; reports: DeviceReport
               ['Last seen', `${formatAgo(device.lastSeenAt)} (${formatTime(device.lastSeenAt)})`],
               ['Connected', formatTime(device.connectedAt)],
               ['Epoch', device.epoch],
+              [
+                'Clock offset',
+                device.clockOffsetMs === null
+                  ? '—'
+                  : `${device.clockOffsetMs >= 0 ? '+' : ''}${(device.clockOffsetMs / 1000).toFixed(1)} s${Math.abs(device.clockOffsetMs) >= 60_000 ? ' (telemetry windows are corrected by it)' : ''}`,
+              ],
             ]}
           />
         </Card>

@@ -79,7 +79,7 @@ async function reportState(client: MqttClient, id: string, running: string | nul
       epoch: 1,
       appliedRev: 0,
       agentVersion: 'test',
-      at: Date.now(),
+      at: t.clock.nowMs, // the device's clock is the server's here (the server learns offsets from it)
       running: { active: running ? { name: 'cls', version: running } : null, shadow: null, standby: null },
       errors,
     }),

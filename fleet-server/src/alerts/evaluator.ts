@@ -6,9 +6,11 @@ import { CONTROLLER } from '../rollouts/decide';
 import { getRolloutRow } from '../rollouts/store';
 import type { Transition } from '../rollouts/types';
 import type { SpecResolver } from '../telemetry';
-import { applyFailedConditions, driftConditions, silentConditions } from './conditions';
+import { ChangeMonitor } from './change';
+import { applyFailedConditions, silentConditions } from './conditions';
 import type { AlertKind } from './schema';
 import { type AlertChange, type AlertCondition, raiseAlert, resolveCleared, resolveKey } from './store';
+import { windowConditions } from './window-conditions';
 
 /** Options of {@link AlertEvaluator}. */
 export interface AlertEvaluatorOptions {
@@ -24,6 +26,12 @@ export interface AlertEvaluatorOptions {
     | 'alertDriftWindowMs'
     | 'alertDriftPsi'
     | 'alertDriftMinInferences'
+    | 'alertErrorRate'
+    | 'alertLatencyP95Ms'
+    | 'alertConfidence'
+    | 'alertSliceLabels'
+    | 'alertChangeFalseAlarmsPerDay'
+    | 'alertChangeLookbackMs'
     | 'timeseriesRowBudget'
   >;
   /** Least time between two event-triggered evaluations (real ms). Default 1000. */
@@ -31,7 +39,7 @@ export interface AlertEvaluatorOptions {
 }
 
 /**
- * Raises and resolves alerts. Condition kinds (`apply_failed`, `device_silent`, `drift`) are evaluated every
+ * Raises and resolves alerts. Condition kinds (`apply_failed`, `device_silent`, `drift`, `quality`, `change`) are evaluated every
  * `alertTickMs` and soon after a device or telemetry event ({@link evaluateSoon}); a condition that holds updates its open alert, one
  * that cleared resolves it. `gate_breach` is raised by the rollout controller's transitions and resolved when an
  * admin resumes the rollout. Every opened, resolved or acknowledged alert goes to the event bus.
@@ -44,9 +52,19 @@ export class AlertEvaluator {
   private soon: NodeJS.Timeout | null = null;
   private lastEventRunMs = 0;
   private closed = false;
+  private readonly change: ChangeMonitor | null;
 
   constructor(private readonly options: AlertEvaluatorOptions) {
     this.startedMs = options.now();
+    const { config } = options;
+    this.change =
+      config.alertChangeFalseAlarmsPerDay > 0
+        ? new ChangeMonitor(options.db, options.specs, {
+            falseAlarmsPerDay: config.alertChangeFalseAlarmsPerDay,
+            lookbackMs: config.alertChangeLookbackMs,
+            minInferences: config.alertDriftMinInferences,
+          })
+        : null;
   }
 
   /** Starts the timer (unless `alertTickMs` is 0). */
@@ -121,14 +139,23 @@ export class AlertEvaluator {
     });
     changes.push(...this.reconcile('device_silent', silent, nowMs));
     if (options.drift !== false) {
-      const drift = driftConditions(db, specs, {
+      const { drift, quality } = windowConditions(db, specs, {
         nowMs,
         windowMs: config.alertDriftWindowMs,
         psiThreshold: config.alertDriftPsi,
+        errorRate: config.alertErrorRate,
+        latencyP95Ms: config.alertLatencyP95Ms,
+        confidence: config.alertConfidence,
+        sliceLabels: config.alertSliceLabels,
         minInferences: config.alertDriftMinInferences,
         rowBudget: config.timeseriesRowBudget,
       });
       changes.push(...this.reconcile('drift', drift.conditions, nowMs, drift.undecided));
+      changes.push(...this.reconcile('quality', quality.conditions, nowMs, quality.undecided));
+      if (this.change) {
+        const change = this.change.evaluate(nowMs);
+        changes.push(...this.reconcile('change', change.conditions, nowMs, change.undecided));
+      }
     }
     return this.announce(changes);
   }

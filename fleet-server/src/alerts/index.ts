@@ -5,8 +5,9 @@ import type { SpecResolver } from '../telemetry';
 import { AlertEvaluator } from './evaluator';
 import { registerAlertRoutes } from './routes';
 
-export { applyFailedConditions, driftConditions, silentConditions } from './conditions';
+export { applyFailedConditions, silentConditions } from './conditions';
 export { AlertEvaluator, type AlertEvaluatorOptions } from './evaluator';
+export { type Bound, type JudgeOptions, judgeWindow, type WindowJudgement } from './judge';
 export type { AlertKind, AlertSeverity } from './schema';
 export {
   type AlertChange,
@@ -18,6 +19,7 @@ export {
   raiseAlert,
   resolveCleared,
 } from './store';
+export { windowConditions } from './window-conditions';
 
 /** The alert side of a server: the evaluator and its routes. */
 export interface Alerts {

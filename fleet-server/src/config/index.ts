@@ -84,10 +84,40 @@ export const configSchema = z.object({
     .min(60_000)
     .max(7 * 86_400_000)
     .default(3_600_000),
-  /** Max input/output PSI at or above which a version's `drift` alert is raised. */
+  /** Input/output PSI a version's `drift` alert is raised at, once the PSI's lower bound reaches it. */
   alertDriftPsi: z.coerce.number().positive().default(0.25),
+  /** Error rate the `quality` alert is raised at, once its lower bound reaches it; 0: not tested. */
+  alertErrorRate: z.coerce.number().min(0).max(1).default(0.05),
+  /** Latency p95 (ms) the `quality` alert is raised at, once its lower bound reaches it; 0: not tested. */
+  alertLatencyP95Ms: z.coerce.number().min(0).default(0),
+  /** Family-wise confidence of one drift/quality evaluation of a version (all features, tests and slices). */
+  alertConfidence: z.coerce.number().min(0.5).max(0.999999).default(0.99),
+  /** Device label keys whose values are judged as slices besides the whole fleet (comma-separated). */
+  alertSliceLabels: z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) =>
+      (typeof v === 'string' ? v.split(',') : v).map((k) => k.trim()).filter((k) => k.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, 'label keys: letters, digits, . _ / -'))
+        .max(8),
+    )
+    .default([]),
   /** Fewest inferences in the drift window before drift may raise an alert. */
   alertDriftMinInferences: z.coerce.number().int().min(1).default(500),
+  /**
+   * Expected false `change` alerts per version (and role) and day, over all its streams (CUSUM on the hourly
+   * aggregates); 0 turns change detection off.
+   */
+  alertChangeFalseAlarmsPerDay: z.coerce.number().min(0).max(10).default(0.01),
+  /** How far back a version's change streams start when the server starts (ms). */
+  alertChangeLookbackMs: z.coerce
+    .number()
+    .int()
+    .min(3_600_000)
+    .max(90 * 86_400_000)
+    .default(7 * 86_400_000),
   /** Concurrent `/api/v1/events` streams; more are refused with 503. */
   maxEventStreams: z.coerce.number().int().min(1).max(10_000).default(100),
   /**
@@ -143,6 +173,16 @@ const SETTINGS = [
   ['alert-drift-window-ms', 'EDGEFLEET_ALERT_DRIFT_WINDOW_MS', 'alertDriftWindowMs'],
   ['alert-drift-psi', 'EDGEFLEET_ALERT_DRIFT_PSI', 'alertDriftPsi'],
   ['alert-drift-min-inferences', 'EDGEFLEET_ALERT_DRIFT_MIN_INFERENCES', 'alertDriftMinInferences'],
+  ['alert-error-rate', 'EDGEFLEET_ALERT_ERROR_RATE', 'alertErrorRate'],
+  ['alert-latency-p95-ms', 'EDGEFLEET_ALERT_LATENCY_P95_MS', 'alertLatencyP95Ms'],
+  ['alert-confidence', 'EDGEFLEET_ALERT_CONFIDENCE', 'alertConfidence'],
+  ['alert-slice-labels', 'EDGEFLEET_ALERT_SLICE_LABELS', 'alertSliceLabels'],
+  [
+    'alert-change-false-alarms-per-day',
+    'EDGEFLEET_ALERT_CHANGE_FALSE_ALARMS_PER_DAY',
+    'alertChangeFalseAlarmsPerDay',
+  ],
+  ['alert-change-lookback-ms', 'EDGEFLEET_ALERT_CHANGE_LOOKBACK_MS', 'alertChangeLookbackMs'],
   ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],
   ['timeseries-row-budget', 'EDGEFLEET_TIMESERIES_ROW_BUDGET', 'timeseriesRowBudget'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],

@@ -23,6 +23,7 @@ import pino, { type Logger } from 'pino';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput, NotFound } from '../errors';
 import type { FleetLink } from '../mqtt/link';
+import { ClockOffsets } from './clock';
 import { type DesiredPublish, type DesiredPublishResult, publishDesiredInChunks } from './desired-fanout';
 import { DeviceStateStore } from './store';
 import { TurnBatch } from './turn-batch';
@@ -79,6 +80,8 @@ export class DeviceSessions {
     desiredPublished: 0,
     rejected: {},
   };
+  /** Each device's clock offset, from its hello and state messages. */
+  readonly clocks = new ClockOffsets();
   private stops: (() => Promise<void>)[] = [];
   private readonly log: Logger;
   private readonly now: () => number;
@@ -327,6 +330,7 @@ export class DeviceSessions {
       this.reject('client_mismatch', topic, reported.deviceId);
       return;
     }
+    this.clocks.observe(deviceId, reported.at, this.now());
     return this.writes.add({ kind: 'reported', deviceId, reported });
   }
 

@@ -27,7 +27,16 @@ export function toDeviceView(row: DeviceRow) {
     reportedAt: row.reportedAt,
     appliedRev: row.appliedRev,
     desiredRev: row.desiredRev,
+    clockOffsetMs: clockOffsetOf(row),
   };
+}
+
+/** Device clock − server clock at the last hello or state message (ms); null before one came. */
+function clockOffsetOf(row: DeviceRow): number | null {
+  const reported = row.reportedState as { type?: string; at?: unknown } | null;
+  if (!reported || (reported.type !== 'hello' && reported.type !== 'state')) return null;
+  if (typeof reported.at !== 'number' || row.reportedAt === null) return null;
+  return reported.at - row.reportedAt;
 }
 
 /** Filters of the device list. */

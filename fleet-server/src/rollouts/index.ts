@@ -3,6 +3,7 @@ import type { FleetApp } from '../http/app';
 import type { SpecResolver } from '../telemetry';
 import { RolloutController, type RolloutPublisher } from './controller';
 import { DEFAULT_TELEMETRY } from './desired-state';
+import { registerRolloutPlanRoute } from './plan-route';
 import { registerRolloutRoutes } from './routes';
 
 export { RolloutController, type RolloutPublisher } from './controller';
@@ -33,7 +34,10 @@ export function createRollouts(ctx: ServerContext, specs: SpecResolver): Rollout
   });
   return {
     controller,
-    registerRoutes: (app) => registerRolloutRoutes(app, ctx, controller),
+    registerRoutes: (app) => {
+      registerRolloutRoutes(app, ctx, controller);
+      registerRolloutPlanRoute(app, ctx, specs);
+    },
     start: (publisher) => controller.start(publisher),
     close: () => controller.stop(),
   };

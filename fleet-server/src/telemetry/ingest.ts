@@ -79,6 +79,33 @@ export interface TelemetryIngestorOptions {
   guards?: TelemetryGuards;
 }
 
+/** How far past its receive time a window may end (clock slack of clients without a learned offset). */
+export const MAX_FUTURE_WINDOW_MS = 300_000;
+
+/**
+ * A report's window in the server's clock: moved by the device's learned clock offset, then bounded — a window
+ * never ends more than {@link MAX_FUTURE_WINDOW_MS} after it was received (it is moved back, keeping its length),
+ * so a clock ahead cannot count reports from the future, and never starts before 0.
+ */
+export function serverWindow(
+  window: { startMs: number; endMs: number },
+  offsetMs: number | undefined,
+  receivedAt: number,
+): { startMs: number; endMs: number } {
+  let startMs = window.startMs - (offsetMs ?? 0);
+  let endMs = window.endMs - (offsetMs ?? 0);
+  const ahead = endMs - (receivedAt + MAX_FUTURE_WINDOW_MS);
+  if (ahead > 0) {
+    startMs -= ahead + MAX_FUTURE_WINDOW_MS;
+    endMs -= ahead + MAX_FUTURE_WINDOW_MS;
+  }
+  if (startMs < 0) {
+    endMs -= startMs;
+    startMs = 0;
+  }
+  return { startMs, endMs };
+}
+
 interface Pending {
   source: ReportSource;
   /** The envelope without its parsed profile (which would otherwise stay alive until the batch is written). */
@@ -125,6 +152,8 @@ export class TelemetryIngestor {
   private readonly store: TelemetryStore;
   private readonly merger: AggregateMerger;
   private readonly storedListeners: ((stored: StoredReports[]) => void)[] = [];
+  /** A device's clock offset (device − server, ms) learned at hello; set by the server once device state runs. */
+  clockOffsetOf: (deviceId: string) => number | undefined = () => undefined;
 
   constructor(private readonly options: TelemetryIngestorOptions) {
     this.maxBatchReports = options.maxBatchReports ?? 500;
@@ -243,6 +272,11 @@ export class TelemetryIngestor {
   private writeBatch(batch: Pending[]): void {
     const started = performance.now();
     const receivedAt = this.now();
+    // Stage accounting and hourly aggregates use the server's clock (issue 19 item 9).
+    for (const p of batch) {
+      const offset = p.source.scope === 'dev' ? this.clockOffsetOf(p.source.sourceId) : undefined;
+      p.report = { ...p.report, window: serverWindow(p.report.window, offset, receivedAt) };
+    }
     try {
       const outcomes = this.options.db.transaction(() => {
         const inserted = this.insertReports(batch, receivedAt);

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { API_PREFIX, defineRoute } from './route';
 
 /** What raised an alert. */
-export const ALERT_KINDS = ['gate_breach', 'apply_failed', 'device_silent', 'drift'] as const;
+export const ALERT_KINDS = [
+  'gate_breach',
+  'apply_failed',
+  'device_silent',
+  'drift',
+  'quality',
+  'change',
+] as const;
 /** What raised an alert. */
 export type AlertKind = (typeof ALERT_KINDS)[number];
 /** How urgent an alert is. */
@@ -24,12 +31,71 @@ export const alertSubjectSchema = z
     role: z.enum(['active', 'shadow']).optional(),
     candidate: z.string().optional(),
     baseline: z.string().nullable().optional(),
+    selector: z
+      .string()
+      .optional()
+      .meta({ description: 'the label slice judged (e.g. site=plant-a); absent: the fleet' }),
   })
   .meta({ id: 'AlertSubject', example: { deviceId: 'st-1', model: 'cls', version: '1.1.0' } });
 /** What an alert is about. */
 export type AlertSubject = z.infer<typeof alertSubjectSchema>;
 
 const distances = z.object({ psi: z.number().nullable(), js: z.number().nullable() });
+
+/** One tested quantity: its interval (an infinite side is null) against the threshold it is judged on. */
+const boundSchema = z.object({
+  test: z.string().meta({ description: 'input <name>, output <name> (PSI), error rate, latency p95' }),
+  estimate: z.number().nullable(),
+  lower: z.number().nullable(),
+  upper: z.number().nullable(),
+  confidence: z
+    .number()
+    .meta({ description: 'two-sided confidence of this interval (after the Bonferroni split)' }),
+  threshold: z.number(),
+});
+
+/** The family one evaluation of a version was tested in (drift and quality alerts). */
+const familyFields = {
+  confidence: z
+    .number()
+    .meta({ description: 'family-wise: one evaluation errs with at most 1 − confidence' }),
+  perTestConfidence: z.number(),
+  tests: z.int().meta({ description: 'tests of the evaluation: features, error rate, latency, × slices' }),
+  selector: z.string().nullable().meta({ description: 'the label slice, null for the whole fleet' }),
+};
+
+/** A `change` alert: the sequential test, its false-alarm rate and the streams whose CUSUM is past h. */
+const changeDetailsSchema = z.object({
+  test: z.literal('cusum').meta({ description: 'one-sided CUSUM on self-starting per-window scores' }),
+  falseAlarmsPerDay: z
+    .number()
+    .meta({ description: 'expected false alerts per version (and role) and day, over all its streams' }),
+  windowMs: z.int().meta({ description: 'window of the streams (the hourly aggregates)' }),
+  k: z.number(),
+  h: z.number(),
+  arl0: z.number().meta({ description: 'in-control average run length of each stream (windows)' }),
+  streamsTested: z.int().meta({ description: 'streams of the version (the Bonferroni family)' }),
+  streams: z.array(
+    z.object({
+      stream: z.string().meta({ description: 'error_rate, latency, input:<name> or output:<name>' }),
+      kind: z.enum(['error_rate', 'latency_tail', 'distribution']),
+      cusum: z.number(),
+      windows: z.int(),
+      sinceMs: z
+        .int()
+        .nullable()
+        .meta({ description: 'first window of the run: when the change likely began' }),
+      lastScore: z.number().nullable(),
+      effect: z
+        .object({
+          name: z.enum(['error_rate', 'share_above_p95', 'psi']),
+          current: z.number(),
+          reference: z.number().nullable(),
+        })
+        .nullable(),
+    }),
+  ),
+});
 
 /** What the condition measured, per kind. */
 export const alertDetailsSchema = z
@@ -63,13 +129,32 @@ export const alertDetailsSchema = z
       reports: z.int(),
       windowMs: z.int(),
       truncated: z.boolean(),
+      test: z.literal('psi_lower_bound').optional(),
+      bounds: z.array(boundSchema).optional(),
+      confidence: familyFields.confidence.optional(),
+      perTestConfidence: familyFields.perTestConfidence.optional(),
+      tests: familyFields.tests.optional(),
+      selector: familyFields.selector.optional(),
     }),
+    z.object({
+      test: z.literal('lower_bound'),
+      bounds: z.array(boundSchema),
+      inferences: z.number(),
+      reports: z.int(),
+      windowMs: z.int(),
+      truncated: z.boolean(),
+      ...familyFields,
+    }),
+    changeDetailsSchema,
   ])
   .meta({
     id: 'AlertDetails',
     description:
       'gate_breach: { action, stageIndex, gates }; apply_failed: { step, error, rev, at }; device_silent: ' +
-      '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }',
+      '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }; ' +
+      'quality: { test, bounds, confidence, perTestConfidence, tests, selector, inferences, reports, windowMs, ' +
+      'truncated }; drift also carries { test, bounds, confidence, perTestConfidence, tests, selector }; ' +
+      'change: { test, falseAlarmsPerDay, windowMs, k, h, arl0, streamsTested, streams }',
     example: { reason: 'no report', sinceMs: 1764000000000 },
   });
 /** What the condition measured. */

@@ -48,6 +48,11 @@ export const deviceSchema = z
     reportedAt: z.int().nullable(),
     appliedRev: z.int(),
     desiredRev: z.int(),
+    /**
+     * The device's clock minus the server's at its last hello or state message (ms, transit time included); null
+     * before one came. Telemetry windows are moved by it into the server's clock.
+     */
+    clockOffsetMs: z.int().nullable(),
   })
   .meta({
     id: 'Device',
@@ -66,6 +71,7 @@ export const deviceSchema = z
       reportedAt: 1764000500000,
       appliedRev: 7,
       desiredRev: 7,
+      clockOffsetMs: 42,
     },
   });
 /** A device as the admin API shows it. */

@@ -101,6 +101,13 @@ export {
   versionMetricsSchema,
 } from './monitoring';
 export {
+  type RolloutPlan,
+  type RolloutPlanRequest,
+  type RolloutPlanRequestInput,
+  rolloutPlanRequestSchema,
+  rolloutPlanSchema,
+} from './rollout-plan';
+export {
   BREACH_ACTIONS,
   type BreachAction,
   GATE_STATUSES,

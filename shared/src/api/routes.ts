@@ -6,6 +6,7 @@ import { deviceRoutes } from './devices';
 import { eventRoutes } from './events';
 import { modelRoutes } from './models';
 import { monitoringRoutes } from './monitoring';
+import { rolloutPlanRoutes } from './rollout-plan';
 import { rolloutRoutes } from './rollouts';
 import type { ApiRoute, RouteKey } from './route';
 import { systemRoutes } from './system';
@@ -19,6 +20,7 @@ export const API_ROUTES = [
   ...deviceRoutes,
   ...appRoutes,
   ...rolloutRoutes,
+  ...rolloutPlanRoutes,
   ...telemetryRoutes,
   ...monitoringRoutes,
   ...alertRoutes,

@@ -115,7 +115,9 @@ export {
   reportedSchema,
   runningModelsSchema,
   type StateReport,
+  type StorageHealth,
   stateReportSchema,
+  storageHealthSchema,
 } from './reported';
 export {
   type Ack,

@@ -58,6 +58,20 @@ export const runningModelsSchema = z.object({
 /** The versions a client actually has loaded, per role. */
 export type RunningModels = z.infer<typeof runningModelsSchema>;
 
+/** How a client's telemetry storage is doing (agents): `full` and `error` mean windows are being lost, counted. */
+export const storageHealthSchema = z.object({
+  status: z.enum(['ok', 'full', 'error']),
+  message: textSchema(512).nullable(),
+  since: timestampMsSchema.nullable(),
+  /** Windows and inferences that could not be stored since the client started. */
+  unstoredReports: countSchema,
+  unstoredInferences: countSchema,
+  /** Corrupt outbox files renamed aside since the client started. */
+  quarantined: z.int().min(0).max(1_000_000),
+});
+/** How a client's telemetry storage is doing. */
+export type StorageHealth = z.infer<typeof storageHealthSchema>;
+
 const reportedBase = {
   v: z.literal(PROTOCOL_VERSION),
   deviceId: idSchema,
@@ -67,6 +81,8 @@ const reportedBase = {
   appliedRev: countSchema,
   agentVersion: textSchema(64),
   at: timestampMsSchema,
+  /** Telemetry storage health (absent from older agents). */
+  storage: storageHealthSchema.optional(),
 };
 
 /** Published on every (re)connect; the server answers with the desired state if its rev is newer. */

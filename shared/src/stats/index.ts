@@ -1,6 +1,30 @@
 export { betaQuantile, regularizedBeta } from './beta';
 export { binomialCdf, binomialTrialsNeeded, clopperPearson } from './binomial';
 export {
+  binomialInnovation,
+  ChangeDetector,
+  type ChangeDetectorOptions,
+  type ChangeStreamKind,
+  type ChangeStreamView,
+  countAbove,
+  histogramInnovation,
+  streamCount,
+  summarizeProfile,
+  type WindowSummary,
+  wilsonHilferty,
+} from './change-streams';
+export {
+  CUSUM_START,
+  type CusumDesign,
+  type CusumDesignInput,
+  type CusumParameters,
+  type CusumState,
+  cusumAverageRunLength,
+  cusumStep,
+  cusumThreshold,
+  designCusum,
+} from './cusum';
+export {
   type DivergenceInterval,
   type DivergenceOptions,
   jsDistanceInterval,
@@ -14,6 +38,7 @@ export {
   noncentralityInterval,
 } from './noncentral-chi-square';
 export { normalCdf, normalQuantile, normalSurvival } from './normal';
+export { inferencesToDecide, lookAt, PLAN_MAX_INFERENCES, type PlannedGate, type PlanOptions } from './plan';
 export { quantileInterval, quantileRanks, ratioOfIntervals } from './quantile-bounds';
 export { createRandom, type Random } from './random';
 export { advanceLook, alphaAtLook, LOOK_GROWTH, type LookState, perTestConfidence } from './sequential';
