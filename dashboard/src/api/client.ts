@@ -5,6 +5,7 @@ import type {
   CallOutput,
   RolloutAction,
   RolloutCreateInput,
+  RolloutPlanRequestInput,
   TimeseriesQueryInput,
 } from '@edgefleet/shared/api';
 import { ApiClient, ApiError } from '@edgefleet/shared/api/client';
@@ -95,6 +96,7 @@ export const api = {
   rollouts: (query: { status?: string; model?: string } = {}) => call('GET /api/v1/rollouts', { query }),
   rollout: (id: string) => call('GET /api/v1/rollouts/{id}', { params: { id } }),
   createRollout: (body: RolloutCreateInput) => call('POST /api/v1/rollouts', { body }),
+  planRollout: (body: RolloutPlanRequestInput) => call('POST /api/v1/rollouts/plan', { body }),
   rolloutAction: (id: string, action: RolloutAction, reason: string) =>
     call(`POST /api/v1/rollouts/{id}/${action}`, { params: { id }, body: { reason } }),
   apps: () => call('GET /api/v1/apps', {}),

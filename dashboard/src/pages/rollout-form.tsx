@@ -7,6 +7,7 @@ import { useLive } from '../api/use-live';
 import { Async, Empty } from '../components/states';
 import { Card } from '../components/widgets';
 import { href, navigate } from '../router';
+import { PlanEstimate, toPlanBody } from './rollout-plan';
 
 const GATES: [string, string, string][] = [
   ['latencyP95Ms', 'Latency p95 ≤ (ms)', 'e.g. 40'],
@@ -270,6 +271,10 @@ function Form({ models }: { models: { name: string }[] }) {
           ))}
         </div>
       </fieldset>
+      <PlanEstimate
+        request={() => toPlanBody(toCreateBody({ ...f, candidate, strategy, gates }))}
+        onUseMinInferences={(n) => set({ minInferences: String(n) })}
+      />
       {error && (
         <p class="form-error" role="alert" data-testid="form-error">
           {error.message}

@@ -13,7 +13,7 @@ Commands:
   enroll-token   create, list, revoke enrollment tokens ('enroll-token help')
   app            create, list web apps ('app help')
   admin-token    create a new admin token from the data dir, no server or token needed ('admin-token help')
-  rollout        create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
+  rollout        plan, create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
   help           show this text
 
@@ -70,6 +70,8 @@ export async function main(argv: readonly string[], env: Env, io: CliIo = proces
     return command === undefined ? 2 : 0;
   }
   if (command === 'serve') return serve(rest, env);
+  if (command === 'rollout' && rest[0] === 'plan')
+    return (await import('./rollout-plan')).rolloutPlanCommand(rest.slice(1), env, io);
   if (command === 'rollout') return (await import('./rollout')).rolloutCommand(rest, env, io);
   const loadGroup = GROUPS[command];
   if (loadGroup) {

@@ -23,6 +23,7 @@ Commands:
            [--min-targets N] [--min-inferences N] [--gate NAME=VALUE]... [--on-breach rollback|pause]
            [--start-at 2026-11-24T22:00:00Z] [--window 'mon-fri 22:00-06:00 Europe/Berlin']...
            [--max-downloads N] [--id ID]
+  plan     like create: ≈ how long each stage needs to decide its gates (edgefleet rollout plan --help)
   list     [--status STATUS] [--model NAME]
   show     ID
   pause | resume | promote | abort | rollback   ID [--reason TEXT]

@@ -26,6 +26,7 @@ beforeAll(async () => {
     port,
     fleet: 'sim',
     model: 'cls',
+    now: () => t.clock.nowMs,
     ids,
     initial: { active: '1.0.0', shadow: null, standby: null },
     hello: true,

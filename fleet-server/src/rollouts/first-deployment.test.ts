@@ -43,6 +43,7 @@ async function setup(count: number) {
     port: mqttPort(server),
     fleet: FLEET,
     model: 'cls',
+    now: () => server.clock.nowMs,
     ids,
     initial: { active: null, shadow: null, standby: null },
     hello: true,

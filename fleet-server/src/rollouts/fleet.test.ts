@@ -43,6 +43,7 @@ async function setup(count: number) {
     port,
     fleet: 'sim',
     model: 'cls',
+    now: () => server.clock.nowMs,
     ids,
     initial: { active: '1.0.0', shadow: null, standby: null },
     hello: true,
@@ -288,6 +289,7 @@ describe('rollout gates and schedule (100 simulated devices)', () => {
       port,
       fleet: 'sim',
       model: 'cls',
+      now: () => server.clock.nowMs,
       ids: [...state.keys()],
       initial: { active: '1.0.0', shadow: null, standby: null },
     });

@@ -1,5 +1,7 @@
 import type { ProfileSpec } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../cli/io';
+import { main } from '../cli/main';
 import { postDeviceReports, windowReport } from '../monitoring/test-reports';
 import { enrollTestDevice } from '../testing/enroll';
 import { clsBaseline, startTestServer, type TestServer } from '../testing/harness';
@@ -106,5 +108,61 @@ describe('POST /api/v1/rollouts/plan', () => {
     expect((await plan({ ...ok, stages: 'x'.repeat(5_000) })).status).toBe(400);
     expect((await plan({ ...ok, gates: { maxPsi: -1 } })).status).toBe(400);
     expect((await plan(ok, { authorization: 'Bearer forged' })).status).toBe(401);
+  });
+});
+
+describe('edgefleet rollout plan', () => {
+  async function run(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = { out: (x) => out.push(x), err: (x) => err.push(x), fetch };
+    const code = await main(
+      ['rollout', 'plan', ...argv],
+      { EDGEFLEET_URL: t.url, EDGEFLEET_ADMIN_TOKEN: t.adminToken },
+      io,
+    );
+    return { code, out: out.join(''), err: err.join('') };
+  }
+
+  it('prints the traffic, what each gate needs and how long each stage takes', async () => {
+    const args = [
+      '--model',
+      'cls',
+      '--candidate',
+      '2.0.0',
+      '--selector',
+      'site=plant-a',
+      '--stages',
+      '10%:30m,100%',
+    ];
+    const text = await run(
+      ...args,
+      '--gate',
+      'maxErrorRate=0.02',
+      '--gate',
+      'maxPsi=0.5',
+      '--traffic-window',
+      '24h',
+    );
+    expect(text).toMatchObject({ code: 0, err: '' });
+    expect(text.out).toMatch(/traffic\s+\S+ inferences\/min from 1 of 1 targets, error rate 0\.50 %/);
+    expect(text.out).toMatch(/error_rate\s+≤ 0\.02\s+≈ [\d,]+ inferences/);
+    expect(text.out).toMatch(/10%\s+\S+\/min\s+needs ≈ /);
+    expect(text.out).toMatch(/suggested --min-inferences \d+/);
+    const json = await run(...args, '--gate', 'maxErrorRate=0.02', '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ tests: 1, traffic: { targets: 1 } });
+  });
+
+  it("refuses bad flags with a usage error and passes the server's 400 on", async () => {
+    expect((await run('--model', 'cls')).code).toBe(2);
+    expect((await run('--model', 'cls', '--candidate', '2.0.0', '--app', 'x', '--devices', 'a')).code).toBe(
+      2,
+    );
+    expect(
+      (await run('--model', 'cls', '--candidate', '2.0.0', '--app', 'x', '--traffic-window', '5m')).code,
+    ).toBe(2);
+    const bad = await run('--model', 'cls', '--candidate', '2.0.0', '--devices', 'pa', '--confidence', '2');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/confidence/);
   });
 });

@@ -47,6 +47,8 @@ export class SimDevice {
     private readonly fleet: string,
     private readonly model: string,
     initial: SimRunning,
+    /** The device's clock (its messages' `at`); the test server's injected clock in tests that move time. */
+    private readonly now: () => number = Date.now,
   ) {
     this.running = initial;
   }
@@ -79,7 +81,7 @@ export class SimDevice {
       epoch: 1,
       appliedRev: this.appliedRev,
       agentVersion: 'sim',
-      at: Date.now(),
+      at: this.now(),
       running,
     };
     const message =
@@ -165,6 +167,8 @@ export async function connectSimFleet(options: {
   initial: SimRunning;
   hello?: boolean;
   batch?: number;
+  /** The devices' clock (default the real one): pass the server's injected clock, or the server learns an offset. */
+  now?: () => number;
 }): Promise<SimDevice[]> {
   const devices: SimDevice[] = [];
   const batch = options.batch ?? 100;
@@ -177,7 +181,14 @@ export async function connectSimFleet(options: {
           password: 'secret',
           clean: true,
         });
-        const device = new SimDevice(id, client, options.fleet, options.model, { ...options.initial });
+        const device = new SimDevice(
+          id,
+          client,
+          options.fleet,
+          options.model,
+          { ...options.initial },
+          options.now,
+        );
         client.on('message', (_topic, payload) => {
           if (payload.length > 0) device.apply(JSON.parse(payload.toString()) as DesiredState);
         });
