@@ -108,6 +108,9 @@ export async function startAgent(
       : {}),
   });
   let errors = await deployer.restore();
+  // What restore found (a quarantined model, a fallback) is reported once connected and kept in the report of
+  // the desired state that repairs it, so the fleet sees it even though the repair succeeds.
+  let restoreErrors = errors;
   const runtime: RuntimeInfo = {
     backend: 'cpu',
     threads: config.threads,
@@ -180,7 +183,8 @@ export async function startAgent(
     applyTelemetry(desired.telemetry);
     const outcome = await deployer.apply(desired);
     if (!outcome) return;
-    errors = outcome.errors;
+    errors = [...outcome.errors, ...restoreErrors];
+    restoreErrors = [];
     if (outcome.applied) reportedRev = outcome.rev;
     publishReported('state');
   };
@@ -195,6 +199,7 @@ export async function startAgent(
       reconnect: options.reconnect ?? { ...DEFAULT_RECONNECT, maxMs: config.reconnectMaxMs },
       onConnected: () => {
         publishReported('hello');
+        if (restoreErrors.length > 0) publishReported('state');
         sender?.pump();
       },
       onDisconnected: () => sender?.reset(),
@@ -243,6 +248,7 @@ export async function startAgent(
 
   const decodeBudget = new DecodeBudget(config.maxDecodeBytes ?? 2 * 4 * config.maxImagePixels);
   const app = createApi({
+    allowedHosts: config.apiAllowedHosts,
     engine,
     maxBodyBytes: config.maxBodyBytes,
     maxImagePixels: config.maxImagePixels,

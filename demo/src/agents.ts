@@ -65,7 +65,12 @@ export async function enrollStations(
   for (const line of lines) {
     const uses = todo.filter((s) => s.labels.line === line).length;
     const created = await api.call('POST /api/v1/enrollment-tokens', {
-      body: { labels: { site: 'plant-a', line }, maxUses: uses, expiresInS: 3600 },
+      body: {
+        labels: { site: 'plant-a', line },
+        deviceLabelKeys: ['station'],
+        maxUses: uses,
+        expiresInS: 3600,
+      },
     });
     tokens.set(line, created.token);
   }

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from './artifacts/store';
 import type { TokenBuckets } from './auth/rate-limit';
+import type { Revocations } from './auth/revocations';
 import type { Config } from './config';
 import type { FleetDatabase, FleetDb } from './db';
 import type { FleetSigner } from './fleet/signing-key';
@@ -24,6 +25,8 @@ export interface ServerContext {
   store: ArtifactStore;
   signer: FleetSigner;
   appKeyBuckets: TokenBuckets;
+  /** Revoked credentials: live MQTT sessions and event streams of them end at once. */
+  revocations: Revocations;
   endpoints: Endpoints;
   now: () => number;
 }

@@ -9,6 +9,7 @@ import { startArtifactGc } from './artifacts/gc';
 import { registerArtifactRoutes } from './artifacts/routes';
 import { ArtifactStore } from './artifacts/store';
 import { TokenBuckets } from './auth/rate-limit';
+import { Revocations } from './auth/revocations';
 import type { Config } from './config';
 import type { ServerContext } from './context';
 import { registerDashboard } from './dashboard';
@@ -17,7 +18,7 @@ import { startDeviceState } from './device-state';
 import { registerDeviceRoutes } from './devices/routes';
 import { createEvents } from './events';
 import { registerAdminTokenRoutes } from './fleet/admin-tokens';
-import { ensureAdminToken, readSetting, writeSetting } from './fleet/bootstrap';
+import { ensureAdminToken, readSetting, writeSecretFile, writeSetting } from './fleet/bootstrap';
 import { registerFleetRoutes } from './fleet/routes';
 import { loadOrCreateSigner } from './fleet/signing-key';
 import { API_PREFIX, createHttpApp, type FleetApp } from './http/app';
@@ -52,6 +53,8 @@ export interface RunningServer {
   httpPort: number;
   /** The admin token on first start (print it once); null on later starts. */
   adminToken: string | null;
+  /** Where the first admin token was written (`--admin-token-file`); null when it was not. */
+  adminTokenFile: string | null;
   context: ServerContext;
   app: FleetApp;
   httpServer: Server;
@@ -108,7 +111,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const store = new ArtifactStore(config.dataDir);
     const stale = store.removeStaleUploads();
     if (stale > 0) logger.warn({ count: stale }, 'removed unfinished uploads from a previous run');
-    const { adminToken } = ensureAdminToken(database.db, now());
     const knownKey = readSetting(database.db, 'signing.publicJwk');
     const knownKeyId = knownKey ? ((JSON.parse(knownKey) as { kid?: string }).kid ?? null) : null;
     const { signer, created } = await loadOrCreateSigner(config.dataDir, knownKeyId);
@@ -131,6 +133,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       store,
       signer,
       appKeyBuckets: new TokenBuckets(config.appRateLimitPerS, config.appRateBurst, now),
+      revocations: new Revocations(),
       endpoints: {
         apiUrl: config.publicUrl ?? '',
         mqttUrl: config.mqttUrl ? stripCredentials(config.mqttUrl) : `mqtt://${host}:${config.mqttPort}`,
@@ -244,6 +247,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       );
     }
 
+    // Last, once everything listens: a start that fails above leaves no admin token that nobody has seen.
+    const tokenFile = config.adminTokenFile;
+    const { adminToken } = ensureAdminToken(
+      database.db,
+      now(),
+      tokenFile ? (token) => writeSecretFile(tokenFile, token) : undefined,
+    );
+    const adminTokenFile = adminToken && tokenFile ? tokenFile : null;
+
     let closed: Promise<void> | null = null;
     const url = `http://${config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost}:${httpPort}`;
     logger.info(
@@ -254,6 +266,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url,
       httpPort,
       adminToken,
+      adminTokenFile,
       context,
       app,
       httpServer,

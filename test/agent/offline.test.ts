@@ -167,6 +167,7 @@ describe('agent offline', () => {
         }),
       })
     ).json()) as { deviceToken: string };
+    await publishDesired(t, 'station-r', { active: ref }); // a device reads what its desired state names
     const dest = join(t.dataDir, 'resume.partial');
     writeFileSync(dest, bytes.subarray(0, bytes.length >> 1));
     const seen: { range: string | null; status: number }[] = [];

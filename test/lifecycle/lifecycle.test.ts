@@ -117,7 +117,7 @@ beforeAll(async () => {
   ).publishableKey;
   const { token } = await fleet.api<{ token: string }>('/api/v1/enrollment-tokens', {
     method: 'POST',
-    json: { labels: {}, maxUses: DEVICES.length },
+    json: { labels: { site: 'plant-a' }, deviceLabelKeys: ['station'], maxUses: DEVICES.length },
   });
   await Promise.all(
     DEVICES.map(async (id) => {

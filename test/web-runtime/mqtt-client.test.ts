@@ -59,7 +59,7 @@ const brokerClient = (id: string) =>
 function client(over: Partial<MqttClientOptions> = {}): MqttClient {
   const c = new MqttClient({
     url: `${fleet.t.url.replace(/^http/, 'ws')}/mqtt`,
-    clientId: `test-${Math.random().toString(36).slice(2)}`,
+    clientId: `app:${fleet.appId}:test-${Math.random().toString(36).slice(2)}`,
     username: `app:${fleet.appId}`,
     password: fleet.key,
     WebSocket: ws.WebSocket,
@@ -133,7 +133,7 @@ describe('MqttClient against the embedded aedes broker', () => {
   });
 
   it('reconnects after the broker drops it and resubscribes (the retained plan arrives again)', async () => {
-    const c = client({ clientId: 'drop-me-1' });
+    const c = client({ clientId: `app:${fleet.appId}:drop-me-1` });
     let retained = 0;
     c.on('message', (m) => {
       if (m.retain) retained++;
@@ -143,21 +143,21 @@ describe('MqttClient against the embedded aedes broker', () => {
     await expect.poll(() => retained).toBe(1);
     const closed = next<{ error?: MqttError }>(c, 'close');
     const reconnected = next(c, 'connect');
-    brokerClient('drop-me-1')?.close();
+    brokerClient(`app:${fleet.appId}:drop-me-1`)?.close();
     expect((await closed).error?.kind).toBe('transport');
     await reconnected;
     await expect.poll(() => retained).toBe(2);
   });
 
   it('closes cleanly: DISCONNECT, no reconnect, later calls reject with closed', async () => {
-    const c = client({ clientId: 'closer-1' });
+    const c = client({ clientId: `app:${fleet.appId}:closer-1` });
     c.start();
     await next(c, 'connect');
-    await expect.poll(() => brokerClient('closer-1') !== undefined).toBe(true);
+    await expect.poll(() => brokerClient(`app:${fleet.appId}:closer-1`) !== undefined).toBe(true);
     await c.close();
-    await expect.poll(() => brokerClient('closer-1')).toBeUndefined();
+    await expect.poll(() => brokerClient(`app:${fleet.appId}:closer-1`)).toBeUndefined();
     await new Promise((r) => setTimeout(r, 300));
-    expect(brokerClient('closer-1')).toBeUndefined();
+    expect(brokerClient(`app:${fleet.appId}:closer-1`)).toBeUndefined();
     await expect(c.subscribe(desired)).rejects.toMatchObject({ kind: 'closed' });
     await expect(c.publish(desired, 'x')).rejects.toMatchObject({ kind: 'closed' });
   });

@@ -6,7 +6,8 @@ import { enroll } from '../enrollment';
 const HELP = `edgefleet-agent <command> [flags]
 
 commands:
-  enroll --server URL --token ENROLL_TOKEN [--device-id ID] [--label k=v …]
+  enroll --server URL --token ENROLL_TOKEN [--device-id ID] [--label k=v …] [--fleet-key-sha256 THUMBPRINT]
+         (plain http:// to another host needs --fleet-key-sha256)
   run    [--watch DIR] [--out DIR] …
 
 flags (env):
@@ -43,6 +44,7 @@ export async function main(
         token: config.token,
         dataDir: config.dataDir,
         labels: config.labels,
+        ...(config.fleetKeySha256 ? { fleetKeySha256: config.fleetKeySha256 } : {}),
         ...(config.deviceId ? { deviceId: config.deviceId } : {}),
       });
       process.stdout.write(

@@ -20,6 +20,21 @@ export const agentConfigSchema = z.object({
   labels: z.record(z.string(), z.string()).default({}),
   /** Local API interface; loopback unless set. */
   httpHost: z.string().min(1).default('127.0.0.1'),
+  /** Host names the local API answers to besides IPs, localhost and this machine's name (DNS rebinding guard). */
+  apiAllowedHosts: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h.length > 0),
+    ),
+  /** Pinned fleet signing key (its RFC 7638 thumbprint, as `edgefleet serve` prints it): enroll over http. */
+  fleetKeySha256: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected the 43-character key thumbprint')
+    .optional(),
   /** Local API port; 0 picks one. */
   httpPort: int(0, 65535).default(8470),
   /** Watched folder of images. */
@@ -66,6 +81,8 @@ export const SETTINGS = [
   ['device-id', 'EDGEFLEET_DEVICE_ID', 'deviceId'],
   ['http-host', 'EDGEFLEET_AGENT_HTTP_HOST', 'httpHost'],
   ['http-port', 'EDGEFLEET_AGENT_HTTP_PORT', 'httpPort'],
+  ['api-allowed-hosts', 'EDGEFLEET_AGENT_API_ALLOWED_HOSTS', 'apiAllowedHosts'],
+  ['fleet-key-sha256', 'EDGEFLEET_FLEET_KEY_SHA256', 'fleetKeySha256'],
   ['watch', 'EDGEFLEET_AGENT_WATCH', 'watch'],
   ['out', 'EDGEFLEET_AGENT_OUT', 'out'],
   ['threads', 'EDGEFLEET_AGENT_THREADS', 'threads'],

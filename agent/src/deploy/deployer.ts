@@ -7,6 +7,7 @@ import { ModelSession, type SessionOptions } from '../runtime/model-session';
 import type { ServingEngine, Slots } from '../serving/engine';
 import type { ModelStore, StoredModel } from '../store/model-store';
 import { type AgentState, readState, writeState } from '../store/state-file';
+import { verifyInstalled } from '../store/verify-installed';
 import { type FetchContext, fetchVersion } from './fetch-version';
 
 /** What the deployer needs. */
@@ -88,25 +89,86 @@ export class Deployer {
     return { active: s.active?.id ?? null, shadow: s.shadow?.id ?? null, standby: s.standby?.id ?? null };
   }
 
-  /** Serves the last good versions from the store at once, without the server (after a restart). */
+  /**
+   * Serves the last good versions from the store at once, without the server (after a restart). Each is
+   * verified again first (signature, size, sha256: {@link verifyInstalled}); one that fails is quarantined and
+   * reported, the active role falls back to the newest stored version of the same model that still verifies,
+   * and the applied rev is forgotten (in memory) so the fleet's next desired state installs a good copy again.
+   */
   async restore(): Promise<DeployError[]> {
     const errors: DeployError[] = [];
     if (this.stateProblem) errors.push(await this.rebuildState(this.stateProblem));
     const next: Slots = { active: null, shadow: null, standby: null };
+    let repair = false;
     for (const role of ROLES) {
       const id = this.state[role];
       if (!id) continue;
       try {
-        const stored = await this.opts.store.read(id);
-        if (!stored) throw new DeployFailure('load', `version ${id.name}@${id.version} is not in the store`);
-        next[role] = await this.loadChecked(stored, 'if_present');
+        next[role] = await this.restoreVerified(id);
       } catch (err) {
-        errors.push(this.toError(err, id, this.state.appliedRev));
+        const error = this.toError(err, id, this.state.appliedRev);
+        errors.push(error);
+        repair ||= error.step === 'verify_sha256' || error.step === 'verify_signature';
+        if (role !== 'active') continue;
+        const fallback = await this.fallBack(id);
+        if (fallback) {
+          next.active = fallback;
+          error.message = `${error.message}; serving ${fallback.label}, the previous good version`.slice(
+            0,
+            1024,
+          );
+        }
       }
     }
+    if (repair) this.state = { ...this.state, appliedRev: 0 };
     this.opts.engine.shadowSampleRate = this.state.shadowSampleRate;
     this.opts.engine.switchTo(next);
     return errors;
+  }
+
+  /** Reads, re-verifies and loads a stored version; one that fails verification is quarantined. */
+  private async restoreVerified(id: ModelVersionId): Promise<ModelSession> {
+    const stored = await this.opts.store.read(id);
+    if (!stored) {
+      const quarantined = await this.opts.store.quarantineReason(id);
+      if (quarantined) throw new DeployFailure(quarantined.step, `${quarantined.message} (quarantined)`);
+      throw new DeployFailure('load', `version ${id.name}@${id.version} is not in the store`);
+    }
+    try {
+      await verifyInstalled(stored, this.opts.fetchContext?.keys);
+    } catch (err) {
+      const why = {
+        step:
+          err instanceof DeployFailure && err.step === 'verify_signature'
+            ? 'verify_signature'
+            : 'verify_sha256',
+        message: (err as Error).message,
+      } as const;
+      const to = await this.opts.store.quarantine(id, why).catch(() => null);
+      this.opts.logger.error(
+        { model: `${id.name}@${id.version}`, err: (err as Error).message, quarantinedTo: to },
+        'installed model failed verification; quarantined',
+      );
+      throw err;
+    }
+    return this.loadChecked(stored, 'if_present');
+  }
+
+  /** The newest other stored version of the model that verifies and loads, or null. */
+  private async fallBack(failed: ModelVersionId): Promise<ModelSession | null> {
+    for (const id of await this.opts.store.versionsOf(failed.name, failed).catch(() => [])) {
+      try {
+        const session = await this.restoreVerified(id);
+        this.opts.logger.warn(
+          { model: session.label, instead: `${failed.name}@${failed.version}` },
+          'fell back',
+        );
+        return session;
+      } catch {
+        // quarantined or unloadable: try the next older one
+      }
+    }
+    return null;
   }
 
   // A state file that cannot be read: serve the newest complete, verified version of the store (a desired state

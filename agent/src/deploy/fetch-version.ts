@@ -10,6 +10,7 @@ import {
 import { atStep, DeployFailure } from '../errors';
 import { downloadArtifact } from '../store/download';
 import type { ModelStore, StoredModel } from '../store/model-store';
+import { verifyInstalled } from '../store/verify-installed';
 
 /** Where and how to fetch a version's parts. */
 export interface FetchContext {
@@ -49,7 +50,15 @@ export async function fetchVersion(ctx: FetchContext, ref: ModelRef): Promise<St
   const id = { name: manifest.name, version: manifest.version };
   if (ctx.store.has(id)) {
     const stored = await ctx.store.read(id);
-    if (stored && stored.ref.manifest.sha256 === manifest.sha256) return stored;
+    if (stored && stored.ref.manifest.sha256 === manifest.sha256) {
+      // Stored earlier is not proof now: check the bytes again; a changed copy is set aside and fetched anew.
+      const failure = await verifyInstalled(stored, ctx.keys).then(
+        () => null,
+        (err: Error) => err,
+      );
+      if (!failure) return stored;
+      await ctx.store.quarantine(id, { step: 'verify_sha256', message: failure.message });
+    }
   }
   const partial = ctx.store.partialPath(manifest.sha256);
   await downloadArtifact({

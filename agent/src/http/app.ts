@@ -6,6 +6,7 @@ import { AgentError } from '../errors';
 import { admitImage, DecodeBudget, decodeImage, MAX_DECODED_PIXELS } from '../image/decode';
 import type { AgentTensor } from '../runtime/tensor';
 import type { InferResult, ServingEngine } from '../serving/engine';
+import { checkHostAndOrigin } from './host-check';
 
 const tensorBodySchema = z.strictObject({
   dims: z
@@ -31,6 +32,8 @@ export interface ApiDeps {
   maxImagePixels?: number;
   decodeBudget?: DecodeBudget;
   status: () => Record<string, unknown>;
+  /** Host names (and origins' host names) allowed besides IPs, localhost and this machine's name. */
+  allowedHosts?: readonly string[];
 }
 
 /** JSON form of an inference result; `outputs` omitted with `?outputs=false`. */
@@ -77,6 +80,7 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ error: e.kind, message: e.message }, e.status);
   });
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.use('*', checkHostAndOrigin(deps.allowedHosts ?? []));
   app.get('/v1/status', (c) => c.json(deps.status()));
   app.post(
     '/v1/infer',

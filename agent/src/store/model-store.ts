@@ -14,6 +14,12 @@ export interface StoredModel {
   golden: unknown;
 }
 
+/** Why a version was set aside: the failed step and its message. */
+export interface QuarantineReason {
+  step: 'verify_sha256' | 'verify_signature';
+  message: string;
+}
+
 /** Directory name of a version: `<name>@<version>` (ids and semver are file-name safe). */
 export const versionDirName = (id: ModelVersionId): string => `${id.name}@${id.version}`;
 
@@ -96,6 +102,48 @@ export class ModelStore {
       const at = name.lastIndexOf('@');
       return { name: name.slice(0, at), version: name.slice(at + 1) };
     });
+  }
+
+  /**
+   * Moves a version that failed re-verification aside to `models/.quarantine/<name>@<version>.<time>` (kept for
+   * a look, never served or collected as a version again); returns where it went.
+   */
+  async quarantine(id: ModelVersionId, why: QuarantineReason, nowMs = Date.now()): Promise<string> {
+    const dest = join(this.root, '.quarantine', `${versionDirName(id)}.${nowMs}`);
+    await mkdir(join(this.root, '.quarantine'), { recursive: true });
+    await rename(this.dirOf(id), dest);
+    await writeFile(join(dest, 'quarantine.json'), JSON.stringify({ ...why, at: nowMs }));
+    return dest;
+  }
+
+  /** Why a version was last quarantined, if it was (a restart before the fleet heard of it still reports it). */
+  async quarantineReason(id: ModelVersionId): Promise<QuarantineReason | undefined> {
+    const dir = join(this.root, '.quarantine');
+    const prefix = `${versionDirName(id)}.`;
+    const names = (await readdir(dir).catch(() => [] as string[]))
+      .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+      .sort((a, b) => Number(b.slice(prefix.length)) - Number(a.slice(prefix.length)));
+    if (names[0] === undefined) return undefined;
+    try {
+      const why = JSON.parse(
+        await readFile(join(dir, names[0], 'quarantine.json'), 'utf8'),
+      ) as QuarantineReason;
+      return typeof why.step === 'string' && typeof why.message === 'string' ? why : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Other stored versions of model `name`, most recently installed first (fallbacks after a quarantine). */
+  async versionsOf(name: string, except: ModelVersionId): Promise<ModelVersionId[]> {
+    const entries = (await readdir(this.root, { withFileTypes: true })).filter(
+      (e) => e.isDirectory() && e.name.startsWith(`${name}@`) && e.name !== versionDirName(except),
+    );
+    const dated = await Promise.all(
+      entries.map(async (e) => ({ name: e.name, mtimeMs: (await stat(join(this.root, e.name))).mtimeMs })),
+    );
+    dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    return dated.map((e) => ({ name, version: e.name.slice(name.length + 1) }));
   }
 
   /**

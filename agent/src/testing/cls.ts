@@ -1,7 +1,9 @@
 // Test fixtures: the real PaddleOCR cls model loaded without a server.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ImagePreprocessing, ModelRef, ProfileSpec } from '@edgefleet/shared';
-import { imageFeatureNames, PADDLE_OCR_CLS_PREPROCESSING } from '@edgefleet/shared';
+import { imageFeatureNames, PADDLE_OCR_CLS_PREPROCESSING, specHash } from '@edgefleet/shared';
 import { DEFAULT_SESSION_OPTIONS, ModelSession } from '../runtime/model-session';
 import type { StoredModel } from '../store/model-store';
 
@@ -36,7 +38,10 @@ export function imageClassifierSpec(classes: string[] | undefined): ProfileSpec 
   };
 }
 
-/** A stored-model record for a local ONNX file (no download, no signature: tests of the runtime only). */
+/**
+ * A stored-model record for a local ONNX file (no download, no signature: tests of the runtime only). Its manifest
+ * tells the truth about the file (size, sha256, spec hash), so a store restore verifies it.
+ */
 export function localModel(
   modelPath: string,
   version: string,
@@ -44,6 +49,8 @@ export function localModel(
   classes: string[] | undefined = ['0', '180'],
   golden?: unknown,
 ): StoredModel {
+  const bytes = readFileSync(modelPath);
+  const spec = imageClassifierSpec(classes);
   const ref = {
     manifest: {
       v: 1,
@@ -51,12 +58,13 @@ export function localModel(
       name: 'cls',
       version,
       format: 'onnx',
-      sha256: '0'.repeat(64),
-      sizeBytes: 1,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sizeBytes: bytes.length,
+      specHash: specHash(spec),
       preprocessing,
     },
   } as unknown as ModelRef;
-  return { dir: '', modelPath, ref, spec: imageClassifierSpec(classes), golden };
+  return { dir: '', modelPath, ref, spec, golden };
 }
 
 /** Loads and warms up the cls model as `version`. */

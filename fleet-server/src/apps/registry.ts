@@ -65,7 +65,10 @@ export interface AppPatch {
   rotateKey?: boolean | undefined;
 }
 
-/** Applies a patch; `rotateKey` issues a new publishable key and the old one stops working at once. */
+/**
+ * Applies a patch; `rotateKey` issues a new publishable key and the old one stops working at once: open MQTT
+ * sessions of the app (rotation, disabling) are closed.
+ */
 export function patchApp(ctx: ServerContext, id: string, patch: AppPatch): AppRow {
   const row = getApp(ctx, id);
   const next: AppRow = {
@@ -82,6 +85,9 @@ export function patchApp(ctx: ServerContext, id: string, patch: AppPatch): AppRo
     if (isUniqueViolation(error)) throw new Conflict(`an app named '${next.name}' exists`, { field: 'name' });
     throw error;
   }
+  if (patch.rotateKey || (next.disabledAt !== null && row.disabledAt === null)) {
+    ctx.revocations.revoke({ kind: 'app', appId: id });
+  }
   return next;
 }
 
@@ -90,4 +96,5 @@ export function deleteApp(ctx: ServerContext, id: string): void {
   if (ctx.db.delete(schema.apps).where(eq(schema.apps.id, id)).run().changes === 0) {
     throw new NotFound(`no app ${id}`);
   }
+  ctx.revocations.revoke({ kind: 'app', appId: id });
 }

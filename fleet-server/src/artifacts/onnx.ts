@@ -1,6 +1,6 @@
 import type { ModelSignature, TensorSignature } from '@edgefleet/shared/api';
 import { InferenceSession } from 'onnxruntime-node';
-import { UnprocessableContent } from '../errors';
+import { publicReason, UnprocessableContent } from '../errors';
 
 type ValueMetadata = InferenceSession.ValueMetadata;
 
@@ -26,8 +26,7 @@ export async function readModelSignature(path: string): Promise<ModelSignature> 
       graphOptimizationLevel: 'disabled',
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UnprocessableContent(`not a loadable ONNX model: ${reason}`, { field: 'body' });
+    throw new UnprocessableContent(`not a loadable ONNX model: ${publicReason(error)}`, { field: 'body' });
   }
   try {
     return {

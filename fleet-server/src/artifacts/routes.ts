@@ -4,6 +4,7 @@ import { API_PREFIX, type ArtifactKind, apiRoute } from '@edgefleet/shared/api';
 import { planReferences } from '../apps/plan-access';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
+import { deviceArtifactDigests } from '../devices/artifact-access';
 import { Forbidden, InvalidInput, NotFound, PayloadTooLarge, RangeNotSatisfiable } from '../errors';
 import type { FleetApp } from '../http/app';
 import { contractRoute, SECURITY } from '../http/openapi';
@@ -33,7 +34,8 @@ const downloadRoute = contractRoute(apiRoute('GET /api/v1/artifacts/{sha256}'), 
   tags,
   summary: 'Download an artifact (Range, ETag, immutable caching)',
   description:
-    'Devices and admins may fetch any artifact; an app publishable key only those its current plan references.',
+    'Admins may fetch any artifact; a device only the model and golden files of the versions its desired state ' +
+    'names; an app publishable key only those its current plan references. Reference sets: admins only.',
   security: [...SECURITY.deviceOrAdmin, ...SECURITY.app],
   responses: { 200: 'The whole artifact', 206: 'The requested range', 304: 'Not modified (If-None-Match)' },
   errors: [400, 401, 403, 404, 416, 429],
@@ -116,6 +118,9 @@ export function registerArtifactRoutes(app: FleetApp, ctx: ServerContext): void 
     const principal = c.get('principal');
     if (principal.kind === 'app' && !planReferences(ctx.db, principal.appId).digests.has(sha256)) {
       throw new Forbidden(`app ${principal.appId}'s plan does not reference artifact ${sha256}`);
+    }
+    if (principal.kind === 'device' && !deviceArtifactDigests(ctx.db, principal.deviceId).has(sha256)) {
+      throw new Forbidden(`device ${principal.deviceId}'s desired state does not name artifact ${sha256}`);
     }
     const row = findArtifact(ctx.db, sha256);
     const sizeBytes = row ? await ctx.store.sizeOf(sha256) : null;

@@ -15,8 +15,8 @@ export class TokenBuckets {
     private readonly maxKeys = 100_000,
   ) {}
 
-  /** Takes one token for `key`; returns 0 when allowed, else the seconds until a token is back. */
-  take(key: string): number {
+  /** Takes `cost` tokens (default one) for `key`; returns 0 when allowed, else the seconds until they are back. */
+  take(key: string, cost = 1): number {
     const nowMs = this.now();
     let bucket = this.#buckets.get(key);
     if (!bucket) {
@@ -27,11 +27,11 @@ export class TokenBuckets {
     const refill = ((nowMs - bucket.updatedMs) / 1000) * this.ratePerS;
     bucket.tokens = Math.min(this.burst, bucket.tokens + refill);
     bucket.updatedMs = nowMs;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
       return 0;
     }
-    return (1 - bucket.tokens) / this.ratePerS;
+    return (cost - bucket.tokens) / this.ratePerS;
   }
 
   // Buckets that refilled completely carry no state worth keeping.

@@ -49,16 +49,22 @@ export function verifyDeviceToken(db: FleetDb, token: string): DeviceVerdict {
 }
 
 /** Outcome of checking an app publishable key. */
-export type AppKeyVerdict = { ok: true; appId: string } | { ok: false; reason: 'unknown' | 'disabled' };
+export type AppKeyVerdict =
+  | { ok: true; appId: string; allowedOrigins: string[] }
+  | { ok: false; reason: 'unknown' | 'disabled' };
 
 /** Finds the app a publishable key belongs to. */
 export function verifyPublishableKey(db: FleetDb, key: string): AppKeyVerdict {
   const row = db
-    .select({ id: schema.apps.id, disabledAt: schema.apps.disabledAt })
+    .select({
+      id: schema.apps.id,
+      disabledAt: schema.apps.disabledAt,
+      allowedOrigins: schema.apps.allowedOrigins,
+    })
     .from(schema.apps)
     .where(eq(schema.apps.publishableKey, key))
     .get();
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.disabledAt !== null) return { ok: false, reason: 'disabled' };
-  return { ok: true, appId: row.id };
+  return { ok: true, appId: row.id, allowedOrigins: row.allowedOrigins };
 }

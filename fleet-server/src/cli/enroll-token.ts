@@ -17,7 +17,8 @@ import { resolveTarget } from './settings';
 export const ENROLL_TOKEN_USAGE = `Usage: edgefleet enroll-token <command> [flags]
 
 Commands:
-  create   [--label KEY=VALUE]... [--expires 24h] [--max-uses N]   prints the token once
+  create   [--label KEY=VALUE]... [--device-label KEY]... [--expires 24h] [--max-uses 1]   prints the token once
+           (--device-label: a label key the device may set itself; defaults: 24h, 1 use; at most 30 days)
   list
   revoke   ID     devices enrolled with it keep working
 ${COMMON_FLAGS_HELP}`;
@@ -26,6 +27,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const TOKEN_OPTIONS = {
   label: { type: 'string', multiple: true },
+  'device-label': { type: 'string', multiple: true },
   expires: { type: 'string' },
   'max-uses': { type: 'string' },
 } as const;
@@ -37,6 +39,7 @@ export async function enrollTokenCommand(command: string, argv: readonly string[
     noArguments(positionals, ENROLL_TOKEN_USAGE);
     const body = {
       labels: parseLabelPairs(values.label ?? [], '--label'),
+      ...(values['device-label'] ? { deviceLabelKeys: values['device-label'] } : {}),
       ...(values.expires ? { expiresInS: Math.ceil(parseDuration(values.expires, '--expires') / 1000) } : {}),
       ...(values['max-uses'] ? { maxUses: parsePositiveInt(values['max-uses'], '--max-uses') } : {}),
     };
@@ -49,6 +52,7 @@ export async function enrollTokenCommand(command: string, argv: readonly string[
         [
           ['id', created.id],
           ['labels', labelText(created.labels) || '-'],
+          ['device may set', created.deviceLabelKeys.join(', ') || '-'],
           ['max uses', created.maxUses ?? 'unlimited'],
           ['expires', created.expiresAt === null ? 'never' : when(created.expiresAt)],
         ],

@@ -12,6 +12,7 @@ Commands:
   device         list, show, label, disable, enable, delete devices ('device help')
   enroll-token   create, list, revoke enrollment tokens ('enroll-token help')
   app            create, list web apps ('app help')
+  admin-token    create a new admin token from the data dir, no server or token needed ('admin-token help')
   rollout        plan, create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
   help           show this text
@@ -39,6 +40,10 @@ const GROUPS: Record<string, () => Promise<{ run: Run; usage: string }>> = {
   app: async () => {
     const m = await import('./app');
     return { run: m.appCommand, usage: m.APP_USAGE };
+  },
+  'admin-token': async () => {
+    const m = await import('./admin-token');
+    return { run: m.adminTokenCommand, usage: m.ADMIN_TOKEN_USAGE };
   },
 };
 const SINGLES: Record<string, () => Promise<{ run: Single; usage: string }>> = {

@@ -8,8 +8,11 @@ function banner(server: RunningServer, config: Config): string {
     `  http  ${server.url} (port ${server.httpPort}; clients use ${endpoints.apiUrl}; dashboard at /, API docs at /docs)`,
     `  mqtt  ${endpoints.mqttUrl}`,
     `  data  ${config.dataDir}`,
+    `  fleet key sha256 ${server.context.signer.keyId} (agents enrolling over http://: --fleet-key-sha256)`,
   ];
-  if (server.adminToken) {
+  if (server.adminTokenFile) {
+    lines.push('', `  Admin token (new, shown nowhere else) written to ${server.adminTokenFile} (0600)`);
+  } else if (server.adminToken) {
     lines.push(
       '',
       '  Admin token (shown once, stored only as a hash; keep it now):',

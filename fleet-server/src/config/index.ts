@@ -12,6 +12,11 @@ const bytes = z.coerce.number().int().positive();
 export const configSchema = z.object({
   /** Directory for the SQLite file, artifacts, keys and temp files. */
   dataDir: z.string().min(1).default('./.edgefleet'),
+  /**
+   * Where the first admin token is written (0600) instead of stdout, so service logs never hold it; the server
+   * prints only the path.
+   */
+  adminTokenFile: z.string().min(1).optional(),
   /** Interface the HTTP server binds to. */
   httpHost: z.string().min(1).default('0.0.0.0'),
   /** HTTP port; 0 picks a free one. */
@@ -20,6 +25,14 @@ export const configSchema = z.object({
   mqttPort: port.default(1884),
   /** External broker URL (mqtt://user:pass@host:port); when set, no embedded broker starts. */
   mqttUrl: z.string().url().optional(),
+  /** Plausibility bound and client inference budget: inferences per second of window one client may claim. */
+  telemetryMaxInferencesPerS: z.coerce.number().positive().default(1000),
+  /** Reports per second one client id (or device) may send, sustained (bursts of 600), on every path. */
+  telemetryClientReportsPerS: z.coerce.number().positive().default(2),
+  /** Reports per second one app key may send for all its browsers together, on every path. */
+  telemetryAppReportsPerS: z.coerce.number().positive().default(100),
+  /** Most inferences one browser client id carries in a stage's cohort of an app rollout (SECURITY.md). */
+  appGateMaxClientInferences: z.coerce.number().int().min(1).default(1000),
   /** Fleet name: the MQTT topic prefix is `ef/v1/{fleet}`. */
   fleet: z
     .string()
@@ -121,11 +134,28 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Flag name, env var name and config key of every setting. */
 const SETTINGS = [
   ['data-dir', 'EDGEFLEET_DATA_DIR', 'dataDir'],
+  ['admin-token-file', 'EDGEFLEET_ADMIN_TOKEN_FILE', 'adminTokenFile'],
   ['http-host', 'EDGEFLEET_HTTP_HOST', 'httpHost'],
   ['http-port', 'EDGEFLEET_HTTP_PORT', 'httpPort'],
   ['mqtt-port', 'EDGEFLEET_MQTT_PORT', 'mqttPort'],
   ['mqtt-url', 'EDGEFLEET_MQTT_URL', 'mqttUrl'],
   ['fleet', 'EDGEFLEET_FLEET', 'fleet'],
+  [
+    'app-gate-max-client-inferences',
+    'EDGEFLEET_APP_GATE_MAX_CLIENT_INFERENCES',
+    'appGateMaxClientInferences',
+  ],
+  [
+    'telemetry-max-inferences-per-s',
+    'EDGEFLEET_TELEMETRY_MAX_INFERENCES_PER_S',
+    'telemetryMaxInferencesPerS',
+  ],
+  [
+    'telemetry-client-reports-per-s',
+    'EDGEFLEET_TELEMETRY_CLIENT_REPORTS_PER_S',
+    'telemetryClientReportsPerS',
+  ],
+  ['telemetry-app-reports-per-s', 'EDGEFLEET_TELEMETRY_APP_REPORTS_PER_S', 'telemetryAppReportsPerS'],
   ['public-url', 'EDGEFLEET_PUBLIC_URL', 'publicUrl'],
   ['max-model-bytes', 'EDGEFLEET_MAX_MODEL_BYTES', 'maxModelBytes'],
   ['max-json-bytes', 'EDGEFLEET_MAX_JSON_BYTES', 'maxJsonBytes'],

@@ -126,7 +126,7 @@ describe('app plan', () => {
     const second = await sessions.publishAppPlan('shop', input);
     expect(second).toMatchObject({ rev: 2, appId: 'shop' });
     const browser = await connectClient(broker.tcpPort!, {
-      clientId: 'b1',
+      clientId: 'app:shop:b1',
       username: 'app:shop',
       password: 'pk',
     });

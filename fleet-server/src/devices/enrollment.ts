@@ -12,8 +12,9 @@ export type EnrollmentTokenRow = typeof schema.enrollmentTokens.$inferSelect;
 /** What an admin asks for when creating an enrollment token. */
 export interface EnrollmentTokenRequest {
   labels: Labels;
-  maxUses?: number | undefined;
-  expiresInS?: number | undefined;
+  deviceLabelKeys: string[];
+  maxUses: number;
+  expiresInS: number;
 }
 
 /** Creates an enrollment token; the token text is returned once and only its hash is stored. */
@@ -24,9 +25,10 @@ export function createEnrollmentToken(ctx: ServerContext, request: EnrollmentTok
     id: randomId('enr'),
     tokenHash: sha256Hex(token),
     labels: request.labels,
-    maxUses: request.maxUses ?? null,
+    deviceLabelKeys: request.deviceLabelKeys,
+    maxUses: request.maxUses,
     uses: 0,
-    expiresAt: request.expiresInS === undefined ? null : now + request.expiresInS * 1000,
+    expiresAt: now + request.expiresInS * 1000,
     createdAt: now,
     revokedAt: null,
   };
@@ -65,7 +67,8 @@ function refusal(row: EnrollmentTokenRow, now: number): string | null {
 }
 
 /**
- * Trades an enrollment token for device credentials. Token labels win over labels the device proposes.
+ * Trades an enrollment token for device credentials. A device may add only labels whose keys the token allows
+ * (`deviceLabelKeys`) or sets itself (its value wins over the device's); any other device label is refused.
  * The use count, the device row and the check run in one transaction, so a token with N uses enrolls N devices.
  */
 export function enrollDevice(ctx: ServerContext, request: EnrollRequest): EnrollResponse {
@@ -81,6 +84,16 @@ export function enrollDevice(ctx: ServerContext, request: EnrollRequest): Enroll
     if (!token) throw new Unauthorized('unknown enrollment token');
     const refused = refusal(token, now);
     if (refused) throw new Forbidden(refused);
+    const own = Object.keys(request.labels).filter(
+      (key) => !token.deviceLabelKeys.includes(key) && !(key in token.labels),
+    );
+    if (own.length > 0) {
+      throw new Forbidden(
+        `label${own.length > 1 ? 's' : ''} ${own.map((k) => `'${k}'`).join(', ')} may not be set by the device ` +
+          `(the enrollment token allows ${token.deviceLabelKeys.length ? token.deviceLabelKeys.join(', ') : 'none'})`,
+        { field: 'labels' },
+      );
+    }
     if (
       tx
         .select({ id: schema.devices.id })

@@ -72,9 +72,9 @@ export interface DevicePatch {
   disabled?: boolean | undefined;
 }
 
-/** Applies a patch; disabling keeps the device's data, and its token stops working at once. */
+/** Applies a patch; disabling keeps the device's data, its token stops working and its MQTT session ends at once. */
 export function patchDevice(ctx: ServerContext, id: string, patch: DevicePatch): DeviceRow {
-  return ctx.db.transaction((tx) => {
+  const patched = ctx.db.transaction((tx) => {
     const row = tx.select().from(schema.devices).where(eq(schema.devices.id, id)).get();
     if (!row) throw new NotFound(`no device ${id}`);
     const labels: Labels = { ...row.labels };
@@ -89,13 +89,19 @@ export function patchDevice(ctx: ServerContext, id: string, patch: DevicePatch):
       patch.disabled === undefined ? row.disabledAt : patch.disabled ? (row.disabledAt ?? ctx.now()) : null;
     const name = patch.name === undefined ? row.name : patch.name;
     tx.update(schema.devices).set({ labels, disabledAt, name }).where(eq(schema.devices.id, id)).run();
-    return { ...row, labels, disabledAt, name };
+    return {
+      row: { ...row, labels, disabledAt, name },
+      disabledNow: disabledAt !== null && row.disabledAt === null,
+    };
   });
+  if (patched.disabledNow) ctx.revocations.revoke({ kind: 'device', deviceId: id });
+  return patched.row;
 }
 
 /** Deletes a device and its credentials; its id may enroll again. */
 export function deleteDevice(ctx: ServerContext, id: string): void {
   const result = ctx.db.delete(schema.devices).where(eq(schema.devices.id, id)).run();
   if (result.changes === 0) throw new NotFound(`no device ${id}`);
+  ctx.revocations.revoke({ kind: 'device', deviceId: id });
   ctx.logger.info({ deviceId: id }, 'device deleted');
 }

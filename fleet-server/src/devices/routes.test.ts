@@ -25,7 +25,11 @@ afterAll(() => t.dispose());
 
 describe('enrollment', () => {
   it('trades a token for device credentials, token labels winning', async () => {
-    const token = await createToken({ labels: { site: 'plant-a' }, maxUses: 2 });
+    const token = await createToken({ labels: { site: 'plant-a' }, deviceLabelKeys: ['line'], maxUses: 2 });
+    // A label the token neither sets nor allows would put the device into rollouts it was never meant for.
+    const forged = await enroll(token, 'station-1', { line: '3', canary: 'yes' });
+    expect(forged.status).toBe(403);
+    expect((await forged.json()).message).toMatch(/'canary' may not be set by the device/);
     const res = await enroll(token, 'station-1', { site: 'forged', line: '3' });
     expect(res.status).toBe(201);
     const body = enrollResponseSchema.parse(await res.json());
@@ -44,6 +48,24 @@ describe('enrollment', () => {
     const exhausted = await enroll(token, 'station-3');
     expect(exhausted.status).toBe(403);
     expect((await exhausted.json()).message).toMatch(/no uses left/);
+  });
+
+  it('gives every token an expiry (24 h) and a use count (1) unless told, and at most 30 days', async () => {
+    const res = await t.call('/api/v1/enrollment-tokens', { method: 'POST', json: {} });
+    const created = await res.json();
+    expect(created).toMatchObject({ maxUses: 1, deviceLabelKeys: [], expiresAt: t.clock.nowMs + 86_400_000 });
+    expect((await enroll(created.token, 'once-1')).status).toBe(201);
+    expect((await enroll(created.token, 'once-2')).status).toBe(403);
+    expect((await t.call('/api/v1/devices/once-1', { method: 'DELETE' })).status).toBe(204);
+    for (const body of [
+      { expiresInS: 31 * 86_400 },
+      { maxUses: 0 },
+      { expiresInS: null },
+      { maxUses: null },
+    ]) {
+      const refused = await t.call('/api/v1/enrollment-tokens', { method: 'POST', json: body });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+    }
   });
 
   it('refuses unknown, expired and revoked tokens', async () => {
@@ -80,7 +102,7 @@ describe('enrollment', () => {
 describe('device administration', () => {
   let deviceToken = '';
   beforeAll(async () => {
-    const token = await createToken({ labels: { site: 'plant-b' } });
+    const token = await createToken({ labels: { site: 'plant-b' }, deviceLabelKeys: ['line'] });
     deviceToken = (await (await enroll(token, 'cam-7', { line: '7' })).json()).deviceToken;
   });
 

@@ -9,6 +9,8 @@ export const enrollmentTokens = sqliteTable('enrollment_tokens', {
   tokenHash: text('token_hash').notNull().unique(),
   /** Labels every device enrolled with this token starts with. */
   labels: text('labels', { mode: 'json' }).$type<Labels>().notNull(),
+  /** Label keys a device may set itself at enrollment (e.g. `station`); labels with other keys are refused. */
+  deviceLabelKeys: text('device_label_keys', { mode: 'json' }).$type<string[]>().notNull().default([]),
   maxUses: integer('max_uses'),
   uses: integer('uses').notNull().default(0),
   expiresAt: integer('expires_at'),

@@ -62,6 +62,15 @@ export class UnprocessableContent extends FleetError {
   readonly code = 'unprocessable_content';
 }
 
+/** Absolute file paths (onnxruntime names the file it loaded): server internals, never shown to a caller. */
+const ABSOLUTE_PATH = /(?:\b[A-Za-z]:)?(?:[\\/][\w.@+-]+){2,}[\\/]?/g;
+
+/** A third-party error's message as a caller may see it: the server's file paths replaced by `<file>`. */
+export function publicReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(ABSOLUTE_PATH, '<file>');
+}
+
 /** The caller's token bucket is empty; `retryAfterS` says when to try again. */
 export class RateLimited extends FleetError {
   readonly status = 429;

@@ -23,6 +23,13 @@ export function createEvents(ctx: ServerContext): FleetEvents {
   const bus = new EventBus((err) => ctx.logger.error({ err }, 'event listener failed'));
   const telemetry = new TelemetryCoalescer(bus);
   const streams = new EventStreams(bus, { maxStreams: ctx.config.maxEventStreams });
+  // A revoked admin token stops reading the fleet at once, not when its client reconnects.
+  const stopRevocations = ctx.revocations.on((revoked) => {
+    if (revoked.kind !== 'admin') return;
+    const closed = streams.closeOwnedBy(revoked.tokenId);
+    if (closed > 0)
+      ctx.logger.info({ adminTokenId: revoked.tokenId, streams: closed }, 'event streams ended');
+  });
   return {
     name: 'events',
     bus,
@@ -30,6 +37,7 @@ export function createEvents(ctx: ServerContext): FleetEvents {
     streams,
     registerRoutes: (app) => registerEventRoutes(app, ctx, streams),
     async close() {
+      stopRevocations();
       telemetry.close();
       streams.closeAll();
     },

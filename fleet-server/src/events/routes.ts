@@ -65,7 +65,9 @@ export function registerEventRoutes(app: FleetApp, ctx: ServerContext, streams: 
   app.openapi({ ...eventsRoute, middleware: [requireAdminHeaderOrQuery(ctx)] }, (c) => {
     // A slow client's socket is destroyed outright: its kernel buffers are full, a clean end would wait on it.
     const outgoing = c.env?.outgoing;
-    const body = streams.open(outgoing ? () => outgoing.destroy() : undefined);
+    const principal = c.get('principal');
+    const owner = principal.kind === 'admin' ? principal.tokenId : undefined;
+    const body = streams.open(outgoing ? () => outgoing.destroy() : undefined, owner);
     if (!body) {
       throw new TooManyStreams(`${ctx.config.maxEventStreams} event streams are open already`, {
         maxStreams: ctx.config.maxEventStreams,

@@ -18,6 +18,8 @@ export function formatSseEvent(event: FleetEvent): string {
 }
 
 interface Stream {
+  /** The admin token the stream was opened with: revoking it ends the stream. */
+  owner: string | undefined;
   controller: ReadableStreamDefaultController<Uint8Array>;
   queue: string[];
   queuedBytes: number;
@@ -55,7 +57,7 @@ export class EventStreams {
    * connection of a client dropped for reading too slowly (the HTTP route destroys its socket); without it the
    * stream errors.
    */
-  open(drop?: () => void): ReadableStream<Uint8Array> | null {
+  open(drop?: () => void, owner?: string): ReadableStream<Uint8Array> | null {
     if (this.streams.size >= this.options.maxStreams) {
       this.stats.refused++;
       return null;
@@ -65,6 +67,7 @@ export class EventStreams {
       {
         start: (controller) => {
           const entry: Stream = {
+            owner,
             controller,
             queue: ['retry: 3000\n: connected\n\n'],
             queuedBytes: 0,
@@ -101,6 +104,13 @@ export class EventStreams {
       { highWaterMark: 1 },
     );
     return body;
+  }
+
+  /** Ends the streams opened with a revoked admin token; returns how many. */
+  closeOwnedBy(owner: string): number {
+    const owned = [...this.streams].filter((stream) => stream.owner === owner);
+    for (const stream of owned) stream.close('server');
+    return owned.length;
   }
 
   /** Ends every stream (server stop): each client sees a clean end of stream. */

@@ -52,6 +52,7 @@ export function registerAdminTokenRoutes(app: FleetApp, ctx: ServerContext): voi
   app.openapi({ ...revokeTokenRoute, middleware: [admin] }, (c) => {
     const { id } = c.req.valid('param');
     const revoked = revokeAdminToken(ctx.db, id, ctx.now());
+    ctx.revocations.revoke({ kind: 'admin', tokenId: id });
     ctx.logger.info({ adminTokenId: id }, 'admin token revoked');
     return c.json(adminTokenView(revoked), 200);
   });

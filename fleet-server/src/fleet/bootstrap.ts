@@ -1,3 +1,5 @@
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { randomId, randomToken, sha256Hex } from '../auth/tokens';
 import { ADMIN_TOKEN_PREFIX } from '../auth/verify';
@@ -9,15 +11,49 @@ export interface AdminBootstrap {
   adminToken: string | null;
 }
 
-/** Creates the first admin token if the fleet has none (stored as its sha256 hash). */
-export function ensureAdminToken(db: FleetDb, now: number): AdminBootstrap {
+/**
+ * Creates the first admin token if the fleet has none (stored as its sha256 hash). Called once the server
+ * listens, so a first start that fails does not leave a token nobody has seen.
+ */
+export function ensureAdminToken(
+  db: FleetDb,
+  now: number,
+  deliver?: (token: string) => void,
+): AdminBootstrap {
   const existing = db.select({ id: schema.adminTokens.id }).from(schema.adminTokens).limit(1).get();
   if (existing) return { adminToken: null };
-  const adminToken = randomToken(ADMIN_TOKEN_PREFIX);
+  return { adminToken: mintAdminToken(db, 'bootstrap', now, deliver).token };
+}
+
+/**
+ * A new admin token (`edgefleet admin-token create --data-dir`, and the first start): clear text only here.
+ * `deliver` (e.g. writing the token file) runs before the hash is stored: if it throws, no token exists.
+ */
+export function mintAdminToken(
+  db: FleetDb,
+  label: string,
+  now: number,
+  deliver?: (token: string) => void,
+): { id: string; token: string } {
+  const token = randomToken(ADMIN_TOKEN_PREFIX);
+  const id = randomId('adm');
+  deliver?.(token);
   db.insert(schema.adminTokens)
-    .values({ id: randomId('adm'), tokenHash: sha256Hex(adminToken), label: 'bootstrap', createdAt: now })
+    .values({ id, tokenHash: sha256Hex(token), label, createdAt: now })
     .run();
-  return { adminToken };
+  return { id, token };
+}
+
+/** Writes a secret to `path` readable by the owner only (0600), atomically: a reader never sees half of it. */
+export function writeSecretFile(path: string, secret: string): void {
+  const temp = join(dirname(path), `.${process.pid}-${Date.now()}.tmp`);
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${secret}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
 }
 
 /** Reads one fleet setting. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GoldenPairJson } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceState } from '../device-state';
 import { enrollTestDevice } from '../testing/enroll';
 import {
   CLS_MODEL_PATH,
@@ -56,6 +57,14 @@ describe('golden pairs', () => {
     const deviceToken = await enrollTestDevice(t, 'station-1');
     const asDevice = { headers: { authorization: `Bearer ${deviceToken}` } };
     const ref = await (await t.call('/api/v1/models/cls/versions/1.0.0', asDevice)).json();
+    // A device reads the artifacts its desired state names.
+    expect((await t.call(ref.goldenUrl, asDevice)).status).toBe(403);
+    const deviceState = t.server.components.find((c): c is DeviceState => c.name === 'device-state')!;
+    await deviceState.sessions.publishDesired('station-1', {
+      models: { active: ref, shadow: null, standby: null },
+      telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 1000 },
+      policies: { golden: 'if_present', shadowSampleRate: 1 },
+    });
     const fetched = await t.call(ref.goldenUrl, asDevice);
     expect(fetched.status).toBe(200);
     const pair = readGoldenPair(new Uint8Array(await fetched.arrayBuffer()));

@@ -1,7 +1,7 @@
 import type { HostTensor } from '@edgefleet/shared';
 import type { ModelSignature } from '@edgefleet/shared/api';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { UnprocessableContent } from '../errors';
+import { publicReason, UnprocessableContent } from '../errors';
 
 /** A model opened on the server (CPU, one thread) to check golden pairs and compute baselines. */
 export interface ServerModel {
@@ -53,7 +53,7 @@ export async function openServerModel(path: string): Promise<ServerModel> {
   };
 }
 
-const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const reason = publicReason;
 
 /** The input a preprocessing spec feeds: `inputName`, or the model's only input. */
 export function modelInputName(

@@ -118,7 +118,7 @@ describe('embedded broker auth', () => {
     const wsPort = typeof address === 'object' && address ? address.port : 0;
     const { connectAsync } = await import('mqtt');
     const app = await connectAsync(`ws://127.0.0.1:${wsPort}/mqtt`, {
-      clientId: 'browser-1',
+      clientId: 'app:web:browser-1',
       username: 'app:web',
       password: 'pk-web',
       reconnectPeriod: 0,

@@ -1,6 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { appClientIdPrefix, isAppClientId } from '@edgefleet/shared';
 import { Aedes, type AuthenticateError, type Client, type Subscription } from 'aedes';
 import pino, { type Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
@@ -43,6 +44,8 @@ export interface EmbeddedBroker {
   attachWebSocket(server: HttpServer, path?: string): void;
   /** The principal of a connected client, if authenticated. */
   principalOf(client: Client): Principal | undefined;
+  /** Closes every session whose principal matches (a revoked credential); returns how many. */
+  disconnectWhere(match: (principal: Principal) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,8 @@ export async function startBroker(options: BrokerOptions): Promise<EmbeddedBroke
   const maxPacketBytes = options.maxPacketBytes ?? 512 * 1024;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const principals = new WeakMap<Client, Principal>();
+  /** Authenticated clients whose connection is open (aedes' own client table is not in its types). */
+  const live = new Set<Client>();
   const stats: BrokerStats = {
     connectsRejected: 0,
     publishesDenied: 0,
@@ -72,20 +77,31 @@ export async function startBroker(options: BrokerOptions): Promise<EmbeddedBroke
     drainTimeout: 10_000,
     heartbeatInterval: 60_000,
     connectTimeout: 10_000,
-    maxClientsIdLength: 128,
+    // `app:{appId}:{suffix}`: a 128-character app id plus its namespace and a 64-character suffix.
+    maxClientsIdLength: 200,
     authenticate(client, username, password, done) {
       const reject = (why: string, code: number) => {
         stats.connectsRejected++;
         log.info({ clientId: client.id, username, why }, 'mqtt connect rejected');
         done(authError(why, code), null);
       };
-      options.auth.authenticate(client.id, username, password?.toString('utf8')).then(
+      if (username?.startsWith('app:') && !isAppClientId(username.slice(4), client.id)) {
+        return reject(`client id must start with ${appClientIdPrefix(username.slice(4))}`, 2);
+      }
+      const origin = client.req?.headers.origin;
+      options.auth.authenticate(client.id, username, password?.toString('utf8'), origin).then(
         (principal) => {
           if (!principal) return reject('bad credentials', 4);
+          // Client ids are bound to the principal: a second CONNECT with the same id takes the first one's
+          // session over, so no login may use an id that belongs to someone else.
           if (principal.kind === 'device' && principal.deviceId !== client.id) {
             return reject('client id must equal the device id', 2);
           }
+          if (principal.kind === 'app' && !isAppClientId(principal.appId, client.id)) {
+            return reject(`client id must start with ${appClientIdPrefix(principal.appId)}`, 2);
+          }
           principals.set(client, principal);
+          live.add(client);
           done(null, true);
         },
         (err: unknown) => {
@@ -133,6 +149,7 @@ export async function startBroker(options: BrokerOptions): Promise<EmbeddedBroke
     conn.once('close', () => sockets.delete(conn));
     conn.on('error', () => {}); // aedes reports it through clientError
     const client = aedes.handle(conn as Socket, req);
+    conn.once('close', () => live.delete(client));
     protectClient(client, {
       maxPacketBytes,
       maxBufferedBytes,
@@ -165,6 +182,17 @@ export async function startBroker(options: BrokerOptions): Promise<EmbeddedBroke
     tcpPort,
     stats,
     principalOf: (client) => principals.get(client),
+    disconnectWhere(match) {
+      let closed = 0;
+      for (const client of [...live]) {
+        const principal = principals.get(client);
+        if (principal === undefined || !match(principal)) continue;
+        live.delete(client);
+        client.close();
+        closed++;
+      }
+      return closed;
+    },
     attachWebSocket(server, path = '/mqtt') {
       const wss = new WebSocketServer({ noServer: true, maxPayload: maxPacketBytes + 16 });
       wsServers.push(wss);

@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import { isAppClientId } from '@edgefleet/shared';
+import { originAllowed } from '../apps/origins';
 import { verifyDeviceSecret, verifyDeviceToken, verifyPublishableKey } from '../auth/verify';
 import type { FleetDb } from '../db';
 import type { BrokerAuth, Principal } from './principal';
@@ -18,20 +20,23 @@ function sameSecret(a: string, b: string): boolean {
 /**
  * Broker credentials checked against the fleet database:
  * - device: clientId = username = device id, password = device token (`<deviceId>.<secret>`, or the secret alone);
- * - browser: username `app:<appId>`, password = the app's publishable key (`efp_…`), any client id;
+ * - browser: username `app:<appId>`, password = the app's publishable key (`efp_…`), client id `app:<appId>:…`;
  * - the server itself: the username and password of `--mqtt-url` (external broker mode).
- * Disabled devices and apps are refused.
+ * Disabled devices and apps are refused, and so is an app login over WebSocket from an origin the app does not allow.
  */
 export function dbBrokerAuth(db: FleetDb, server?: ServerCredentials): BrokerAuth {
   return {
-    async authenticate(clientId, username, password) {
+    async authenticate(clientId, username, password, origin) {
       if (!username || !password) return null;
       if (server && username === server.username) {
         return sameSecret(password, server.password) ? { kind: 'server' } : null;
       }
       if (username.startsWith('app:')) {
+        if (!isAppClientId(username.slice(4), clientId)) return null;
         const verdict = verifyPublishableKey(db, password);
-        return verdict.ok && verdict.appId === username.slice(4)
+        return verdict.ok &&
+          verdict.appId === username.slice(4) &&
+          originAllowed(verdict.allowedOrigins, origin)
           ? { kind: 'app', appId: verdict.appId }
           : null;
       }
@@ -46,7 +51,7 @@ export function dbBrokerAuth(db: FleetDb, server?: ServerCredentials): BrokerAut
 
 /**
  * The principal of an already authenticated connection from its client id and username alone (ACL checks of
- * an external broker carry no password): `app:<appId>` → app, the server's username → server, otherwise the
+ * an external broker carry no password): `app:<appId>` with a client id in `app:<appId>:` → app, the server's username → server, otherwise the
  * device whose id is both client id and username. Null when the pair fits none of them.
  */
 export function principalOfIdentity(
@@ -55,6 +60,9 @@ export function principalOfIdentity(
   serverUsername?: string,
 ): Principal | null {
   if (serverUsername !== undefined && username === serverUsername) return { kind: 'server' };
-  if (username.startsWith('app:') && username.length > 4) return { kind: 'app', appId: username.slice(4) };
+  if (username.startsWith('app:') && username.length > 4) {
+    const appId = username.slice(4);
+    return isAppClientId(appId, clientId) ? { kind: 'app', appId } : null;
+  }
   return username !== '' && clientId === username ? { kind: 'device', deviceId: username } : null;
 }

@@ -41,6 +41,7 @@ export async function startMqtt(ctx: ServerContext, deps: { httpServer: Server }
   const { config, logger } = ctx;
   let broker: EmbeddedBroker | null = null;
   let link: FleetLink;
+  let stopRevocations = () => {};
   if (config.mqttUrl) {
     link = await connectExternalLink({ url: config.mqttUrl, logger });
     logger.info({ sharedSubscriptions: link.sharedSubscriptions }, 'connected to external MQTT broker');
@@ -52,6 +53,18 @@ export async function startMqtt(ctx: ServerContext, deps: { httpServer: Server }
       logger,
     });
     broker.attachWebSocket(deps.httpServer, '/mqtt');
+    const embedded = broker;
+    // A revoked credential loses its live session at once (the broker checks credentials only at CONNECT).
+    stopRevocations = ctx.revocations.on((revoked) => {
+      if (revoked.kind === 'admin') return;
+      const closed = embedded.disconnectWhere((p) =>
+        revoked.kind === 'device'
+          ? p.kind === 'device' && p.deviceId === revoked.deviceId
+          : p.kind === 'app' && p.appId === revoked.appId,
+      );
+      if (closed > 0)
+        logger.info({ ...revoked, sessions: closed }, 'mqtt sessions of a revoked credential closed');
+    });
     link = createEmbeddedLink(broker.aedes, logger);
     const advertised = new URL(ctx.endpoints.mqttUrl);
     advertised.port = String(broker.tcpPort);
@@ -66,6 +79,7 @@ export async function startMqtt(ctx: ServerContext, deps: { httpServer: Server }
     broker,
     link,
     async close() {
+      stopRevocations();
       await link.close();
       await broker?.close();
     },

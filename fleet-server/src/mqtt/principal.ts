@@ -9,7 +9,8 @@ export type Principal =
  * the broker never touches the database itself.
  *
  * Conventions: a device connects with clientId = username = its device id and its device token as
- * password; a browser connects with username `app:{appId}` and the app's publishable key as password.
+ * password; a browser connects with username `app:{appId}`, the app's publishable key as password and a client id
+ * in its app's namespace `app:{appId}:…`.
  */
 export interface BrokerAuth {
   /** Resolves the principal for a CONNECT, or null when the credentials are wrong. */
@@ -17,6 +18,8 @@ export interface BrokerAuth {
     clientId: string,
     username: string | undefined,
     password: string | undefined,
+    /** The `Origin` of a WebSocket connection (browsers send it); absent over TCP. */
+    origin?: string,
   ): Promise<Principal | null>;
 }
 
@@ -33,7 +36,9 @@ export function staticBrokerAuth(entries: {
       if (server && username === server.username && password === server.password) return { kind: 'server' };
       if (username.startsWith('app:')) {
         const appId = username.slice(4);
-        return entries.apps?.[appId] === password ? { kind: 'app', appId } : null;
+        return entries.apps?.[appId] === password && clientId.startsWith(`app:${appId}:`)
+          ? { kind: 'app', appId }
+          : null;
       }
       const token = entries.devices?.[username];
       return token !== undefined && token === password && clientId === username

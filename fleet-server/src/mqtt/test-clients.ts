@@ -1,5 +1,8 @@
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 
+/** mqtt.js for tests outside this package (WebSocket logins, raw options). */
+export { connectAsync, type MqttClient };
+
 /** Connects a real mqtt.js client over TCP to 127.0.0.1 without reconnecting (tests and benches). */
 export function connectClient(port: number, options: IClientOptions = {}): Promise<MqttClient> {
   return connectAsync({

@@ -38,6 +38,8 @@ export interface RolloutControllerOptions {
   publishConcurrency?: number;
   /** Stage telemetry reports merged per rollout per tick (a rebuild catches up over several). Default 20,000. */
   stageRowBudget?: number;
+  /** Cap on the inferences one browser client id carries in a stage's cohort (app rollouts). */
+  appClientInferenceCap?: number;
   /** Telemetry settings of a target that has none yet. Default {@link DEFAULT_TELEMETRY}. */
   telemetry?: TelemetryConfig;
 }
@@ -60,7 +62,12 @@ export class RolloutController {
   private readonly transitionListeners: ((rolloutId: string, transition: Transition) => void)[] = [];
 
   constructor(private readonly options: RolloutControllerOptions) {
-    this.telemetry = new StageTelemetry(options.ctx.db, options.specs, options.stageRowBudget);
+    this.telemetry = new StageTelemetry(
+      options.ctx.db,
+      options.specs,
+      options.stageRowBudget,
+      options.appClientInferenceCap,
+    );
   }
 
   /** Calls `listener` after each transition is committed (tick or admin action); it must not throw. */

@@ -167,7 +167,7 @@ describe('first deployment to a web app', () => {
     expect(res.status).toBe(201);
     const { publishableKey } = (await res.json()) as { publishableKey: string };
     const browser = await connectClient(mqttPort(server), {
-      clientId: `browser-${id}`,
+      clientId: `app:${id}:browser`,
       username: `app:${id}`,
       password: publishableKey,
     });

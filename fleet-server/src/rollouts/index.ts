@@ -29,6 +29,7 @@ export function createRollouts(ctx: ServerContext, specs: SpecResolver): Rollout
     ctx,
     specs,
     tickMs: ctx.config.rolloutTickMs,
+    appClientInferenceCap: ctx.config.appGateMaxClientInferences,
     telemetry: { ...DEFAULT_TELEMETRY, windowMs: ctx.config.telemetryWindowMs },
   });
   return {

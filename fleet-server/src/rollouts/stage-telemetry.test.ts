@@ -257,3 +257,61 @@ describe('stage telemetry', () => {
     });
   }
 });
+
+describe('stage telemetry of a web app', () => {
+  it('caps the inferences one browser client id carries in a cohort (a publishable key is anyone’s)', async () => {
+    database.db
+      .insert(schema.apps)
+      .values({
+        id: 'shop',
+        name: 'shop',
+        publishableKey: 'efp_x',
+        allowedOrigins: [],
+        createdAt: clock.nowMs,
+      })
+      .run();
+    createRollout(
+      { db: database.db, now: () => clock.nowMs },
+      { ...request, id: 'web', target: { app: 'shop' }, stages: '100%:10m' },
+      'admin:t',
+    );
+    const controller = newController();
+    controller.start(publisher);
+    await controller.tick();
+    const rollout = rolloutOf(getRolloutRow(database.db, 'web'));
+    const appReport = async (clientId: string, inferences: number, latencyMs: number) => {
+      const seq = (seqs.get(clientId) ?? 0) + 1;
+      seqs.set(clientId, seq);
+      const profile = syntheticProfile(CLS_SPEC, { inferences, latencyMs }, seq);
+      const submitted = ingestor.submit(
+        { scope: 'app', sourceId: 'shop' },
+        clsReport(clientId, seq, profile, { startMs: clock.nowMs + seq, version: '2.0.0' }),
+      );
+      ingestor.flush();
+      expect((await submitted).status).toBe('stored');
+    };
+    // Five invented clients posting slow windows as fast as they can; twenty real ones at 5 ms.
+    for (let round = 0; round < 10; round++)
+      for (let f = 0; f < 5; f++) await appReport(`fake-${f}`, 40, 900); // 400 inferences a window
+    for (let c = 0; c < 20; c++) for (let round = 0; round < 3; round++) await appReport(`web-${c}`, 10, 5); // 100
+    const capped = new StageTelemetry(
+      database.db,
+      dbSpecResolver(database.db),
+      Number.POSITIVE_INFINITY,
+      1000,
+    );
+    const merged = capped.read(rollout, [], false).candidate!;
+    // Each fake keeps 2 of its 10 windows (800 ≤ 1000); each real client all 3.
+    expect(merged.profile.inferences).toBe(5 * 800 + 20 * 300);
+    const uncapped = new StageTelemetry(
+      database.db,
+      dbSpecResolver(database.db),
+      Number.POSITIVE_INFINITY,
+      1e12,
+    );
+    expect(uncapped.read(rollout, [], false).candidate!.profile.inferences).toBe(5 * 4000 + 20 * 300);
+    // The fakes' share of the cohort falls from 77 % to 40 %: p50 latency stays the real clients'.
+    expect(merged.profile.latency.total.quantile(0.5)).toBeLessThan(50);
+    await controller.stop();
+  });
+});

@@ -29,6 +29,13 @@ export interface StageProfiles {
 /** Default rows merged per read (~30 µs each, so ~0.6 s of event loop at most). */
 export const DEFAULT_ROW_BUDGET = 20_000;
 
+/**
+ * Most inferences one browser client id carries in one stage's cohort (candidate or baseline) of an app rollout;
+ * its later reports are left out. A publishable key is public, so a client id is anyone's claim: the cap keeps a
+ * few invented clients from outweighing the real ones (see SECURITY.md). Devices are authenticated: no cap.
+ */
+export const DEFAULT_APP_CLIENT_INFERENCE_CAP = 1000;
+
 /** Where one rollout's stage telemetry was merged up to, and for which stage and targets. */
 interface StageEntry {
   key: string;
@@ -41,6 +48,8 @@ interface StageEntry {
   baseline: MergedReports | null;
   /** Rebuilding: the last budgeted read hit the row budget, so more reports may be waiting. */
   catchingUp: boolean;
+  /** Inferences merged per browser client id and cohort (`c:` candidate, `b:` baseline), against the cap. */
+  clientInferences: Map<string, number>;
 }
 
 interface ReportRow {
@@ -82,6 +91,7 @@ export class StageTelemetry {
     private readonly db: FleetDb,
     private readonly specs: SpecResolver,
     private readonly rowBudget = DEFAULT_ROW_BUDGET,
+    private readonly appClientInferenceCap = DEFAULT_APP_CLIENT_INFERENCE_CAP,
   ) {}
 
   /**
@@ -119,6 +129,7 @@ export class StageTelemetry {
         candidate: null,
         baseline: null,
         catchingUp: true,
+        clientInferences: new Map(),
       };
       this.entries.set(spec.id, entry);
     }
@@ -163,6 +174,18 @@ export class StageTelemetry {
     const budgeted = entry.catchingUp && Number.isFinite(this.rowBudget);
     const limit = budgeted ? this.rowBudget : -1; // -1: no limit
     const rows = sqlite.prepare(AFTER_CURSOR).iterate(entry.lastId, ...common, limit);
+    const cap = this.appClientInferenceCap;
+    // Browser clients only: a report that would take its client past the cap is left out of the cohort.
+    const capOf =
+      (cohort: string) =>
+      (target: string, inferences: number): boolean => {
+        if (app === null) return true;
+        const key = cohort + target;
+        const used = entry.clientInferences.get(key) ?? 0;
+        if (used + inferences > cap) return false;
+        entry.clientInferences.set(key, used + inferences);
+        return true;
+      };
     let read = 0;
     for (const row of rows as Iterable<ReportRow>) {
       read++;
@@ -176,7 +199,7 @@ export class StageTelemetry {
       if (candidateRow) {
         const inStage =
           app !== null ? this.bucketOf(target, spec.salt) < threshold : entry.members.has(target);
-        if (inStage) entry.candidate = mergeReport(entry.candidate, candidateSpec, row, target);
+        if (inStage) entry.candidate = mergeReport(entry.candidate, candidateSpec, row, target, capOf('c:'));
       }
       // Same kind of targets for the baseline: the rollout's devices (members or not), or the app's browsers.
       if (
@@ -186,7 +209,7 @@ export class StageTelemetry {
         row.window_start_ms >= baseline.fromMs
       ) {
         if (app !== null || hasSorted(entry.targetIds, target))
-          entry.baseline = mergeReport(entry.baseline, baseline.spec, row, target);
+          entry.baseline = mergeReport(entry.baseline, baseline.spec, row, target, capOf('b:'));
       }
     }
     entry.catchingUp = budgeted && read >= this.rowBudget; // an unbudgeted read took everything
@@ -226,6 +249,7 @@ function mergeReport(
   spec: ProfileSpec,
   row: ReportRow,
   target: string,
+  admit: (target: string, inferences: number) => boolean,
 ): MergedReports | null {
   let json: unknown;
   try {
@@ -234,7 +258,7 @@ function mergeReport(
     return merged;
   }
   const delta = profileDeltaOf(json, spec);
-  if (!delta.ok) return merged;
+  if (!delta.ok || !admit(target, delta.value.inferences)) return merged;
   const into = merged ?? { profile: new Profile(spec), reports: 0, targets: new Set<string>() };
   into.profile.mergeDelta(delta.value);
   into.reports++;

@@ -1,6 +1,7 @@
 import type { ServerContext } from '../context';
 import type { FleetApp } from '../http/app';
 import type { FleetLink } from '../mqtt/link';
+import { DEFAULT_TELEMETRY_LIMITS, TelemetryGuards } from './guards';
 import { TelemetryIngestor } from './ingest';
 import { startMqttTelemetry } from './mqtt-ingest';
 import { registerTelemetryRoutes } from './routes';
@@ -24,7 +25,17 @@ export interface Telemetry {
 /** Creates the telemetry pipeline on the server's database. */
 export function createTelemetry(ctx: ServerContext): Telemetry {
   const specs = dbSpecResolver(ctx.db, { now: ctx.now });
-  const ingestor = new TelemetryIngestor({ db: ctx.db, specs, logger: ctx.logger, now: ctx.now });
+  const { config } = ctx;
+  const guards = new TelemetryGuards(
+    {
+      ...DEFAULT_TELEMETRY_LIMITS,
+      maxInferencesPerS: config.telemetryMaxInferencesPerS,
+      clientReportsPerS: config.telemetryClientReportsPerS,
+      appReportsPerS: config.telemetryAppReportsPerS,
+    },
+    ctx.now,
+  );
+  const ingestor = new TelemetryIngestor({ db: ctx.db, specs, logger: ctx.logger, now: ctx.now, guards });
   return {
     specs,
     ingestor,

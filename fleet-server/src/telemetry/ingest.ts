@@ -10,6 +10,7 @@ import {
 import pino, { type Logger } from 'pino';
 import type { FleetDb } from '../db';
 import { type AggregateKey, AggregateMerger, aggregateKeyOf } from './aggregates';
+import type { TelemetryGuards } from './guards';
 import type { ReportEnvelope } from './report-envelope';
 import type { ReportStatus, TelemetryScope } from './schema';
 import type { SpecResolver } from './specs';
@@ -31,6 +32,8 @@ export type RejectReason =
   | 'mismatch'
   | 'client_mismatch'
   | 'invalid_profile'
+  | 'implausible'
+  | 'rate_limited'
   | 'storage_failed';
 
 /** What became of one submitted report. */
@@ -72,6 +75,8 @@ export interface TelemetryIngestorOptions {
   maxQueuedReports?: number;
   logger?: Logger;
   now?: () => number;
+  /** Plausibility and budgets for every report, whatever its path ({@link TelemetryGuards}); none in unit tests. */
+  guards?: TelemetryGuards;
 }
 
 /** How far past its receive time a window may end (clock slack of clients without a learned offset). */
@@ -193,6 +198,8 @@ export class TelemetryIngestor {
       const shape = validateMessage(profileJsonSchema, report.profile);
       if (!shape.ok) return this.refuse('invalid_profile', shape.error.message);
     }
+    const guarded = this.options.guards?.check(source, report);
+    if (guarded && !guarded.ok) return this.refuse(guarded.reason, guarded.message);
     const { profile, profileText, ...envelope } = report;
     const pending = {
       source,

@@ -174,7 +174,7 @@ describe('telemetry over MQTT into SQLite', () => {
 
   it('stores app telemetry under the app, separate from devices', async () => {
     const browser = await connectClient(broker.tcpPort!, {
-      clientId: 'b-1',
+      clientId: 'app:web:b-1',
       username: 'app:web',
       password: 'pk',
     });
@@ -215,7 +215,7 @@ describe('telemetry over MQTT into SQLite', () => {
     for (const payload of hostile) await d1.publishAsync(topic('d1', 'telemetry'), payload, { qos: 1 });
     // The same on the app topic, from a browser (every payload but the device-id one is refused there too).
     const browser = await connectClient(broker.tcpPort!, {
-      clientId: 'b-2',
+      clientId: 'app:web:b-2',
       username: 'app:web',
       password: 'pk',
     });

@@ -146,7 +146,7 @@ describe('fleet server: MQTT and telemetry wired in', () => {
 
   it('serves MQTT over WebSocket on /mqtt for browsers with the app key', async () => {
     const client = await connectAsync(`${t.url.replace('http', 'ws')}/mqtt`, {
-      clientId: 'browser-7',
+      clientId: `app:${appId}:browser-7`,
       username: `app:${appId}`,
       password: appKey,
       reconnectPeriod: 0,

@@ -108,6 +108,7 @@ export const enrollmentTokenSchema = z
   .object({
     id: z.string(),
     labels: z.record(z.string(), z.string()),
+    deviceLabelKeys: z.array(z.string()),
     maxUses: z.int().nullable(),
     uses: z.int(),
     expiresAt: z.int().nullable(),
@@ -119,6 +120,7 @@ export const enrollmentTokenSchema = z
     example: {
       id: 'enr_0123456789abcdef01234567',
       labels: { site: 'plant-a' },
+      deviceLabelKeys: ['station'],
       maxUses: 10,
       uses: 2,
       expiresAt: 1764086400000,
@@ -135,6 +137,7 @@ export const createdEnrollmentTokenSchema = enrollmentTokenSchema.extend({ token
   example: {
     id: 'enr_0123456789abcdef01234567',
     labels: { site: 'plant-a' },
+    deviceLabelKeys: ['station'],
     maxUses: 10,
     uses: 0,
     expiresAt: 1764086400000,
@@ -147,17 +150,22 @@ export const createdEnrollmentTokenSchema = enrollmentTokenSchema.extend({ token
 /** Body of `POST /api/v1/enrollment-tokens`. */
 export const enrollmentTokenCreateSchema = z
   .object({
+    /** Labels every device enrolled with the token gets; only these (and `deviceLabelKeys`) count for selectors. */
     labels: labelsSchema.default({}),
-    maxUses: z.int().min(1).max(1_000_000).optional(),
+    /** Label keys a device may set itself when it enrolls (e.g. `station`); any other device label is refused. */
+    deviceLabelKeys: z.array(labelKeySchema).max(32).default([]),
+    /** How many devices may enroll with it: 1 unless said otherwise (a token is never unlimited). */
+    maxUses: z.int().min(1).max(100_000).default(1),
+    /** Lifetime: 24 h unless said otherwise, at most 30 days (a token never lives forever). */
     expiresInS: z
       .int()
       .min(1)
-      .max(10 * 365 * 86_400)
-      .optional(),
+      .max(30 * 86_400)
+      .default(86_400),
   })
   .meta({
     id: 'EnrollmentTokenCreate',
-    example: { labels: { site: 'plant-a' }, maxUses: 10, expiresInS: 86_400 },
+    example: { labels: { site: 'plant-a' }, deviceLabelKeys: ['station'], maxUses: 10, expiresInS: 86_400 },
   });
 /** Body of `POST /api/v1/enrollment-tokens`. */
 export type EnrollmentTokenCreate = z.infer<typeof enrollmentTokenCreateSchema>;

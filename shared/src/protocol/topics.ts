@@ -113,3 +113,19 @@ export const parseTopic = (topic: string): Result<ParsedTopic> => {
   }
   return invalid('expected scope dev or app', 'scope');
 };
+
+/**
+ * MQTT client-id namespace of an app's browsers, `app:{appId}:`. A publishable-key login must use a client id in
+ * it (the broker refuses any other), so a page can never take over a device's or another app's session.
+ */
+export const appClientIdPrefix = (appId: string): string => `app:${appId}:`;
+
+/** Longest part of an app client id after its {@link appClientIdPrefix}. */
+export const MAX_APP_CLIENT_SUFFIX = 64;
+
+/** Whether `clientId` lies in the namespace of `appId` (prefix plus 1–64 characters). */
+export const isAppClientId = (appId: string, clientId: string): boolean => {
+  const prefix = appClientIdPrefix(appId);
+  const rest = clientId.length - prefix.length;
+  return clientId.startsWith(prefix) && rest >= 1 && rest <= MAX_APP_CLIENT_SUFFIX;
+};

@@ -1,4 +1,11 @@
-import { type AppPlan, appPlanSchema, appTopic, MAX_APP_PLAN_BYTES, parseMessage } from '@edgefleet/shared';
+import {
+  type AppPlan,
+  appClientIdPrefix,
+  appPlanSchema,
+  appTopic,
+  MAX_APP_PLAN_BYTES,
+  parseMessage,
+} from '@edgefleet/shared';
 import { MqttClient, MqttError, type WebSocketConstructor } from '../mqtt';
 
 /** Options of {@link followPlan}. */
@@ -28,7 +35,8 @@ export async function followPlan(options: PlanLinkOptions): Promise<() => Promis
     url: options.url,
     username: `app:${options.appId}`,
     password: options.key,
-    clientId: `${options.clientId.slice(0, 40)}-${Math.random().toString(36).slice(2, 10)}`,
+    // The broker binds client ids to the login: an app key may only use ids in its app's namespace.
+    clientId: `${appClientIdPrefix(options.appId)}${options.clientId.slice(0, 40)}-${Math.random().toString(36).slice(2, 10)}`,
     keepAliveS: 30,
     maxPacketBytes: MAX_APP_PLAN_BYTES + 1024,
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),

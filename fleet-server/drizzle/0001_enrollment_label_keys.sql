@@ -1,0 +1,1 @@
+ALTER TABLE `enrollment_tokens` ADD `device_label_keys` text DEFAULT '[]' NOT NULL;
