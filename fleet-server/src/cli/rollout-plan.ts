@@ -3,7 +3,7 @@ import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, parseFlags } from './flags';
 import { type CliIo, processIo, runCommand, UsageError } from './io';
 import { printableLines, printJson } from './output';
-import { parseGates } from './rollout';
+import { parseGates, targetOf } from './rollout';
 import { resolveTarget } from './settings';
 
 // `edgefleet rollout plan …`: how long each stage of a rollout would need to decide its gates.
@@ -43,14 +43,7 @@ export function planRequestOf(
   v: ReturnType<typeof parseFlags<typeof PLAN_OPTIONS>>['values'],
 ): RolloutPlanRequestInput {
   if (!v.model || !v.candidate) throw new Error('plan: --model and --candidate are required');
-  const targets = [v.selector, v.devices, v.app].filter((x) => x !== undefined);
-  if (targets.length !== 1) throw new Error('plan: give exactly one of --selector, --devices, --app');
-  const target =
-    v.selector !== undefined
-      ? { selector: v.selector }
-      : v.devices !== undefined
-        ? { devices: v.devices.split(',') }
-        : { app: v.app ?? '' };
+  const target = targetOf('plan', v);
   const number = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;
     const n = Number(value);

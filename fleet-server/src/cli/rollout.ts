@@ -55,6 +55,18 @@ export function parseWindow(text: string) {
   return { days: DAYS.filter((d) => days.has(d)), start: match[2], end: match[3], timeZone: match[4] };
 }
 
+/** A rollout's target from exactly one of `--selector`, `--devices` (comma-separated) and `--app`. */
+export function targetOf(
+  command: string,
+  v: { selector?: string | undefined; devices?: string | undefined; app?: string | undefined },
+): { selector: string } | { devices: string[] } | { app: string } {
+  const targets = [v.selector, v.devices, v.app].filter((x) => x !== undefined);
+  if (targets.length !== 1) throw new Error(`${command}: give exactly one of --selector, --devices, --app`);
+  if (v.selector !== undefined) return { selector: v.selector };
+  if (v.devices !== undefined) return { devices: v.devices.split(',') };
+  return { app: v.app ?? '' };
+}
+
 /** `--gate` values → the API's gates object. */
 export function parseGates(values: readonly string[]): Record<string, unknown> {
   const gates: Record<string, unknown> = {};
@@ -209,14 +221,7 @@ function requestOf(
   }
   if (command !== 'create') throw new Error(`unknown command '${command}'`);
   if (!v.model || !v.candidate) throw new Error('create: --model and --candidate are required');
-  const targets = [v.selector, v.devices, v.app].filter((x) => x !== undefined);
-  if (targets.length !== 1) throw new Error('create: give exactly one of --selector, --devices, --app');
-  const target =
-    v.selector !== undefined
-      ? { selector: v.selector }
-      : v.devices !== undefined
-        ? { devices: v.devices.split(',') }
-        : { app: v.app ?? '' };
+  const target = targetOf('create', v);
   const int = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;
     const n = Number(value);
