@@ -160,6 +160,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       });
       alerts.evaluator.onTransition(id, t);
     });
+    rollouts.controller.onDeadline((id, deadline) => alerts.evaluator.onDeadline(id, deadline));
     telemetry.ingestor.onStored((stored) => {
       for (const s of stored) events.telemetry.add(s.modelName, s.modelVersion, s.reports);
       alerts.evaluator.noteReports(

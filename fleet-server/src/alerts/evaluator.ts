@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { FleetDb } from '../db';
 import type { EventBus } from '../events/bus';
 import type { Logger } from '../logging';
+import type { StageDeadline } from '../rollouts/controller';
 import { CONTROLLER } from '../rollouts/decide';
 import { getRolloutRow } from '../rollouts/store';
 import type { Transition } from '../rollouts/types';
@@ -97,6 +98,10 @@ export class AlertEvaluator {
   onTransition(rolloutId: string, transition: Transition): void {
     const key = `gate_breach:${rolloutId}`;
     const now = this.options.now();
+    // A stage that moved on (or stopped) is no longer undecided at its deadline; the deadline tick that paused or
+    // rolled it back raises its alert after this transition, so only later transitions resolve it.
+    if (transition.event !== 'paused' && transition.event !== 'rolled_back')
+      this.announce([resolveKey(this.options.db, `gate_inconclusive:${rolloutId}`, now)]);
     if (transition.event === 'resumed') {
       this.announce([resolveKey(this.options.db, key, now)]);
       return;
@@ -117,6 +122,29 @@ export class AlertEvaluator {
           details: { action: transition.event, stageIndex: transition.from.stageIndex, gates: breached },
         },
         now,
+      ),
+    ]);
+  }
+
+  /**
+   * Raises `gate_inconclusive` for a stage past its deadline with gates undecided (warning when the rollout keeps
+   * waiting, critical when it paused or rolled back); the message names the gates and ≈ how many more inferences
+   * would decide each. Resolved by the next transition of the rollout (resumed, advanced, rolled back…).
+   */
+  onDeadline(rolloutId: string, deadline: StageDeadline): void {
+    const spec = getRolloutRow(this.options.db, rolloutId);
+    this.announce([
+      raiseAlert(
+        this.options.db,
+        {
+          kind: 'gate_inconclusive',
+          key: `gate_inconclusive:${rolloutId}`,
+          severity: deadline.action === 'extend' ? 'warning' : 'critical',
+          subject: { rolloutId, model: spec.modelName, candidate: spec.candidate, baseline: spec.baseline },
+          message: deadline.reason,
+          details: { action: deadline.action, stageIndex: deadline.stageIndex, gates: deadline.gates },
+        },
+        this.options.now(),
       ),
     ]);
   }

@@ -42,6 +42,12 @@ describe('edgefleet rollout', () => {
       'psi:brightness=0.3',
       '--window',
       'mon-fri 22:00-06:00 Europe/Berlin',
+      '--confidence',
+      '99.9%',
+      '--on-inconclusive',
+      'extend',
+      '--stages',
+      '10%:30m/6h,100%',
     );
     expect(created).toMatchObject({ code: 0, err: '' });
     expect(created.out).toContain('cli-1  canary cls 1.0.0 → 2.0.0  [scheduled]');
@@ -54,6 +60,12 @@ describe('edgefleet rollout', () => {
     expect(JSON.parse(shown.out)).toMatchObject({
       status: 'paused',
       gates: { latencyP95Ms: 40, features: { brightness: { maxPsi: 0.3 } } },
+      confidence: 0.999,
+      onInconclusive: 'extend',
+      stages: [
+        { percent: 10, maxDurationMs: 6 * 3_600_000 },
+        { percent: 100, maxDurationMs: null },
+      ],
       maintenanceWindows: [
         {
           days: ['mon', 'tue', 'wed', 'thu', 'fri'],
@@ -72,6 +84,12 @@ describe('edgefleet rollout', () => {
     expect(missing.err).toContain('404 not_found');
     expect((await run('create', '--model', 'cls')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
+    const common = ['create', '--model', 'cls', '--candidate', '2.0.0', '--selector', 'site=x'];
+    expect((await run(...common, '--confidence', '1')).code).toBe(2);
+    expect((await run(...common, '--confidence', 'lots')).err).toContain('--confidence');
+    const hostile = await run(...common, '--on-inconclusive', 'explode');
+    expect(hostile.code).not.toBe(0);
+    expect(hostile.err).toContain('onInconclusive');
     const bad = await run(
       'create',
       '--model',

@@ -22,6 +22,7 @@ Commands:
            (--selector 'site=plant-a,line in (3,4)' | --devices id1,id2 | --app APP_ID)
            [--strategy canary|shadow|blue-green|all-at-once] [--stages 5%:30m,25%:2h,100%]
            [--min-targets N] [--min-inferences N] [--gate NAME=VALUE]... [--on-breach rollback|pause]
+           [--confidence 0.99] [--on-inconclusive pause|extend|rollback]
            [--start-at 2026-11-24T22:00:00Z] [--window 'mon-fri 22:00-06:00 Europe/Berlin']...
            [--max-downloads N] [--apply-timeout 15m] [--id ID]
   plan     like create: ≈ how long each stage needs to decide its gates (edgefleet rollout plan --help)
@@ -31,6 +32,9 @@ Commands:
 
 --baseline defaults to the version the targets run; with none, the rollout is a first deployment (canary or
   all-at-once, no ratio or shadow gates; a rollback leaves the targets without the model).
+Stages: SHARE%[:MIN[/MAX]]; MAX is the deadline of a stage whose gates are still undecided (default 4 × MIN),
+  where --on-inconclusive applies (default pause). A gate breaches only when its interval at --confidence
+  (default 0.99, family-wise over all gates and looks) lies past the threshold, and passes only below it.
 Gates (--gate): latencyP95Ms, latencyP99Ms, latencyP95Ratio, latencyP99Ratio, maxErrorRate, maxPsi, maxJs,
   minShadowAgreement, maxApplyFailureShare, psi:FEATURE, js:FEATURE, metric:NAME<=MAX, metric:NAME>=MIN
 ${COMMON_FLAGS_HELP}`;
@@ -170,6 +174,8 @@ const ROLLOUT_OPTIONS = {
   'min-inferences': { type: 'string' },
   gate: { type: 'string', multiple: true },
   'on-breach': { type: 'string' },
+  confidence: { type: 'string' },
+  'on-inconclusive': { type: 'string' },
   'start-at': { type: 'string' },
   window: { type: 'string', multiple: true },
   'max-downloads': { type: 'string' },
@@ -251,10 +257,23 @@ function requestOf(
     ...(v['min-inferences'] ? { minInferences: int('--min-inferences', v['min-inferences']) } : {}),
     ...(v.gate ? { gates: parseGates(v.gate) } : {}),
     ...(v['on-breach'] ? { onBreach: v['on-breach'] } : {}),
+    ...(v.confidence ? { confidence: confidenceOf(v.confidence) } : {}),
+    ...(v['on-inconclusive'] ? { onInconclusive: v['on-inconclusive'] } : {}),
     ...(startAt !== undefined ? { startAt } : {}),
     ...(v.window ? { maintenanceWindows: v.window.map(parseWindow) } : {}),
     ...(v['max-downloads'] ? { maxConcurrentDownloads: int('--max-downloads', v['max-downloads']) } : {}),
     ...(v['apply-timeout'] ? { applyTimeoutMs: durationMs('--apply-timeout', v['apply-timeout']) } : {}),
   };
   return { kind: 'create', body: body as RolloutCreateInput };
+}
+
+/** `--confidence 0.99` (or `99%`) → 0.99. */
+function confidenceOf(text: string): number {
+  const trimmed = text.trim();
+  const value = trimmed.endsWith('%')
+    ? Number((Number(trimmed.slice(0, -1)) / 100).toPrecision(12))
+    : Number(trimmed);
+  if (!(value > 0 && value < 1))
+    throw new Error(`--confidence: expected a level like 0.99 or 99%, got '${text}'`);
+  return value;
 }

@@ -108,6 +108,8 @@ describe('RolloutController with device sessions', () => {
         gates: {},
         onBreach: 'rollback',
         maintenanceWindows: [],
+        confidence: 0.99,
+        onInconclusive: 'pause' as const,
       },
       'admin:t',
     );
@@ -165,6 +167,8 @@ describe('RolloutController with device sessions', () => {
         gates: {},
         onBreach: 'rollback',
         maintenanceWindows: [],
+        confidence: 0.99,
+        onInconclusive: 'pause' as const,
       },
       'admin:t',
     );

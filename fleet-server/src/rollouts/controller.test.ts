@@ -86,6 +86,8 @@ const request = {
   gates: {},
   onBreach: 'rollback' as const,
   maintenanceWindows: [],
+  confidence: 0.99,
+  onInconclusive: 'pause' as const,
 };
 
 describe('RolloutController', () => {

@@ -16,7 +16,10 @@ import { DEFAULT_TELEMETRY, desiredStateFor, ModelRefs, nextAppPlan } from './de
 import { loadFacts } from './facts';
 import { StageTelemetry } from './stage-telemetry';
 import { commitTransition, getRolloutRow, recordEvaluation, rolloutOf, rolloutsToReconcile } from './store';
-import type { DesiredChange, Rollout, Transition } from './types';
+import type { DesiredChange, Rollout, StageLook, Transition } from './types';
+
+/** A stage undecided at its deadline (see `Decision.deadline`). */
+export type StageDeadline = NonNullable<Decision['deadline']>;
 
 /** Where desired states go: the server's device sessions (or a fake in tests). */
 export interface RolloutPublisher {
@@ -60,6 +63,7 @@ export class RolloutController {
   readonly stats = { ticks: 0, transitions: 0, desiredPublished: 0, publishFailures: 0 };
   /** Told of every committed transition (live events, alerts); see {@link onTransition}. */
   private readonly transitionListeners: ((rolloutId: string, transition: Transition) => void)[] = [];
+  private readonly deadlineListeners: ((rolloutId: string, deadline: StageDeadline) => void)[] = [];
 
   constructor(private readonly options: RolloutControllerOptions) {
     this.telemetry = new StageTelemetry(
@@ -73,6 +77,21 @@ export class RolloutController {
   /** Calls `listener` after each transition is committed (tick or admin action); it must not throw. */
   onTransition(listener: (rolloutId: string, transition: Transition) => void): void {
     this.transitionListeners.push(listener);
+  }
+
+  /** Calls `listener` at each tick where a stage is past its deadline with gates undecided; it must not throw. */
+  onDeadline(listener: (rolloutId: string, deadline: StageDeadline) => void): void {
+    this.deadlineListeners.push(listener);
+  }
+
+  private notifyDeadline(rolloutId: string, deadline: StageDeadline): void {
+    for (const listener of this.deadlineListeners) {
+      try {
+        listener(rolloutId, deadline);
+      } catch (err) {
+        this.options.ctx.logger.error({ err, rolloutId }, 'rollout deadline listener failed');
+      }
+    }
   }
 
   private notifyTransition(rolloutId: string, transition: Transition): void {
@@ -122,7 +141,10 @@ export class RolloutController {
       );
       for (const row of rows) {
         try {
-          await this.reconcile(rolloutOf(row));
+          await this.reconcile(rolloutOf(row), {
+            decideTransitions: true,
+            look: row.lastEvaluation?.look ?? row.lastEvaluation?.evaluation?.look ?? null,
+          });
         } catch (err) {
           this.options.ctx.logger.error({ err, rolloutId: row.id }, 'rollout reconcile failed');
         }
@@ -158,10 +180,16 @@ export class RolloutController {
   }
 
   /** Decides, commits and publishes one rollout. */
-  private async reconcile(rollout: Rollout, options = { decideTransitions: true }): Promise<Decision> {
+  private async reconcile(
+    rollout: Rollout,
+    options: { decideTransitions: boolean; look?: StageLook | null } = { decideTransitions: true },
+  ): Promise<Decision> {
     const { db, now, logger } = this.options.ctx;
     const at = now();
-    const facts = loadFacts(db, this.options.specs, rollout, this.telemetry, this.options.ctx.now());
+    const facts = {
+      ...loadFacts(db, this.options.specs, rollout, this.telemetry, at),
+      look: options.look ?? null,
+    };
     // Partial stage telemetry (still catching up after a restart or a target change) is never judged.
     const decision: Decision =
       options.decideTransitions && !facts.catchingUp
@@ -173,6 +201,7 @@ export class RolloutController {
             note: options.decideTransitions
               ? 'waiting for data: stage telemetry still catching up'
               : 'admin action',
+            deadline: null,
             ...plannedChanges(rollout, facts, rollout.state),
           };
     for (const t of decision.transitions) {
@@ -187,12 +216,25 @@ export class RolloutController {
       );
       this.notifyTransition(rollout.spec.id, t);
     }
+    if (decision.deadline) {
+      logger.warn(
+        { rolloutId: rollout.spec.id, stage: decision.deadline.stageIndex, action: decision.deadline.action },
+        'rollout stage undecided at its deadline',
+      );
+      this.notifyDeadline(rollout.spec.id, decision.deadline);
+    }
     const failures = await this.publish(rollout, decision);
     const finished = !['scheduled', 'running', 'paused'].includes(decision.next.status);
     recordEvaluation(
       db,
       rollout.spec.id,
-      { at, note: decision.note, evaluation: decision.evaluation },
+      {
+        at,
+        note: decision.note,
+        evaluation: decision.evaluation,
+        // Kept across ticks that test nothing (catching up), so a look is never spent twice.
+        look: decision.evaluation?.look ?? facts.look,
+      },
       finished && failures === 0,
     );
     return decision;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignmentFor, carries, memberPercent } from './assignment';
 import { applyAction, decide } from './decide';
-import { healthyFacts, sampleRollout, sampleTargets } from './fixtures';
+import { driftValue, healthyFacts, latencySketch, sampleRollout, sampleTargets } from './fixtures';
 import type { FeatureDriftValue, Rollout, RolloutFacts, TargetFacts } from './types';
 
 const MIN = 60_000;
@@ -39,11 +39,12 @@ describe('decide: stages', () => {
     const passed = decide(rollout, healthyFacts(), 30 * MIN);
     expect(passed.transitions[0]).toMatchObject({ event: 'advanced', actor: 'controller' });
     expect(passed.next).toMatchObject({ stageIndex: 1, stageStartedAt: 30 * MIN });
-    expect(passed.transitions[0]!.gates.find((g) => g.gate === 'latency.p95Ms')).toMatchObject({
-      value: 10,
-      threshold: 50,
-      status: 'pass',
-    });
+    const p95 = passed.transitions[0]!.gates.find((g) => g.gate === 'latency.p95Ms')!;
+    expect(p95).toMatchObject({ threshold: 50, status: 'pass', test: 'order-statistic', n: 10_000 });
+    expect(p95.value).toBeCloseTo(10, 0);
+    expect(p95.lower!).toBeLessThanOrEqual(p95.value!);
+    expect(p95.upper!).toBeGreaterThanOrEqual(p95.value!);
+    expect(p95.upper!).toBeLessThan(50);
   });
 
   it('completes after the last stage and moves every target to the candidate', () => {
@@ -57,25 +58,27 @@ describe('decide: stages', () => {
   it.each([
     ['reporting targets', { reportingTargets: 1 }],
     ['inferences', { inferences: 99 }],
-    ['latency', { latencyP95Ms: null }],
+    ['latency', { latency: null }],
     ['drift', { drift: null }],
   ])('never advances without enough data (%s): waits', (_, patch) => {
     const facts = healthyFacts();
-    const decision = decide(
-      sampleRollout(),
-      { ...facts, candidate: { ...facts.candidate, ...patch } },
-      10 * 3_600_000,
-    );
+    const candidate = { ...facts.candidate, ...patch };
+    const decision = decide(sampleRollout(), { ...facts, candidate }, 90 * MIN);
     expect(decision.transitions).toEqual([]);
     expect(decision.evaluation?.verdict).toBe('wait');
     expect(decision.note).toContain('waiting for data');
+    // At the stage's deadline (4 × 30 min) the undecided stage pauses, by default.
+    const late = decide(sampleRollout(), { ...facts, candidate }, 120 * MIN);
+    expect(late.transitions[0]).toMatchObject({ event: 'paused', actor: 'controller' });
+    expect(late.transitions[0]!.reason).toContain('undecided after 7200 s (pause)');
+    expect(late.deadline?.action).toBe('pause');
   });
 
   it('does not breach on little data: a slow first inference waits', () => {
     const facts = healthyFacts();
     const decision = decide(
       sampleRollout(),
-      { ...facts, candidate: { ...facts.candidate, inferences: 3, latencyP95Ms: 900 } },
+      { ...facts, candidate: { ...facts.candidate, inferences: 3, latency: latencySketch(3, 900, 900) } },
       MIN,
     );
     expect(decision.transitions).toEqual([]);
@@ -89,30 +92,35 @@ describe('decide: gates', () => {
   };
 
   it('rolls back on slow latency at any time in the stage, saying why', () => {
-    const decision = breach({ latencyP95Ms: 80 });
+    const decision = breach({ latency: latencySketch(10_000, 70, 90) });
     expect(decision.transitions[0]).toMatchObject({ event: 'rolled_back', actor: 'controller' });
-    expect(decision.transitions[0]!.reason).toContain('latency.p95Ms 80 > 50');
+    expect(decision.transitions[0]!.reason).toMatch(/latency\.p95Ms 8\d\.\d \[8\d\.\d+, 9\d\.\d+\] > 50/);
   });
 
   it('rolls back on input drift per feature, with per-feature overrides', () => {
-    const drift = { inputs: [{ name: 'brightness', psi: 0.35, js: 0.1 }], outputs: [] };
-    expect(breach({ drift }).transitions[0]!.reason).toContain('drift.psi.input.brightness 0.350 > 0.2');
-    const lenient = sampleRollout({ gates: { maxPsi: 0.2, features: { brightness: { maxPsi: 0.5 } } } });
+    const drift = { inputs: [driftValue('brightness', 10_000, 0.8)], outputs: [] };
+    expect(breach({ drift }).transitions[0]!.reason).toMatch(
+      /drift\.psi\.input\.brightness 0\.\d+ \[0\.\d+, \d\.\d+\] > 0\.2/,
+    );
+    const lenient = sampleRollout({ gates: { maxPsi: 0.2, features: { brightness: { maxPsi: 2 } } } });
     expect(breach({ drift }, lenient).transitions).toEqual([]);
   });
 
   it('judges error rate, latency relative to the baseline, shadow agreement and profile metrics', () => {
-    expect(breach({ errorRate: 0.2 }).transitions[0]?.event).toBe('rolled_back');
+    expect(breach({ errors: 2_000 }).transitions[0]?.event).toBe('rolled_back');
     const relative = sampleRollout({ gates: { latencyP99Ratio: 1.5 } });
-    expect(breach({ latencyP99Ms: 40 }, relative).transitions[0]!.reason).toContain(
-      'latency.p99Ratio 2.22 > 1.5',
+    expect(breach({ latency: latencySketch(10_000, 1, 40) }, relative).transitions[0]!.reason).toMatch(
+      /latency\.p99Ratio 4\.\d+ \[\d\.\d+, \d\.\d+\] > 1\.5/,
     );
-    expect(breach({ latencyP99Ms: 25 }, relative).transitions).toEqual([]);
+    expect(breach({ latency: latencySketch(10_000, 1, 10) }, relative).transitions).toEqual([]);
     const shadow = sampleRollout({ strategy: 'shadow', gates: { minShadowAgreement: 0.95 } });
-    expect(breach({ shadow: { compared: 1_000, agreed: 800 } }, shadow).transitions[0]!.reason).toContain(
-      'shadow.agreement 0.800 < 0.95',
+    expect(breach({ shadow: { compared: 1_000, agreed: 800 } }, shadow).transitions[0]!.reason).toMatch(
+      /shadow\.agreement 0\.800 \[0\.7\d+, 0\.8\d+\] < 0\.95/,
     );
-    expect(breach({ shadow: { compared: 10, agreed: 0 } }, shadow).transitions).toEqual([]);
+    // 9 of 10 agreeing neither shows agreement below 0.95 nor above it: inconclusive, nothing moves.
+    const few = breach({ shadow: { compared: 10, agreed: 9 } }, shadow);
+    expect(few.transitions).toEqual([]);
+    expect(few.evaluation?.values.find((v) => v.gate === 'shadow.agreement')?.status).toBe('inconclusive');
     const metric = sampleRollout({ gates: { metrics: [{ name: 'outputs.confidence.mean', min: 0.95 }] } });
     expect(breach({}, metric).transitions[0]?.event).toBe('rolled_back');
   });
@@ -125,16 +133,30 @@ describe('decide: gates', () => {
 
   it('treats an apply-failure share over the threshold as a breach', () => {
     const rollout = sampleRollout({ gates: { maxApplyFailureShare: 0.2 } }, { stageIndex: 2 });
-    const targets = sampleTargets(10).map((t, i) => ({
+    const targets = sampleTargets(10, '2.0.0').map((t, i) => ({
       ...t,
       failure: i < 3 ? 'verify_sha256: mismatch' : null,
     }));
     const decision = decide(rollout, healthyFacts(targets), MIN);
-    expect(decision.transitions[0]!.reason).toContain('applyFailureShare 0.300 > 0.2');
+    expect(decision.transitions[0]!.reason).toContain('applyFailureShare 0.300 [0.300, 0.300] > 0.2');
+    // 1 failure among the 6 members that settled (4 still switching): exactly 1/6 of them, past 0.1.
+    const few = sampleTargets(10, '2.0.0').map((t, i) => ({
+      ...t,
+      failure: i < 1 ? 'load: oom' : null,
+      pending: i >= 6,
+    }));
+    const strict = sampleRollout({ gates: { maxApplyFailureShare: 0.2 } }, { stageIndex: 2 });
+    expect(decide(strict, healthyFacts(few), MIN).evaluation?.values.at(-1)).toMatchObject({
+      gate: 'applyFailureShare',
+      status: 'pass',
+      test: 'finite-population',
+      n: 6,
+      controlN: 10,
+    });
   });
 
   it('pauses instead of rolling back when the rollout says so, keeping members', () => {
-    const decision = breach({ errorRate: 0.5 }, sampleRollout({ onBreach: 'pause' }));
+    const decision = breach({ errors: 5_000 }, sampleRollout({ onBreach: 'pause' }));
     expect(decision.transitions[0]?.event).toBe('paused');
     expect(decision.next.status).toBe('paused');
     expect(decision.changes.filter((c) => c.assignment.active === '1.0.0')).toEqual([]);
@@ -158,7 +180,7 @@ describe('decide: maintenance windows', () => {
     const facts = healthyFacts();
     const decision = decide(
       rollout,
-      { ...facts, candidate: { ...facts.candidate, errorRate: 0.9 } },
+      { ...facts, candidate: { ...facts.candidate, errors: 9_000 } },
       monday2200Berlin - MIN,
     );
     expect(decision.transitions[0]?.event).toBe('rolled_back');
@@ -247,32 +269,41 @@ const targetsArb = fc
   .uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 60 })
   .map((ids) => ids.map((id) => ({ id, desired: null, pending: false, failure: null }) as TargetFacts));
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
-const candidateArb = fc.record({
-  reportingTargets: fc.nat(20),
-  inferences: fc.nat(20_000),
-  errorRate: maybe(fc.double({ min: 0, max: 1, noNaN: true })),
-  latencyP95Ms: maybe(fc.double({ min: 0, max: 200, noNaN: true })),
-  latencyP99Ms: maybe(fc.double({ min: 0, max: 400, noNaN: true })),
-  drift: maybe(
-    fc.record({
-      inputs: fc.array(
-        fc.record({
-          name: fc.constantFrom('a', 'b'),
-          psi: maybe(fc.double({ min: 0, max: 1, noNaN: true })),
-          js: maybe(fc.double({ min: 0, max: 1, noNaN: true })),
-        }),
-        { maxLength: 2 },
-      ),
-      outputs: fc.constant<FeatureDriftValue[]>([]),
-    }),
-  ),
-  shadow: maybe(
-    fc
-      .record({ compared: fc.nat(5000), agreed: fc.nat(5000) })
-      .map((s) => ({ ...s, agreed: Math.min(s.agreed, s.compared) })),
-  ),
-  metrics: fc.constant({}),
-});
+const candidateArb = fc
+  .record({
+    reportingTargets: fc.nat(20),
+    inferences: fc.nat(20_000),
+    errorShare: fc.double({ min: 0, max: 1, noNaN: true }),
+    latency: maybe(fc.constantFrom(latencySketch(500, 1, 20), latencySketch(500, 40, 200))),
+    drift: maybe(
+      fc.record({
+        inputs: fc.array(
+          fc
+            .tuple(fc.constantFrom('a', 'b'), fc.double({ min: 0, max: 0.9, noNaN: true }))
+            .map(([name, shift]) => driftValue(name, 2_000, shift)),
+          { maxLength: 2 },
+        ),
+        outputs: fc.constant<FeatureDriftValue[]>([]),
+      }),
+    ),
+    shadow: maybe(
+      fc
+        .record({ compared: fc.nat(5000), agreed: fc.nat(5000) })
+        .map((s) => ({ ...s, agreed: Math.min(s.agreed, s.compared) })),
+    ),
+  })
+  .map(({ errorShare, ...c }) => {
+    const errors = Math.round(errorShare * c.inferences);
+    return {
+      ...c,
+      errors,
+      errorRate: c.inferences > 0 ? errors / c.inferences : null,
+      latencyP95Ms: c.latency?.quantile(0.95) ?? null,
+      latencyP99Ms: c.latency?.quantile(0.99) ?? null,
+      metrics: {},
+      metricEvidence: {},
+    };
+  });
 const strategyArb = fc.constantFrom('canary', 'shadow', 'blue-green', 'all-at-once' as const);
 
 describe('properties', () => {
@@ -297,7 +328,7 @@ describe('properties', () => {
         const missing =
           candidate.reportingTargets < stage.minReportingTargets ||
           candidate.inferences < stage.minInferences ||
-          candidate.latencyP95Ms === null ||
+          candidate.latency === null ||
           candidate.drift === null;
         fc.pre(missing);
         const decision = decide(rollout, { ...healthyFacts([]), candidate }, now);
@@ -334,7 +365,7 @@ describe('properties', () => {
         const rollout = sampleRollout({ strategy }, { stageIndex });
         const running = applied(targets, decide(rollout, healthyFacts(targets), 0));
         const facts = healthyFacts(running);
-        const decision = decide(rollout, { ...facts, candidate: { ...facts.candidate, errorRate: 1 } }, 1);
+        const decision = decide(rollout, { ...facts, candidate: { ...facts.candidate, errors: 10_000 } }, 1);
         expect(decision.next.status).toBe('rolled_back');
         expect(applied(running, decision).filter((x) => x.desired && carries(x.desired, '2.0.0'))).toEqual(
           [],
@@ -348,7 +379,8 @@ describe('properties', () => {
       fc.property(
         targetsArb,
         fc.uniqueArray(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 6 }),
-        (targets, buckets) => {
+        (initial, buckets) => {
+          let targets = initial;
           const percents = [...buckets].sort((a, b) => a - b).map((b) => b / 100);
           const stages = percents.map((percent) => ({
             percent,
@@ -371,6 +403,7 @@ describe('properties', () => {
             const decision = decide(rollout, healthyFacts(targets), now);
             expect(decision.transitions.length).toBeLessThanOrEqual(1);
             rollout = { ...rollout, state: decision.next };
+            targets = applied(targets, decision); // members apply the candidate (the failure share needs them settled)
           }
           expect(rollout.state.status).toBe('completed');
         },
@@ -438,5 +471,104 @@ describe('properties: a first deployment (no baseline)', () => {
         expect(rollout.state.status).toBe('completed');
       }),
     );
+  });
+});
+
+describe('decide: statistical gates', () => {
+  const withCandidate = (patch: Partial<RolloutFacts['candidate']>) => {
+    const facts = healthyFacts();
+    return { ...facts, candidate: { ...facts.candidate, ...patch } };
+  };
+
+  it('a healthy candidate on little data is inconclusive, never a pass nor a breach', () => {
+    const facts = withCandidate({
+      inferences: 150,
+      errors: 0,
+      latency: latencySketch(150, 1, 10.5),
+      drift: { inputs: [driftValue('brightness', 150, 0.3)], outputs: [driftValue('confidence', 150)] },
+    });
+    const decision = decide(sampleRollout(), facts, 31 * MIN);
+    expect(decision.transitions).toEqual([]);
+    expect(decision.evaluation?.verdict).toBe('inconclusive');
+    const psi = decision.evaluation!.values.find((v) => v.gate === 'drift.psi.input.brightness')!;
+    expect(psi).toMatchObject({
+      status: 'inconclusive',
+      test: 'noncentral-chi-square',
+      controlN: 300,
+    });
+    expect(psi.n).toBeGreaterThanOrEqual(140);
+    expect(psi.lower).toBe(0);
+    expect(psi.upper!).toBeGreaterThan(0.2);
+    expect(psi.needMore!).toBeGreaterThan(0);
+    expect(decision.note).toMatch(
+      /^inconclusive: .*drift\.psi\.input\.brightness inconclusive .*needs ≈ \d+ more/,
+    );
+  });
+
+  it.each([
+    ['pause', 'paused', 'paused'],
+    ['rollback', 'rolled_back', 'rolled_back'],
+  ] as const)('onInconclusive %s at the deadline', (onInconclusive, event, status) => {
+    const facts = withCandidate({
+      drift: { inputs: [driftValue('brightness', 150, 0.3)], outputs: [] },
+      inferences: 150,
+    });
+    const rollout = sampleRollout({ onInconclusive });
+    expect(decide(rollout, facts, 119 * MIN).transitions).toEqual([]);
+    const late = decide(rollout, facts, 120 * MIN);
+    expect(late.transitions[0]).toMatchObject({ event, to: { status } });
+    expect(late.deadline).toMatchObject({ action: onInconclusive, stageIndex: 0 });
+    expect(late.deadline!.gates.map((g) => g.gate)).toContain('drift.psi.input.brightness');
+  });
+
+  it('onInconclusive extend keeps waiting past the deadline and says so every tick', () => {
+    const facts = withCandidate({
+      drift: { inputs: [driftValue('brightness', 150, 0.3)], outputs: [] },
+      inferences: 150,
+    });
+    const late = decide(sampleRollout({ onInconclusive: 'extend' }), facts, 10 * 60 * MIN);
+    expect(late.transitions).toEqual([]);
+    expect(late.deadline?.action).toBe('extend');
+    expect(late.note).toContain('undecided after');
+  });
+
+  it('spends a new look only when the inferences grew 1.5×, and never across stages', () => {
+    const rollout = sampleRollout();
+    const first = decide(rollout, healthyFacts(), MIN).evaluation!;
+    expect(first.look).toEqual({ stageIndex: 0, stageStartedAt: 0, look: 1, n: 10_000 });
+    const grown = (n: number, look = first.look) => ({
+      ...withCandidate({ inferences: n, errors: Math.round(n / 1000) }),
+      look,
+    });
+    expect(decide(rollout, grown(14_999), MIN).evaluation!.look!.look).toBe(1);
+    const second = decide(rollout, grown(15_000), MIN).evaluation!;
+    expect(second.look).toMatchObject({ look: 2, n: 15_000 });
+    // A later look tests each gate at a higher per-test confidence (α·6/(π²k²), split over the gates).
+    const confidenceOf = (e: typeof first) => e.values.find((v) => v.gate === 'errorRate')!.confidence!;
+    expect(confidenceOf(second)).toBeGreaterThan(confidenceOf(first));
+    const nextStage = sampleRollout({}, { stageIndex: 1, stageStartedAt: 30 * MIN });
+    expect(decide(nextStage, grown(15_000, second.look), 31 * MIN).evaluation!.look).toMatchObject({
+      stageIndex: 1,
+      look: 1,
+    });
+  });
+
+  it('judges a std on its point estimate and flags it', () => {
+    const rollout = sampleRollout({ gates: { metrics: [{ name: 'outputs.confidence.std', max: 0.1 }] } });
+    const decision = decide(rollout, withCandidate({ metrics: { 'outputs.confidence.std': 0.05 } }), MIN);
+    expect(decision.evaluation!.values.find((v) => v.gate === 'metric.outputs.confidence.std')).toMatchObject(
+      {
+        status: 'pass',
+        test: 'point',
+        lower: null,
+        upper: null,
+      },
+    );
+  });
+
+  it('never passes a gate without its evidence: a latency estimate without a sketch waits', () => {
+    const decision = decide(sampleRollout(), withCandidate({ latency: null, latencyP95Ms: 1 }), 31 * MIN);
+    expect(decision.evaluation!.values.find((v) => v.gate === 'latency.p95Ms')!.status).toBe('wait');
+    expect(decision.transitions).toEqual([]);
   });
 });

@@ -1,8 +1,16 @@
 import { fail, ok, type Result } from '@edgefleet/shared';
 import type { RolloutAction } from '@edgefleet/shared/api';
 import { appSlotFor, bucketsOf, desiredChanges, memberThreshold } from './assignment';
-import { describeBreaches, evaluateGates, type GateEvaluation, type GateValue } from './gates';
+import {
+  DEFAULT_CONFIDENCE,
+  describeBreaches,
+  describeUndecided,
+  evaluateGates,
+  type GateEvaluation,
+  type GateValue,
+} from './gates';
 import { advanceAllowed } from './maintenance';
+import { maxDurationOf } from './stages';
 import {
   ACTIVE_STATUSES,
   type AppPlanChange,
@@ -24,6 +32,16 @@ export interface Decision {
   evaluation: GateEvaluation | null;
   /** Why nothing moved, e.g. `waiting: minInferences 40 < 100` or `held: outside maintenance windows`. */
   note: string;
+  /**
+   * Set when the stage passed its deadline (`maxDurationMs`) with gates still undecided: what the rollout's
+   * `onInconclusive` did and the undecided gates (each with ≈ how many more inferences would decide it).
+   */
+  deadline: {
+    action: 'pause' | 'extend' | 'rollback';
+    stageIndex: number;
+    gates: GateValue[];
+    reason: string;
+  } | null;
   /** Device targets whose desired state changes (in `next`). */
   changes: DesiredChange[];
   /** The app plan slot (web-app targets only). */
@@ -69,18 +87,33 @@ function step(rollout: Rollout, now: number, actor: string, reason: string, gate
 }
 
 function waitingNote(evaluation: GateEvaluation): string {
-  const waiting = evaluation.values
-    .filter((v) => v.status === 'wait')
-    .map((v) => `${v.gate} ${v.value ?? 'n/a'} vs ${v.threshold}`);
-  return `waiting for data: ${waiting.join('; ')}`;
+  const what = evaluation.verdict === 'wait' ? 'waiting for data' : 'inconclusive';
+  return `${what}: ${describeUndecided(evaluation.values)}`;
 }
 
-function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, buckets: Uint16Array) {
+type RunningResult = {
+  evaluation: GateEvaluation | null;
+  transition: Transition | null;
+  note: string;
+  deadline?: Decision['deadline'];
+};
+
+function decideRunning(
+  rollout: Rollout,
+  facts: RolloutFacts,
+  now: number,
+  buckets: Uint16Array,
+): RunningResult {
   const { spec, state } = rollout;
   const stage = spec.stages[state.stageIndex]!;
   const threshold = memberThreshold(rollout, state);
   const members = facts.targets.filter((_, i) => buckets[i]! < threshold);
-  const evaluation = evaluateGates(spec.gates, stage, facts, members);
+  const evaluation = evaluateGates(spec.gates, stage, facts, members, {
+    confidence: spec.confidence ?? DEFAULT_CONFIDENCE,
+    previous: facts.look ?? null,
+    stageKey: { index: state.stageIndex, startedAt: state.stageStartedAt },
+    candidate: spec.candidate,
+  });
   const empty = evaluation.verdict === 'breach' ? null : emptyStage(rollout, facts, members.length, now);
   if (empty) return empty;
   if (evaluation.verdict === 'breach') {
@@ -99,7 +132,13 @@ function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, bucke
       note: `in stage for ${Math.round(elapsedMs / 1000)} s of ${stage.minDurationMs / 1000} s`,
     };
   }
-  if (evaluation.verdict === 'wait') return { evaluation, transition: null, note: waitingNote(evaluation) };
+  if (evaluation.verdict === 'wait' || evaluation.verdict === 'inconclusive') {
+    const deadlineMs = maxDurationOf(stage);
+    if (deadlineMs === null || elapsedMs < deadlineMs) {
+      return { evaluation, transition: null, note: waitingNote(evaluation) };
+    }
+    return atDeadline(rollout, evaluation, elapsedMs);
+  }
   if (!advanceAllowed(spec.maintenanceWindows, now)) {
     return { evaluation, transition: null, note: 'held: gates pass, but outside every maintenance window' };
   }
@@ -108,6 +147,23 @@ function decideRunning(rollout: Rollout, facts: RolloutFacts, now: number, bucke
     ? `all gates passed in the last stage (${stage.percent}%)`
     : `all gates passed in stage ${state.stageIndex + 1} (${stage.percent}%) for ${Math.round(elapsedMs / 1000)} s`;
   return { evaluation, transition: step(rollout, now, CONTROLLER, why, evaluation.values), note: why };
+}
+
+/** A stage undecided at its deadline: pause, roll back or keep waiting (`extend`), as the rollout says. */
+function atDeadline(rollout: Rollout, evaluation: GateEvaluation, elapsedMs: number): RunningResult {
+  const { spec, state } = rollout;
+  const action = spec.onInconclusive ?? 'pause';
+  const undecided = evaluation.values.filter((v) => v.status === 'inconclusive' || v.status === 'wait');
+  const why =
+    `stage ${state.stageIndex + 1} (${spec.stages[state.stageIndex]!.percent}%) undecided after ` +
+    `${Math.round(elapsedMs / 1000)} s (${action}): ${describeUndecided(undecided)}`;
+  const deadline = { action, stageIndex: state.stageIndex, gates: undecided, reason: why };
+  if (action === 'extend') return { evaluation, transition: null, note: why, deadline };
+  const t =
+    action === 'pause'
+      ? transition(state, 'paused', { status: 'paused' }, CONTROLLER, why, evaluation.values)
+      : transition(state, 'rolled_back', { status: 'rolled_back' }, CONTROLLER, why, evaluation.values);
+  return { evaluation, transition: t, note: why, deadline };
 }
 
 /**
@@ -130,13 +186,18 @@ function emptyStage(rollout: Rollout, facts: RolloutFacts, members: number, now:
 /**
  * The controller's decision for one rollout at `now`: start when scheduled, roll back (or pause) on a breached
  * gate at any time, advance when the stage lasted its duration with every gate passing inside a maintenance
- * window, otherwise wait. Pure: no I/O, the clock comes in as `now`.
+ * window, otherwise wait — until the stage's deadline, where gates still undecided do what `onInconclusive` says. Pure: no I/O, the clock comes in as `now`.
  * @example const { transitions, changes } = decide(rollout, facts, Date.now());
  */
 export function decide(rollout: Rollout, facts: RolloutFacts, now: number): Decision {
   const { spec, state } = rollout;
   const buckets = bucketsOf(facts.targets, spec.salt);
-  let result: { evaluation: GateEvaluation | null; transition: Transition | null; note: string } = {
+  let result: {
+    evaluation: GateEvaluation | null;
+    transition: Transition | null;
+    note: string;
+    deadline?: Decision['deadline'];
+  } = {
     evaluation: null,
     transition: null,
     note: state.status,
@@ -164,6 +225,7 @@ export function decide(rollout: Rollout, facts: RolloutFacts, now: number): Deci
     next,
     evaluation: result.evaluation,
     note: result.note,
+    deadline: result.deadline ?? null,
     ...plannedChanges(rollout, facts, next, buckets),
   };
 }

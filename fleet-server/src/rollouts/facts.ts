@@ -6,7 +6,16 @@ import type { SpecResolver } from '../telemetry';
 import { carries } from './assignment';
 import { StageTelemetry } from './stage-telemetry';
 import { resolveDeviceTargets } from './store';
-import type { Assignment, BaselineFacts, CandidateFacts, Rollout, RolloutFacts, TargetFacts } from './types';
+import type {
+  Assignment,
+  BaselineFacts,
+  CandidateFacts,
+  FeatureDriftValue,
+  MetricEvidence,
+  Rollout,
+  RolloutFacts,
+  TargetFacts,
+} from './types';
 
 interface StoredModels {
   active?: { manifest?: { version?: string } } | null;
@@ -106,6 +115,44 @@ export function profileMetrics(profile: Profile): Record<string, number> {
 }
 
 /**
+ * The data behind {@link profileMetrics} where a bound can be derived: means (sd and count), class shares, error
+ * and missing rates (counts). A std has none: a gate on it is judged as a point estimate.
+ */
+export function profileMetricEvidence(profile: Profile): Record<string, MetricEvidence> {
+  const evidence: Record<string, MetricEvidence> = {};
+  for (const side of ['inputs', 'outputs'] as const) {
+    for (const [name, stats] of profile[side]) {
+      const { count, mean, std } = stats.moments;
+      if (count === 0) continue;
+      evidence[`${side}.${name}.mean`] = { kind: 'mean', mean, std, count };
+    }
+  }
+  const classes = profile.classes.total;
+  if (classes > 0)
+    for (const [label, count] of profile.classes.top())
+      evidence[`classes.${label}.share`] = { kind: 'share', successes: count, trials: classes };
+  if (profile.inferences > 0) {
+    evidence.errorRate = { kind: 'share', successes: profile.errorCount, trials: profile.inferences };
+    evidence.missingRate = { kind: 'share', successes: profile.missing, trials: profile.inferences };
+  }
+  return evidence;
+}
+
+/** Drift distances and the bin counts behind them, per input feature and per output. */
+function driftFacts(baseline: Profile, profile: Profile): CandidateFacts['drift'] {
+  const report = driftReport(baseline, profile);
+  const side = (part: 'inputs' | 'outputs'): FeatureDriftValue[] =>
+    report[part].map((f) => ({
+      name: f.name,
+      psi: f.psi,
+      js: f.js,
+      baselineCounts: baseline[part].get(f.name)?.histogram.counts.slice() ?? null,
+      windowCounts: profile[part].get(f.name)?.histogram.counts.slice() ?? null,
+    }));
+  return { inputs: side('inputs'), outputs: side('outputs') };
+}
+
+/**
  * The candidate's merged telemetry since the stage began (reports whose window started at or after
  * `stage_started_at`) from the stage's members, its drift against the candidate's baseline, and the baseline
  * version's latency over the same window from the rollout's targets (see {@link StageTelemetry}).
@@ -126,16 +173,18 @@ export function loadTelemetryFacts(
   }
   const profile = stage.candidate?.profile ?? null;
   const baselineOfCandidate = specs.baselineOf(spec.modelName, spec.candidate)?.baseline ?? null;
-  const drift = profile && baselineOfCandidate ? driftReport(baselineOfCandidate, profile) : null;
+  const drift = profile && baselineOfCandidate ? driftFacts(baselineOfCandidate, profile) : null;
   const p = (q: 'p95' | 'p99') => (profile ? latencyQuantiles(profile, 'total')[q] : null);
   const baselineProfile = stage.baseline?.profile ?? null;
   let baseline: BaselineFacts | null = null;
   if (relativeGates || (spec.strategy === 'shadow' && !(profile && profile.shadow.compared > 0))) {
     const total = baselineProfile ? latencyQuantiles(baselineProfile, 'total') : null;
+    const sketch = baselineProfile?.latency.total;
     baseline = {
       inferences: baselineProfile?.inferences ?? 0,
       latencyP95Ms: total?.p95 ?? null,
       latencyP99Ms: total?.p99 ?? null,
+      latency: sketch && sketch.count > 0 ? sketch : null,
     };
   }
   // Agreement is counted where the client compares: on the candidate's (shadow) profile, else the active one's.
@@ -143,20 +192,18 @@ export function loadTelemetryFacts(
   const candidate: CandidateFacts = {
     reportingTargets: stage.candidate?.targets.size ?? 0,
     inferences: profile?.inferences ?? 0,
+    errors: profile?.errorCount ?? 0,
     errorRate: profile && profile.inferences > 0 ? profile.errorCount / profile.inferences : null,
     latencyP95Ms: p('p95'),
     latencyP99Ms: p('p99'),
-    drift: drift
-      ? {
-          inputs: drift.inputs.map((f) => ({ name: f.name, psi: f.psi, js: f.js })),
-          outputs: drift.outputs.map((f) => ({ name: f.name, psi: f.psi, js: f.js })),
-        }
-      : null,
+    latency: profile && profile.latency.total.count > 0 ? profile.latency.total : null,
+    drift,
     shadow:
       shadowSource && shadowSource.shadow.compared > 0
         ? { compared: shadowSource.shadow.compared, agreed: shadowSource.shadow.agreed }
         : null,
     metrics: profile ? profileMetrics(profile) : {},
+    metricEvidence: profile ? profileMetricEvidence(profile) : {},
   };
   return { candidate, baseline, catchingUp: false };
 }
@@ -183,7 +230,7 @@ export function loadFacts(
 
 /** Baseline facts with no data at all. */
 function emptyBaseline(): BaselineFacts {
-  return { inferences: 0, latencyP95Ms: null, latencyP99Ms: null };
+  return { inferences: 0, latencyP95Ms: null, latencyP99Ms: null, latency: null };
 }
 
 /** Candidate facts with no data at all. */
@@ -191,11 +238,14 @@ export function emptyCandidate(): CandidateFacts {
   return {
     reportingTargets: 0,
     inferences: 0,
+    errors: 0,
     errorRate: null,
     latencyP95Ms: null,
     latencyP99Ms: null,
+    latency: null,
     drift: null,
     shadow: null,
     metrics: {},
+    metricEvidence: {},
   };
 }

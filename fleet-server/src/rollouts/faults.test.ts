@@ -71,6 +71,8 @@ const request = {
   minInferences: 0,
   gates: {},
   onBreach: 'rollback' as const,
+  confidence: 0.99,
+  onInconclusive: 'pause' as const,
   maintenanceWindows: [],
 };
 

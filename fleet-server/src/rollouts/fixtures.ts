@@ -1,4 +1,13 @@
-import type { Rollout, RolloutFacts, RolloutSpec, RolloutState, TargetFacts } from './types';
+import { DDSketch, jensenShannonDistance, psi } from '@edgefleet/shared';
+import type {
+  FeatureDriftValue,
+  LatencySketch,
+  Rollout,
+  RolloutFacts,
+  RolloutSpec,
+  RolloutState,
+  TargetFacts,
+} from './types';
 
 // Builders for the pure decision tests (not used by the server).
 
@@ -40,23 +49,62 @@ export function sampleTargets(count: number, desired = '1.0.0'): TargetFacts[] {
   }));
 }
 
+/** A latency sketch of `count` values spread evenly over [fromMs, toMs]. */
+export function latencySketch(count: number, fromMs: number, toMs: number): LatencySketch {
+  const sketch = new DDSketch();
+  for (let i = 0; i < count; i++) sketch.add(fromMs + ((toMs - fromMs) * (i + 0.5)) / count);
+  return sketch;
+}
+
+/** A 300-value baseline over 10 equal-mass bins (under/overflow empty, as the baseline builder makes them). */
+export const BASELINE_COUNTS: readonly number[] = [0, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 0];
+
+/**
+ * Drift facts of one feature: a window of `n` values, a share `shifted` of them moved from the lower half of the
+ * bins to the upper half (0: distributed as the baseline).
+ */
+export function driftValue(name: string, n: number, shifted = 0): FeatureDriftValue {
+  const inner = BASELINE_COUNTS.length - 2;
+  const windowCounts = BASELINE_COUNTS.map((_, i) => {
+    if (i === 0 || i === BASELINE_COUNTS.length - 1) return Math.round(n / 301);
+    const base = n / inner;
+    return Math.round(i <= inner / 2 ? base * (1 - shifted) : base * (1 + shifted));
+  });
+  const baselineCounts = [...BASELINE_COUNTS];
+  return {
+    name,
+    psi: psi(baselineCounts, windowCounts),
+    js: jensenShannonDistance(baselineCounts, windowCounts),
+    baselineCounts,
+    windowCounts,
+  };
+}
+
 /** Healthy facts with plenty of data. */
 export function healthyFacts(targets: TargetFacts[] = sampleTargets(100)): RolloutFacts {
   return {
     candidate: {
       reportingTargets: 10,
       inferences: 10_000,
+      errors: 10,
       errorRate: 0.001,
       latencyP95Ms: 10,
       latencyP99Ms: 20,
+      latency: latencySketch(10_000, 1, 10.5),
       drift: {
-        inputs: [{ name: 'brightness', psi: 0.01, js: 0.02 }],
-        outputs: [{ name: 'confidence', psi: 0.02, js: 0.01 }],
+        inputs: [driftValue('brightness', 10_000)],
+        outputs: [driftValue('confidence', 10_000)],
       },
       shadow: { compared: 10_000, agreed: 9_900 },
       metrics: { 'outputs.confidence.mean': 0.9 },
+      metricEvidence: { 'outputs.confidence.mean': { kind: 'mean', mean: 0.9, std: 0.05, count: 10_000 } },
     },
-    baseline: { inferences: 10_000, latencyP95Ms: 9, latencyP99Ms: 18 },
+    baseline: {
+      inferences: 10_000,
+      latencyP95Ms: 9,
+      latencyP99Ms: 18,
+      latency: latencySketch(10_000, 1, 9.5),
+    },
     targets,
   };
 }

@@ -169,7 +169,7 @@ describe(`rollout with ${FLEET_SIZE} simulated devices`, () => {
     expect(devices.every((d) => d.running.active === '1.0.0')).toBe(true);
     const entry = rolled.audit.at(-1)!;
     expect(entry).toMatchObject({ event: 'rolled_back', actor: 'controller' });
-    expect(entry.reason).toMatch(/drift\.psi\.input\.brightness \S+ > 0\.25/);
+    expect(entry.reason).toMatch(/drift\.psi\.input\.brightness \S+ \[\S+, \S+\] > 0\.25/);
     expect(entry.gates.find((g) => g.gate === 'drift.psi.input.brightness')?.status).toBe('breach');
   }, 120_000);
 });
@@ -217,7 +217,7 @@ describe('rollout gates and schedule (100 simulated devices)', () => {
     expect(devices.every((d) => d.running.active === '1.0.0')).toBe(true);
     await reportWindow((_, role) => (role === 'shadow' ? { ...healthy, shadowAgreement: 0.5 } : healthy));
     const stopped = await waitForRollout('shadow', (r) => r.status === 'rolled_back');
-    expect(stopped.audit.at(-1)!.reason).toMatch(/shadow\.agreement 0\.5\d* < 0\.9/);
+    expect(stopped.audit.at(-1)!.reason).toMatch(/shadow\.agreement 0\.5\d* \[\S+, \S+\] < 0\.9/);
     await waitFor(() => carriesCandidate() === 0, 15_000);
   }, 60_000);
 

@@ -1,5 +1,19 @@
+import type { GateStatus, GateTest } from '@edgefleet/shared/api';
+import { advanceLook, perTestConfidence } from '@edgefleet/shared/stats';
+import {
+  coverage,
+  driftInterval,
+  type GateInterval,
+  type Levels,
+  latencyInterval,
+  latencyRatioInterval,
+  metricInterval,
+  rateInterval,
+} from './gate-tests';
 import type { Stage } from './stages';
-import type { CandidateFacts, RolloutFacts, TargetFacts } from './types';
+import type { CandidateFacts, RolloutFacts, StageLook, TargetFacts } from './types';
+
+export type { GateStatus, GateTest };
 
 /** Thresholds on what the candidate's clients report; every one is optional. */
 export interface Gates {
@@ -25,64 +39,209 @@ export interface Gates {
 
 /** Default of {@link Gates.maxApplyFailureShare}. */
 export const DEFAULT_MAX_APPLY_FAILURE_SHARE = 0.1;
+/** Default confidence of a rollout's decisions (family-wise, over all gates and all looks of a stage). */
+export const DEFAULT_CONFIDENCE = 0.99;
 
-/** `wait`: not enough data to judge. Never counted as a pass. */
-export type GateStatus = 'pass' | 'wait' | 'breach';
-
-/** One gate's measured value against its threshold. */
+/**
+ * One gate's evidence against its threshold. `value` is the estimate; `lower`/`upper` its interval at `confidence`
+ * (the per-test level after the family split and the look's share of α). `max` gates breach when `lower` is above
+ * the threshold and pass when `upper` is at or below it (`min` gates mirror that); between, `inconclusive`.
+ * `wait`: too little data to test at all. `needMore`: ≈ further candidate inferences likely to decide an
+ * inconclusive gate (null: not inconclusive, or more data alone would not, e.g. a baseline too small).
+ */
 export interface GateValue {
   gate: string;
   value: number | null;
   threshold: number;
-  /** `max`: value must stay at or below the threshold; `min`: at or above. */
   bound: 'max' | 'min';
   status: GateStatus;
+  test: GateTest;
+  lower: number | null;
+  upper: number | null;
+  confidence: number | null;
+  n: number | null;
+  controlN: number | null;
+  needMore: number | null;
 }
 
-/** Gate values and the overall verdict: any breach → breach, else any wait → wait, else pass. */
+/** Gate values, the overall verdict (breach > wait > inconclusive > pass) and the look they were judged at. */
 export interface GateEvaluation {
   verdict: GateStatus;
   values: GateValue[];
+  /** The sequential look (null while the stage minimums are not met: nothing was tested). */
+  look: StageLook | null;
+  /** The rollout's family-wise confidence. */
+  confidence: number;
 }
 
-function judge(gate: string, value: number | null, threshold: number, bound: 'max' | 'min', enough: boolean) {
-  let status: GateStatus = 'wait';
-  if (enough && value !== null && Number.isFinite(value)) {
-    const ok = bound === 'max' ? value <= threshold : value >= threshold;
-    status = ok ? 'pass' : 'breach';
+interface PendingGate {
+  gate: string;
+  threshold: number;
+  bound: 'max' | 'min';
+  /** Null: no data (wait); then `point`, if given, is judged as a point estimate. */
+  interval: (levels: Levels) => GateInterval | null;
+  point?: number | null;
+}
+
+/**
+ * Judges one gate. A breach needs the bound on the far side of the threshold at `levels.breach` (the family's α at
+ * this look, split over the gates: any one breach rolls back); a pass needs the near bound at `levels.pass` (the
+ * look's α unsplit: the stage passes only when every gate passes, an intersection-union test).
+ */
+function judged(g: PendingGate, levels: { breach: number; pass: number }, testable: boolean): GateValue {
+  const base = { gate: g.gate, threshold: g.threshold, bound: g.bound };
+  const sides: Levels =
+    g.bound === 'max'
+      ? { lower: levels.breach, upper: levels.pass }
+      : { lower: levels.pass, upper: levels.breach };
+  const interval = testable ? g.interval(sides) : null;
+  const confidence = coverage(sides);
+  if (!interval) {
+    const point = g.point ?? null;
+    if (testable && point !== null && Number.isFinite(point)) {
+      // No bound can be derived: judged on the point estimate, and flagged so.
+      const ok = g.bound === 'max' ? point <= g.threshold : point >= g.threshold;
+      return { ...base, ...noEvidence(point), status: ok ? 'pass' : 'breach', test: 'point' };
+    }
+    return { ...base, ...noEvidence(point), status: 'wait', test: 'none' };
   }
-  return { gate, value, threshold, bound, status } satisfies GateValue;
+  const { estimate, lower, upper } = interval;
+  let status: GateStatus;
+  if (g.bound === 'max')
+    status = lower > g.threshold ? 'breach' : upper <= g.threshold ? 'pass' : 'inconclusive';
+  else status = upper < g.threshold ? 'breach' : lower >= g.threshold ? 'pass' : 'inconclusive';
+  return {
+    ...base,
+    value: Number.isFinite(estimate) ? estimate : null,
+    status,
+    test: interval.test,
+    lower: finiteOrNull(lower),
+    upper: finiteOrNull(upper),
+    confidence,
+    n: interval.n,
+    controlN: interval.controlN,
+    needMore: status === 'inconclusive' ? needMore(interval, g.threshold) : null,
+  };
 }
 
-function driftValues(gates: Gates, candidate: CandidateFacts, enough: boolean): GateValue[] {
-  const values: GateValue[] = [];
-  const parts = [
-    ['input', candidate.drift?.inputs ?? []],
-    ['output', candidate.drift?.outputs ?? []],
-  ] as const;
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+function noEvidence(point: number | null) {
+  return {
+    value: point,
+    lower: null,
+    upper: null,
+    confidence: null,
+    n: null,
+    controlN: null,
+    needMore: null,
+  };
+}
+
+/**
+ * ≈ further inferences before the interval's side facing the threshold clears it, if the estimate held: the
+ * half-width shrinks like √(1/n + 1/controlN) for drift (the baseline's noise does not shrink) and like 1/√n
+ * otherwise. Null when no sample size would do (estimate on the threshold, or the baseline's noise alone too big).
+ */
+export function needMore(interval: GateInterval, threshold: number): number | null {
+  const { estimate, lower, upper, n } = interval;
+  if (!Number.isFinite(estimate) || estimate === threshold || !(n > 0)) return null;
+  const side = estimate < threshold ? upper - estimate : estimate - lower;
+  if (!Number.isFinite(side)) return null;
+  const shrink = (Math.abs(threshold - estimate) / side) ** 2; // wanted variance factor (< 1)
+  if (!(shrink > 0 && shrink < 1)) return shrink >= 1 ? 0 : null;
+  const control = interval.test === 'noncentral-chi-square' ? (interval.controlN ?? 0) : 0;
+  if (control > 0) {
+    const wanted = shrink * (1 / n + 1 / control) - 1 / control;
+    return wanted > 0 ? Math.ceil(1 / wanted - n) : null;
+  }
+  return Math.ceil(n / shrink - n);
+}
+
+function driftGates(gates: Gates, candidate: CandidateFacts): PendingGate[] {
   const hasOverrides = Object.keys(gates.features ?? {}).length > 0;
-  if (gates.maxPsi === undefined && gates.maxJs === undefined && !hasOverrides) return values;
+  if (gates.maxPsi === undefined && gates.maxJs === undefined && !hasOverrides) return [];
+  const none = () => null;
   if (!candidate.drift) {
-    if (gates.maxPsi !== undefined) values.push(judge('drift.psi', null, gates.maxPsi, 'max', false));
-    if (gates.maxJs !== undefined) values.push(judge('drift.js', null, gates.maxJs, 'max', false));
-    return values;
+    return [
+      ...(gates.maxPsi !== undefined
+        ? [{ gate: 'drift.psi', threshold: gates.maxPsi, bound: 'max' as const, interval: none }]
+        : []),
+      ...(gates.maxJs !== undefined
+        ? [{ gate: 'drift.js', threshold: gates.maxJs, bound: 'max' as const, interval: none }]
+        : []),
+    ];
   }
-  for (const [side, features] of parts) {
-    for (const feature of features) {
-      const override = gates.features?.[feature.name];
-      const maxPsi = override?.maxPsi ?? gates.maxPsi;
-      const maxJs = override?.maxJs ?? gates.maxJs;
-      const name = `${side}.${feature.name}`;
-      if (maxPsi !== undefined) values.push(judge(`drift.psi.${name}`, feature.psi, maxPsi, 'max', enough));
-      if (maxJs !== undefined) values.push(judge(`drift.js.${name}`, feature.js, maxJs, 'max', enough));
+  const out: PendingGate[] = [];
+  for (const [side, features] of [
+    ['input', candidate.drift.inputs],
+    ['output', candidate.drift.outputs],
+  ] as const) {
+    for (const f of features) {
+      const override = gates.features?.[f.name];
+      for (const metric of ['psi', 'js'] as const) {
+        const threshold =
+          metric === 'psi' ? (override?.maxPsi ?? gates.maxPsi) : (override?.maxJs ?? gates.maxJs);
+        if (threshold === undefined) continue;
+        out.push({
+          gate: `drift.${metric}.${side}.${f.name}`,
+          threshold,
+          bound: 'max',
+          interval: (c) => driftInterval(metric, f.baselineCounts, f.windowCounts, c),
+        });
+      }
     }
   }
-  return values;
+  return out;
 }
 
-function ratio(candidate: number | null, baseline: number | null): number | null {
-  if (candidate === null || baseline === null || !(baseline > 0)) return null;
-  return candidate / baseline;
+/**
+ * Stage members told to run the candidate (or that failed at it), those that settled (applied it or failed), and the
+ * failures. Members not told yet (e.g. held back by maxConcurrentDownloads) join once they are.
+ */
+export function applyOutcomes(
+  members: readonly TargetFacts[],
+  candidate: string,
+): { told: number; settled: number; failed: number } {
+  let told = 0;
+  let settled = 0;
+  let failed = 0;
+  for (const t of members) {
+    if (t.failure !== null) {
+      told++;
+      settled++;
+      failed++;
+    } else if (t.desired && Object.values(t.desired).includes(candidate)) {
+      told++;
+      if (!t.pending) settled++;
+    }
+  }
+  return { told, settled, failed };
+}
+
+/**
+ * The apply-failure share of the stage's members is a finite-population quantity: the gate is about these
+ * members, not a sample of a larger fleet, so it has no sampling error — the share among those that settled
+ * (applied or failed) is exact. A member still switching is not counted until it settles; one that never does is
+ * counted as failed once its apply timeout passes (`timed_out`). A binomial bound would treat the members as a
+ * sample and could never pass a 10 % limit on a 5-device canary.
+ */
+function applyFailureInterval(
+  told: number,
+  settled: number,
+  failed: number,
+  levels: Levels,
+): GateInterval | null {
+  if (settled === 0) return null;
+  return {
+    estimate: failed / settled,
+    lower: failed / settled,
+    upper: failed / settled,
+    confidence: coverage(levels),
+    test: 'finite-population',
+    n: settled,
+    controlN: told,
+  };
 }
 
 /** Share of stage members whose attempt at the candidate failed; null with no members. */
@@ -91,78 +250,147 @@ export function applyFailureShare(members: readonly TargetFacts[]): number | nul
   return members.filter((t) => t.failure !== null).length / members.length;
 }
 
+function telemetryGates(gates: Gates, facts: RolloutFacts, baselineEnough: boolean): PendingGate[] {
+  const { candidate, baseline } = facts;
+  const out: PendingGate[] = [];
+  const add = (
+    gate: string,
+    threshold: number | undefined,
+    bound: 'max' | 'min',
+    interval: PendingGate['interval'],
+    point?: number | null,
+  ) => {
+    if (threshold !== undefined)
+      out.push({ gate, threshold, bound, interval, ...(point !== undefined ? { point } : {}) });
+  };
+  add('latency.p95Ms', gates.latencyP95Ms, 'max', (c) => latencyInterval(candidate.latency, 0.95, c));
+  add('latency.p99Ms', gates.latencyP99Ms, 'max', (c) => latencyInterval(candidate.latency, 0.99, c));
+  const control = baselineEnough ? (baseline?.latency ?? null) : null;
+  add('latency.p95Ratio', gates.latencyP95Ratio, 'max', (c) =>
+    latencyRatioInterval(candidate.latency, control, 0.95, c),
+  );
+  add('latency.p99Ratio', gates.latencyP99Ratio, 'max', (c) =>
+    latencyRatioInterval(candidate.latency, control, 0.99, c),
+  );
+  add('errorRate', gates.maxErrorRate, 'max', (c) => rateInterval(candidate.errors, candidate.inferences, c));
+  out.push(...driftGates(gates, candidate));
+  const shadow = candidate.shadow;
+  add('shadow.agreement', gates.minShadowAgreement, 'min', (c) =>
+    shadow ? rateInterval(shadow.agreed, shadow.compared, c) : null,
+  );
+  for (const metric of gates.metrics ?? []) {
+    const evidence = candidate.metricEvidence[metric.name];
+    const point = candidate.metrics[metric.name] ?? null;
+    const interval = (levels: Levels) => metricInterval(evidence, levels);
+    add(`metric.${metric.name}`, metric.max, 'max', interval, point);
+    add(`metric.${metric.name}`, metric.min, 'min', interval, point);
+  }
+  return out;
+}
+
 /**
- * Evaluates a stage's minimums and every configured gate. Telemetry gates only pass or breach once the
- * stage has its minimum reporting targets and inferences; until then they `wait`. The apply-failure
- * share is judged on `members` (targets in the stage) as soon as there are any.
+ * Evaluates a stage's minimums and every configured gate as a test at the rollout's `confidence`, family-wise over
+ * the stage's looks (alpha spending, see `@edgefleet/shared/stats`) and over the gates: a breach of any one gate
+ * rolls back, so each is tested at the look's α split over the gates (Bonferroni); a pass needs every gate to pass,
+ * so each pass test takes the look's whole α (intersection-union: a wrong pass needs a wrong pass of a gate that is
+ * truly past its threshold). Either way a wrong decision has probability at most 1 − confidence per stage.
+ * Until the stage has its minimum reporting targets and inferences, telemetry gates `wait` and no look is spent.
+ * The apply-failure share of the stage's members is bounded exactly (see `applyFailureInterval`) at every tick.
+ * `previous` is the look of the last evaluation; a look of another stage is ignored.
  */
 export function evaluateGates(
   gates: Gates,
   stage: Stage,
   facts: RolloutFacts,
   members: readonly TargetFacts[],
+  options: {
+    confidence?: number;
+    previous?: StageLook | null;
+    stageKey?: { index: number; startedAt: number | null };
+    candidate?: string;
+  } = {},
 ): GateEvaluation {
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
   const { candidate, baseline } = facts;
   const targetsOk = candidate.reportingTargets >= stage.minReportingTargets;
   const inferencesOk = candidate.inferences >= stage.minInferences;
   const enough = targetsOk && inferencesOk;
+  const minimum = (gate: string, value: number, threshold: number): GateValue => ({
+    ...noEvidence(value),
+    gate,
+    threshold,
+    bound: 'min',
+    status: value >= threshold ? 'pass' : 'wait',
+    test: 'minimum',
+  });
   const values: GateValue[] = [
-    { ...judge('minReportingTargets', candidate.reportingTargets, stage.minReportingTargets, 'min', true) },
-    { ...judge('minInferences', candidate.inferences, stage.minInferences, 'min', true) },
-  ].map((v) => (v.status === 'breach' ? { ...v, status: 'wait' as const } : v));
-  const add = (gate: string, value: number | null, threshold: number | undefined, bound: 'max' | 'min') => {
-    if (threshold !== undefined) values.push(judge(gate, value, threshold, bound, enough));
-  };
-  add('latency.p95Ms', candidate.latencyP95Ms, gates.latencyP95Ms, 'max');
-  add('latency.p99Ms', candidate.latencyP99Ms, gates.latencyP99Ms, 'max');
+    minimum('minReportingTargets', candidate.reportingTargets, stage.minReportingTargets),
+    minimum('minInferences', candidate.inferences, stage.minInferences),
+  ];
   const baselineEnough = (baseline?.inferences ?? 0) >= stage.minInferences;
-  const addRatio = (gate: string, value: number | null, threshold: number | undefined) => {
-    if (threshold !== undefined) values.push(judge(gate, value, threshold, 'max', enough && baselineEnough));
+  const pending = telemetryGates(gates, facts, baselineEnough);
+  const outcomes = applyOutcomes(members, options.candidate ?? '');
+  const failureGate: PendingGate | null =
+    outcomes.settled > 0
+      ? {
+          gate: 'applyFailureShare',
+          threshold: gates.maxApplyFailureShare ?? DEFAULT_MAX_APPLY_FAILURE_SHARE,
+          bound: 'max',
+          interval: (c) => applyFailureInterval(outcomes.told, outcomes.settled, outcomes.failed, c),
+        }
+      : null;
+  const key = options.stageKey ?? { index: -1, startedAt: null };
+  const sameStage =
+    options.previous &&
+    options.previous.stageIndex === key.index &&
+    options.previous.stageStartedAt === key.startedAt;
+  const previous = sameStage ? options.previous! : null;
+  const look: StageLook | null = enough
+    ? { ...advanceLook(previous, candidate.inferences), stageIndex: key.index, stageStartedAt: key.startedAt }
+    : previous;
+  const tests = pending.length + (failureGate ? 1 : 0);
+  const levels = {
+    breach: perTestConfidence(confidence, look?.look ?? 1, tests),
+    pass: perTestConfidence(confidence, look?.look ?? 1, 1),
   };
-  addRatio(
-    'latency.p95Ratio',
-    ratio(candidate.latencyP95Ms, baseline?.latencyP95Ms ?? null),
-    gates.latencyP95Ratio,
-  );
-  addRatio(
-    'latency.p99Ratio',
-    ratio(candidate.latencyP99Ms, baseline?.latencyP99Ms ?? null),
-    gates.latencyP99Ratio,
-  );
-  add('errorRate', candidate.errorRate, gates.maxErrorRate, 'max');
-  values.push(...driftValues(gates, candidate, enough));
-  if (gates.minShadowAgreement !== undefined) {
-    const shadow = candidate.shadow;
-    const agreement = shadow && shadow.compared > 0 ? shadow.agreed / shadow.compared : null;
-    const compared = (shadow?.compared ?? 0) >= stage.minInferences;
-    values.push(judge('shadow.agreement', agreement, gates.minShadowAgreement, 'min', enough && compared));
-  }
-  for (const metric of gates.metrics ?? []) {
-    const value = candidate.metrics[metric.name] ?? null;
-    if (metric.max !== undefined)
-      values.push(judge(`metric.${metric.name}`, value, metric.max, 'max', enough));
-    if (metric.min !== undefined)
-      values.push(judge(`metric.${metric.name}`, value, metric.min, 'min', enough));
-  }
-  const failureShare = applyFailureShare(members);
-  const maxFailureShare = gates.maxApplyFailureShare ?? DEFAULT_MAX_APPLY_FAILURE_SHARE;
-  if (failureShare !== null)
-    values.push(judge('applyFailureShare', failureShare, maxFailureShare, 'max', true));
-  return { verdict: verdictOf(values), values };
+  for (const g of pending) values.push(judged(g, levels, enough));
+  if (failureGate) values.push(judged(failureGate, levels, true));
+  return { verdict: verdictOf(values), values, look, confidence };
 }
+
+const RANK: Record<GateStatus, number> = { pass: 0, inconclusive: 1, wait: 2, breach: 3 };
 
 function verdictOf(values: readonly GateValue[]): GateStatus {
-  if (values.some((v) => v.status === 'breach')) return 'breach';
-  if (values.some((v) => v.status === 'wait')) return 'wait';
-  return 'pass';
+  let verdict: GateStatus = 'pass';
+  for (const v of values) if (RANK[v.status] > RANK[verdict]) verdict = v.status;
+  return verdict;
 }
 
-/** A one-line summary of breached gates, e.g. `drift.psi.input.brightness 0.41 > 0.2`. */
+/** A one-line summary of breached gates with their bounds, e.g. `drift.psi.input.brightness 0.41 [0.3, 0.6] > 0.25`. */
 export function describeBreaches(values: readonly GateValue[]): string {
   return values
     .filter((v) => v.status === 'breach')
-    .map((v) => `${v.gate} ${formatNumber(v.value)} ${v.bound === 'max' ? '>' : '<'} ${v.threshold}`)
+    .map(
+      (v) =>
+        `${v.gate} ${formatNumber(v.value)}${formatInterval(v)} ${v.bound === 'max' ? '>' : '<'} ${v.threshold}`,
+    )
     .join('; ');
+}
+
+/** A one-line summary of the gates that neither passed nor breached, with ≈ how much more data would decide them. */
+export function describeUndecided(values: readonly GateValue[]): string {
+  return values
+    .filter((v) => v.status === 'inconclusive' || v.status === 'wait')
+    .map((v) => {
+      const more = v.needMore !== null ? `, needs ≈ ${v.needMore} more inferences` : '';
+      return `${v.gate} ${v.status} ${formatNumber(v.value)}${formatInterval(v)} vs ${v.threshold}${more}`;
+    })
+    .join('; ');
+}
+
+function formatInterval(v: GateValue): string {
+  if (v.lower === null && v.upper === null) return '';
+  return ` [${formatNumber(v.lower)}, ${formatNumber(v.upper)}]`;
 }
 
 function formatNumber(value: number | null): string {

@@ -8,10 +8,11 @@ import { parseSelector } from '../labels/selector';
 import { carries, memberPercent } from './assignment';
 import { baselineOf, checkFirstDeployment, requireVersion } from './baseline';
 import { loadTargetFacts } from './facts';
+import { DEFAULT_CONFIDENCE } from './gates';
 import { checkMaintenanceWindow } from './maintenance';
-import { parseStages } from './stages';
+import { maxDurationOf, parseStages } from './stages';
 import { auditOf, insertRollout, type RolloutRow, rolloutOf } from './store';
-import { DEFAULT_APPLY_TIMEOUT_MS, type RolloutSpec, type RolloutTarget } from './types';
+import { DEFAULT_APPLY_TIMEOUT_MS, type RolloutSpec, type RolloutTarget, type StageLook } from './types';
 
 /** Stages a rollout gets when it names none. */
 export const DEFAULT_STAGES: Record<RolloutStrategy, string> = {
@@ -79,6 +80,8 @@ export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
     stages: stages.value,
     gates: request.gates,
     onBreach: request.onBreach,
+    confidence: request.confidence,
+    onInconclusive: request.onInconclusive,
     salt: request.salt ?? id,
     startAt: request.startAt ?? ctx.now(),
     maintenanceWindows: request.maintenanceWindows,
@@ -127,6 +130,7 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
   const stages = spec.stages.map((stage, index) => ({
     index,
     ...stage,
+    maxDurationMs: maxDurationOf(stage),
     state: (state.status === 'completed' || index < state.stageIndex
       ? 'done'
       : index === state.stageIndex && state.stageStartedAt !== null
@@ -167,9 +171,12 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
             startedAt: state.stageStartedAt,
             elapsedMs: Math.max(0, now - state.stageStartedAt),
             minDurationMs: current.minDurationMs,
+            maxDurationMs: maxDurationOf(current),
           },
     gates: spec.gates,
     onBreach: spec.onBreach,
+    confidence: spec.confidence ?? DEFAULT_CONFIDENCE,
+    onInconclusive: spec.onInconclusive ?? 'pause',
     salt: spec.salt,
     startAt: spec.startAt,
     maintenanceWindows: spec.maintenanceWindows,
@@ -181,9 +188,14 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
           note: evaluation.note,
           verdict: evaluation.evaluation?.verdict ?? null,
           gates: evaluation.evaluation?.values ?? [],
+          look: lookView(evaluation.look ?? evaluation.evaluation?.look ?? null),
         }
       : null,
     targets: { total: targets.length, byState, failures: failures.slice(0, 50) },
     audit: auditOf(ctx.db, spec.id),
   };
+}
+
+function lookView(look: StageLook | null): { look: number; n: number } | null {
+  return look ? { look: look.look, n: look.n } : null;
 }

@@ -70,7 +70,7 @@ const publisher: RolloutPublisher = {
 };
 
 /** Stores one window of `version` from `deviceId` starting at `startMs`. */
-async function report(deviceId: string, version: string, startMs: number, latencyMs = 5, inferences = 20) {
+async function report(deviceId: string, version: string, startMs: number, latencyMs = 5, inferences = 100) {
   const seq = (seqs.get(deviceId) ?? 0) + 1;
   seqs.set(deviceId, seq);
   const profile = syntheticProfile(CLS_SPEC, { inferences, latencyMs }, seq);
@@ -94,6 +94,8 @@ const request = {
   gates: { latencyP95Ms: 50 },
   onBreach: 'rollback' as const,
   maintenanceWindows: [],
+  confidence: 0.99,
+  onInconclusive: 'pause' as const,
 };
 
 function newController(stageRowBudget?: number) {
@@ -167,12 +169,12 @@ describe('stage telemetry', () => {
     await report('x-00000', '1.0.0', start + MIN, 8); // not a target
     const telemetry = new StageTelemetry(database.db, dbSpecResolver(database.db));
     let stage = telemetry.read(rollout, ids, true);
-    expect([stage.candidate?.reports, stage.candidate?.profile.inferences]).toEqual([1, 200]); // 20 windows × 10 inputs observed apart
+    expect([stage.candidate?.reports, stage.candidate?.profile.inferences]).toEqual([1, 1000]); // 100 windows × 10 inputs observed apart
     expect([...(stage.baseline?.targets ?? [])]).toEqual([outsider]);
 
     await report(member, '2.0.0', start + 2 * MIN);
     stage = telemetry.read(rollout, ids, true);
-    expect([stage.candidate?.reports, stage.candidate?.profile.inferences]).toEqual([2, 400]);
+    expect([stage.candidate?.reports, stage.candidate?.profile.inferences]).toEqual([2, 2000]);
     const rebuilt = new StageTelemetry(database.db, dbSpecResolver(database.db)).read(rollout, ids, true);
     expect(rebuilt.candidate?.profile.toJSON()).toEqual(stage.candidate?.profile.toJSON());
     expect(rebuilt.baseline?.reports).toBe(1);

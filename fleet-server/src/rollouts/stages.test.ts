@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatStages, parseDurationMs, parseStages } from './stages';
+import { formatStages, maxDurationOf, parseDurationMs, parseStages } from './stages';
 
 const minimums = { minReportingTargets: 3, minInferences: 100 };
 
@@ -27,13 +27,13 @@ describe('parseStages', () => {
 
   it.each([
     ['', 'at least one stage'],
-    ['5', "expected a stage like 25%:2h, got '5'"],
+    ['5', "expected a stage like 25%:2h (or 25%:2h/8h with a deadline), got '5'"],
     ['5%:30x', 'expected a duration'],
     ['25%,5%', 'must rise'],
     ['5%,5%', 'must rise'],
     ['0%,100%', 'not in (0, 100]'],
     ['150%', 'not in (0, 100]'],
-    ['0.001%', "expected a stage like 25%:2h, got '0.001%'"],
+    ['0.001%', "expected a stage like 25%:2h (or 25%:2h/8h with a deadline), got '0.001%'"],
   ])('refuses %j', (text, message) => {
     const parsed = parseStages(text, minimums);
     expect(parsed.ok).toBe(false);
@@ -44,5 +44,21 @@ describe('parseStages', () => {
     expect(parseDurationMs('45s')).toEqual({ ok: true, value: 45_000 });
     expect(parseDurationMs('1d')).toEqual({ ok: true, value: 86_400_000 });
     expect(parseDurationMs('m').ok).toBe(false);
+  });
+});
+
+describe('stage deadlines', () => {
+  const minimums = { minReportingTargets: 1, minInferences: 100 };
+  it('parses SHARE%:MIN/MAX, defaults the deadline to 4 × MIN and formats it back', () => {
+    const parsed = parseStages('5%:30m/3h,25%:1h,100%', minimums);
+    expect(parsed.ok && parsed.value.map((s) => [s.minDurationMs, maxDurationOf(s)])).toEqual([
+      [1_800_000, 10_800_000],
+      [3_600_000, 14_400_000],
+      [0, null],
+    ]);
+    expect(parsed.ok && formatStages(parsed.value)).toBe('5%:30m/3h,25%:1h,100%');
+  });
+  it.each(['5%:1h/30m', '5%:1h/', '5%:/2h', '5%:1h/2h/3h'])('refuses %j', (text) => {
+    expect(parseStages(`${text},100%`, minimums).ok).toBe(false);
   });
 });

@@ -10,6 +10,20 @@ export interface Stage {
   minReportingTargets: number;
   /** Inferences of the candidate that must have been reported before the stage may pass. */
   minInferences: number;
+  /**
+   * Deadline of a stage whose gates neither pass nor breach: then the rollout's `onInconclusive` applies.
+   * Absent: {@link DEFAULT_MAX_DURATION_FACTOR} × `minDurationMs` (no deadline when that is 0).
+   */
+  maxDurationMs?: number;
+}
+
+/** Default deadline of a stage, in multiples of its minimum duration. */
+export const DEFAULT_MAX_DURATION_FACTOR = 4;
+
+/** The stage's deadline in ms since it began, or null for none. */
+export function maxDurationOf(stage: Stage): number | null {
+  if (stage.maxDurationMs !== undefined) return stage.maxDurationMs;
+  return stage.minDurationMs > 0 ? DEFAULT_MAX_DURATION_FACTOR * stage.minDurationMs : null;
 }
 
 /** Data minimums applied to every parsed stage unless a stage object overrides them. */
@@ -32,8 +46,8 @@ export function parseDurationMs(text: string): Result<number, string> {
 }
 
 /**
- * Parses a stage list such as `5%:30m,25%:2h,100%`: shares must rise strictly and be in steps of 0.01;
- * the last stage may omit its duration.
+ * Parses a stage list such as `5%:30m,25%:2h/8h,100%`: shares must rise strictly and be in steps of 0.01;
+ * the last stage may omit its duration; `/8h` sets the stage's deadline (default 4 × its duration).
  * @example parseStages('5%:30m,100%', { minReportingTargets: 3, minInferences: 100 })
  */
 export function parseStages(text: string, minimums: StageMinimums): Result<Stage[], string> {
@@ -44,14 +58,26 @@ export function parseStages(text: string, minimums: StageMinimums): Result<Stage
   if (parts.length === 0) return fail('expected at least one stage, e.g. 5%:30m,100%');
   const stages: Stage[] = [];
   for (const part of parts) {
-    const match = /^(\d+(?:\.\d{1,2})?)%(?::(.+))?$/.exec(part);
-    if (!match) return fail(`expected a stage like 25%:2h, got '${part}'`);
+    const match = /^(\d+(?:\.\d{1,2})?)%(?::([^/]+)(?:\/(.+))?)?$/.exec(part);
+    if (!match) return fail(`expected a stage like 25%:2h (or 25%:2h/8h with a deadline), got '${part}'`);
     const percent = Number(match[1]);
     let minDurationMs = 0;
     if (match[2] !== undefined) {
       const duration = parseDurationMs(match[2]);
       if (!duration.ok) return duration;
       minDurationMs = duration.value;
+    }
+    let maxDurationMs: number | undefined;
+    if (match[3] !== undefined) {
+      const duration = parseDurationMs(match[3]);
+      if (!duration.ok) return duration;
+      if (duration.value < minDurationMs)
+        return fail(`stage '${part}': the deadline must not come before the minimum duration`);
+      maxDurationMs = duration.value;
+    }
+    if (maxDurationMs !== undefined) {
+      stages.push({ percent, minDurationMs, maxDurationMs, ...minimums });
+      continue;
     }
     stages.push({ percent, minDurationMs, ...minimums });
   }
@@ -79,7 +105,12 @@ export function checkStages(stages: readonly Stage[]): string | null {
 /** Formats stages back to `5%:30m,25%:2h,100%`. */
 export function formatStages(stages: readonly Stage[]): string {
   return stages
-    .map((s) => (s.minDurationMs > 0 ? `${s.percent}%:${formatDuration(s.minDurationMs)}` : `${s.percent}%`))
+    .map((s) => {
+      const deadline = s.maxDurationMs !== undefined ? `/${formatDuration(s.maxDurationMs)}` : '';
+      if (s.minDurationMs > 0 || deadline)
+        return `${s.percent}%:${formatDuration(s.minDurationMs)}${deadline}`;
+      return `${s.percent}%`;
+    })
     .join(',');
 }
 

@@ -11,6 +11,7 @@ import {
   type RolloutState,
   type RolloutStatus,
   type RolloutTarget,
+  type StageLook,
   type Transition,
 } from './types';
 
@@ -22,6 +23,8 @@ export interface StoredEvaluation {
   at: number;
   note: string;
   evaluation: GateEvaluation | null;
+  /** The stage's sequential look (persisted so a restart or an untested tick spends no look twice). */
+  look?: StageLook | null;
 }
 
 /** Canonical text of a target: `selector:site=a`, `devices:d1,d2`, `app:shop`. */

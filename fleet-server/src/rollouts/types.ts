@@ -1,11 +1,11 @@
 import type { RolloutStrategy } from '@edgefleet/shared';
-import type { BreachAction, RolloutEvent, RolloutStatus } from '@edgefleet/shared/api';
+import type { BreachAction, InconclusiveAction, RolloutEvent, RolloutStatus } from '@edgefleet/shared/api';
 import type { Gates, GateValue } from './gates';
 import type { MaintenanceWindow } from './maintenance';
 import type { Stage } from './stages';
 
 // The contract's enums are the domain's: statuses, events and breach actions are what the API shows.
-export type { BreachAction, RolloutEvent, RolloutStatus };
+export type { BreachAction, InconclusiveAction, RolloutEvent, RolloutStatus };
 
 /** Who a rollout targets: devices by label selector, explicit devices, or a web app's browsers. */
 export type RolloutTarget =
@@ -31,6 +31,13 @@ export interface RolloutSpec {
   stages: Stage[];
   gates: Gates;
   onBreach: BreachAction;
+  /**
+   * Family-wise confidence of the gate decisions (over every gate and every look of a stage); absent in rollouts
+   * stored before it existed: {@link DEFAULT_CONFIDENCE} (0.99).
+   */
+  confidence?: number;
+  /** What a stage still undecided at its `maxDurationMs` does; absent: `pause`. */
+  onInconclusive?: InconclusiveAction;
   /** Salt of `bucketOf(targetId, salt)`; membership of a target never changes within a rollout. */
   salt: string;
   /** No stage starts before this time (ms). */
@@ -67,26 +74,58 @@ export interface Assignment {
   standby: string | null;
 }
 
+/** What quantile bounds need of a latency sketch (a DDSketch). */
+export interface LatencySketch {
+  count: number;
+  quantile(q: number): number;
+  valueAtRank(rank: number, edge: 'lower' | 'upper'): number;
+}
+
+/** The data behind a profile metric, where a bound can be derived from it. */
+export type MetricEvidence =
+  | { kind: 'share'; successes: number; trials: number }
+  | { kind: 'mean'; mean: number; std: number; count: number };
+
+/** Where a stage's sequential looks stand (persisted with the stage's evaluation). */
+export interface StageLook {
+  stageIndex: number;
+  stageStartedAt: number | null;
+  /** 1-based look; a new one opens when the candidate's inferences grew 1.5× since the last. */
+  look: number;
+  /** Candidate inferences that opened the look. */
+  n: number;
+}
+
 /** What the candidate's telemetry says, merged over targets in the stage since the stage began. */
 export interface CandidateFacts {
   reportingTargets: number;
   inferences: number;
+  /** Inferences that ended in an error. */
+  errors: number;
   errorRate: number | null;
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
+  /** End-to-end latency sketch (quantile bounds); null without data. */
+  latency: LatencySketch | null;
   /** PSI / JS per input feature and output against the candidate's baseline; null without data or baseline. */
   drift: { inputs: FeatureDriftValue[]; outputs: FeatureDriftValue[] } | null;
   /** Shadow comparisons (shadow strategy); null when none were reported. */
   shadow: { compared: number; agreed: number } | null;
   /** Any other metric of the merged profile, by name (e.g. `outputs.confidence.mean`). */
   metrics: Record<string, number>;
+  /** The data behind `metrics` where a bound can be derived (shares: counts; means: sd and count). */
+  metricEvidence: Record<string, MetricEvidence>;
 }
 
-/** Drift distances of one feature. */
+/** Drift of one feature: the plug-in distances and the bin counts the gate's interval is computed from. */
 export interface FeatureDriftValue {
   name: string;
   psi: number | null;
   js: number | null;
+  /** Counts of the candidate's baseline profile over its bins (under/overflow first and last); null without. */
+  baselineCounts: number[] | null;
+  /** Counts of the stage's merged window over the same bins. */
+  windowCounts: number[] | null;
 }
 
 /** The baseline version's telemetry over the same window (for relative latency gates). */
@@ -94,6 +133,8 @@ export interface BaselineFacts {
   inferences: number;
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
+  /** The control cohort's end-to-end latency sketch. */
+  latency: LatencySketch | null;
 }
 
 /** One device target: what it was last told to run, and whether it applied it. */
@@ -113,6 +154,8 @@ export interface RolloutFacts {
   baseline: BaselineFacts | null;
   /** Device targets (empty for a web app target). */
   targets: TargetFacts[];
+  /** The look of the last evaluation (sequential testing); null or absent: none yet. */
+  look?: StageLook | null;
 }
 
 /** A change of state with who, why and the gate values it was decided on. */

@@ -4,6 +4,7 @@ import { API_PREFIX, defineRoute } from './route';
 /** What raised an alert. */
 export const ALERT_KINDS = [
   'gate_breach',
+  'gate_inconclusive',
   'apply_failed',
   'device_silent',
   'drift',
@@ -110,6 +111,9 @@ export const alertDetailsSchema = z
           threshold: z.number(),
           bound: z.enum(['max', 'min']),
           status: z.string(),
+          lower: z.number().nullable().optional(),
+          upper: z.number().nullable().optional(),
+          needMore: z.number().nullable().optional(),
         }),
       ),
     }),
@@ -150,7 +154,8 @@ export const alertDetailsSchema = z
   .meta({
     id: 'AlertDetails',
     description:
-      'gate_breach: { action, stageIndex, gates }; apply_failed: { step, error, rev, at }; device_silent: ' +
+      'gate_breach and gate_inconclusive (a stage undecided at its deadline; the gates name how many more ' +
+      'inferences would likely decide them): { action, stageIndex, gates }; apply_failed: { step, error, rev, at }; device_silent: ' +
       '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }; ' +
       'quality: { test, bounds, confidence, perTestConfidence, tests, selector, inferences, reports, windowMs, ' +
       'truncated }; drift also carries { test, bounds, confidence, perTestConfidence, tests, selector }; ' +

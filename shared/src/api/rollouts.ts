@@ -41,8 +41,41 @@ export const BREACH_ACTIONS = ['rollback', 'pause'] as const;
 /** What a breached gate does. */
 export type BreachAction = (typeof BREACH_ACTIONS)[number];
 
-/** A gate's status: `wait` (not enough data) never counts as a pass. */
-export const GATE_STATUSES = ['pass', 'wait', 'breach'] as const;
+/** What a stage still undecided at its deadline does: pause (default), keep waiting, or roll back. */
+export const INCONCLUSIVE_ACTIONS = ['pause', 'extend', 'rollback'] as const;
+/** What a stage still undecided at its deadline does. */
+export type InconclusiveAction = (typeof INCONCLUSIVE_ACTIONS)[number];
+
+/**
+ * A gate's status: `breach` when the interval lies past the threshold, `pass` when it lies within it,
+ * `inconclusive` when it straddles it, `wait` when there is too little data to test (stage minimums, no data).
+ * Neither `wait` nor `inconclusive` ever counts as a pass.
+ */
+export const GATE_STATUSES = ['pass', 'wait', 'inconclusive', 'breach'] as const;
+/** A gate's status. */
+export type GateStatus = (typeof GATE_STATUSES)[number];
+
+/**
+ * The test behind a gate value: `clopper-pearson` (binomial: rates, shares, shadow agreement),
+ * `noncentral-chi-square` (bias-corrected PSI / JS with both samples' noise), `order-statistic` (distribution-free
+ * quantile bounds from DDSketch bins), `order-statistic-ratio` (candidate over control cohort), `normal-mean`
+ * (a profile mean), `finite-population` (the apply-failure share of the stage's members: exact bounds, unsettled
+ * members counted as failed for the upper one), `point` (no bound can be derived: judged on the point estimate), `minimum` (a stage minimum),
+ * `none` (no data).
+ */
+export const GATE_TESTS = [
+  'clopper-pearson',
+  'noncentral-chi-square',
+  'order-statistic',
+  'order-statistic-ratio',
+  'normal-mean',
+  'finite-population',
+  'point',
+  'minimum',
+  'none',
+] as const;
+/** The test behind a gate value. */
+export type GateTest = (typeof GATE_TESTS)[number];
 
 /** Days of the week of a maintenance window. */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -134,11 +167,31 @@ export const rolloutCreateSchema = z
       }),
     target: rolloutTargetRequestSchema,
     strategy: z.enum(ROLLOUT_STRATEGIES).default('canary'),
-    stages: z.string().max(1000).optional().meta({ example: '5%:30m,25%:2h,100%' }),
+    stages: z
+      .string()
+      .max(1000)
+      .optional()
+      .meta({
+        example: '5%:30m,25%:2h,100%',
+        description:
+          'SHARE%[:MIN[/MAX]] per stage: MIN the stage lasts at least, MAX its deadline when the gates are still ' +
+          'undecided (default 4 × MIN; none when MIN is 0), e.g. 5%:30m/3h',
+      }),
     minReportingTargets: z.int().min(0).max(1_000_000).default(1),
     minInferences: z.int().min(0).max(1_000_000_000).default(100),
     gates: rolloutGatesSchema.default({}),
     onBreach: z.enum(BREACH_ACTIONS).default('rollback'),
+    confidence: z
+      .number()
+      .min(0.5)
+      .max(0.999999)
+      .default(0.99)
+      .meta({
+        description:
+          'family-wise confidence of the gate decisions, over every gate and every look of a stage: a healthy ' +
+          'candidate is rolled back (or a bad one passed) with probability at most 1 − confidence per stage',
+      }),
+    onInconclusive: z.enum(INCONCLUSIVE_ACTIONS).default('pause'),
     startAt: z.int().min(0).optional().meta({ description: 'ms since the epoch; default now' }),
     maintenanceWindows: z.array(maintenanceWindowSchema).max(16).default([]),
     maxConcurrentDownloads: z.int().min(1).max(1_000_000).optional(),
@@ -179,7 +232,13 @@ export const rolloutTargetSchema = z
 /** Who a rollout targets. */
 export type RolloutTarget = z.infer<typeof rolloutTargetSchema>;
 
-/** One gate's measured value against its threshold (`max`: at or below; `min`: at or above). */
+/**
+ * One gate's evidence against its threshold (`max`: at or below; `min`: at or above): the estimate (`value`), its
+ * interval [`lower`, `upper`] at `confidence` (the per-test level: the rollout's confidence split over gates and
+ * looks), the test, the candidate's and the control's (or baseline's) observations behind it, and for an
+ * inconclusive gate ≈ how many more candidate inferences would likely decide it. Rows written before gates were
+ * tests carry only gate, value, threshold, bound and status.
+ */
 export const gateValueSchema = z
   .object({
     gate: z.string(),
@@ -187,15 +246,29 @@ export const gateValueSchema = z
     threshold: z.number(),
     bound: z.enum(['max', 'min']),
     status: z.enum(GATE_STATUSES),
+    test: z.enum(GATE_TESTS).optional(),
+    lower: z.number().nullable().optional(),
+    upper: z.number().nullable().optional(),
+    confidence: z.number().nullable().optional(),
+    n: z.number().nullable().optional(),
+    controlN: z.number().nullable().optional(),
+    needMore: z.number().nullable().optional(),
   })
   .meta({
     id: 'GateValue',
     example: {
       gate: 'drift.psi.input.brightness',
       value: 0.04,
-      threshold: 0.2,
+      threshold: 0.25,
       bound: 'max',
-      status: 'pass',
+      status: 'inconclusive',
+      test: 'noncentral-chi-square',
+      lower: 0,
+      upper: 0.31,
+      confidence: 0.99994,
+      n: 420,
+      controlN: 300,
+      needMore: 380,
     },
   });
 /** One gate's measured value against its threshold. */
@@ -247,6 +320,8 @@ export const rolloutStageSchema = z
     minDurationMs: z.int(),
     minReportingTargets: z.int(),
     minInferences: z.int(),
+    /** Deadline of the stage while its gates are undecided; null: none. */
+    maxDurationMs: z.int().nullable(),
     state: z.enum(['done', 'current', 'pending']),
   })
   .meta({
@@ -257,6 +332,7 @@ export const rolloutStageSchema = z
       minDurationMs: 1_800_000,
       minReportingTargets: 1,
       minInferences: 100,
+      maxDurationMs: 7_200_000,
       state: 'current',
     },
   });
@@ -296,15 +372,30 @@ export type RolloutAudit = z.infer<typeof rolloutAuditSchema>;
 const ROLLOUT_DETAIL_EXAMPLE = {
   ...EXAMPLE_SUMMARY,
   stages: [],
-  stage: { index: 0, percent: 5, startedAt: 1764000060000, elapsedMs: 60_000, minDurationMs: 1_800_000 },
+  stage: {
+    index: 0,
+    percent: 5,
+    startedAt: 1764000060000,
+    elapsedMs: 60_000,
+    minDurationMs: 1_800_000,
+    maxDurationMs: 7_200_000,
+  },
   gates: { latencyP95Ms: 250 },
   onBreach: 'rollback',
+  confidence: 0.99,
+  onInconclusive: 'pause',
   salt: 'ro_4f9a1c2b3d4e5f60',
   startAt: 1764000000000,
   maintenanceWindows: [],
   maxConcurrentDownloads: null,
   applyTimeoutMs: 900_000,
-  evaluation: { at: 1764000120000, note: 'stage 1: waiting for data', verdict: 'wait', gates: [] },
+  evaluation: {
+    at: 1764000120000,
+    note: 'stage 1: waiting for data',
+    verdict: 'wait',
+    gates: [],
+    look: null,
+  },
   targets: {
     total: 20,
     byState: { on_candidate: 1, on_baseline: 19, switching: 0, failed: 0, untouched: 0 },
@@ -324,10 +415,13 @@ export const rolloutDetailSchema = rolloutSummarySchema
         startedAt: z.int(),
         elapsedMs: z.int(),
         minDurationMs: z.int(),
+        maxDurationMs: z.int().nullable(),
       })
       .nullable(),
     gates: rolloutGatesSchema,
     onBreach: z.enum(BREACH_ACTIONS),
+    confidence: z.number(),
+    onInconclusive: z.enum(INCONCLUSIVE_ACTIONS),
     salt: z.string(),
     startAt: z.int(),
     maintenanceWindows: z.array(maintenanceWindowSchema),
@@ -339,6 +433,8 @@ export const rolloutDetailSchema = rolloutSummarySchema
         note: z.string(),
         verdict: z.enum(GATE_STATUSES).nullable(),
         gates: z.array(gateValueSchema),
+        /** The sequential look the gates were tested at (1-based), and the candidate inferences that opened it. */
+        look: z.object({ look: z.int(), n: z.number() }).nullable(),
       })
       .nullable(),
     targets: z.object({

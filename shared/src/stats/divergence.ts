@@ -21,6 +21,8 @@ export interface DivergenceOptions {
    * there of a reference of N (≈ N/(N+1) of the mass lies inside its range). Default true.
    */
   tailBins?: boolean;
+  /** Level of the upper bound when it differs from the lower one's (its tail is `(1 − upperConfidence) / 2`). */
+  upperConfidence?: number;
 }
 
 interface Smoothed {
@@ -86,13 +88,14 @@ function divergenceInterval(
   localScale: number,
   deltaVariance: number,
   confidence: number,
+  upperConfidence: number,
 ): Omit<DivergenceInterval, 'plugIn' | 'baselineCount' | 'windowCount'> {
   if (s.bins < 2) return { estimate: 0, lower: 0, upper: 0, confidence, df: 0 };
   const { c, nu } = nullDispersion(s);
   let unit = c * (1 / s.n + 1 / s.N) * localScale;
   if (plugIn > 0) unit *= Math.max(1, deltaVariance / (4 * unit * plugIn));
   const t = plugIn / unit;
-  const { lower, upper } = noncentralityInterval(t, nu, confidence);
+  const { lower, upper } = noncentralityInterval(t, nu, confidence, upperConfidence);
   return {
     estimate: Math.max(0, t - nu) * unit,
     lower: lower * unit,
@@ -141,7 +144,7 @@ export function psiInterval(
   }
   const variance = gradientVariance(q, gq, s.n) + gradientVariance(p, gp, s.N);
   return {
-    ...divergenceInterval(s, plugIn, 1, variance, confidence),
+    ...divergenceInterval(s, plugIn, 1, variance, confidence, options.upperConfidence ?? confidence),
     plugIn,
     baselineCount: s.N,
     windowCount: s.n,
@@ -173,7 +176,14 @@ export function jsDistanceInterval(
   }
   divergence = Math.max(0, divergence);
   const variance = gradientVariance(q, gq, s.n) + gradientVariance(p, gp, s.N);
-  const d = divergenceInterval(s, divergence, 1 / 8, variance, confidence);
+  const d = divergenceInterval(
+    s,
+    divergence,
+    1 / 8,
+    variance,
+    confidence,
+    options.upperConfidence ?? confidence,
+  );
   return {
     estimate: Math.sqrt(d.estimate),
     lower: Math.sqrt(d.lower),

@@ -72,17 +72,21 @@ export function noncentralChiSquareCdf(x: number, df: number, lambda: number): n
 /**
  * Interval for the noncentrality λ of χ'²(df, λ) from one observed value `t`: the λ at which `t` sits at the
  * upper and at the lower `(1 − confidence) / 2` tail (test inversion). A bound that no λ ≥ 0 reaches is 0.
+ * `upperConfidence` sets the upper bound's level separately (its tail is `(1 − upperConfidence) / 2`).
  * @example noncentralityInterval(30, 9, 0.99) // { lower: ≈3.9, upper: ≈50 }
  */
 export function noncentralityInterval(
   t: number,
   df: number,
   confidence: number,
+  upperConfidence = confidence,
 ): { lower: number; upper: number } {
   checkConfidence(confidence);
+  checkConfidence(upperConfidence);
   checkArgs(df, 0);
   if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t: expected a finite number >= 0, got ${t}`);
   const side = (1 - confidence) / 2;
+  const upperSide = (1 - upperConfidence) / 2;
   // Survival at t rises with λ; the CDF at t falls with λ.
   const lower =
     noncentralChiSquareSurvival(t, df, 0) >= side
