@@ -13,7 +13,7 @@ import { sql } from 'drizzle-orm';
 import { resolveConfig } from '../src/config';
 import { createLogger } from '../src/logging';
 import { decide } from '../src/rollouts/decide';
-import { healthyFacts, sampleRollout, sampleTargets } from '../src/rollouts/fixtures';
+import { driftValue, healthyFacts, sampleRollout, sampleTargets } from '../src/rollouts/fixtures';
 import { insertSimDevices } from '../src/rollouts/sim-fleet';
 import { registerClsVersions } from '../src/rollouts/test-support';
 import { startServer } from '../src/server';
@@ -54,7 +54,23 @@ function benchDecide(): void {
     decided.push(performance.now() - start);
     changes = decision.changes.length + sink * 0;
   }
+  // The same decision with 50 gated features (48 inputs, 2 outputs, PSI and error rate): every gate an interval.
+  const wide = healthyFacts(targets);
+  wide.candidate.drift = {
+    inputs: Array.from({ length: 48 }, (_, i) => driftValue(`f${i}`, 10_000)),
+    outputs: [driftValue('confidence', 10_000), driftValue('margin', 10_000)],
+  };
+  const gated = { ...rollout, spec: { ...rollout.spec, gates: { maxPsi: 0.25, maxErrorRate: 0.02 } } };
+  const decided50: number[] = [];
+  let verdict = '';
+  for (let run = 0; run < 7; run++) {
+    const start = performance.now();
+    const decision = decide(gated, wide, 60_000);
+    decided50.push(performance.now() - start);
+    verdict = decision.evaluation?.verdict ?? 'none';
+  }
   console.log(`rollout.decide_100k_ms: ${median(decided).toFixed(1)} ms`);
+  console.log(`rollout.decide_100k_50_features_ms: ${median(decided50).toFixed(1)} ms (verdict ${verdict})`);
   console.log(`rollout.decide_100k_bucket_baseline_ms: ${median(raw).toFixed(1)} ms`);
   console.log(`rollout.decide_100k_changes: ${changes} targets`);
 }

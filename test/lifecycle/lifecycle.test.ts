@@ -27,10 +27,11 @@ const FEED_MS = 250;
 /** Candidate inferences a stage needs before its gates judge (small: the test has seconds, not hours). */
 const MIN_INFERENCES = 40;
 /**
- * Brightness PSI gate: healthy samples of this size measured 0.8–1.7; the darkened scene reaches 5 once it
- * is ~60 % of the candidate's data, ~16 alone.
+ * Brightness PSI gate: the documented default 0.25, tested at the rollout's default 99 %. The healthy canary's
+ * ~46 inferences against a 48-image reference cannot show PSI < 0.25 (the gate stays inconclusive, never a breach);
+ * the darkened scene's lower bound clears 0.25 within the first drifted window.
  */
-const PSI_GATE = 5;
+const PSI_GATE = 0.25;
 const DEVICES = ['st-a', 'st-b', 'st-c', 'st-d'] as const;
 type DeviceId = (typeof DEVICES)[number];
 /** `st-a` is the online canary station whose lamp fails; `st-d` is in the canary too, but cut off. */
@@ -267,7 +268,7 @@ describe.sequential('model lifecycle with real processes', () => {
       expect(r.status, JSON.stringify(r.evaluation)).toBe('running');
       expect(r.stageIndex).toBe(0);
       const psi = r.evaluation!.gates.find((g) => g.gate === 'drift.psi.input.brightness');
-      expect(psi?.status).toBe('pass');
+      expect(['pass', 'inconclusive'], JSON.stringify(psi)).toContain(psi?.status);
       transcript.push(`${id} healthy brightness psi ${psi?.value}`);
     }
     for (const id of ['st-b', 'st-c'] as const) expect(await activeVersion(id)).toBe('1.0.0');

@@ -482,10 +482,10 @@ describe('decide: statistical gates', () => {
 
   it('a healthy candidate on little data is inconclusive, never a pass nor a breach', () => {
     const facts = withCandidate({
-      inferences: 150,
+      inferences: 120,
       errors: 0,
-      latency: latencySketch(150, 1, 10.5),
-      drift: { inputs: [driftValue('brightness', 150, 0.3)], outputs: [driftValue('confidence', 150)] },
+      latency: latencySketch(120, 1, 10.5),
+      drift: { inputs: [driftValue('brightness', 120, 0.33)], outputs: [driftValue('confidence', 120)] },
     });
     const decision = decide(sampleRollout(), facts, 31 * MIN);
     expect(decision.transitions).toEqual([]);
@@ -496,7 +496,7 @@ describe('decide: statistical gates', () => {
       test: 'noncentral-chi-square',
       controlN: 300,
     });
-    expect(psi.n).toBeGreaterThanOrEqual(140);
+    expect(psi.n).toBeGreaterThanOrEqual(110);
     expect(psi.lower).toBe(0);
     expect(psi.upper!).toBeGreaterThan(0.2);
     expect(psi.needMore!).toBeGreaterThan(0);
@@ -510,8 +510,8 @@ describe('decide: statistical gates', () => {
     ['rollback', 'rolled_back', 'rolled_back'],
   ] as const)('onInconclusive %s at the deadline', (onInconclusive, event, status) => {
     const facts = withCandidate({
-      drift: { inputs: [driftValue('brightness', 150, 0.3)], outputs: [] },
-      inferences: 150,
+      drift: { inputs: [driftValue('brightness', 120, 0.33)], outputs: [] },
+      inferences: 120,
     });
     const rollout = sampleRollout({ onInconclusive });
     expect(decide(rollout, facts, 119 * MIN).transitions).toEqual([]);
@@ -523,8 +523,8 @@ describe('decide: statistical gates', () => {
 
   it('onInconclusive extend keeps waiting past the deadline and says so every tick', () => {
     const facts = withCandidate({
-      drift: { inputs: [driftValue('brightness', 150, 0.3)], outputs: [] },
-      inferences: 150,
+      drift: { inputs: [driftValue('brightness', 120, 0.33)], outputs: [] },
+      inferences: 120,
     });
     const late = decide(sampleRollout({ onInconclusive: 'extend' }), facts, 10 * 60 * MIN);
     expect(late.transitions).toEqual([]);

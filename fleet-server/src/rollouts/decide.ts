@@ -113,6 +113,7 @@ function decideRunning(
     previous: facts.look ?? null,
     stageKey: { index: state.stageIndex, startedAt: state.stageStartedAt },
     candidate: spec.candidate,
+    canPass: now - (state.stageStartedAt ?? now) >= stage.minDurationMs,
   });
   const empty = evaluation.verdict === 'breach' ? null : emptyStage(rollout, facts, members.length, now);
   if (empty) return empty;

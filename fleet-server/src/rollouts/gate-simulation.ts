@@ -8,6 +8,7 @@ import {
 } from '@edgefleet/shared/stats';
 import { decide } from './decide';
 import type { Gates } from './gates';
+import { DEFAULT_MAX_DURATION_FACTOR } from './stages';
 import {
   type CandidateFacts,
   DEFAULT_APPLY_TIMEOUT_MS,
@@ -40,15 +41,18 @@ export interface StageScenario {
   /** Stage minimum duration; default 30 min. */
   stageMs?: number;
   tickMs?: number;
-  /** Run past the stage's minimum until this many ticks (for detection figures); default: the stage's ticks. */
+  /** Stop after this many ticks (detection figures look at the first few); default: until the stage's deadline. */
   maxTicks?: number;
   confidence?: number;
 }
 
 /** What happened in one simulated stage. */
 export interface StageOutcome {
-  /** `breach`: rolled back; `pass`: advanced at the end of the stage; `undecided`: neither by the last tick. */
-  result: 'breach' | 'pass' | 'undecided';
+  /**
+   * `breach`: rolled back; `pass`: advanced once the stage lasted its minimum; `inconclusive`: paused at the stage's
+   * deadline (4 × its minimum) with gates undecided; `undecided`: none of these by `maxTicks`.
+   */
+  result: 'breach' | 'pass' | 'inconclusive' | 'undecided';
   /** Tick of the rollback or advance (1-based), or of the last tick. */
   tick: number;
   /** Candidate inferences when the gates first all passed (null: never), or at the rollback. */
@@ -79,7 +83,7 @@ export function simulateStage(scenario: StageScenario): StageOutcome {
   const rng = createRandom(scenario.seed);
   const tickMs = scenario.tickMs ?? 10_000;
   const stageMs = scenario.stageMs ?? 30 * 60_000;
-  const ticks = scenario.maxTicks ?? Math.ceil(stageMs / tickMs);
+  const ticks = scenario.maxTicks ?? Math.ceil((DEFAULT_MAX_DURATION_FACTOR * stageMs) / tickMs);
   const errorRate = scenario.errorRate ?? 0.01;
   const features = Array.from({ length: scenario.features }, (_, i) =>
     simFeature(rng, scenario.baselineSize, i === 0 ? (scenario.shiftSd ?? 0) : 0),
@@ -98,7 +102,6 @@ export function simulateStage(scenario: StageScenario): StageOutcome {
           minDurationMs: stageMs,
           minReportingTargets: 1,
           minInferences: 100,
-          maxDurationMs: ticks * tickMs * 2,
         },
         { percent: 100, minDurationMs: 0, minReportingTargets: 1, minInferences: 100 },
       ],
@@ -159,6 +162,82 @@ export function simulateStage(scenario: StageScenario): StageOutcome {
     const event = decision.transitions[0]?.event;
     if (event === 'rolled_back') return { result: 'breach', tick, inferencesAtDecision: inferences };
     if (event === 'advanced') return { result: 'pass', tick, inferencesAtDecision: firstPass };
+    if (event === 'paused' && process.env.TRACE) console.log(JSON.stringify(features[1]!.window));
+    if (event === 'paused') return { result: 'inconclusive', tick, inferencesAtDecision: firstPass };
   }
   return { result: 'undecided', tick: ticks, inferencesAtDecision: firstPass };
+}
+
+/** The gates of the healthy and 1-sd figures: the documented default PSI threshold, error rate 2 × the true 1 %. */
+export const FIGURE_GATES: Gates = { maxPsi: 0.25, maxErrorRate: 0.02 };
+
+/** One cell of the simulation grid. */
+export interface GridCell {
+  baselineSize: number;
+  features: number;
+  perWindow: number;
+}
+
+/** Every combination of the given baseline sizes, feature counts and window sizes. */
+export function grid(baselineSizes: number[], features: number[], perWindow: number[]): GridCell[] {
+  const cells: GridCell[] = [];
+  for (const baselineSize of baselineSizes)
+    for (const f of features)
+      for (const w of perWindow) cells.push({ baselineSize, features: f, perWindow: w });
+  return cells;
+}
+
+/** Whole healthy stages (to the deadline) over `cells`, `runs` seeds each: how they ended. */
+export function healthyStages(cells: GridCell[], runs: number, seed = 1) {
+  const outcomes: StageOutcome[] = [];
+  for (const cell of cells)
+    for (let r = 0; r < runs; r++)
+      outcomes.push(
+        simulateStage({
+          ...cell,
+          seed: seed + r * 7919 + cell.baselineSize + cell.features * 31 + cell.perWindow,
+          gates: FIGURE_GATES,
+        }),
+      );
+  const count = (result: StageOutcome['result']) => outcomes.filter((o) => o.result === result).length;
+  const decided = outcomes
+    .map((o) => o.inferencesAtDecision)
+    .filter((n): n is number => n !== null)
+    .sort((a, b) => a - b);
+  return {
+    stages: outcomes.length,
+    rollbacks: count('breach'),
+    passes: count('pass'),
+    inconclusive: count('inconclusive') + count('undecided'),
+    medianInferencesToPass: decided.length > 0 ? decided[Math.floor(decided.length / 2)]! : null,
+  };
+}
+
+/**
+ * Stages whose feature 0 is shifted by `shiftSd` (and whose error rate is `errorRate`): the share rolled back
+ * within `windows` telemetry windows of 60 s, and the candidate inferences at each rollback (sorted).
+ */
+export function shiftedStages(
+  cells: GridCell[],
+  runs: number,
+  options: { shiftSd?: number; errorRate?: number; windows: number; gates?: Gates; seed?: number },
+) {
+  let detected = 0;
+  const atRollback: number[] = [];
+  for (const cell of cells)
+    for (let r = 0; r < runs; r++) {
+      const outcome = simulateStage({
+        ...cell,
+        seed: (options.seed ?? 2) + r * 7919 + cell.baselineSize + cell.features * 31 + cell.perWindow,
+        shiftSd: options.shiftSd ?? 0,
+        errorRate: options.errorRate ?? 0.01,
+        gates: options.gates ?? FIGURE_GATES,
+        maxTicks: (options.windows * 60_000) / 10_000,
+      });
+      if (outcome.result === 'breach') {
+        detected++;
+        atRollback.push(outcome.inferencesAtDecision ?? 0);
+      }
+    }
+  return { stages: cells.length * runs, detected, atRollback: atRollback.sort((a, b) => a - b) };
 }

@@ -19,6 +19,8 @@ export interface GateInterval extends Interval {
   test: GateTest;
   n: number;
   controlN: number | null;
+  /** Drift only: the chi-square's effective degrees of freedom, and whether the gate is on a distance (JS: √). */
+  drift?: { df: number; distance: boolean };
 }
 
 /** The two-sided confidence whose lower side the lower bound takes, and whose upper side the upper bound takes. */
@@ -107,6 +109,7 @@ export function driftInterval(
     test: 'noncentral-chi-square',
     n: interval.windowCount,
     controlN: interval.baselineCount,
+    drift: { df: interval.df, distance: metric === 'js' },
   };
 }
 

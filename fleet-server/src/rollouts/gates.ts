@@ -1,5 +1,5 @@
 import type { GateStatus, GateTest } from '@edgefleet/shared/api';
-import { advanceLook, perTestConfidence } from '@edgefleet/shared/stats';
+import { advanceLook, breachLevel, passLevel } from '@edgefleet/shared/stats';
 import {
   coverage,
   driftInterval,
@@ -139,23 +139,38 @@ function noEvidence(point: number | null) {
 }
 
 /**
- * ≈ further inferences before the interval's side facing the threshold clears it, if the estimate held: the
- * half-width shrinks like √(1/n + 1/controlN) for drift (the baseline's noise does not shrink) and like 1/√n
- * otherwise. Null when no sample size would do (estimate on the threshold, or the baseline's noise alone too big).
+ * ≈ further inferences before the interval's side facing the threshold clears it, if the estimate held. Rates,
+ * quantiles and means: the half-width shrinks like 1/√n. Drift: the divergence is ≈ u·χ'²(ν, D/u) with
+ * u ∝ 1/n + 1/N, so the half-width goes like √(2ν·u² + 4·D·u) — linear in u near the null, √u far from it — and
+ * the baseline's 1/N never shrinks. Null when no sample size would do (the estimate on the threshold, or the
+ * baseline's noise alone too big for it).
  */
 export function needMore(interval: GateInterval, threshold: number): number | null {
   const { estimate, lower, upper, n } = interval;
   if (!Number.isFinite(estimate) || estimate === threshold || !(n > 0)) return null;
   const side = estimate < threshold ? upper - estimate : estimate - lower;
-  if (!Number.isFinite(side)) return null;
+  if (!Number.isFinite(side) || !(side > 0)) return null;
+  if (Math.abs(threshold - estimate) >= side) return 0;
+  const control = interval.controlN ?? 0;
+  if (interval.drift && control > 0) return driftNeedMore(interval, threshold, control);
   const shrink = (Math.abs(threshold - estimate) / side) ** 2; // wanted variance factor (< 1)
-  if (!(shrink > 0 && shrink < 1)) return shrink >= 1 ? 0 : null;
-  const control = interval.test === 'noncentral-chi-square' ? (interval.controlN ?? 0) : 0;
-  if (control > 0) {
-    const wanted = shrink * (1 / n + 1 / control) - 1 / control;
-    return wanted > 0 ? Math.ceil(1 / wanted - n) : null;
-  }
-  return Math.ceil(n / shrink - n);
+  return shrink > 0 ? Math.ceil(n / shrink - n) : null;
+}
+
+function driftNeedMore(interval: GateInterval, threshold: number, control: number): number | null {
+  const { n } = interval;
+  const nu = Math.max(1e-9, interval.drift!.df);
+  // On the divergence's scale (a JS distance is the square root of one).
+  const scale = (x: number) => (interval.drift!.distance ? x * x : x);
+  const e = scale(interval.estimate);
+  const t = scale(threshold);
+  const edge = scale(e < t ? interval.upper : interval.lower);
+  const u0 = 1 / n + 1 / control;
+  const k = Math.abs(edge - e) / Math.sqrt(2 * nu * u0 * u0 + 4 * e * u0);
+  const d = Math.abs(t - e) / k;
+  const u = (-4 * e + Math.sqrt(16 * e * e + 8 * nu * d * d)) / (4 * nu);
+  const inverseN = u - 1 / control;
+  return inverseN > 0 ? Math.max(0, Math.ceil(1 / inverseN - n)) : null;
 }
 
 function driftGates(gates: Gates, candidate: CandidateFacts): PendingGate[] {
@@ -308,6 +323,12 @@ export function evaluateGates(
     previous?: StageLook | null;
     stageKey?: { index: number; startedAt: number | null };
     candidate?: string;
+    /**
+     * Whether a pass can take effect now (the stage lasted its minimum duration). Pass looks are counted only
+     * then: the pass side's α is spent over the looks that can advance the stage, not over the ones before.
+     * Default true.
+     */
+    canPass?: boolean;
   } = {},
 ): GateEvaluation {
   const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
@@ -345,13 +366,23 @@ export function evaluateGates(
     options.previous.stageIndex === key.index &&
     options.previous.stageStartedAt === key.startedAt;
   const previous = sameStage ? options.previous! : null;
-  const look: StageLook | null = enough
-    ? { ...advanceLook(previous, candidate.inferences), stageIndex: key.index, stageStartedAt: key.startedAt }
-    : previous;
+  const canPass = options.canPass ?? true;
+  let look: StageLook | null = previous;
+  if (enough) {
+    const breachLook = advanceLook(previous, candidate.inferences);
+    const passPrevious = previous?.passLook ? { look: previous.passLook, n: previous.passN ?? 0 } : null;
+    const passLook = canPass ? advanceLook(passPrevious, candidate.inferences) : passPrevious;
+    look = {
+      ...breachLook,
+      stageIndex: key.index,
+      stageStartedAt: key.startedAt,
+      ...(passLook ? { passLook: passLook.look, passN: passLook.n } : {}),
+    };
+  }
   const tests = pending.length + (failureGate ? 1 : 0);
   const levels = {
-    breach: perTestConfidence(confidence, look?.look ?? 1, tests),
-    pass: perTestConfidence(confidence, look?.look ?? 1, 1),
+    breach: breachLevel(confidence, look?.look ?? 1, tests),
+    pass: passLevel(confidence, look?.passLook ?? 1),
   };
   for (const g of pending) values.push(judged(g, levels, enough));
   if (failureGate) values.push(judged(failureGate, levels, true));

@@ -50,7 +50,7 @@ function featuresOf(baseline: Profile | null) {
 /**
  * ≈ how long each stage of a rollout needs to decide its gates for a healthy candidate, from the targets'
  * recent traffic (hourly aggregates of the model over `trafficWindowMs`) and the candidate's baseline: the same
- * bounds, Bonferroni family and alpha spending as the gates ({@link inferencesToDecide}).
+ * bounds and pass level as the gates ({@link inferencesToDecide}).
  */
 export function planRollout(
   db: FleetDb,
@@ -101,11 +101,7 @@ export function planRollout(
     request.gates,
     features.map((f) => f.name),
   );
-  const options = {
-    confidence: request.confidence,
-    tests,
-    firstLookInferences: Math.max(1, request.minInferences),
-  };
+  const options = { confidence: request.confidence };
   const planned: RolloutPlan['gates'] = [];
   const plan = (gate: PlannedGate, expected: number | null) => {
     const n = inferencesToDecide(gate, options);

@@ -94,6 +94,13 @@ export interface StageLook {
   look: number;
   /** Candidate inferences that opened the look. */
   n: number;
+  /**
+   * The pass side's look (1-based), counted only at ticks where a pass can advance the stage (it lasted its
+   * minimum duration); absent before the first such tick.
+   */
+  passLook?: number;
+  /** Candidate inferences that opened the pass look. */
+  passN?: number;
 }
 
 /** What the candidate's telemetry says, merged over targets in the stage since the stage began. */

@@ -40,6 +40,7 @@ describe('99 % intervals cover the truth in >= 98.5 % of 2,000 seeded draws', { 
     [300, 100, 0],
     [300, 400, 1],
     [1000, 2000, 0.3],
+    [300, 200_000, 0.3],
   ])('PSI: baseline %i, window %i, mean shifted by %f sd', (N, n, shift) => {
     const rate = coverage(
       (rng) => {
@@ -107,6 +108,16 @@ describe('bias correction', () => {
     }
     expect(plugIn).toBeGreaterThan(0.1); // ≈ 11 bins × (1/100 + 1/300)
     expect(corrected).toBeLessThan(plugIn / 3);
+  });
+
+  it('a window far larger than the baseline keeps a narrow bound when it barely reaches a tail', () => {
+    // A 300-sample reference whose minimum lies far out: 11 of 600,000 window values fall below it. Counted as
+    // a near-empty multinomial bin, that tail inflated the dispersion ×8 and the healthy bound to 0.36.
+    const baseline = [0, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 0];
+    const window = [11, 51998, 46111, 66359, 55253, 60100, 61436, 59648, 64708, 68070, 64815, 1491];
+    const interval = psiInterval(baseline, window, CONFIDENCE);
+    expect(interval.df).toBeGreaterThan(8);
+    expect(interval.upper).toBeLessThan(0.1);
   });
 
   it('a large shift is estimated within 15 % and its interval excludes 0', () => {

@@ -54,6 +54,16 @@ describe('input checks', () => {
     expect(() => noncentralityInterval(Number.NaN, 3, 0.9)).toThrow(RangeError);
     expect(() => quantileRanks(10, 1, 0.9)).toThrow(RangeError);
   });
+
+  it('gives each bound its own level when asked (a one-sided test per side)', () => {
+    const wide = noncentralityInterval(30, 9, 0.9999);
+    const narrow = noncentralityInterval(30, 9, 0.98);
+    const mixed = noncentralityInterval(30, 9, 0.9999, 0.98);
+    expect(mixed.lower).toBe(wide.lower);
+    expect(mixed.upper).toBe(narrow.upper);
+    expect(narrow.upper).toBeLessThan(wide.upper);
+  });
+
   it('no trials is the uninformative interval, never a pass', () => {
     expect(clopperPearson(0, 0, 0.99)).toMatchObject({ lower: 0, upper: 1 });
     expect(quantileRanks(0, 0.95, 0.99)).toEqual({ lower: -1, upper: 0 });

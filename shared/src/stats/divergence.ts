@@ -46,11 +46,13 @@ function smooth(baseline: ArrayLike<number>, window: ArrayLike<number>, tailBins
   const k = baseline.length;
   const b: number[] = [];
   const a: number[] = [];
+  const tailIndex = new Set<number>();
   for (let i = 0; i < k; i++) {
     const bi = baseline[i]!;
     const ai = window[i]!;
     if (bi === 0 && ai === 0) continue;
     const tail = tailBins && (i === 0 || i === k - 1);
+    if (tail && bi === 0) tailIndex.add(b.length);
     b.push(bi > 0 ? bi : tail ? 1 : 0.5);
     a.push(ai > 0 ? ai : 0.5);
   }
@@ -58,8 +60,14 @@ function smooth(baseline: ArrayLike<number>, window: ArrayLike<number>, tailBins
   const sa = a.reduce((s, x) => s + x, 0);
   const p = Float64Array.from(b, (x) => x / sb);
   const q = Float64Array.from(a, (x) => x / sa);
+  // A tail bin's baseline count is 0 by construction, not by chance: its pseudo-count stands for the mass ≈ 1/(N+1)
+  // a reference of N leaves outside its range, so its pooled share is not taken below that (a tail the window also
+  // almost never reaches would otherwise count as a near-empty multinomial bin and blow up the dispersion).
   let inversePooled = 0;
-  for (let i = 0; i < b.length; i++) inversePooled += (sb + sa) / (b[i]! + a[i]!);
+  for (let i = 0; i < b.length; i++) {
+    const pooled = (b[i]! + a[i]!) / (sb + sa);
+    inversePooled += 1 / (tailIndex.has(i) ? Math.max(pooled, 1 / (N + 1)) : pooled);
+  }
   return { p, q, n, N, bins: b.length, inversePooled };
 }
 

@@ -38,8 +38,16 @@ export {
   noncentralityInterval,
 } from './noncentral-chi-square';
 export { normalCdf, normalQuantile, normalSurvival } from './normal';
-export { inferencesToDecide, lookAt, PLAN_MAX_INFERENCES, type PlannedGate, type PlanOptions } from './plan';
+export { inferencesToDecide, PLAN_MAX_INFERENCES, type PlannedGate, type PlanOptions } from './plan';
 export { quantileInterval, quantileRanks, ratioOfIntervals } from './quantile-bounds';
 export { createRandom, type Random } from './random';
-export { advanceLook, alphaAtLook, LOOK_GROWTH, type LookState, perTestConfidence } from './sequential';
+export {
+  advanceLook,
+  alphaAtLook,
+  breachLevel,
+  LOOK_GROWTH,
+  type LookState,
+  passLevel,
+  perTestConfidence,
+} from './sequential';
 export { binCounts, binProbabilities, exactJsDistance, exactPsi, referenceEdges } from './simulate';

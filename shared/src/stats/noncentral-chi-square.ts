@@ -93,9 +93,9 @@ export function noncentralityInterval(
       ? 0
       : solve((lambda) => noncentralChiSquareSurvival(t, df, lambda) < side, t);
   const upper =
-    noncentralChiSquareCdf(t, df, 0) <= side
+    noncentralChiSquareCdf(t, df, 0) <= upperSide
       ? 0
-      : solve((lambda) => noncentralChiSquareCdf(t, df, lambda) > side, t);
+      : solve((lambda) => noncentralChiSquareCdf(t, df, lambda) > upperSide, t);
   return { lower, upper };
 }
 

@@ -1,29 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { binomialTrialsNeeded } from './binomial';
 import { psiInterval } from './divergence';
-import { inferencesToDecide, lookAt } from './plan';
+import { inferencesToDecide } from './plan';
 import { createRandom } from './random';
-import { perTestConfidence } from './sequential';
+import { passLevel } from './sequential';
 
 // A 10-bin baseline of 300 with empty under/overflow bins, as the baseline builder makes them.
 const baseline300 = [0, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 0];
-const options = { confidence: 0.99, tests: 11, firstLookInferences: 100 };
+const options = { confidence: 0.99 };
 
 describe('planning', () => {
-  it('counts looks as the gates open them (every 1.5× growth)', () => {
-    expect(lookAt(50, 100)).toBe(1);
-    expect(lookAt(149, 100)).toBe(1);
-    expect(lookAt(150, 100)).toBe(2);
-    expect(lookAt(225, 100)).toBe(3);
-  });
-
-  it('plans a rate gate with Clopper-Pearson at the confidence of the look it reaches', () => {
+  it('plans a rate gate with Clopper-Pearson at the level of the first pass look', () => {
     const n = inferencesToDecide(
       { gate: 'error_rate', kind: 'rate_max', threshold: 0.02, expected: 0.005 },
       options,
     );
-    const confidence = perTestConfidence(0.99, lookAt(n, 100), 11);
-    expect(n).toBe(binomialTrialsNeeded(0.005, 0.02, confidence));
+    expect(n).toBe(binomialTrialsNeeded(0.005, 0.02, passLevel(0.99, 1)));
     expect(
       inferencesToDecide({ gate: 'e', kind: 'rate_max', threshold: 0.02, expected: 0.02 }, options),
     ).toBe(Number.POSITIVE_INFINITY);
@@ -43,7 +35,7 @@ describe('planning', () => {
     const probs = baseline300.map((c) => c / 300);
     const passShare = (size: number) => {
       const rng = createRandom(99);
-      const confidence = perTestConfidence(0.99, lookAt(size, 100), 11);
+      const confidence = passLevel(0.99, 1);
       let passed = 0;
       for (let i = 0; i < 400; i++)
         if (psiInterval(baseline300, rng.multinomial(size, probs), confidence).upper < 0.25) passed++;

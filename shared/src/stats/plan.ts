@@ -1,11 +1,12 @@
 // Planning: about how many candidate inferences a stage needs before its gates can decide a healthy candidate
-// (every bound on the passing side of its threshold), with the same bounds, Bonferroni split and alpha spending
-// over looks as the gates. Figures are "≈": the median healthy stage, not a guarantee.
+// (every bound on the passing side of its threshold), with the same bounds and the same level as the gates' pass
+// test at the first look where a pass can advance the stage. Figures are "≈": the median healthy stage, not a
+// guarantee.
 
 import { binomialTrialsNeeded } from './binomial';
 import { jsDistanceInterval, psiInterval } from './divergence';
 import { createRandom } from './random';
-import { LOOK_GROWTH, perTestConfidence } from './sequential';
+import { passLevel } from './sequential';
 
 /** One gate to plan: a divergence gate over a feature's baseline counts, or a rate gate. */
 export type PlannedGate =
@@ -16,10 +17,6 @@ export type PlannedGate =
 export interface PlanOptions {
   /** Family-wise confidence of the stage's decision (the rollout's), e.g. 0.99. */
   confidence: number;
-  /** Gated tests in the family (Bonferroni). */
-  tests: number;
-  /** Inferences at the first look; later looks open every LOOK_GROWTH× (alpha spending). */
-  firstLookInferences: number;
   /** Healthy windows drawn per size for divergence gates (the median decides). Default 11. */
   draws?: number;
   /** Seed of those draws (the same seed gives the same plan). Default 1. */
@@ -29,42 +26,30 @@ export interface PlanOptions {
 /** Most inferences a plan looks at; beyond, the gate is called undecidable. */
 export const PLAN_MAX_INFERENCES = 100_000_000;
 
-/** The look the gates are at after `n` inferences when the first look opened at `first`. */
-export function lookAt(n: number, first: number): number {
-  if (n <= first) return 1;
-  return 1 + Math.floor(Math.log(n / first) / Math.log(LOOK_GROWTH) + 1e-9);
-}
-
 /**
  * ≈ inferences a healthy candidate needs before `gate` passes: rate gates by Clopper-Pearson at the expected
  * rate (`binomialTrialsNeeded`), divergence gates by the median of seeded healthy windows drawn from populations
  * as far from the baseline sample as its own noise allows (the bound counts the baseline's noise, so a small baseline can make a tight
- * threshold undecidable: Infinity). The per-test confidence follows the look the gates reach at that size.
+ * threshold undecidable: Infinity). Each bound is at the gates' pass level of the first pass look (a pass needs every
+ * gate to pass, so no split over the gates; see `passLevel`).
  */
 export function inferencesToDecide(gate: PlannedGate, options: PlanOptions): number {
-  const confidenceAt = (n: number) =>
-    perTestConfidence(options.confidence, lookAt(n, Math.max(1, options.firstLookInferences)), options.tests);
+  const level = passLevel(options.confidence, 1);
   if (gate.kind === 'rate_max' || gate.kind === 'rate_min') {
     if (gate.kind === 'rate_max' ? gate.expected >= gate.threshold : gate.expected <= gate.threshold)
       return Number.POSITIVE_INFINITY;
-    // The needed size moves the look and the look the confidence: iterate to the fixed point (a few rounds).
-    let n = binomialTrialsNeeded(gate.expected, gate.threshold, confidenceAt(1));
-    for (let i = 0; i < 8 && Number.isFinite(n); i++) {
-      const next = binomialTrialsNeeded(gate.expected, gate.threshold, confidenceAt(n));
-      if (next === n) break;
-      n = next;
-    }
+    const n = binomialTrialsNeeded(gate.expected, gate.threshold, level);
     return n > PLAN_MAX_INFERENCES ? Number.POSITIVE_INFINITY : n;
   }
   return gate.kind === 'psi' || gate.kind === 'js'
-    ? divergenceToDecide(gate, options, confidenceAt)
+    ? divergenceToDecide(gate, options, level)
     : Number.POSITIVE_INFINITY;
 }
 
 function divergenceToDecide(
   gate: Extract<PlannedGate, { kind: 'psi' | 'js' }>,
   options: PlanOptions,
-  confidenceAt: (n: number) => number,
+  confidence: number,
 ): number {
   const total = gate.baselineCounts.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return Number.POSITIVE_INFINITY;
@@ -78,7 +63,6 @@ function divergenceToDecide(
   const bound = gate.kind === 'psi' ? psiInterval : jsDistanceInterval;
   const passes = (n: number) => {
     const rng = createRandom(options.seed ?? 1);
-    const confidence = confidenceAt(n);
     let passed = 0;
     for (let d = 0; d < draws; d++) {
       const population = rng.multinomial(seededTotal, seeded);

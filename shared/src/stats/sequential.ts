@@ -38,3 +38,31 @@ export function perTestConfidence(confidence: number, look: number, tests: numbe
     throw new RangeError(`confidence: expected a number in (0, 1), got ${confidence}`);
   return 1 - alphaAtLook(1 - confidence, Math.max(1, look)) / Math.max(1, tests);
 }
+
+/**
+ * The two-sided level whose one tail is a one-sided test's error: a breach looks only at the bound on the far side
+ * of the threshold, a pass only at the near one, so each test errs on one tail, not two.
+ */
+function oneSided(level: number): number {
+  return 1 - 2 * (1 - level);
+}
+
+/**
+ * Level of each gate's breach test at breach look `look` among `tests` gates: any one breach acts, so the look's
+ * α is split over the gates (Bonferroni); one-sided (the bound past the threshold).
+ * @example breachLevel(0.99, 1, 10) // two-sided 0.99878…: one tail of 0.00061
+ */
+export function breachLevel(confidence: number, look: number, tests: number): number {
+  return oneSided(perTestConfidence(confidence, look, tests));
+}
+
+/**
+ * Level of each gate's pass test at pass look `look`: a stage passes only when every gate passes, so a wrong pass
+ * needs a wrong pass of a gate that is truly past its threshold and each pass test keeps the look's whole α
+ * (intersection-union); one-sided (the bound on the near side). Pass looks are counted only where a pass can
+ * advance the stage (after its minimum duration).
+ * @example passLevel(0.99, 1) // two-sided 0.98784…: one tail of 0.00608
+ */
+export function passLevel(confidence: number, look: number): number {
+  return oneSided(perTestConfidence(confidence, look, 1));
+}
