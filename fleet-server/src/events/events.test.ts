@@ -205,6 +205,61 @@ describe('GET /api/v1/events', () => {
     ).toBe(200);
   }, 60_000);
 
+  it('pauses an undecided stage at its deadline and raises gate_inconclusive naming the gate and the data it needs', async () => {
+    const reader = readers[0]!;
+    await waitFor(() => devices.every((d) => d.running.active === '1.0.0'), 15_000);
+    t.clock.nowMs += 10 * 60_000; // the earlier tests' 2.0.0 windows lie before this stage
+    const res = await t.call('/api/v1/rollouts', {
+      method: 'POST',
+      json: {
+        id: 'undecided',
+        model: 'cls',
+        candidate: '2.0.0',
+        target: { selector: 'site=plant-a' },
+        stages: '100%:1m/2m',
+        minReportingTargets: 2,
+        minInferences: 10,
+        gates: { maxErrorRate: 0.05 },
+      },
+    });
+    expect(res.status).toBe(201);
+    await waitFor(() => devices.every((d) => d.running.active === '2.0.0'), 15_000);
+    // 2 % errors in 200 inferences: not yet shown below 5 % at 99 % (the upper bound is ≈ 5.8 %).
+    for (const device of devices) {
+      await device.sendTelemetry(spec, t.clock.nowMs, () => ({ inferences: 50, errorRate: 0.02 }));
+    }
+    const detail = async () => (await t.call('/api/v1/rollouts/undecided')).json();
+    await waitFor(async () => (await detail()).evaluation?.verdict === 'inconclusive', 15_000);
+    t.clock.nowMs += 90_000; // past the minimum, before the deadline: keeps waiting
+    await sleep(300);
+    expect((await detail()).status).toBe('running');
+    t.clock.nowMs += 60_000; // past the 2 min deadline
+    const paused = await reader.waitFor(
+      (e) =>
+        e.event === 'rollout' &&
+        (e.data as { id: string }).id === 'undecided' &&
+        (e.data as { action: string }).action === 'paused',
+    );
+    expect(paused.data).toMatchObject({ status: 'paused' });
+    const { alerts } = await (await t.call('/api/v1/alerts?kind=gate_inconclusive&status=open')).json();
+    const alert = alerts.find((a: { subject: { rolloutId: string } }) => a.subject.rolloutId === 'undecided');
+    expect(alert).toMatchObject({ severity: 'critical', details: { action: 'pause', stageIndex: 0 } });
+    expect(alert.message).toMatch(/errorRate inconclusive .*needs ≈ \d+ more inferences/);
+    expect(alert.details.gates.map((g: { gate: string }) => g.gate)).toEqual(['errorRate']);
+    // A later transition (the admin resumes) resolves it.
+    expect(
+      (await t.call('/api/v1/rollouts/undecided/resume', { method: 'POST', json: { reason: 'more data' } }))
+        .status,
+    ).toBe(200);
+    await waitFor(async () => {
+      const resolved = await (await t.call('/api/v1/alerts?kind=gate_inconclusive&status=resolved')).json();
+      return resolved.alerts.some((a: { id: number }) => a.id === alert.id);
+    }, 15_000);
+    expect(
+      (await t.call('/api/v1/rollouts/undecided/abort', { method: 'POST', json: { reason: 'done' } })).status,
+    ).toBe(200);
+  }, 60_000);
+
   it('caps concurrent streams (503) and frees a slot when a client leaves', async () => {
     await open();
     expect(t.server.components.find((c) => c.name === 'events')).toBeDefined();
