@@ -92,6 +92,11 @@ function stripCredentials(url: string): string {
 function listen(app: FleetApp, config: Config): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }) as Server;
+    // Idle keep-alive sockets are closed by the client, not here: a server that closes first (Node's default
+    // 5 s) races a client reusing the socket at that moment, which then fails with ECONNRESET — seen under load
+    // by the demo's API client. 65 s is past undici's 4 s and common load balancers' 60 s idle timeouts.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     server.once('error', (error: NodeJS.ErrnoException) => {
       const reason =
         error.code === 'EADDRINUSE' ? `port ${config.httpPort} is in use (try --http-port 0)` : error.message;
