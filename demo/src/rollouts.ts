@@ -100,21 +100,24 @@ export const deployInitialAppVersion = (api: AdminApi) => ensureFirstDeployment(
 
 /**
  * Deploys `version` to stations that joined a fleet that already runs the model (a resumed demo with more
- * `--devices`). Returns the rollout id, or null when an active rollout covers them already (409): they get a
- * version when it reaches them.
+ * `--devices`). Returns the rollout id; `covered` when an active rollout covers them already (409: they get a
+ * version when it reaches them); `running` when they run the model already (a completed rollout's desired state
+ * reached them first, so there is nothing to deploy: the server refuses a first deployment to targets that run it).
  */
 export async function deployToNewStations(
   api: AdminApi,
   deviceIds: string[],
   version: string,
-): Promise<string | null> {
+): Promise<string | 'covered' | 'running'> {
   try {
     const created = await api.call('POST /api/v1/rollouts', {
       body: firstDeploymentRequest({ devices: deviceIds }, version),
     });
     return created.id;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 409) return null;
+    if (error instanceof ApiError && error.status === 409) return 'covered';
+    const details = error instanceof ApiError && !Array.isArray(error.details) ? error.details : undefined;
+    if (error instanceof ApiError && error.status === 400 && details?.field === 'baseline') return 'running';
     throw error;
   }
 }

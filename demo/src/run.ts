@@ -243,9 +243,11 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
     // A first deployment of what the fleet runs, unless an active rollout covers them (it gives them theirs).
     const id = await deployToNewStations(api, joined, fleetVersion);
     say(
-      id
-        ? `rolling out cls ${fleetVersion} to ${joined.join(', ')}: all-at-once first deployment ${id}`
-        : `${joined.join(', ')}: an active rollout covers them, they get cls when it reaches them`,
+      id === 'covered'
+        ? `${joined.join(', ')}: an active rollout covers them, they get cls when it reaches them`
+        : id === 'running'
+          ? `${joined.join(', ')}: already run cls (a completed rollout reached them)`
+          : `rolling out cls ${fleetVersion} to ${joined.join(', ')}: all-at-once first deployment ${id}`,
     );
     state.bootstrapped = [...state.bootstrapped, ...joined];
     save();

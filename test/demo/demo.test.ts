@@ -325,6 +325,18 @@ describe('pnpm demo', () => {
         45_000,
         `station-4 to run cls ${joined[1]}`,
       );
+    } else if (out.includes('station-4: already run cls')) {
+      // The completed canary's desired state reached station-4 before the demo asked: it runs 1.1.0.
+      await until(
+        async () => {
+          const d = await get<{
+            reportedState: { running?: { active?: { version: string } | null } } | null;
+          }>('/api/v1/devices/station-4');
+          return d.reportedState?.running?.active?.version === '1.1.0';
+        },
+        45_000,
+        'station-4 to run cls 1.1.0',
+      );
     } else {
       expect(out).toContain('station-4: an active rollout covers them');
     }

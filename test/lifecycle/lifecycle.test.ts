@@ -50,6 +50,7 @@ interface RolloutView {
 interface GateValue {
   gate: string;
   value: number | null;
+  lower?: number | null;
   status: string;
 }
 
@@ -296,12 +297,14 @@ describe.sequential('model lifecycle with real processes', () => {
       expect(last.actor).toBe('controller');
       expect(last.reason).toMatch(
         new RegExp(
-          `^gate breached in stage 1 \\(34%\\): .*drift\\.psi\\.input\\.brightness [\\d.e+]+ > ${PSI_GATE}`,
+          `^gate breached in stage 1 \\(34%\\): .*drift\\.psi\\.input\\.brightness [\\d.e+]+ \\[[\\d.e+-]+, [\\d.e+-]+\\] > ${PSI_GATE}`,
         ),
       );
       const breach = last.gates.find((g) => g.gate === 'drift.psi.input.brightness')!;
       expect(breach.status).toBe('breach');
       expect(breach.value!).toBeGreaterThan(PSI_GATE);
+      // A breach is shown, not guessed: the interval's lower bound (at the breach test's level) is past the gate.
+      expect(breach.lower!).toBeGreaterThan(PSI_GATE);
       expect(last.gates.find((g) => g.gate === 'latency.p95Ms')?.status).toBe('pass');
       transcript.push(`${id}: ${last.reason}`);
     }
