@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { driftColor } from './components/heatmap';
-import { formatAgo, formatBytes, formatDuration, formatNumber, formatPercent } from './format';
+import {
+  formatAgo,
+  formatBytes,
+  formatConfidence,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+} from './format';
 import { FIRST_DEPLOYMENT, toCreateBody } from './pages/rollout-form';
-import { gateTone } from './pages/rollout-sections';
+import { gateNeeds, gateTone, stageTimes } from './pages/rollout-sections';
 import { trimEmptyEnds } from './pages/rollout-telemetry';
 import { stepOf } from './steps';
 
@@ -32,15 +39,52 @@ describe('dashboard decisions', () => {
     expect(driftColor(Number.NaN, 'js')).toBe('var(--cell-empty)');
   });
 
-  it('tones gates: breach red, waiting amber, near the threshold amber, else green', () => {
+  it('tones gates: breach red, waiting and inconclusive amber, a pass green (amber only near on a point estimate)', () => {
     const gate = { gate: 'latency.p95Ms', threshold: 40, bound: 'max' as const };
+    const tested = { ...gate, test: 'order-statistic' as const, confidence: 0.999, n: 500, controlN: null };
     expect(gateTone({ ...gate, value: 50, status: 'breach' })).toBe('bad');
     expect(gateTone({ ...gate, value: null, status: 'wait' })).toBe('warn');
+    expect(
+      gateTone({ ...tested, value: 30, lower: 20, upper: 45, status: 'inconclusive', needMore: 900 }),
+    ).toBe('warn');
+    // A pass shown by its interval is green even close to the threshold; on a point estimate it stays amber there.
+    expect(gateTone({ ...tested, value: 39, lower: 38, upper: 39.5, status: 'pass' })).toBe('ok');
     expect(gateTone({ ...gate, value: 39, status: 'pass' })).toBe('warn');
+    expect(gateTone({ ...gate, test: 'point', value: 39, lower: null, upper: null, status: 'pass' })).toBe(
+      'warn',
+    );
     expect(gateTone({ ...gate, value: 10, status: 'pass' })).toBe('ok');
     expect(
-      gateTone({ gate: 'minInferences', threshold: 100, bound: 'min', value: 500, status: 'pass' }),
+      gateTone({
+        gate: 'minInferences',
+        threshold: 100,
+        bound: 'min',
+        value: 110,
+        status: 'pass',
+        test: 'minimum',
+      }),
     ).toBe('ok');
+  });
+
+  it('says what an inconclusive gate needs, and a stage its minimum and deadline', () => {
+    const gate = { gate: 'maxErrorRate', threshold: 0.02, bound: 'max' as const, value: 0.015 };
+    expect(gateNeeds({ ...gate, status: 'inconclusive', needMore: 1234 })).toBe(
+      'needs ≈ 1,234 more inferences',
+    );
+    expect(gateNeeds({ ...gate, status: 'inconclusive', needMore: null })).toBe(
+      'more data alone will not decide',
+    );
+    expect(gateNeeds({ ...gate, status: 'pass', needMore: null })).toBeNull();
+    expect(stageTimes({ minDurationMs: 30 * 60_000, maxDurationMs: 2 * 3_600_000 })).toBe(
+      '≥ 30m, decide by 2h',
+    );
+    expect(stageTimes({ minDurationMs: 30 * 60_000, maxDurationMs: null })).toBe('≥ 30m');
+    expect(stageTimes({ minDurationMs: 0, maxDurationMs: 3_600_000 })).toBe('no minimum time, decide by 1h');
+    expect(formatConfidence(0.99)).toBe('99%');
+    expect(formatConfidence(0.995)).toBe('99.5%');
+    expect(formatConfidence(0.99994)).toBe('99.994%');
+    expect(formatConfidence(0.9999999)).toBe('99.99999%');
+    expect(formatConfidence(1)).toBe('100%');
   });
 
   it('asks for about 60 steps in whole seconds, minutes or hours (what the server accepts)', () => {

@@ -43,3 +43,11 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** A confidence level as a percentage with the digits that tell it from 100 % (0.99 → 99%, 0.99994 → 99.994%). */
+export function formatConfidence(level: number): string {
+  if (!Number.isFinite(level)) return '—';
+  if (level >= 1) return '100%';
+  const digits = Math.min(6, Math.max(0, Math.ceil(-Math.log10(1 - level)) - 2));
+  return `${Number((level * 100).toFixed(digits))}%`;
+}

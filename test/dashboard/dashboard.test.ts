@@ -229,6 +229,11 @@ describe('admin dashboard', () => {
       target: { selector: 'site=plant-a' },
     });
     await detail.getByTestId('rollout-status').getByText('running').waitFor({ timeout: 15_000 });
+    // Each stage's minimum and default deadline (4× it); the confidence and what an undecided stage does.
+    await detail.getByTestId('stages').getByText('≥ 10m, decide by 40m').first().waitFor();
+    expect(await detail.getByTestId('gates-policy').textContent()).toMatch(
+      /Decided at 99% confidence .* undecided at the deadline: pause/,
+    );
     await expect
       .poll(() => page.getByTestId('live-mode').textContent(), { timeout: 10_000 })
       .toContain('live');
@@ -381,6 +386,21 @@ describe('admin dashboard', () => {
     await reportNow(plantB); // plant-b's inputs have drifted: PSI far above 0.25
     await detail.getByTestId('rollout-status').getByText('rolled back').waitFor({ timeout: 15_000 });
     await detail.getByTestId('gates').locator('[data-status=breach]').first().waitFor();
+    // The breached drift gate's bar: its interval lies wholly past the threshold line, and says so in numbers.
+    const row = detail
+      .getByTestId('gates')
+      .locator('tr[data-gate^="drift.psi."][data-status=breach]')
+      .first();
+    const bar = row.getByTestId('gate-bar');
+    expect(await bar.getAttribute('data-evidence')).toBe('interval');
+    expect(await bar.getAttribute('aria-label')).toMatch(
+      /estimate [\d.]+, [\d.]+% interval [\d.]+ to ([\d.]+|∞), threshold ≤ 0\.25$/,
+    );
+    const band = await bar.locator('.gate-bar-band').boundingBox();
+    const threshold = await bar.locator('.gate-bar-threshold').boundingBox();
+    expect(band!.width).toBeGreaterThan(0);
+    expect(band!.x).toBeGreaterThan(threshold!.x + threshold!.width);
+    expect(await row.getByTestId('gate-evidence').textContent()).toMatch(/^noncentral-chi-square · n [\d,]+/);
     await detail.getByTestId('audit').locator('li.ev-rolled_back').waitFor();
     await shot('rollout-breach');
   });

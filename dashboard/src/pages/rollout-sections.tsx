@@ -1,15 +1,21 @@
 import type { GateValueView as GateValue, RolloutDetail } from '@edgefleet/shared/api';
+import { GateBar } from '../components/gate-bar';
+import { gateEvidence } from '../components/gate-scale';
 import { Empty } from '../components/states';
 import { Pill, ProgressBar, type Tone } from '../components/widgets';
-import { formatDuration, formatNumber, formatTime } from '../format';
+import { formatConfidence, formatDuration, formatNumber, formatTime } from '../format';
 import { href } from '../router';
 
 // The parts of the rollout page that show its state: stages, gates, targets, audit log.
 
-/** Green when a gate passes with room, amber while waiting for data or within 20 % of its threshold, red on breach. */
+/**
+ * Red on breach; amber while waiting for data or inconclusive; green on a pass, except a pass judged on a point
+ * estimate alone (no interval) within 20 % of its threshold, which stays amber.
+ */
 export function gateTone(g: GateValue): Tone {
   if (g.status === 'breach') return 'bad';
-  if (g.status === 'wait' || g.value === null) return 'warn';
+  if (g.status === 'wait' || g.status === 'inconclusive' || g.value === null) return 'warn';
+  if (gateEvidence(g) !== 'point') return 'ok';
   const near = g.bound === 'max' ? g.value > g.threshold * 0.8 : g.value < g.threshold * 1.2;
   return near && g.threshold !== 0 ? 'warn' : 'ok';
 }
@@ -23,6 +29,12 @@ const TARGET_STATES: [keyof RolloutDetail['targets']['byState'], string, Tone | 
   ['failed', 'failed', 'bad'],
   ['untouched', 'untouched', 'muted'],
 ];
+
+/** A stage's time rule: its minimum and, where it has one, the deadline for its gates ("≥ 30m, decide by 2h"). */
+export function stageTimes(s: { minDurationMs: number; maxDurationMs: number | null }): string {
+  const min = s.minDurationMs > 0 ? `≥ ${formatDuration(s.minDurationMs)}` : 'no minimum time';
+  return s.maxDurationMs === null ? min : `${min}, decide by ${formatDuration(s.maxDurationMs)}`;
+}
 
 export function Stages({ r }: { r: RolloutDetail }) {
   return (
@@ -60,8 +72,8 @@ export function Stages({ r }: { r: RolloutDetail }) {
                 Stage {s.index + 1}: {s.percent}%
               </strong>
               <span class="muted small">
-                {s.minDurationMs > 0 ? `≥ ${formatDuration(s.minDurationMs)}` : 'no minimum time'} · ≥{' '}
-                {s.minReportingTargets} targets · ≥ {formatNumber(s.minInferences)} inferences
+                {stageTimes(s)} · ≥ {s.minReportingTargets} targets · ≥ {formatNumber(s.minInferences)}{' '}
+                inferences
               </span>
             </div>
             <ProgressBar share={share} tone={tone} label={label} />
@@ -72,40 +84,99 @@ export function Stages({ r }: { r: RolloutDetail }) {
   );
 }
 
+/** What an inconclusive gate still needs; nothing for the other statuses. */
+export function gateNeeds(g: GateValue): string | null {
+  if (g.status !== 'inconclusive') return null;
+  if (g.needMore === null || g.needMore === undefined) return 'more data alone will not decide';
+  if (g.needMore === 0) return 'may decide at the next look';
+  return `needs ≈ ${formatNumber(g.needMore)} more inferences`;
+}
+
+/** The test and the observations behind a gate value ("clopper-pearson · n 420 · control 300"). */
+function evidenceOf(g: GateValue): string {
+  const evidence = gateEvidence(g);
+  if (evidence === 'count') return 'stage minimum';
+  if (evidence === 'none') return 'no data';
+  const parts = [evidence === 'point' ? 'point estimate' : (g.test ?? 'point estimate')];
+  if (typeof g.n === 'number') parts.push(`n ${formatNumber(g.n)}`);
+  if (typeof g.controlN === 'number') parts.push(`control ${formatNumber(g.controlN)}`);
+  return parts.join(' · ');
+}
+
 export function Gates({ r }: { r: RolloutDetail }) {
   const gates = r.evaluation?.gates ?? [];
-  if (gates.length === 0) return <Empty>No evaluation yet: gates are judged once the rollout runs.</Empty>;
+  const look = r.evaluation?.look;
   return (
     <>
-      <p class="muted small">
-        Verdict <strong>{r.evaluation?.verdict ?? '—'}</strong> at {formatTime(r.evaluation?.at)}
-        {r.evaluation?.note ? ` · ${r.evaluation.note}` : ''}
+      <p class="muted small" data-testid="gates-policy">
+        Decided at <strong>{formatConfidence(r.confidence)}</strong> confidence over all gates and looks ·
+        undecided at the deadline: <strong>{r.onInconclusive}</strong> · on breach:{' '}
+        <strong>{r.onBreach}</strong>
       </p>
-      <table class="table compact" data-testid="gates">
-        <thead>
-          <tr>
-            <th>Gate</th>
-            <th class="num">Value</th>
-            <th class="num">Threshold</th>
-            <th>Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {gates.map((g) => (
-            <tr key={g.gate} data-gate={g.gate} data-status={g.status}>
-              <td class="mono">{g.gate}</td>
-              <td class="num">{formatNumber(g.value)}</td>
-              <td class="num">
-                {g.bound === 'max' ? '≤' : '≥'} {formatNumber(g.threshold)}
-              </td>
-              <td>
-                <Pill tone={gateTone(g)}>{g.status}</Pill>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {gates.length === 0 ? (
+        <Empty>No evaluation yet: gates are judged once the rollout runs.</Empty>
+      ) : (
+        <>
+          <p class="muted small">
+            Verdict <strong>{r.evaluation?.verdict ?? '—'}</strong> at {formatTime(r.evaluation?.at)}
+            {look ? ` · look ${look.look} (${formatNumber(look.n)} inferences)` : ''}
+            {r.evaluation?.note ? ` · ${r.evaluation.note}` : ''}
+          </p>
+          <table class="table compact gates-table" data-testid="gates">
+            <thead>
+              <tr>
+                <th>Gate</th>
+                <th>Interval vs threshold</th>
+                <th class="num">Confidence</th>
+                <th>Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {gates.map((g) => (
+                <GateRow key={g.gate} g={g} />
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
     </>
+  );
+}
+
+function GateRow({ g }: { g: GateValue }) {
+  const tone = gateTone(g);
+  const evidence = gateEvidence(g);
+  const needs = gateNeeds(g);
+  const interval =
+    evidence === 'interval'
+      ? ` [${typeof g.lower === 'number' ? formatNumber(g.lower) : '−∞'}, ${typeof g.upper === 'number' ? formatNumber(g.upper) : '∞'}]`
+      : '';
+  return (
+    <tr data-gate={g.gate} data-status={g.status}>
+      <td>
+        <div class="mono">{g.gate}</div>
+        <div class="muted small" data-testid="gate-evidence">
+          {evidenceOf(g)}
+        </div>
+      </td>
+      <td class="gate-bar-cell">
+        <GateBar g={g} tone={tone} />
+        <div class="muted small gate-numbers">
+          <span>
+            {formatNumber(g.value)}
+            {interval}
+          </span>
+          <span>
+            {g.bound === 'max' ? '≤' : '≥'} {formatNumber(g.threshold)}
+          </span>
+        </div>
+      </td>
+      <td class="num">{typeof g.confidence === 'number' ? formatConfidence(g.confidence) : '—'}</td>
+      <td>
+        <Pill tone={tone}>{g.status}</Pill>
+        {needs && <div class="muted small gate-needs">{needs}</div>}
+      </td>
+    </tr>
   );
 }
 
