@@ -6,6 +6,7 @@ import type { FleetDatabase, FleetDb } from './db';
 import type { FleetSigner } from './fleet/signing-key';
 import type { Logger } from './logging';
 import type { FleetMetrics } from './metrics';
+import type { StorageHealth } from './storage/health';
 
 /** Where clients reach this server; filled in once the listeners are bound. */
 export interface Endpoints {
@@ -28,5 +29,7 @@ export interface ServerContext {
   /** Revoked credentials: live MQTT sessions and event streams of them end at once. */
   revocations: Revocations;
   endpoints: Endpoints;
+  /** Health of the data dir's storage: storage errors become 503 `storage_full`, a probe finds recovery. */
+  storage: StorageHealth;
   now: () => number;
 }

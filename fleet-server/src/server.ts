@@ -38,6 +38,7 @@ import {
   startMqtt,
 } from './mqtt';
 import { createRollouts } from './rollouts';
+import { StorageHealth } from './storage/health';
 import { createTelemetry } from './telemetry';
 
 /** Something started beside the HTTP API (the MQTT broker or link, ingest workers); stopped in reverse order. */
@@ -124,12 +125,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     writeSetting(database.db, 'signing.publicJwk', JSON.stringify(signer.publicJwk), now());
 
     const host = advertisedHost(config.httpHost);
+    const metrics = createMetrics(database);
+    const storage = new StorageHealth({
+      dataDir: config.dataDir,
+      writeDb: (nowMs) => writeSetting(database.db, 'storage.probeAt', String(nowMs), nowMs),
+      registry: metrics.registry,
+      logger,
+      now,
+      probeMs: config.storageProbeMs,
+      reserveBytes: config.storageReserveBytes,
+    });
     const context: ServerContext = {
       config,
       database,
       db: database.db,
       logger,
-      metrics: createMetrics(database),
+      metrics,
+      storage,
       store,
       signer,
       appKeyBuckets: new TokenBuckets(config.appRateLimitPerS, config.appRateBurst, now),
@@ -236,6 +248,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     alerts.start();
     components.push(alerts, events);
+    storage.onState((state) => alerts.evaluator.onStorage(state));
+    storage.start();
+    components.push({ name: 'storage', close: async () => storage.close() });
     // ---- end live events and alerts
 
     if (config.artifactGcIntervalMs > 0) {
