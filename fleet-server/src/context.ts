@@ -8,6 +8,7 @@ import { readSetting, writeSetting } from './fleet/bootstrap';
 import { type FleetSigner, loadOrCreateSigner } from './fleet/signing-key';
 import type { Logger } from './logging';
 import { createMetrics, type FleetMetrics } from './metrics';
+import { StorageHealth } from './storage/health';
 
 /** Where clients reach this server; filled in once the listeners are bound. */
 export interface Endpoints {
@@ -30,6 +31,8 @@ export interface ServerContext {
   /** Revoked credentials: live MQTT sessions and event streams of them end at once. */
   revocations: Revocations;
   endpoints: Endpoints;
+  /** Health of the data dir's storage: storage errors become 503 `storage_full`, a probe finds recovery. */
+  storage: StorageHealth;
   now: () => number;
 }
 
@@ -51,7 +54,8 @@ function stripCredentials(url: string): string {
 
 /**
  * The context of a server on an open database: the artifact store (unfinished uploads of a previous run removed),
- * the fleet signing key (created on first start; its public key recorded), metrics, rate limits, revocations.
+ * the fleet signing key (created on first start; its public key recorded), metrics, storage health (probing once
+ * started), rate limits, revocations.
  * `endpoints.apiUrl` is filled in once HTTP listens, `endpoints.mqttUrl` once the broker has its port.
  */
 export async function createServerContext(
@@ -75,12 +79,23 @@ export async function createServerContext(
   writeSetting(database.db, 'signing.publicJwk', JSON.stringify(signer.publicJwk), now());
 
   const host = advertisedHost(config.httpHost);
+  const metrics = createMetrics(database);
+  const storage = new StorageHealth({
+    dataDir: config.dataDir,
+    writeDb: (nowMs) => writeSetting(database.db, 'storage.probeAt', String(nowMs), nowMs),
+    registry: metrics.registry,
+    logger,
+    now,
+    probeMs: config.storageProbeMs,
+    reserveBytes: config.storageReserveBytes,
+  });
   return {
     config,
     database,
     db: database.db,
     logger,
-    metrics: createMetrics(database),
+    metrics,
+    storage,
     store,
     signer,
     appKeyBuckets: new TokenBuckets(config.appRateLimitPerS, config.appRateBurst, now),

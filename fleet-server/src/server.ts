@@ -19,6 +19,7 @@ import { createMonitoring } from './monitoring';
 import { createMqtt, type Mqtt } from './mqtt';
 import type { Component, ServerPart } from './part';
 import { createRollouts, type Rollouts } from './rollouts';
+import type { StorageHealth } from './storage/health';
 import { createTelemetry, type Telemetry } from './telemetry';
 
 export type { Component, ServerPart } from './part';
@@ -109,8 +110,10 @@ function createParts(context: ServerContext): ServerParts {
  */
 function connectParts(
   { rollouts, telemetry, deviceState, events, alerts }: ServerParts,
+  storage: StorageHealth,
   options: StartOptions,
 ): void {
+  storage.onState((state) => alerts.evaluator.onStorage(state));
   rollouts.controller.onTransition((id, t) => {
     events.bus.publish({
       type: 'rollout',
@@ -144,7 +147,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     const context = await createServerContext(config, database, { logger, now });
     const parts = createParts(context);
-    connectParts(parts, options);
+    connectParts(parts, context.storage, options);
     const app = createHttpApp(context, (routes) => {
       for (const part of Object.values(parts)) part.routes(routes);
     });
@@ -165,6 +168,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     components.push(rollouts);
     alerts.start();
     components.push(alerts, events);
+    context.storage.start();
+    components.push({ name: 'storage', close: async () => context.storage.close() });
     artifacts.start();
     components.push(artifacts);
     const { adminToken, adminTokenFile } = fleet.start();

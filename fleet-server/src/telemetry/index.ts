@@ -38,7 +38,14 @@ export function createTelemetry(ctx: ServerContext): Telemetry {
     },
     ctx.now,
   );
-  const ingestor = new TelemetryIngestor({ db: ctx.db, specs, logger: ctx.logger, now: ctx.now, guards });
+  const ingestor = new TelemetryIngestor({
+    db: ctx.db,
+    specs,
+    logger: ctx.logger,
+    now: ctx.now,
+    guards,
+    onStorageError: (err) => ctx.storage.noteError(err, 'telemetry'),
+  });
   registerIngestMetrics(ctx.metrics.registry, ingestor.stats);
   let stopMqtt: (() => Promise<void>) | null = null;
   return {
