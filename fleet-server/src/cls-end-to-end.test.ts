@@ -10,7 +10,6 @@ import {
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttRuntime } from './mqtt';
 import { connectClient, waitFor } from './mqtt/test-clients';
 import { clsReport } from './telemetry/fixtures';
 import { enrollTestDevice } from './testing/enroll';
@@ -108,7 +107,7 @@ describe('cls model end to end on the server', () => {
 
     // 2. Enroll a device and connect it to the embedded broker with its own credentials.
     const token = await enrollTestDevice(t, 'station-7', { site: 'plant-a' });
-    const mqtt = t.server.components.find((c) => c.name === 'mqtt') as unknown as MqttRuntime;
+    const mqtt = t.server.parts.mqtt;
     const device = await connectClient(mqtt.broker!.tcpPort!, {
       clientId: 'station-7',
       username: 'station-7',

@@ -9,4 +9,11 @@ export {
   type Requirement,
   type Selector,
 } from './labels/selector';
-export { type Component, type RunningServer, type StartOptions, startServer } from './server';
+export {
+  type Component,
+  type RunningServer,
+  type ServerPart,
+  type ServerParts,
+  type StartOptions,
+  startServer,
+} from './server';

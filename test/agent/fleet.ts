@@ -11,7 +11,6 @@ import {
 } from '@edgefleet/agent';
 import type { DesiredState, DesiredStateInput, ModelRef } from '@edgefleet/shared';
 import sharp from 'sharp';
-import type { DeviceState } from '../../fleet-server/src/device-state';
 import {
   CLS_MODEL_PATH,
   CLS_PREPROCESSING,
@@ -71,9 +70,7 @@ export function publishDesired(
   models: Partial<DesiredStateInput['models']>,
   over: Partial<DesiredStateInput> = {},
 ): Promise<DesiredState> {
-  const deviceState = t.server.components.find((c): c is DeviceState => c.name === 'device-state');
-  if (!deviceState) throw new Error('no device-state component');
-  return deviceState.sessions.publishDesired(deviceId, {
+  return t.server.parts.deviceState.sessions.publishDesired(deviceId, {
     models: { active: null, shadow: null, standby: null, ...models },
     telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 1000 },
     policies: { golden: 'if_present', shadowSampleRate: 1 },

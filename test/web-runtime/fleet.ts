@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AppPlanInput, GoldenPairJson, Manifest, ModelRef } from '@edgefleet/shared';
 import { schema } from '../../fleet-server/src/db';
-import type { DeviceState } from '../../fleet-server/src/device-state';
 import {
   CLS_MODEL_PATH,
   CLS_PREPROCESSING,
@@ -56,8 +55,7 @@ export async function startFleet(): Promise<Fleet> {
     );
     return uploaded.sha256;
   };
-  const deviceState = () =>
-    t.server.components.find((c) => c.name === 'device-state') as unknown as DeviceState;
+  const deviceState = () => t.server.parts.deviceState;
   return {
     t,
     appId,

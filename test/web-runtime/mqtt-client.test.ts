@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { appTopic } from '@edgefleet/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttRuntime } from '../../fleet-server/src/mqtt';
 import {
   MqttClient,
   type MqttClientOptions,
@@ -50,8 +49,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
-const broker = () =>
-  (fleet.t.server.components.find((c) => c.name === 'mqtt') as unknown as MqttRuntime).broker!;
+const broker = () => fleet.t.server.parts.mqtt.broker!;
 /** aedes' connected clients by id (untyped in aedes' own types). */
 const brokerClient = (id: string) =>
   (broker().aedes as unknown as { clients: Record<string, { close(): void } | undefined> }).clients[id];

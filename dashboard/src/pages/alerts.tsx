@@ -14,6 +14,7 @@ const KIND_TEXT: Record<string, string> = {
   drift: 'drift',
   quality: 'quality',
   change: 'slow change',
+  storage: 'server storage',
 };
 
 /** The test behind a statistical alert and its stated false-alarm rate, where the alert carries them. */

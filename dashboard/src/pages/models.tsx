@@ -1,3 +1,4 @@
+import type { Lineage } from '@edgefleet/shared';
 import type {
   Device,
   ModelVersionView as ModelVersion,
@@ -42,36 +43,31 @@ function TensorTable({ inputs, outputs }: { inputs: TensorInfo[]; outputs: Tenso
   );
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const pairs = (v: Record<string, unknown>) =>
+const pairs = (v: Record<string, string | number | boolean>) =>
   Object.entries(v)
     .map(([k, x]) => `${k}=${typeof x === 'number' ? formatNumber(x) : String(x)}`)
     .join(', ');
 
 /** One line of lineage for the versions table: parent, code revision, metrics. */
-export function lineageSummary(lineage: Record<string, unknown>): string {
+export function lineageSummary(lineage: Lineage): string {
   const parts: string[] = [];
-  const parent = lineage.parent;
-  if (isRecord(parent)) parts.push(`from ${String(parent.version)}`);
-  if (typeof lineage.codeRevision === 'string') parts.push(`rev ${lineage.codeRevision}`);
-  if (isRecord(lineage.metrics)) parts.push(pairs(lineage.metrics));
+  if (lineage.parent) parts.push(`from ${lineage.parent.version}`);
+  if (lineage.codeRevision) parts.push(`rev ${lineage.codeRevision}`);
+  if (lineage.metrics) parts.push(pairs(lineage.metrics));
   return parts.join(' · ');
 }
 
-function lineageRows(lineage: Record<string, unknown>): [string, ComponentChildren][] {
-  return Object.entries(lineage).map(([key, value]) => {
-    if (key === 'parent' && isRecord(value))
-      return [
-        key,
-        <a href={href('models', String(value.name))}>{`${String(value.name)}@${String(value.version)}`}</a>,
-      ];
-    if (key === 'createdAt' && typeof value === 'number') return [key, formatTime(value)];
-    if (key === 'trainingDataSha256' && typeof value === 'string')
-      return [key, <span class="mono small">{value.slice(0, 16)}…</span>];
-    if (isRecord(value)) return [key, <span class="mono">{pairs(value)}</span>];
-    return [key, String(value)];
-  });
+function lineageRows(lineage: Lineage): [string, ComponentChildren][] {
+  const { parent, createdAt, trainingDataSha256, params, metrics, ...text } = lineage;
+  const rows: [string, ComponentChildren][] = Object.entries(text).map(([key, value]) => [key, value]);
+  if (createdAt !== undefined) rows.push(['createdAt', formatTime(createdAt)]);
+  if (trainingDataSha256)
+    rows.push(['trainingDataSha256', <span class="mono small">{trainingDataSha256.slice(0, 16)}…</span>]);
+  if (parent)
+    rows.push(['parent', <a href={href('models', parent.name)}>{`${parent.name}@${parent.version}`}</a>]);
+  if (params) rows.push(['params', <span class="mono">{pairs(params)}</span>]);
+  if (metrics) rows.push(['metrics', <span class="mono">{pairs(metrics)}</span>]);
+  return rows;
 }
 
 function VersionDetail({ version, devices }: { version: ModelVersion; devices: Device[] }) {

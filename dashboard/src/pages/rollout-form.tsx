@@ -1,6 +1,6 @@
 import type { RolloutStrategy } from '@edgefleet/shared';
 import type { RolloutCreateInput as RolloutCreate } from '@edgefleet/shared/api';
-import { runningModelsOf } from '@edgefleet/shared/api/client';
+import { fieldIssuesOf, runningModelsOf } from '@edgefleet/shared/api/client';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api/client';
 import { useLive } from '../api/use-live';
@@ -139,10 +139,7 @@ function Form({ models }: { models: { name: string }[] }) {
       const created = await api.createRollout(toCreateBody({ ...f, candidate, strategy, gates }));
       navigate(href('rollouts', created.id));
     } catch (err) {
-      const details = err instanceof ApiError ? err.details : undefined;
-      const field = Array.isArray(details)
-        ? (details[0] as { field?: string } | undefined)?.field
-        : (details as { field?: string } | undefined)?.field;
+      const field = fieldIssuesOf(err instanceof ApiError ? err.details : undefined)[0]?.field;
       setError({ message: (err as Error).message, ...(field ? { field } : {}) });
     } finally {
       setBusy(false);

@@ -49,7 +49,7 @@ beforeAll(async () => {
     alertDriftMinInferences: 100,
     alertDriftWindowMs: 3_600_000,
   });
-  alerts = t.server.components.find((c) => c.name === 'alerts') as unknown as Alerts;
+  alerts = t.server.parts.alerts;
   alerts.evaluator.close(); // no event-triggered runs: the test calls evaluate()
   await registerClsVersions(t, ['1.0.0', '2.0.0']);
   tokens.d1 = await enrollTestDevice(t, 'd1', { site: 'a' });

@@ -53,7 +53,7 @@ async function hours(from: number, count: number, window: { errorRate?: number; 
 
 beforeAll(async () => {
   t = await startTestServer({ alertTickMs: 0, alertDriftMinInferences: 500 });
-  alerts = t.server.components.find((c) => c.name === 'alerts') as unknown as Alerts;
+  alerts = t.server.parts.alerts;
   alerts.evaluator.close();
   await registerClsVersions(t, ['1.0.0']);
   token = await enrollTestDevice(t, 'c1', { site: 'a' });

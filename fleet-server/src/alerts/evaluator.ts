@@ -6,12 +6,16 @@ import type { StageDeadline } from '../rollouts/controller';
 import { CONTROLLER } from '../rollouts/decide';
 import { getRolloutRow } from '../rollouts/store';
 import type { Transition } from '../rollouts/types';
+import type { StorageState } from '../storage/health';
 import type { SpecResolver } from '../telemetry';
 import { ChangeMonitor } from './change';
 import { applyFailedConditions, silentConditions } from './conditions';
 import type { AlertKind } from './schema';
 import { type AlertChange, type AlertCondition, raiseAlert, resolveCleared, resolveKey } from './store';
 import { windowConditions } from './window-conditions';
+
+/** Key of the one `storage` alert of a server. */
+export const STORAGE_ALERT_KEY = 'storage:data-dir';
 
 /** Options of {@link AlertEvaluator}. */
 export interface AlertEvaluatorOptions {
@@ -54,6 +58,10 @@ export class AlertEvaluator {
   private lastEventRunMs = 0;
   private closed = false;
   private readonly change: ChangeMonitor | null;
+  /** The storage episode whose alert is written (its `sinceMs`), so it is raised once per episode. */
+  private storageRaisedFor: number | null = null;
+  /** The failing storage state of the current episode (null while storage is ok). */
+  private storageFailing: StorageState | null = null;
 
   constructor(private readonly options: AlertEvaluatorOptions) {
     this.startedMs = options.now();
@@ -147,6 +155,55 @@ export class AlertEvaluator {
         this.options.now(),
       ),
     ]);
+  }
+
+  /**
+   * Raises `storage` (critical) while the server's storage fails and resolves it once a write probe passes. The
+   * alert lives in the same database: on a disk that is full it is written at the first write that gets through
+   * (SQLite often has a page left; else when space returns), with `firstSeenAt` when the failure began. Health
+   * (`/healthz`, `/readyz`) and the `edgefleet_storage_errors_total` metric say it at once.
+   */
+  onStorage(state: StorageState): void {
+    const { db, logger } = this.options;
+    try {
+      if (state.status !== 'ok' && state.sinceMs !== null) {
+        this.storageFailing = state;
+        if (this.storageRaisedFor !== state.sinceMs) this.raiseStorage(state);
+        return;
+      }
+      // Back to ok: an episode whose alert never got written is written now, then resolved.
+      const failing = this.storageFailing;
+      if (failing && this.storageRaisedFor !== failing.sinceMs) this.raiseStorage(failing);
+      if (failing) this.announce([resolveKey(db, STORAGE_ALERT_KEY, this.options.now())]);
+      this.storageFailing = null;
+      this.storageRaisedFor = null;
+    } catch (err) {
+      // The database is on the failing storage: tried again at the next probe or error.
+      logger.warn({ err }, 'storage alert could not be written yet');
+    }
+  }
+
+  private raiseStorage(state: StorageState): void {
+    const message = (state.message ?? '').slice(0, 500);
+    const change = raiseAlert(
+      this.options.db,
+      {
+        kind: 'storage',
+        key: STORAGE_ALERT_KEY,
+        severity: 'critical',
+        subject: {},
+        message: `storage writes fail (${state.status}): ${message}`,
+        details: {
+          storage: state.status as 'full',
+          message,
+          sinceMs: state.sinceMs ?? 0,
+          errors: state.errors,
+        },
+      },
+      state.sinceMs ?? this.options.now(),
+    );
+    this.storageRaisedFor = state.sinceMs;
+    this.announce([change]);
   }
 
   /**

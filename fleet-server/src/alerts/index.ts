@@ -1,6 +1,6 @@
 import type { ServerContext } from '../context';
 import type { EventBus } from '../events/bus';
-import type { FleetApp } from '../http/app';
+import type { ServerPart } from '../part';
 import type { SpecResolver } from '../telemetry';
 import { AlertEvaluator } from './evaluator';
 import { registerAlertRoutes } from './routes';
@@ -22,12 +22,10 @@ export {
 export { windowConditions } from './window-conditions';
 
 /** The alert side of a server: the evaluator and its routes. */
-export interface Alerts {
+export interface Alerts extends ServerPart {
   name: 'alerts';
   evaluator: AlertEvaluator;
-  registerRoutes(app: FleetApp): void;
   start(): void;
-  close(): Promise<void>;
 }
 
 /** Creates the evaluator on the server's database (tick every `config.alertTickMs`, 0: events only). */
@@ -43,7 +41,7 @@ export function createAlerts(ctx: ServerContext, specs: SpecResolver, bus: Event
   return {
     name: 'alerts',
     evaluator,
-    registerRoutes: (app) => registerAlertRoutes(app, ctx, bus),
+    routes: (app) => registerAlertRoutes(app, ctx, bus),
     start: () => evaluator.start(),
     close: async () => evaluator.close(),
   };

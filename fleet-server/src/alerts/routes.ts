@@ -11,7 +11,7 @@ const listRoute = contractRoute(apiRoute('GET /api/v1/alerts'), {
   summary: 'Alerts, most recently seen first',
   description:
     '`open`: unresolved and not acknowledged; `acknowledged`: unresolved and acknowledged; `resolved`: the ' +
-    'condition cleared. Kinds: gate_breach, apply_failed, device_silent, drift.',
+    'condition cleared. Kinds: gate_breach, apply_failed, device_silent, drift, quality, change, storage.',
   security: SECURITY.admin,
   errors: [400, 401, 403],
 });

@@ -38,7 +38,7 @@ beforeAll(async () => {
     alertSliceLabels: 'site',
     alertChangeFalseAlarmsPerDay: 0,
   });
-  alerts = t.server.components.find((c) => c.name === 'alerts') as unknown as Alerts;
+  alerts = t.server.parts.alerts;
   alerts.evaluator.close();
   await registerClsVersions(t, ['1.0.0']);
   tokens.a = await enrollTestDevice(t, 'wa', { site: 'plant-a' });

@@ -100,8 +100,7 @@ export async function driftCommand(argv: readonly string[], env: Env, io: CliIo)
   if (metrics.reports === 0) await api.call('GET /api/v1/models/{name}/versions/{version}', { params });
   const features = metrics.drift ? rankFeatures(metrics.drift, limits) : [];
   if (values.json) {
-    const { drift, ...rest } = metrics as Metrics & { profile?: unknown };
-    delete (rest as { profile?: unknown }).profile;
+    const { drift, profile: _profile, ...rest } = metrics;
     return printJson(io, {
       ...rest,
       thresholds: limits,

@@ -118,6 +118,14 @@ export const configSchema = z.object({
     .min(3_600_000)
     .max(90 * 86_400_000)
     .default(7 * 86_400_000),
+  /** How often the server writes a small probe file and row to find storage failing or working again (ms); 0: only on `/healthz`. */
+  storageProbeMs: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** Bytes the server keeps in reserve in the data dir and frees when the disk is full, so its alert can be written; 0: none. */
+  storageReserveBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1 * MiB),
   /** Concurrent `/api/v1/events` streams; more are refused with 503. */
   maxEventStreams: z.coerce.number().int().min(1).max(10_000).default(100),
   /**
@@ -183,6 +191,8 @@ const SETTINGS = [
     'alertChangeFalseAlarmsPerDay',
   ],
   ['alert-change-lookback-ms', 'EDGEFLEET_ALERT_CHANGE_LOOKBACK_MS', 'alertChangeLookbackMs'],
+  ['storage-probe-ms', 'EDGEFLEET_STORAGE_PROBE_MS', 'storageProbeMs'],
+  ['storage-reserve-bytes', 'EDGEFLEET_STORAGE_RESERVE_BYTES', 'storageReserveBytes'],
   ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],
   ['timeseries-row-budget', 'EDGEFLEET_TIMESERIES_ROW_BUDGET', 'timeseriesRowBudget'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],

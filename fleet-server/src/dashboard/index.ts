@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config';
 import type { FleetApp } from '../http/app';
+import { routesOnly, type ServerPart } from '../part';
 import { DEFAULT_DASHBOARD_DIR, serveDashboard } from './static';
 
 export {
@@ -20,4 +21,11 @@ export function registerDashboard(app: FleetApp, config: Pick<Config, 'dashboard
   const dir = resolve(config.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
   app.use('*', serveDashboard(dir));
   return dir;
+}
+
+/** The dashboard as a server part: mounted last, it only sees what no route matched. */
+export function createDashboard(config: Pick<Config, 'dashboardDir'>): ServerPart {
+  return routesOnly('dashboard', (app) => {
+    registerDashboard(app, config);
+  });
 }

@@ -8,7 +8,7 @@ import type { AppEnv } from '../http/env';
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/dist', import.meta.url));
 
 /** Paths that belong to the server, never to the dashboard (no SPA fallback under them). */
-export const SERVER_PATHS = ['/api', '/mqtt', '/healthz', '/metrics', '/openapi.json', '/docs'];
+export const SERVER_PATHS = ['/api', '/mqtt', '/healthz', '/readyz', '/metrics', '/openapi.json', '/docs'];
 
 /** The command that builds the dashboard, shown when it is not built. */
 export const BUILD_COMMAND = 'npx -y pnpm@10.34.9 --filter @edgefleet/dashboard build';

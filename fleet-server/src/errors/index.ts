@@ -82,3 +82,17 @@ export class RateLimited extends FleetError {
     super(message, { retryAfterS });
   }
 }
+
+/** The server's own storage refused a write (disk full, quota, read-only, I/O error); retry once it has room. */
+export class StorageUnavailable extends FleetError {
+  readonly status = 503;
+  readonly code: 'storage_full' | 'storage_failed';
+  constructor(
+    message: string,
+    readonly kind: 'full' | 'readonly' | 'io',
+    readonly retryAfterS = 30,
+  ) {
+    super(message, { field: 'storage', kind, retryAfterS });
+    this.code = kind === 'full' ? 'storage_full' : 'storage_failed';
+  }
+}

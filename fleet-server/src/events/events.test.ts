@@ -6,7 +6,6 @@ import { sleep, waitFor } from '../mqtt/test-clients';
 import { closeSimFleet, connectSimFleet, insertSimDevices, type SimDevice } from '../rollouts/sim-fleet';
 import { registerClsVersions } from '../rollouts/test-support';
 import { clsBaseline, startTestServer, type TestServer } from '../testing/harness';
-import type { FleetEvents } from '.';
 import { openSse, type SseReader } from './test-sse';
 
 // The whole server: a real rollout over simulated MQTT devices breaches its error gate, and the event stream
@@ -262,7 +261,7 @@ describe('GET /api/v1/events', () => {
 
   it('caps concurrent streams (503) and frees a slot when a client leaves', async () => {
     await open();
-    expect(t.server.components.find((c) => c.name === 'events')).toBeDefined();
+    expect(t.server.components).toContain(t.server.parts.events);
     const refused = await fetch(`${t.url}/api/v1/events`, {
       headers: { authorization: `Bearer ${t.adminToken}` },
     });
@@ -281,7 +280,7 @@ describe('GET /api/v1/events', () => {
   });
 
   it('drops a client that stops reading while one that reads keeps its stream', async () => {
-    const events = t.server.components.find((c) => c.name === 'events') as unknown as FleetEvents;
+    const events = t.server.parts.events;
     const reading = readers[0]!;
     const before = reading.events.length;
     const socket = connect(t.server.httpPort, '127.0.0.1');

@@ -1,5 +1,5 @@
 import type { ServerContext } from '../context';
-import type { FleetApp } from '../http/app';
+import type { ServerPart } from '../part';
 import { EventBus, TelemetryCoalescer } from './bus';
 import { registerEventRoutes } from './routes';
 import { EventStreams } from './stream';
@@ -8,12 +8,11 @@ export { EventBus, type FleetEvent, type FleetEventListener, TelemetryCoalescer 
 export { EventStreams, formatSseEvent } from './stream';
 
 /** The live-update side of a server: the bus everyone publishes to and the SSE streams that read it. */
-export interface FleetEvents {
+export interface FleetEvents extends ServerPart {
   name: 'events';
   bus: EventBus;
   telemetry: TelemetryCoalescer;
   streams: EventStreams;
-  registerRoutes(app: FleetApp): void;
   /** Ends every stream cleanly and stops the timers. */
   close(): Promise<void>;
 }
@@ -35,7 +34,7 @@ export function createEvents(ctx: ServerContext): FleetEvents {
     bus,
     telemetry,
     streams,
-    registerRoutes: (app) => registerEventRoutes(app, ctx, streams),
+    routes: (app) => registerEventRoutes(app, ctx, streams),
     async close() {
       stopRevocations();
       telemetry.close();

@@ -77,7 +77,7 @@ export function createHttpApp(ctx: ServerContext, registerRoutes: (app: FleetApp
     return jsonLimit(c, next);
   });
 
-  app.onError((err, c) => errorResponse(err, c, ctx.logger));
+  app.onError((err, c) => errorResponse(ctx.storage.noteError(err, 'http') ?? err, c, ctx.logger));
   app.notFound((c) => errorResponse(new NotFound(`no route ${c.req.method} ${c.req.path}`), c, ctx.logger));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {

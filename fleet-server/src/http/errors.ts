@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
-import { type ErrorDetails, FleetError, InvalidInput, RateLimited } from '../errors';
+import { type ErrorDetails, FleetError, InvalidInput, RateLimited, StorageUnavailable } from '../errors';
 import type { Logger } from '../logging';
 
 /** The body of every error answer. */
@@ -47,7 +47,8 @@ export function errorResponse(err: unknown, c: Context, logger: Logger): Respons
     const body: ErrorBody = { error: err.code, message: err.message };
     if (err.details !== undefined) body.details = err.details;
     const headers: Record<string, string> = {};
-    if (err instanceof RateLimited) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
+    if (err instanceof RateLimited || err instanceof StorageUnavailable)
+      headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
     if (err.status === 401) headers['www-authenticate'] = 'Bearer realm="edgefleet"';
     return c.json(body, err.status, headers);
   }

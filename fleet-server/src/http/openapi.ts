@@ -15,7 +15,7 @@ const ERROR_DESCRIPTIONS = {
   416: 'Range not satisfiable',
   422: 'Content that cannot be used',
   429: 'Rate limited; see Retry-After',
-  503: 'Unavailable for now; retry later',
+  503: 'Unavailable for now; retry later (`storage_full` / `storage_failed`: the server could not store the write)',
 } as const;
 
 /** An error status a route documents. */
@@ -130,7 +130,9 @@ export function contractRoute<R extends ApiRoute, E extends ErrorStatus>(
     const type = status === 503 || !route.rawResponse ? 'application/json' : route.rawResponse;
     responses[key] = schema ? { description, content: { [type]: { schema } } } : { description };
   }
-  Object.assign(responses, errorResponses(...doc.errors));
+  // Any write may meet a full disk: 503 `storage_full` is documented on every route that writes.
+  const writes = route.method !== 'get' && !doc.errors.includes(503 as E) && !('503' in responses);
+  Object.assign(responses, errorResponses(...doc.errors, ...(writes ? [503 as E] : [])));
   const { errors: _errors, responses: _docs, rawBodySchema: _raw, ...rest } = doc;
   return createRoute({
     ...rest,

@@ -9,6 +9,29 @@ export interface FleetMetrics {
   httpDurationS: Histogram<'method' | 'route'>;
 }
 
+/**
+ * A counter whose value is read from a stats object when Prometheus scrapes (the parts keep plain counters, the
+ * registry reads them): `read` returns `[labels, value]` pairs; zeros are left out.
+ */
+export function counterFrom<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => [Partial<Record<L, string>>, number][],
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) if (value > 0) this.inc(labels as Record<L, string>, value);
+    },
+  });
+}
+
 /** Creates the registry with process, HTTP and database figures; one registry per instance (tests run several). */
 export function createMetrics(database: FleetDatabase): FleetMetrics {
   const registry = new Registry();

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GoldenPairJson } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceState } from '../device-state';
 import { enrollTestDevice } from '../testing/enroll';
 import {
   CLS_MODEL_PATH,
@@ -59,7 +58,7 @@ describe('golden pairs', () => {
     const ref = await (await t.call('/api/v1/models/cls/versions/1.0.0', asDevice)).json();
     // A device reads the artifacts its desired state names.
     expect((await t.call(ref.goldenUrl, asDevice)).status).toBe(403);
-    const deviceState = t.server.components.find((c): c is DeviceState => c.name === 'device-state')!;
+    const deviceState = t.server.parts.deviceState;
     await deviceState.sessions.publishDesired('station-1', {
       models: { active: ref, shadow: null, standby: null },
       telemetry: { windowMs: 60_000, maxInFlight: 4, outboxMaxReports: 1000 },

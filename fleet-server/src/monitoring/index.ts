@@ -1,7 +1,12 @@
+import type { ServerContext } from '../context';
+import { routesOnly, type ServerPart } from '../part';
+import type { SpecResolver } from '../telemetry/specs';
+import { registerMonitoringRoutes } from './routes';
+
 export { type DeviceReportView, deviceReports, MAX_DEVICE_REPORTS } from './device-reports';
 export { type FleetOverview, fleetOverview } from './overview';
 export { driftOf, histogramQuantile, type PointDrift, pointOf, type TimeseriesPoint } from './point';
-export { defaultStepMs, registerMonitoringRoutes } from './routes';
+export { defaultStepMs } from './routes';
 export {
   type MergedRange,
   mergeRecentReports,
@@ -18,3 +23,8 @@ export {
   type VersionQuery,
   versionMetrics,
 } from './version-metrics';
+
+/** Monitoring: the reads of stored telemetry (timeseries, version metrics, device reports, the fleet overview). */
+export function createMonitoring(ctx: ServerContext, specs: SpecResolver): ServerPart {
+  return routesOnly('monitoring', (app) => registerMonitoringRoutes(app, ctx, specs));
+}

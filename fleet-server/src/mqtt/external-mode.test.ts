@@ -3,10 +3,8 @@ import { Socket } from 'node:net';
 import type { DesiredState } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../db';
-import type { DeviceState } from '../device-state';
 import { clsReport, clsWindowProfile, insertClsVersion } from '../telemetry/fixtures';
 import { startTestServer, type TestServer } from '../testing/harness';
-import type { MqttRuntime } from '.';
 import { collectMessages, connectClient, waitFor } from './test-clients';
 
 // `edgefleet serve --mqtt-url mqtt://127.0.0.1:1883`: the whole server against the real Mosquitto.
@@ -44,7 +42,7 @@ describe.skipIf(!mosquittoUp)('fleet server in external broker mode (real Mosqui
     await t?.dispose();
   });
 
-  const runtime = () => t.server.components.find((c) => c.name === 'mqtt') as unknown as MqttRuntime;
+  const runtime = () => t.server.parts.mqtt;
 
   it('runs no embedded broker and links with a shared subscription', () => {
     expect(runtime().broker).toBeNull();
@@ -65,8 +63,7 @@ describe.skipIf(!mosquittoUp)('fleet server in external broker mode (real Mosqui
   });
 
   it('publishes desired states through Mosquitto and answers a hello from an older rev', async () => {
-    const sessions = (t.server.components.find((c) => c.name === 'device-state') as unknown as DeviceState)
-      .sessions;
+    const sessions = t.server.parts.deviceState.sessions;
     await sessions.publishDesired('station-9', {
       models: { active: null, shadow: null, standby: null },
       telemetry: { windowMs: 60_000, maxInFlight: 8, outboxMaxReports: 1_000 },

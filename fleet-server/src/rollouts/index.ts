@@ -1,5 +1,5 @@
 import type { ServerContext } from '../context';
-import type { FleetApp } from '../http/app';
+import type { ServerPart } from '../part';
 import type { SpecResolver } from '../telemetry';
 import { RolloutController, type RolloutPublisher } from './controller';
 import { DEFAULT_TELEMETRY } from './desired-state';
@@ -15,9 +15,9 @@ export { parseStages, type Stage } from './stages';
 export type * from './types';
 
 /** The rollout side of a server: the controller (started once the MQTT side can publish) and its routes. */
-export interface Rollouts {
+export interface Rollouts extends ServerPart {
+  name: 'rollouts';
   controller: RolloutController;
-  registerRoutes(app: FleetApp): void;
   /** Starts the tick loop on the device sessions' publisher. */
   start(publisher: RolloutPublisher): void;
   close(): Promise<void>;
@@ -33,8 +33,9 @@ export function createRollouts(ctx: ServerContext, specs: SpecResolver): Rollout
     telemetry: { ...DEFAULT_TELEMETRY, windowMs: ctx.config.telemetryWindowMs },
   });
   return {
+    name: 'rollouts',
     controller,
-    registerRoutes: (app) => {
+    routes: (app) => {
       registerRolloutRoutes(app, ctx, controller);
       registerRolloutPlanRoute(app, ctx, specs);
     },

@@ -1,8 +1,9 @@
 import type { ServerContext } from '../context';
-import type { FleetApp } from '../http/app';
 import type { FleetLink } from '../mqtt/link';
+import type { ServerPart } from '../part';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryGuards } from './guards';
 import { TelemetryIngestor } from './ingest';
+import { registerIngestMetrics } from './metrics';
 import { startMqttTelemetry } from './mqtt-ingest';
 import { registerTelemetryRoutes } from './routes';
 import { dbSpecResolver, type SpecResolver } from './specs';
@@ -12,14 +13,16 @@ export { startMqttTelemetry } from './mqtt-ingest';
 export { registerTelemetryRoutes } from './routes';
 export { dbSpecResolver, type SpecResolver, staticSpecResolver } from './specs';
 
-/** The ingestion pipeline of one server: batching writer and the spec lookup it checks reports against. */
-export interface Telemetry {
+/**
+ * The ingestion pipeline of one server (the writes of telemetry; monitoring/ owns the reads): the batching writer,
+ * the spec lookup it checks reports against, `POST /api/v1/telemetry`.
+ */
+export interface Telemetry extends ServerPart {
+  name: 'telemetry';
   ingestor: TelemetryIngestor;
   specs: SpecResolver;
-  /** `POST /api/v1/telemetry`. */
-  routes(app: FleetApp): void;
-  /** Ingests reports from the MQTT link (acks on `…/ack`); `close()` stops it and flushes the writer. */
-  listen(link: FleetLink): Promise<{ name: 'telemetry'; close(): Promise<void> }>;
+  /** Ingests reports from the MQTT link too (acks on `…/ack`); `close()` stops that and flushes the writer. */
+  start(link: FleetLink): Promise<void>;
 }
 
 /** Creates the telemetry pipeline on the server's database. */
@@ -35,20 +38,27 @@ export function createTelemetry(ctx: ServerContext): Telemetry {
     },
     ctx.now,
   );
-  const ingestor = new TelemetryIngestor({ db: ctx.db, specs, logger: ctx.logger, now: ctx.now, guards });
+  const ingestor = new TelemetryIngestor({
+    db: ctx.db,
+    specs,
+    logger: ctx.logger,
+    now: ctx.now,
+    guards,
+    onStorageError: (err) => ctx.storage.noteError(err, 'telemetry'),
+  });
+  registerIngestMetrics(ctx.metrics.registry, ingestor.stats);
+  let stopMqtt: (() => Promise<void>) | null = null;
   return {
+    name: 'telemetry',
     specs,
     ingestor,
     routes: (app) => registerTelemetryRoutes(app, ctx, { ingestor, specs }),
-    async listen(link) {
-      const stop = await startMqttTelemetry({ link, fleet: ctx.config.fleet, ingestor, logger: ctx.logger });
-      return {
-        name: 'telemetry',
-        async close() {
-          await stop();
-          ingestor.close();
-        },
-      };
+    async start(link) {
+      stopMqtt = await startMqttTelemetry({ link, fleet: ctx.config.fleet, ingestor, logger: ctx.logger });
+    },
+    async close() {
+      await stopMqtt?.();
+      ingestor.close();
     },
   };
 }

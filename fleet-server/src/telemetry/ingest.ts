@@ -77,6 +77,8 @@ export interface TelemetryIngestorOptions {
   now?: () => number;
   /** Plausibility and budgets for every report, whatever its path ({@link TelemetryGuards}); none in unit tests. */
   guards?: TelemetryGuards;
+  /** Hears a failed batch write (the server's storage health counts disk-full and I/O errors). */
+  onStorageError?: (err: unknown) => void;
 }
 
 /** How far past its receive time a window may end (clock slack of clients without a learned offset). */
@@ -318,6 +320,7 @@ export class TelemetryIngestor {
     } catch (err) {
       this.merger.invalidate();
       this.log.error({ err, reports: batch.length }, 'telemetry batch failed; reports stay unacknowledged');
+      this.options.onStorageError?.(err);
       for (const p of batch) {
         this.countRejected('storage_failed');
         p.resolve({ status: 'rejected', reason: 'storage_failed', message: 'storage failed, retry later' });

@@ -45,9 +45,6 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-const mqttPort = () =>
-  t.server.components.find((c) => c.name === 'mqtt') as unknown as { broker: { tcpPort: number } };
-
 /** POSTs on a fresh connection: an answer sent before the body was read ends a keep-alive connection. */
 function statusWithoutKeepAlive(url: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -73,7 +70,7 @@ const postTelemetry = (body: string, query = `?key=${appKey}`, contentType = 'te
 
 describe('fleet server: MQTT and telemetry wired in', () => {
   it('lets an enrolled device report over MQTT and acks after storing', async () => {
-    const port = mqttPort().broker.tcpPort;
+    const port = t.server.parts.mqtt.broker!.tcpPort!;
     await expect(
       connectClient(port, { clientId: 'station-1', username: 'station-1', password: 'wrong' }),
     ).rejects.toThrow();

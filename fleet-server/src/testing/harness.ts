@@ -41,12 +41,13 @@ export interface TestServer {
 /**
  * Starts a test server; `config` overrides the test defaults (port 0, MQTT port 0, silent logs). Its clock is
  * manual (`clock.nowMs`), so device clock correction is off unless `clockCorrection` (then keep the clock real).
+ * `parentDir` puts the data dir on another filesystem (a small tmpfs in the disk-full tests).
  */
 export async function startTestServer(
   config: ConfigInput = {},
-  options: { clockCorrection?: boolean } = {},
+  options: { clockCorrection?: boolean; parentDir?: string } = {},
 ): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-test-'));
+  const dataDir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'edgefleet-test-'));
   const clock = { nowMs: Date.now() };
   const resolved = resolveConfig({
     httpHost: '127.0.0.1',

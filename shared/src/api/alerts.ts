@@ -10,6 +10,7 @@ export const ALERT_KINDS = [
   'drift',
   'quality',
   'change',
+  'storage',
 ] as const;
 /** What raised an alert. */
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -150,6 +151,12 @@ export const alertDetailsSchema = z
       ...familyFields,
     }),
     changeDetailsSchema,
+    z.object({
+      storage: z.enum(['full', 'readonly', 'io']),
+      message: z.string(),
+      sinceMs: z.int(),
+      errors: z.int(),
+    }),
   ])
   .meta({
     id: 'AlertDetails',
@@ -159,7 +166,8 @@ export const alertDetailsSchema = z
       '{ reason, sinceMs }; drift: { maxPsi, maxJs, inputs, outputs, inferences, reports, windowMs, truncated }; ' +
       'quality: { test, bounds, confidence, perTestConfidence, tests, selector, inferences, reports, windowMs, ' +
       'truncated }; drift also carries { test, bounds, confidence, perTestConfidence, tests, selector }; ' +
-      'change: { test, falseAlarmsPerDay, windowMs, k, h, arl0, streamsTested, streams }',
+      'change: { test, falseAlarmsPerDay, windowMs, k, h, arl0, streamsTested, streams }; ' +
+      'storage: { storage (full | readonly | io), message, sinceMs, errors }',
     example: { reason: 'no report', sinceMs: 1764000000000 },
   });
 /** What the condition measured. */

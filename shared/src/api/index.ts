@@ -58,7 +58,9 @@ export {
   reportedStateSchema,
 } from './devices';
 export {
+  ERROR_CODES,
   type ErrorBody,
+  type ErrorCode,
   type ErrorDetails,
   errorBodySchema,
   type FieldIssue,

@@ -14,10 +14,38 @@ export const EXAMPLE_JWK = {
   use: 'sig',
 } as const;
 
-/** `GET /healthz`: the server and its database answer. */
+/** The server's own storage, as its last write probe and its writes found it. */
+export const storageHealthViewSchema = z
+  .object({
+    status: z.enum(['ok', 'full', 'readonly', 'io']).meta({
+      description: 'ok, or why writes fail: full (SQLITE_FULL, ENOSPC, EDQUOT), readonly, io',
+    }),
+    message: z.string().nullable(),
+    sinceMs: z.int().nullable().meta({ description: 'when writes began to fail' }),
+    errors: z.int().meta({ description: 'storage errors since the server started' }),
+    checkedAt: z.int().meta({ description: 'when the last write probe ran' }),
+  })
+  .meta({ id: 'StorageHealth' });
+
+/** `GET /healthz` and `/readyz`: the server answers, its database reads, its storage takes a small write. */
 export const healthSchema = z
-  .object({ status: z.literal('ok'), fleet: idSchema, db: z.literal('ok'), uptimeS: z.number() })
-  .meta({ id: 'Health', example: { status: 'ok', fleet: 'plant-a', db: 'ok', uptimeS: 3600.5 } });
+  .object({
+    status: z.enum(['ok', 'degraded']).meta({ description: 'degraded: storage writes fail' }),
+    fleet: idSchema,
+    db: z.literal('ok'),
+    storage: storageHealthViewSchema,
+    uptimeS: z.number(),
+  })
+  .meta({
+    id: 'Health',
+    example: {
+      status: 'ok',
+      fleet: 'plant-a',
+      db: 'ok',
+      storage: { status: 'ok', message: null, sinceMs: null, errors: 0, checkedAt: 1764000000000 },
+      uptimeS: 3600.5,
+    },
+  });
 /** `GET /healthz`. */
 export type Health = z.infer<typeof healthSchema>;
 
@@ -82,6 +110,7 @@ const adminTokens = `${API_PREFIX}/admin-tokens`;
 /** The system routes: health, Prometheus metrics, fleet facts, admin tokens. */
 export const systemRoutes = [
   defineRoute({ method: 'get', path: '/healthz', responses: { 200: healthSchema } }),
+  defineRoute({ method: 'get', path: '/readyz', responses: { 200: healthSchema, 503: healthSchema } }),
   defineRoute({
     method: 'get',
     path: '/metrics',
