@@ -305,7 +305,9 @@ describe.sequential('model lifecycle with real processes', () => {
       expect(breach.value!).toBeGreaterThan(PSI_GATE);
       // A breach is shown, not guessed: the interval's lower bound (at the breach test's level) is past the gate.
       expect(breach.lower!).toBeGreaterThan(PSI_GATE);
-      expect(last.gates.find((g) => g.gate === 'latency.p95Ms')?.status).toBe('pass');
+      // Only the drift breached: p95 latency is within its gate, or not yet shown to be (a distribution-free p95
+      // bound needs ≈ 100 inferences at this level), never a breach.
+      expect(['pass', 'inconclusive']).toContain(last.gates.find((g) => g.gate === 'latency.p95Ms')?.status);
       transcript.push(`${id}: ${last.reason}`);
     }
 
