@@ -1,4 +1,5 @@
 import type { RolloutCreateInput, RolloutPlan, RolloutPlanRequestInput } from '@edgefleet/shared/api';
+import { planDurationText } from '@edgefleet/shared/api/client';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 
@@ -16,12 +17,6 @@ export function toPlanBody(body: RolloutCreateInput): RolloutPlanRequestInput {
 }
 
 const count = (x: number) => Math.round(x).toLocaleString('en-US');
-const duration = (minutes: number) =>
-  minutes < 120
-    ? `${Math.ceil(minutes)} min`
-    : minutes < 2_880
-      ? `${(minutes / 60).toFixed(1)} h`
-      : `${(minutes / 1_440).toFixed(1)} d`;
 
 /**
  * "Estimate durations": how long each stage needs to decide its gates for a healthy candidate, from the targets'
@@ -100,11 +95,11 @@ export function PlanEstimate({
                   <td>{s.percent}%</td>
                   <td>{count(s.inferencesPerMinute)}</td>
                   <td>
-                    {s.minutesNeeded === null ? 'n/a' : `≈ ${duration(s.minutesNeeded)}`}
+                    {s.minutesNeeded === null ? 'n/a' : `≈ ${planDurationText(s.minutesNeeded)}`}
                     {s.minutesNeeded !== null && !s.enoughTime && s.minDurationMs > 0 && (
                       <span class="muted">
                         {' '}
-                        (longer than the stage's {duration(s.minDurationMs / 60_000)})
+                        (longer than the stage's {planDurationText(s.minDurationMs / 60_000)})
                       </span>
                     )}
                   </td>

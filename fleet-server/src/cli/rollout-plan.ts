@@ -1,4 +1,5 @@
 import type { RolloutPlan, RolloutPlanRequestInput } from '@edgefleet/shared/api';
+import { planDurationText } from '@edgefleet/shared/api/client';
 import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, parseFlags } from './flags';
 import { type CliIo, processIo, runCommand, UsageError } from './io';
@@ -77,12 +78,6 @@ export function planRequestOf(
 }
 
 const round = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3));
-const duration = (minutes: number) =>
-  minutes < 120
-    ? `${Math.ceil(minutes)} min`
-    : minutes < 2_880
-      ? `${(minutes / 60).toFixed(1)} h`
-      : `${(minutes / 1_440).toFixed(1)} d`;
 
 /** The human view of a plan. */
 export function formatPlan(plan: RolloutPlan): string {
@@ -101,8 +96,8 @@ export function formatPlan(plan: RolloutPlan): string {
   }
   lines.push('stages');
   for (const s of plan.stages) {
-    const needs = s.minutesNeeded === null ? 'n/a' : `≈ ${duration(s.minutesNeeded)}`;
-    const given = s.minDurationMs > 0 ? duration(s.minDurationMs / 60_000) : 'no minimum';
+    const needs = s.minutesNeeded === null ? 'n/a' : `≈ ${planDurationText(s.minutesNeeded)}`;
+    const given = s.minDurationMs > 0 ? planDurationText(s.minDurationMs / 60_000) : 'no minimum';
     lines.push(
       `  ${`${s.percent}%`.padEnd(6)} ${round(s.inferencesPerMinute).padStart(8)}/min  needs ${needs.padEnd(10)} (stage: ${given}${s.minutesNeeded !== null && !s.enoughTime ? ', longer than the stage' : ''})`,
     );

@@ -178,3 +178,4 @@ export class ApiClient {
 
 export { deployErrorsOf, runningModelsOf, versionLabel } from './device-state';
 export { fieldIssuesOf, parseErrorBody } from './error-body';
+export { planDurationText } from './plan-text';

@@ -10,10 +10,10 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config';
 import type { Deployment } from '../deploy';
 import { AGENT_VERSION, capabilities } from '../enrollment';
+import { MqttLink } from '../mqtt/link';
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from '../mqtt/reconnect';
+import { TelemetrySender } from '../mqtt/telemetry-sender';
 import type { AgentTelemetry } from '../telemetry';
-import { MqttLink } from './link';
-import { DEFAULT_RECONNECT, type ReconnectPolicy } from './reconnect';
-import { TelemetrySender } from './telemetry-sender';
 
 /** What `createFleetLink` needs. */
 export interface FleetLinkDeps {
@@ -28,8 +28,9 @@ export interface FleetLinkDeps {
 }
 
 /**
- * An enrolled device following its fleet over MQTT: applies the desired states it is sent, reports the state it
- * runs (a hello on every connect), and sends the outbox's reports as windows close.
+ * An enrolled device following its fleet: applies the desired states it is sent, reports the state it runs (a
+ * hello on every connect), and sends the outbox's reports as windows close. MQTT is the transport (`mqtt/`: the
+ * link, its reconnect policy and the in-flight window); what is said over it is decided here.
  */
 export interface FleetLink {
   link: MqttLink;
