@@ -21,6 +21,6 @@ export function createModels(ctx: ServerContext): ServerPart {
       registerModelRoutes(app, ctx, jobs);
       registerReferenceRoutes(app, ctx, jobs);
     },
-    close: async () => {},
+    close: async () => jobs.close(),
   };
 }

@@ -60,6 +60,8 @@ function toJobError(error: unknown): JobError {
 
 // A job process (runner.ts forks it): one job in, one JobMessage out, then exit.
 if (process.send) {
+  // The server went away (killed, or closing): nobody waits for the answer.
+  process.once('disconnect', () => process.exit(1));
   process.once('message', (job: ModelJob) => {
     runJob(job).then(
       (result) => reply({ ok: true, result }),

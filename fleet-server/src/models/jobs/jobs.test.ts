@@ -1,5 +1,6 @@
 // Issue 19 item 11: a baseline computed from a reference set runs the real PaddleOCR det model (4.7 MB) in a job process;
 // the server's event loop keeps answering while it runs, and the time and memory budgets stop a job.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -131,5 +132,40 @@ describe('model jobs (baselines) off the main thread', () => {
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ error: 'baseline_out_of_memory', details: { budgetMb: 64 } });
     expect((await t.call('/api/v1/models/det/versions/1.0.0')).status).toBe(404);
+  }, 120_000);
+
+  it('kills the running job process when the server closes', async () => {
+    const { t, register } = await detServer();
+    const jobPids = () => {
+      try {
+        const out = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'jobs/entry.mjs'], {
+          encoding: 'utf8',
+        });
+        return out.split('\n').filter(Boolean).map(Number);
+      } catch {
+        return []; // pgrep exits 1 when nothing matches
+      }
+    };
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const pending = register('1.0.0').then(
+      (res) => res.status,
+      () => 'connection closed',
+    );
+    const deadline = Date.now() + 20_000;
+    while (jobPids().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const pids = jobPids();
+    expect(pids.length).toBe(1);
+    await t.server.close();
+    const gone = Date.now() + 2_000; // SIGKILL: gone at once; the job itself would run for seconds more
+    while (pids.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(alive)).toEqual([]);
+    expect(await pending).not.toBe(201);
   }, 120_000);
 });

@@ -48,7 +48,7 @@ function rssMbOf(pid: number): number | null {
  * budget: BudgetExceeded, 422 `baseline_timeout` / `baseline_out_of_memory`. Every byte goes back when it ends
  * (onnxruntime keeps memory across sessions, ort #25325).
  */
-export function runModelJob(job: ModelJob, budget: JobBudget): Promise<ModelJobResult> {
+export function runModelJob(job: ModelJob, budget: JobBudget, signal?: AbortSignal): Promise<ModelJobResult> {
   const child: ChildProcess = fork(ENTRY, [], {
     execArgv: [`--max-old-space-size=${budget.memoryMb}`],
     serialization: 'advanced',
@@ -65,6 +65,7 @@ export function runModelJob(job: ModelJob, budget: JobBudget): Promise<ModelJobR
       settled = true;
       clearTimeout(timer);
       clearInterval(watch);
+      signal?.removeEventListener('abort', onAbort);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       settle();
     };
@@ -95,6 +96,9 @@ export function runModelJob(job: ModelJob, budget: JobBudget): Promise<ModelJobR
       finish(() => (message.ok ? resolve(message.result) : reject(revive(message.error)))),
     );
     child.once('error', (error) => finish(() => reject(error)));
+    const onAbort = () => finish(() => reject(new Error('model job stopped: the server is closing')));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     child.once('exit', (code, signal) =>
       finish(() =>
         reject(
@@ -113,6 +117,7 @@ export function runModelJob(job: ModelJob, budget: JobBudget): Promise<ModelJobR
 /** A server's model jobs: at most `concurrency` at once (more answer 503 `baseline_busy`), each within `budget`. */
 export class ModelJobs {
   private running = 0;
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: JobBudget & { concurrency: number }) {}
 
@@ -126,9 +131,14 @@ export class ModelJobs {
     }
     this.running++;
     try {
-      return await runModelJob(job, this.options);
+      return await runModelJob(job, this.options, this.closing.signal);
     } finally {
       this.running--;
     }
+  }
+
+  /** Kills the jobs that run (their requests fail); a closed server starts no more. */
+  close(): void {
+    this.closing.abort();
   }
 }
