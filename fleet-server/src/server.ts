@@ -161,6 +161,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // Started in this order, stopped in reverse: HTTP last; ingestion, sessions, then the broker before it.
     const httpServer = await listen(app, config);
     components.push(httpComponent(httpServer));
+    components.push(parts.models); // its close kills running model jobs
     const httpPort = (httpServer.address() as AddressInfo).port;
     context.endpoints.apiUrl = config.publicUrl ?? `http://${advertisedHost(config.httpHost)}:${httpPort}`;
     const { mqtt, deviceState, telemetry, rollouts, alerts, events, artifacts, fleet } = parts;

@@ -54,6 +54,26 @@ export class CliApi {
     this.client = new ApiClient({ baseUrl: target.url, token: target.token, fetch: io.fetch });
   }
 
+  /**
+   * Calls route `key` again after a network failure (1, 2, 4 … s) or a 503 (its `retryAfterS`, else 5 s), up to
+   * `attempts` tries; anything else throws at once. Only for requests that are safe to repeat.
+   */
+  callRetrying<K extends keyof ApiRoutes>(
+    key: K,
+    input: CallInput<ApiRoutes[K]>,
+    policy: { attempts: number; onRetry?: (attempt: number, reason: string, waitS: number) => void },
+    attempt = 1,
+  ): Promise<CallOutput<ApiRoutes[K]>> {
+    return this.client.call(key, input).catch(async (error: unknown) => {
+      if (!(error instanceof ApiError)) throw error;
+      const waitS = retryWaitS(error, attempt);
+      if (waitS === null || attempt >= policy.attempts) throw cliErrorOf(error, this.target);
+      policy.onRetry?.(attempt, `${error.status || ''} ${error.code}: ${error.message}`.trim(), waitS);
+      await new Promise((resolve) => setTimeout(resolve, waitS * 1000));
+      return this.callRetrying(key, input, policy, attempt + 1);
+    });
+  }
+
   /** Calls route `key`; resolves to its JSON answer, throws CliError otherwise. */
   call<K extends keyof ApiRoutes>(key: K, input: CallInput<ApiRoutes[K]>): Promise<CallOutput<ApiRoutes[K]>> {
     return this.client.call(key, input).catch((error: unknown) => {
@@ -61,6 +81,15 @@ export class CliApi {
       throw error;
     });
   }
+}
+
+/** Seconds to wait before repeating a request that failed with `error`; null when it must not be repeated. */
+function retryWaitS(error: ApiError, attempt: number): number | null {
+  if (error.code === 'network') return Math.min(2 ** (attempt - 1), 10);
+  if (error.status !== 503) return null;
+  const details = error.details as { retryAfterS?: unknown } | undefined;
+  const after = typeof details?.retryAfterS === 'number' ? details.retryAfterS : 5;
+  return Math.min(Math.max(after, 1), 60);
 }
 
 /** Field errors as `field: message` lines (at most 10); anything else as JSON, cut short. */

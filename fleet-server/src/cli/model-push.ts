@@ -1,15 +1,17 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  canonicalJson,
   MAX_GOLDEN_BYTES,
   type PreprocessingSpec,
   type ProfileJSON,
   type ProfileSpec,
   preprocessingSpecSchema,
 } from '@edgefleet/shared';
-import type { Artifact, TensorSignature } from '@edgefleet/shared/api';
+import type { Artifact, ModelVersionView, TensorSignature, VersionCreateInput } from '@edgefleet/shared/api';
 import { CliApi } from './api';
 import {
   COMMON_FLAGS_HELP,
@@ -164,6 +166,42 @@ async function computeBaseline(
   }
 }
 
+/**
+ * Registers the version; a lost answer (the connection closed under the request) or a busy server (503) is
+ * retried. Registration is idempotent by content: a retry that meets 409 reads the version, and when it is ours
+ * (same sha256 and baseline) the first attempt went through and that is success.
+ */
+async function registerVersion(
+  client: CliApi,
+  io: CliIo,
+  body: VersionCreateInput & { baseline: { spec: ProfileSpec; profile: ProfileJSON } },
+): Promise<ModelVersionView> {
+  let retried = false;
+  const attempts = 5;
+  try {
+    return await client.callRetrying(
+      'POST /api/v1/models/{name}/versions',
+      { params: { name: body.name }, body },
+      {
+        attempts,
+        onRetry: (attempt, reason, waitS) => {
+          retried = true;
+          io.err(
+            `register ${body.name}@${body.version}: ${reason}; trying again in ${waitS} s (${attempt}/${attempts - 1})\n`,
+          );
+        },
+      },
+    );
+  } catch (error) {
+    if (!retried || !(error instanceof CliError) || error.exitCode !== EXIT.conflict) throw error;
+    const params = { name: body.name, version: body.version };
+    const existing = await client.call('GET /api/v1/models/{name}/versions/{version}', { params });
+    const baselineSha256 = createHash('sha256').update(canonicalJson(body.baseline.profile)).digest('hex');
+    if (existing.sha256 === body.sha256 && existing.baselineSha256 === baselineSha256) return existing;
+    throw error;
+  }
+}
+
 export const PUSH_USAGE = `Usage: edgefleet model push FILE.onnx --name NAME --version VERSION --preprocessing JSON|@file
          --baseline DIR|FILE.tar|BASELINE.json [--bins N] [--classes a,b,…]
          [--lineage JSON|@file | --lineage-kv KEY=VALUE ...] [--golden FILE] [--description TEXT]
@@ -232,19 +270,16 @@ export async function modelPush(argv: readonly string[], env: Env, io: CliIo): P
     summary = { samples: computed.samples, files: computed.files, skipped: computed.skipped };
   }
   const golden = v.golden ? await uploadArtifact(client, io, v.golden, goldenBytes, 'golden', 'none') : null;
-  const version = await client.call('POST /api/v1/models/{name}/versions', {
-    params: { name: v.name },
-    body: {
-      name: v.name,
-      version: v.version,
-      sha256: artifact.sha256,
-      sizeBytes: artifact.sizeBytes,
-      preprocessing: parsedPre.data,
-      baseline,
-      lineage,
-      ...(golden ? { golden: { sha256: golden.sha256 } } : {}),
-      ...(v.description ? { description: v.description } : {}),
-    },
+  const version = await registerVersion(client, io, {
+    name: v.name,
+    version: v.version,
+    sha256: artifact.sha256,
+    sizeBytes: artifact.sizeBytes,
+    preprocessing: parsedPre.data,
+    baseline,
+    lineage,
+    ...(golden ? { golden: { sha256: golden.sha256 } } : {}),
+    ...(v.description ? { description: v.description } : {}),
   });
   if (v.json) return printJson(io, { version, artifact, baseline: summary });
   const io1 = (t: TensorSignature) => `${t.name} ${t.type} [${t.shape.map((d) => d ?? '?').join(',')}]`;

@@ -118,6 +118,12 @@ export const configSchema = z.object({
     .min(3_600_000)
     .max(90 * 86_400_000)
     .default(7 * 86_400_000),
+  /** Wall-time budget of one model job (a baseline from a reference set, a golden check), in a process of its own (ms). */
+  baselineTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /** Memory budget of one model job: its process's RSS, and its V8 heap (MiB). */
+  baselineMemoryMb: z.coerce.number().int().min(64).max(65_536).default(2048),
+  /** Model jobs that may run at once; more answer 503 `baseline_busy`. */
+  baselineConcurrency: z.coerce.number().int().min(1).max(64).default(1),
   /** How often the server writes a small probe file and row to find storage failing or working again (ms); 0: only on `/healthz`. */
   storageProbeMs: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** Bytes the server keeps in reserve in the data dir and frees when the disk is full, so its alert can be written; 0: none. */
@@ -191,6 +197,9 @@ const SETTINGS = [
     'alertChangeFalseAlarmsPerDay',
   ],
   ['alert-change-lookback-ms', 'EDGEFLEET_ALERT_CHANGE_LOOKBACK_MS', 'alertChangeLookbackMs'],
+  ['baseline-timeout-ms', 'EDGEFLEET_BASELINE_TIMEOUT_MS', 'baselineTimeoutMs'],
+  ['baseline-memory-mb', 'EDGEFLEET_BASELINE_MEMORY_MB', 'baselineMemoryMb'],
+  ['baseline-concurrency', 'EDGEFLEET_BASELINE_CONCURRENCY', 'baselineConcurrency'],
   ['storage-probe-ms', 'EDGEFLEET_STORAGE_PROBE_MS', 'storageProbeMs'],
   ['storage-reserve-bytes', 'EDGEFLEET_STORAGE_RESERVE_BYTES', 'storageReserveBytes'],
   ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],

@@ -96,3 +96,39 @@ export class StorageUnavailable extends FleetError {
     this.code = kind === 'full' ? 'storage_full' : 'storage_failed';
   }
 }
+
+/** A model job (baseline, golden check) went past its time or memory budget and was stopped. */
+export class BudgetExceeded extends FleetError {
+  readonly status = 422;
+  constructor(
+    readonly code: 'baseline_timeout' | 'baseline_out_of_memory',
+    message: string,
+    details: ErrorDetails,
+  ) {
+    super(message, details);
+  }
+}
+
+/** Every slot for model jobs is taken; `retryAfterS` says when to try again. */
+export class Busy extends FleetError {
+  readonly status = 503;
+  readonly code = 'baseline_busy';
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message, { retryAfterS });
+  }
+}
+
+/** A FleetError raised on another thread (a model job), as it came back: its status, code and details. */
+export class RemoteFleetError extends FleetError {
+  constructor(
+    readonly status: FleetError['status'],
+    readonly code: string,
+    message: string,
+    details?: ErrorDetails,
+  ) {
+    super(message, details);
+  }
+}

@@ -1,7 +1,14 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
-import { type ErrorDetails, FleetError, InvalidInput, RateLimited, StorageUnavailable } from '../errors';
+import {
+  Busy,
+  type ErrorDetails,
+  FleetError,
+  InvalidInput,
+  RateLimited,
+  StorageUnavailable,
+} from '../errors';
 import type { Logger } from '../logging';
 
 /** The body of every error answer. */
@@ -47,7 +54,7 @@ export function errorResponse(err: unknown, c: Context, logger: Logger): Respons
     const body: ErrorBody = { error: err.code, message: err.message };
     if (err.details !== undefined) body.details = err.details;
     const headers: Record<string, string> = {};
-    if (err instanceof RateLimited || err instanceof StorageUnavailable)
+    if (err instanceof RateLimited || err instanceof StorageUnavailable || err instanceof Busy)
       headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
     if (err.status === 401) headers['www-authenticate'] = 'Bearer realm="edgefleet"';
     return c.json(body, err.status, headers);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type {
   Manifest,
   ManifestSignature,
@@ -16,10 +15,7 @@ import { type FleetDb, schema } from '../db';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { API_PREFIX } from '../http/app';
 import { type Baseline, validateBaseline } from './baseline';
-import { readGoldenPair, verifyGoldenPair } from './golden';
-import { openServerModel } from './inference';
-import { computeReferenceBaseline } from './reference/baseline';
-import { tarFileReference } from './reference/sources';
+import type { ModelJobs } from './jobs/runner';
 
 /** Semantic Versioning 2.0.0 (https://semver.org), the only version form the registry accepts. */
 export const SEMVER =
@@ -139,11 +135,12 @@ const isUniqueViolation = (error: unknown): boolean =>
 
 /**
  * Registers an immutable model version and signs its manifest; 409 when name@version exists. A golden
- * pair is run through the model (422 unless reproduced); `baseline.fromReference` is computed here from
- * the reference set. Both happen before anything is written.
+ * pair is run through the model (422 unless reproduced); `baseline.fromReference` is computed from the
+ * reference set. Both run in a model job (a process of its own, within its budget) before anything is written.
  */
 export async function createModelVersion(
   ctx: ServerContext,
+  jobs: ModelJobs,
   input: VersionCreateInput,
   registeredBy: string,
 ): Promise<VersionRow> {
@@ -174,27 +171,33 @@ export async function createModelVersion(
     : null;
   let baseline: Baseline;
   let source: { fromReference: string; samples: number; files: number } | null = null;
-  const model = golden || reference ? await openServerModel(ctx.store.pathOf(artifact.sha256)) : null;
-  try {
-    if (golden && model) {
-      const pair = readGoldenPair(await readFile(ctx.store.pathOf(golden.sha256)), 'golden');
-      await verifyGoldenPair(model, pair, 'golden');
-    }
-    if (fromReference && reference && model) {
-      const computed = await computeReferenceBaseline({
-        model,
-        signature,
-        preprocessing: input.preprocessing,
-        files: tarFileReference(ctx.store.pathOf(reference.sha256)),
-        options: fromReference,
-      });
-      baseline = validateBaseline({ spec: computed.spec, profile: computed.profile.toJSON() });
-      source = { fromReference: reference.sha256, samples: computed.samples, files: computed.files };
-    } else {
-      baseline = validateBaseline(input.baseline as ModelVersionCreate['baseline']);
-    }
-  } finally {
-    await model?.release();
+  // The model runs in a job process within the time and memory budget (models/jobs): never on this thread.
+  const checked =
+    golden || reference
+      ? await jobs.run({
+          modelPath: ctx.store.pathOf(artifact.sha256),
+          signature,
+          preprocessing: input.preprocessing,
+          ...(golden ? { goldenPath: ctx.store.pathOf(golden.sha256) } : {}),
+          ...(fromReference && reference
+            ? {
+                reference: {
+                  source: { kind: 'tar' as const, path: ctx.store.pathOf(reference.sha256) },
+                  options: fromReference,
+                },
+              }
+            : {}),
+        })
+      : null;
+  if (reference && checked?.baseline) {
+    baseline = checked.baseline;
+    source = {
+      fromReference: reference.sha256,
+      samples: checked.baseline.samples,
+      files: checked.baseline.files,
+    };
+  } else {
+    baseline = validateBaseline(input.baseline as ModelVersionCreate['baseline']);
   }
   const createdAt = ctx.now();
   const manifest: Manifest = {

@@ -5,6 +5,7 @@ import type { ServerContext } from '../context';
 import { Forbidden, InvalidInput } from '../errors';
 import type { FleetApp } from '../http/app';
 import { contractRoute, SECURITY } from '../http/openapi';
+import type { ModelJobs } from './jobs/runner';
 import {
   baselineOfVersion,
   createModelVersion,
@@ -47,10 +48,14 @@ const createVersionRoute = contractRoute(apiRoute('POST /api/v1/models/{name}/ve
   description:
     '`baseline` is either `{ spec, profile }` (computed by the client) or `{ fromReference: { sha256, bins?, classes?, outputName? } }`: ' +
     'the server runs the uploaded reference set (`kind=reference` tar) through the shared preprocessing, the model and the shared ' +
-    'feature code and builds the baseline. A `golden` pair is run through the model: 422 unless the model reproduces it.',
+    'feature code and builds the baseline. A `golden` pair is run through the model: 422 unless the model reproduces it. ' +
+    'Both run in a job process within `--baseline-timeout-ms` and `--baseline-memory-mb` (422 `baseline_timeout` / ' +
+    '`baseline_out_of_memory`); 503 `baseline_busy` (Retry-After) while `--baseline-concurrency` jobs run. ' +
+    'A retried create whose first attempt went through answers 409: compare the registered sha256 and baselineSha256 ' +
+    '(what `edgefleet model push` does).',
   security: SECURITY.admin,
   responses: { 201: 'Created; the version is immutable from now on' },
-  errors: [400, 401, 403, 409, 413, 422],
+  errors: [400, 401, 403, 409, 413, 422, 503],
 });
 const listModelsRoute = contractRoute(apiRoute('GET /api/v1/models'), {
   tags,
@@ -91,7 +96,7 @@ const deprecateRoute = contractRoute(apiRoute('POST /api/v1/models/{name}/versio
 });
 
 /** Model registry routes. */
-export function registerModelRoutes(app: FleetApp, ctx: ServerContext): void {
+export function registerModelRoutes(app: FleetApp, ctx: ServerContext, jobs: ModelJobs): void {
   const admin = requireAuth(ctx, 'admin');
   app.openapi({ ...createVersionRoute, middleware: [admin] }, async (c) => {
     const { name } = c.req.valid('param');
@@ -101,7 +106,7 @@ export function registerModelRoutes(app: FleetApp, ctx: ServerContext): void {
     }
     const principal = c.get('principal');
     const registeredBy = principal.kind === 'admin' ? `admin:${principal.tokenId}` : principal.kind;
-    const row = await createModelVersion(ctx, body, registeredBy);
+    const row = await createModelVersion(ctx, jobs, body, registeredBy);
     return c.json(toVersionView(row), 201);
   });
   app.openapi({ ...listModelsRoute, middleware: [admin] }, (c) => c.json({ models: listModels(ctx) }, 200));

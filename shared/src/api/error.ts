@@ -44,6 +44,10 @@ export const ERROR_CODES = {
   range_not_satisfiable: '416: a Range that does not overlap the artifact',
   unprocessable_content: '422: well-formed content that cannot be used (e.g. not a loadable ONNX model)',
   rate_limited: '429: the token bucket is empty; see Retry-After',
+  baseline_timeout:
+    '422: a model job (baseline from a reference set, golden check) ran past --baseline-timeout-ms and was stopped',
+  baseline_out_of_memory: '422: a model job needed more than --baseline-memory-mb and was stopped',
+  baseline_busy: '503: --baseline-concurrency model jobs are running; retry after `details.retryAfterS`',
   storage_full:
     "503: the server's storage has no space left (SQLITE_FULL, ENOSPC, EDQUOT); nothing was stored, retry after Retry-After",
   storage_failed: "503: the server's storage failed otherwise (read-only, I/O error); nothing was stored",

@@ -1,45 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { PreprocessingSpec } from '@edgefleet/shared';
-import { readModelSignature } from '../../artifacts/onnx';
-import { InvalidInput, PayloadTooLarge } from '../../errors';
-import { type Baseline, validateBaseline } from '../baseline';
-import { openServerModel } from '../inference';
-import {
-  computeReferenceBaseline,
-  REFERENCE_LIMITS,
-  type ReferenceFile,
-  type ReferenceOptions,
-} from './baseline';
-import { tarFileReference } from './sources';
+import type { Baseline } from '../baseline';
+import { type JobBudget, runModelJob } from '../jobs/runner';
+import type { ReferenceOptions } from './baseline';
 
-/** The files under a directory, recursively, in sorted order (so a baseline does not depend on readdir order). */
-export async function* directoryReference(dir: string): AsyncGenerator<ReferenceFile> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-  if (files.length > REFERENCE_LIMITS.maxFiles) {
-    throw new InvalidInput(`reference directory has more than ${REFERENCE_LIMITS.maxFiles} files`, {
-      field: 'reference',
-    });
-  }
-  for (const path of files) {
-    const { size } = await stat(path);
-    const name = relative(dir, path).split(sep).join('/');
-    if (size > REFERENCE_LIMITS.maxFileBytes) {
-      throw new PayloadTooLarge(
-        `reference file '${name}' has ${size} bytes, at most ${REFERENCE_LIMITS.maxFileBytes}`,
-        {
-          field: 'reference',
-          entry: name,
-        },
-      );
-    }
-    yield { path: name, sizeBytes: size, read: async () => new Uint8Array(await readFile(path)) };
-  }
-}
+export { directoryReference } from './directory';
 
 /**
  * Computes a baseline on this machine exactly as the server does for `baseline.fromReference` (what
@@ -51,21 +16,23 @@ export async function baselineFromLocalReference(args: {
   preprocessing: PreprocessingSpec;
   reference: string;
   options?: ReferenceOptions;
+  /** Default: an hour and 4 GiB, a workstation's budget. */
+  budget?: JobBudget;
 }): Promise<Baseline & { samples: number; files: number; skipped: string[] }> {
-  const signature = await readModelSignature(args.modelPath);
   const isDir = (await stat(args.reference)).isDirectory();
-  const model = await openServerModel(args.modelPath);
-  try {
-    const computed = await computeReferenceBaseline({
-      model,
-      signature,
+  // In a job process like the server's, so this process keeps answering its sockets (a stalled event loop misses the
+  // server closing an idle keep-alive connection, and the next request fails with "other side closed").
+  const { baseline } = await runModelJob(
+    {
+      modelPath: args.modelPath,
       preprocessing: args.preprocessing,
-      files: isDir ? directoryReference(args.reference) : tarFileReference(args.reference),
-      ...(args.options ? { options: args.options } : {}),
-    });
-    const baseline = validateBaseline({ spec: computed.spec, profile: computed.profile.toJSON() });
-    return { ...baseline, samples: computed.samples, files: computed.files, skipped: computed.skipped };
-  } finally {
-    await model.release();
-  }
+      reference: {
+        source: { kind: isDir ? 'dir' : 'tar', path: args.reference },
+        ...(args.options ? { options: args.options } : {}),
+      },
+    },
+    args.budget ?? { timeoutMs: 3_600_000, memoryMb: 4096 },
+  );
+  if (!baseline) throw new Error('model job computed no baseline');
+  return baseline;
 }

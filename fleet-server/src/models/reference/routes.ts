@@ -8,10 +8,7 @@ import type { ServerContext } from '../../context';
 import { InvalidInput, PayloadTooLarge } from '../../errors';
 import type { FleetApp } from '../../http/app';
 import { contractRoute, SECURITY } from '../../http/openapi';
-import { validateBaseline } from '../baseline';
-import { openServerModel } from '../inference';
-import { computeReferenceBaseline, type ReferenceFile } from './baseline';
-import { multipartReference, tarFileReference } from './sources';
+import type { ModelJobs } from '../jobs/runner';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex chars (sha256)');
 
@@ -36,7 +33,7 @@ const computeRoute = contractRoute(apiRoute('POST /api/v1/baselines'), {
     },
     additionalProperties: { type: 'string', format: 'binary', description: 'reference files' },
   },
-  errors: [400, 401, 403, 404, 413, 422],
+  errors: [400, 401, 403, 404, 413, 422, 503],
 });
 
 const FIELDS = ['model', 'preprocessing', 'options', 'reference'];
@@ -77,7 +74,7 @@ function textField(form: Record<string, unknown>, name: string, required: boolea
 }
 
 /** `POST /api/v1/baselines`: the server-side baseline computation, as a preview or for clients without models. */
-export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext): void {
+export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext, jobs: ModelJobs): void {
   const limit = bodyLimit({
     maxSize: ctx.config.maxReferenceBytes,
     onError: () => {
@@ -111,40 +108,35 @@ export function registerReferenceRoutes(app: FleetApp, ctx: ServerContext): void
     const options = (await jsonField(form, 'options', referenceOptionsSchema, false)) ?? {};
     const referenceSha = textField(form, 'reference', false);
     const modelRow = artifactOf(modelSha, 'model', 'model');
-    const parts = Object.entries(form)
+    const files = Object.entries(form)
       .filter(([key]) => !FIELDS.includes(key))
       .flatMap(([, value]) => value)
       .filter((value): value is File => value instanceof File);
-    const files = async function* (): AsyncGenerator<ReferenceFile> {
-      if (referenceSha !== undefined) {
-        yield* tarFileReference(ctx.store.pathOf(artifactOf(referenceSha, 'reference', 'reference').sha256));
-      }
-      yield* multipartReference(parts);
-    };
-    const model = await openServerModel(ctx.store.pathOf(modelRow.sha256));
-    try {
-      const computed = await computeReferenceBaseline({
-        model,
-        signature: modelRow.signature ?? { inputs: [], outputs: [] },
-        preprocessing,
-        files: files(),
-        options,
-      });
-      const baseline = validateBaseline({ spec: computed.spec, profile: computed.profile.toJSON() });
-      return c.json(
-        {
-          spec: baseline.spec,
-          profile: baseline.profile,
-          specHash: baseline.specHash,
-          baselineSha256: baseline.baselineSha256,
-          samples: computed.samples,
-          files: computed.files,
-          skipped: computed.skipped,
-        },
-        200,
-      );
-    } finally {
-      await model.release();
-    }
+    const parts = await Promise.all(
+      files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
+    );
+    const tarPath =
+      referenceSha === undefined
+        ? undefined
+        : ctx.store.pathOf(artifactOf(referenceSha, 'reference', 'reference').sha256);
+    const { baseline } = await jobs.run({
+      modelPath: ctx.store.pathOf(modelRow.sha256),
+      signature: modelRow.signature ?? { inputs: [], outputs: [] },
+      preprocessing,
+      reference: { source: { kind: 'parts', ...(tarPath ? { tarPath } : {}), parts }, options },
+    });
+    if (!baseline) throw new Error('model job computed no baseline');
+    return c.json(
+      {
+        spec: baseline.spec,
+        profile: baseline.profile,
+        specHash: baseline.specHash,
+        baselineSha256: baseline.baselineSha256,
+        samples: baseline.samples,
+        files: baseline.files,
+        skipped: baseline.skipped,
+      },
+      200,
+    );
   });
 }
