@@ -5,6 +5,7 @@ import type { AgentConfig } from './config';
 import { createDeployment } from './deploy';
 import type { Deployer } from './deploy/deployer';
 import { readEnrollment } from './enrollment';
+import { OperatorFeedback } from './feedback';
 import { createFleetLink } from './fleet';
 import { startLocalApi } from './http';
 import type { MqttLink } from './mqtt/link';
@@ -19,6 +20,8 @@ import { WatchedFolder } from './watch/folder';
 export interface RunningAgent {
   url: string;
   engine: ServingEngine;
+  /** Operator feedback: kept predictions and labels counted into windows. */
+  feedback: OperatorFeedback;
   deployer: Deployer;
   /** The telemetry outbox behind its guard: a full or corrupt disk never stops serving. */
   outbox: TelemetryStorage;
@@ -64,6 +67,12 @@ export async function startAgent(
     logger,
   });
   const engine = new ServingEngine(telemetry.windows, logger);
+  const feedback = new OperatorFeedback(
+    { dataDir: config.dataDir, ttlMs: config.feedbackTtlMs, maxPredictions: config.maxPredictions },
+    telemetry.windows,
+    logger,
+  );
+  engine.rememberPrediction = feedback.remember;
   const deployment = await createDeployment({ config, enrollment, engine, logger });
   const saved = deployment.deployer.state.telemetry;
   if (saved) telemetry.applySettings(saved);
@@ -94,6 +103,8 @@ export async function startAgent(
     running: deployment.deployer.running(),
     errors: deployment.errors(),
     serving: engine.counters,
+    automation: engine.automation,
+    feedback: feedback.counters,
     outbox: { epoch: telemetry.outbox.epoch, ...telemetry.outbox.stats() },
     storage: telemetry.outbox.storage(),
     recoveredAtStart: telemetry.recovered,
@@ -102,7 +113,7 @@ export async function startAgent(
   });
 
   telemetry.start();
-  const api = await startLocalApi({ config, engine, status });
+  const api = await startLocalApi({ config, engine, feedback, status });
   await watcher?.start();
   await fleet?.start();
   logger.info(
@@ -114,6 +125,7 @@ export async function startAgent(
   return {
     url: api.url,
     engine,
+    feedback,
     deployer: deployment.deployer,
     outbox: telemetry.outbox,
     link: fleet?.link ?? null,
@@ -132,6 +144,7 @@ export async function startAgent(
         await fleet?.stop();
         await deployment.close();
         telemetry.close();
+        feedback.close();
       })();
       return closing;
     },

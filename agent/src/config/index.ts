@@ -65,6 +65,10 @@ export const agentConfigSchema = z.object({
   maxBodyBytes: int(1024, 1 << 30).default(16 * MiB),
   /** Longest wait between two reconnect attempts (ms; exponential backoff with jitter from 0.5 s up to this). */
   reconnectMaxMs: int(500, 3_600_000).default(60_000),
+  /** How long after an inference its label is still accepted by `POST /v1/feedback` (ms; default 24 h). */
+  feedbackTtlMs: int(1_000, 30 * 86_400_000).default(86_400_000),
+  /** Predictions kept for late labels (oldest dropped first beyond it). */
+  maxPredictions: int(1, 10_000_000).default(100_000),
   /** MQTT URL override (default: from enrollment). */
   mqttUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -98,6 +102,8 @@ export const SETTINGS = [
   ['max-image-pixels', 'EDGEFLEET_AGENT_MAX_IMAGE_PIXELS', 'maxImagePixels'],
   ['max-decode-bytes', 'EDGEFLEET_AGENT_MAX_DECODE_BYTES', 'maxDecodeBytes'],
   ['reconnect-max-ms', 'EDGEFLEET_AGENT_RECONNECT_MAX_MS', 'reconnectMaxMs'],
+  ['feedback-ttl-ms', 'EDGEFLEET_AGENT_FEEDBACK_TTL_MS', 'feedbackTtlMs'],
+  ['max-predictions', 'EDGEFLEET_AGENT_MAX_PREDICTIONS', 'maxPredictions'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
   ['log-level', 'EDGEFLEET_AGENT_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, string, keyof AgentConfig])[];

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { DeployError, DesiredState, ModelRef, ModelVersionId, RunningModels } from '@edgefleet/shared';
+import {
+  DEFAULT_AUTOMATION,
+  type DeployError,
+  type DesiredState,
+  type ModelRef,
+  type ModelVersionId,
+  type RunningModels,
+} from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import { atStep, DeployFailure } from '../errors';
 import { ModelSession, type SessionOptions } from '../runtime/model-session';
@@ -122,6 +129,7 @@ export class Deployer {
     }
     if (repair) this.state = { ...this.state, appliedRev: 0 };
     this.opts.engine.shadowSampleRate = this.state.shadowSampleRate;
+    this.opts.engine.automation = this.state.automation ?? DEFAULT_AUTOMATION;
     this.opts.engine.switchTo(next);
     return errors;
   }
@@ -256,6 +264,7 @@ export class Deployer {
       standby: next.standby?.id ?? null,
       shadowSampleRate: desired.policies.shadowSampleRate,
       telemetry: desired.telemetry,
+      ...(desired.automation ? { automation: desired.automation } : {}),
     };
     // The switch is durable first: a restart must serve what was reported. If the state cannot be saved (a full
     // disk), nothing switches, the rev stays, and every version of this desired state is reported failed.
@@ -285,6 +294,7 @@ export class Deployer {
     const retired = this.opts.engine.switchTo(next);
     this.opts.engine.shadowSampleRate = desired.policies.shadowSampleRate;
     this.opts.engine.inferenceTimeoutMs = desired.policies.inferenceTimeoutMs;
+    this.opts.engine.automation = desired.automation ?? DEFAULT_AUTOMATION;
     for (const s of retired) void s.release().catch((err) => log.warn({ err }, 'session release failed'));
     const inUse = [next.active, next.shadow, next.standby].filter((s) => s !== null).map((s) => s.id);
     await this.opts.store

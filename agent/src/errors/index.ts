@@ -8,9 +8,14 @@ export type AgentErrorKind =
   | 'not_ready'
   | 'busy'
   | 'timeout'
+  | 'unknown_prediction'
+  | 'duplicate_label'
+  | 'label_expired'
+  | 'invalid_label'
+  | 'window_full'
   | 'internal';
 
-type AgentErrorStatus = 400 | 413 | 415 | 503 | 504 | 500;
+type AgentErrorStatus = 400 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 503 | 504 | 500;
 
 const STATUS: Record<AgentErrorKind, AgentErrorStatus> = {
   invalid_input: 400,
@@ -19,6 +24,11 @@ const STATUS: Record<AgentErrorKind, AgentErrorStatus> = {
   not_ready: 503,
   busy: 503,
   timeout: 504,
+  unknown_prediction: 404,
+  duplicate_label: 409,
+  label_expired: 410,
+  invalid_label: 422,
+  window_full: 429,
   internal: 500,
 };
 

@@ -3,9 +3,11 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { AgentError } from '../errors';
+import type { OperatorFeedback } from '../feedback';
 import { admitImage, DecodeBudget, decodeImage, MAX_DECODED_PIXELS } from '../image/decode';
 import type { AgentTensor } from '../runtime/tensor';
 import type { InferResult, ServingEngine } from '../serving/engine';
+import { addFeedbackRoutes } from './feedback-routes';
 import { checkHostAndOrigin } from './host-check';
 
 const tensorBodySchema = z.strictObject({
@@ -34,6 +36,8 @@ export interface ApiDeps {
   status: () => Record<string, unknown>;
   /** Host names (and origins' host names) allowed besides IPs, localhost and this machine's name. */
   allowedHosts?: readonly string[];
+  /** Operator feedback (`POST /v1/feedback`, `GET /v1/review`); absent: those routes answer 404. */
+  feedback?: OperatorFeedback;
 }
 
 /** JSON form of an inference result; `outputs` omitted with `?outputs=false`. */
@@ -48,6 +52,7 @@ export function resultJson(r: InferResult, withOutputs: boolean): Record<string,
     predictionId: r.predictionId,
     model: r.model,
     ...(r.top ? { top: r.top } : {}),
+    decision: r.decision,
     latencyMs: r.latencyMs,
     ...(withOutputs ? { outputs } : {}),
   };
@@ -82,6 +87,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.use('*', checkHostAndOrigin(deps.allowedHosts ?? []));
   app.get('/v1/status', (c) => c.json(deps.status()));
+  if (deps.feedback) addFeedbackRoutes(app, deps.feedback);
   app.post(
     '/v1/infer',
     bodyLimit({

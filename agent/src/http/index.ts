@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { AgentConfig } from '../config';
+import type { OperatorFeedback } from '../feedback';
 import { DecodeBudget } from '../image/decode';
 import type { ServingEngine } from '../serving/engine';
 import { createApi } from './app';
@@ -13,6 +14,7 @@ export interface LocalApiDeps {
     'httpHost' | 'httpPort' | 'apiAllowedHosts' | 'maxBodyBytes' | 'maxImagePixels' | 'maxDecodeBytes'
   >;
   engine: ServingEngine;
+  feedback?: OperatorFeedback;
   /** The agent's status (`GET /status`); the API adds its own `decode` figures. */
   status: () => Record<string, unknown>;
 }
@@ -25,11 +27,12 @@ export interface LocalApi {
 }
 
 /** Starts the station software's inference API on `config.httpHost:httpPort`. */
-export async function startLocalApi({ config, engine, status }: LocalApiDeps): Promise<LocalApi> {
+export async function startLocalApi({ config, engine, feedback, status }: LocalApiDeps): Promise<LocalApi> {
   const decodeBudget = new DecodeBudget(config.maxDecodeBytes ?? 2 * 4 * config.maxImagePixels);
   const app = createApi({
     allowedHosts: config.apiAllowedHosts,
     engine,
+    ...(feedback ? { feedback } : {}),
     maxBodyBytes: config.maxBodyBytes,
     maxImagePixels: config.maxImagePixels,
     decodeBudget,

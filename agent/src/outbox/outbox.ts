@@ -211,6 +211,7 @@ export class Outbox {
         profile: draft.profile,
         runtime,
         ...(software ? { software } : {}),
+        ...(draft.feedback ? { feedback: draft.feedback } : {}),
         inferences: draft.inferences,
       };
       return this.insert(fields, inferences);

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { ModelVersionId } from '@edgefleet/shared';
+import {
+  type Automation,
+  DEFAULT_AUTOMATION,
+  type Decision,
+  decideRoute,
+  type ModelVersionId,
+} from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
+import type { PredictionRecord } from '../feedback/store';
 import type { ModelSession } from '../runtime/model-session';
 import type { AgentTensor } from '../runtime/tensor';
 import {
@@ -22,6 +29,8 @@ export interface InferResult {
   model: ModelVersionId;
   outputs: Record<string, AgentTensor>;
   top?: TopClass;
+  /** Who decides: the model (`auto`) or a human (`review`), by the deployment's automation level. */
+  decision: Decision;
   latencyMs: InferenceTimings;
 }
 
@@ -75,6 +84,10 @@ export class ServingEngine {
     shadowFailures: 0,
   };
   private shadowQueue: Promise<void> = Promise.resolve();
+  /** The deployment's automation level (from the desired state; `full` when it names none). */
+  automation: Automation = DEFAULT_AUTOMATION;
+  /** Keeps each classifier prediction for a later label (the agent's {@link OperatorFeedback}); none in unit tests. */
+  rememberPrediction: ((record: PredictionRecord) => void) | null = null;
 
   constructor(
     private readonly windows: TelemetryWindows,
@@ -134,6 +147,22 @@ export class ServingEngine {
     const limitMs = this.inferenceTimeoutMs;
     const elapsedMs = options.receivedAtMs === undefined ? latencyMs.totalMs : t2 - options.receivedAtMs;
     const timedOut = limitMs !== undefined && elapsedMs > limitMs;
+    const decision = decideRoute(this.automation, top);
+    const predictionId = randomUUID();
+    const classes = session.spec.classes;
+    if (top && classes && this.rememberPrediction) {
+      // Before the answer: a label sent right after it must find its prediction.
+      this.rememberPrediction({
+        predictionId,
+        createdMs: Date.now(),
+        model: session.id,
+        classes,
+        predictedIndex: top.index,
+        confidence: top.confidence,
+        route: decision.route,
+        reason: decision.reason,
+      });
+    }
     // Statistics after the answer (the input tensor is the engine's own or the caller's, which must not
     // change it before the next macrotask); the window still gets them before it closes.
     this.windows.defer(() => {
@@ -142,6 +171,7 @@ export class ServingEngine {
       observeInput(profile, session, tensor);
       observeOutput(profile, session, top);
       observeTimings(profile, latencyMs);
+      this.windows.recordRoute(session, decision.route);
       if (timedOut) profile.recordError('timeout');
     });
     this.counters.inferences++;
@@ -158,7 +188,7 @@ export class ServingEngine {
         );
       }
     }
-    return { predictionId: randomUUID(), model: session.id, outputs, ...(top ? { top } : {}), latencyMs };
+    return { predictionId, model: session.id, outputs, ...(top ? { top } : {}), decision, latencyMs };
   }
 
   /** Shadow runs queue one at a time after the current macrotask: the caller has its answer first. */

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import type { ModelVersionId, TelemetryConfig } from '@edgefleet/shared';
+import {
+  type Automation,
+  automationSchema,
+  type ModelVersionId,
+  type TelemetryConfig,
+} from '@edgefleet/shared';
 
 /** What the agent runs, persisted so a restart serves the last good models at once, without the server. */
 export interface AgentState {
@@ -11,6 +16,8 @@ export interface AgentState {
   shadowSampleRate: number;
   /** The desired state's telemetry settings, applied at start before the server answers. */
   telemetry?: TelemetryConfig;
+  /** The desired state's automation level: a restart without the server must not let the model decide more. */
+  automation?: Automation;
 }
 
 export const EMPTY_STATE: AgentState = {
@@ -50,6 +57,8 @@ export function readState(path: string): { state: AgentState; problem?: string }
       typeof state.shadowSampleRate !== 'number'
     )
       throw new Error('expected {appliedRev, active, shadow, standby, shadowSampleRate}');
+    if (state.automation !== undefined && !automationSchema.safeParse(state.automation).success)
+      throw new Error('expected automation to be an automation level');
     return { state };
   } catch (err) {
     return {

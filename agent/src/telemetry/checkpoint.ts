@@ -78,6 +78,7 @@ function parseCheckpoint(json: unknown): WindowCheckpoint {
       profile: draft.profile,
       runtime: { backend: 'cpu', threads: 1 },
       overflow: { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
+      ...(draft.feedback ? { feedback: draft.feedback } : {}),
     });
     if (!report.success) throw new Error(`draft: ${report.error.issues[0]?.message}`);
     if (!Number.isSafeInteger(draft.inferences) || draft.inferences < 0) throw new Error('draft inferences');

@@ -1,4 +1,12 @@
-import { Profile, type ProfileJSON, type ProfileSpec, specHash } from '@edgefleet/shared';
+import {
+  type DecisionRoute,
+  emptyFeedback,
+  type FeedbackAggregate,
+  Profile,
+  type ProfileJSON,
+  type ProfileSpec,
+  specHash,
+} from '@edgefleet/shared';
 import type { ModelSession } from '../runtime/model-session';
 
 /** Role a profile measures. */
@@ -14,12 +22,25 @@ export interface WindowDraft {
   spec: ProfileSpec;
   profile: ProfileJSON;
   inferences: number;
+  /** Operator feedback and decision routes of the window (active classifiers only). */
+  feedback?: FeedbackAggregate;
 }
 
 interface OpenWindow {
   session: ModelSession;
   role: ProfileRole;
   profile: Profile;
+  feedback?: FeedbackAggregate;
+  labelled: number;
+}
+
+/** One operator label for a prediction of an active version, as the window counts it. */
+export interface LabelCount {
+  /** `name@version` of the version that made the prediction ({@link ModelSession.label}). */
+  modelLabel: string;
+  trueIndex: number;
+  predictedIndex: number;
+  route: DecisionRoute;
 }
 
 /** Observations that may wait for {@link TelemetryWindows.defer} before they run at once. */
@@ -81,10 +102,41 @@ export class TelemetryWindows {
     const key = `${session.label}/${role}`;
     let w = this.open.get(key);
     if (!w) {
-      w = { session, role, profile: new Profile(session.spec) };
+      w = { session, role, profile: new Profile(session.spec), labelled: 0 };
       this.open.set(key, w);
     }
     return w.profile;
+  }
+
+  /** Counts the decision route of one active inference (call with its other observations). */
+  recordRoute(session: ModelSession, route: DecisionRoute): void {
+    this.profileFor(session, 'active');
+    const w = this.open.get(`${session.label}/active`)!;
+    const classes = session.spec.classes;
+    if (!classes || classes.length === 0) return;
+    w.feedback ??= emptyFeedback(classes);
+    w.feedback.routed[route]++;
+  }
+
+  /**
+   * Adds one label to the open window of the version that made the prediction. False (nothing counted) when
+   * that version served no inference in this window yet, or the window already holds as many labels as
+   * inferences: a window never carries more labels than inferences, so the caller retries in a later window.
+   */
+  addLabel(label: LabelCount): boolean {
+    this.runDeferred();
+    const w = this.open.get(`${label.modelLabel}/active`);
+    const classes = w?.session.spec.classes;
+    if (!w || !classes || w.labelled >= w.profile.inferences) return false;
+    if (label.trueIndex >= classes.length || label.predictedIndex >= classes.length) return false;
+    w.feedback ??= emptyFeedback(classes);
+    w.feedback.counts[label.trueIndex]![label.predictedIndex]!++;
+    const route = w.feedback.labels[label.route];
+    route.labelled++;
+    if (label.trueIndex === label.predictedIndex) route.correct++;
+    w.labelled++;
+    this.touched++;
+    return true;
   }
 
   /** When the open window started (ms). */
@@ -122,6 +174,7 @@ export class TelemetryWindows {
         spec: w.session.spec,
         profile: json,
         inferences,
+        ...(w.feedback ? { feedback: structuredClone(w.feedback) } : {}),
       });
     }
     return drafts;

@@ -352,6 +352,7 @@ export class TelemetryIngestor {
         runtime: report.runtime,
         overflow: report.overflow,
         software: report.software ?? null,
+        feedback: report.feedback ?? null,
         profile: profileText,
         receivedAt,
       }),

@@ -1,4 +1,4 @@
-import type { RuntimeInfo, SoftwareMetrics } from '@edgefleet/shared';
+import type { FeedbackAggregate, RuntimeInfo, SoftwareMetrics } from '@edgefleet/shared';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Where a report came from: a device (`dev`, source = device id) or a web app's browsers (`app`, source = app id). */
@@ -38,6 +38,8 @@ export const telemetryReports = sqliteTable(
     overflow: text('overflow', { mode: 'json' }).$type<Record<string, number>>().notNull(),
     /** Process metrics of the window (RSS, CPU, event-loop delay) when the client sent them. */
     software: text('software', { mode: 'json' }).$type<SoftwareMetrics>(),
+    /** Operator feedback of the window (confusion matrix, labels and routes per decision route), when sent. */
+    feedback: text('feedback', { mode: 'json' }).$type<FeedbackAggregate>(),
     /** The window's ProfileJSON as received. */
     profile: text('profile').notNull(),
     receivedAt: integer('received_at').notNull(),

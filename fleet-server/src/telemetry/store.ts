@@ -44,6 +44,7 @@ export class TelemetryStore {
         runtime: p('runtime'),
         overflow: p('overflow'),
         software: p('software'),
+        feedback: p('feedback'),
         profile: p('profile'),
         receivedAt: p('receivedAt'),
       })

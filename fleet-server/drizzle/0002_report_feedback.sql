@@ -1,0 +1,1 @@
+ALTER TABLE `telemetry_reports` ADD `feedback` text;

@@ -1,0 +1,177 @@
+import { createServer } from 'node:net';
+import { type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
+import { type Automation, type FeedbackAggregate, mergeFeedback } from '@edgefleet/shared';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../fleet-server/src/db';
+import { startTestServer, type TestServer } from '../../fleet-server/src/testing/harness';
+import { publishDesired, registerCls, startEnrolledAgent, stripesPng, until } from './fleet';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+interface Answer {
+  predictionId: string;
+  top: { label: string; confidence: number; margin: number };
+  decision: { route: 'auto' | 'review'; reason: string };
+}
+
+const TTL_MS = 4_000;
+
+describe('humans in the loop on the agent (real agent, real broker, real server, real cls model)', () => {
+  let t: TestServer;
+  let agent: RunningAgent;
+  let dataDir = '';
+  let images: Uint8Array<ArrayBuffer>[] = [];
+  beforeAll(async () => {
+    t = await startTestServer({ mqttPort: await freePort() });
+    const upright = await stripesPng();
+    images = [upright, await sharp(upright).rotate(180).png().toBuffer(), await stripesPng(160, 48)] as never;
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await t.dispose();
+  });
+
+  const infer = async (image: Uint8Array<ArrayBuffer>): Promise<Answer> => {
+    const res = await fetch(`${agent.url}/v1/infer?outputs=false`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: image,
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Answer;
+  };
+  const label = (predictionId: unknown, value: unknown) =>
+    fetch(`${agent.url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ predictionId, label: value }),
+    });
+  const setAutomation = async (automation: Automation, ref: Awaited<ReturnType<typeof registerCls>>) => {
+    const desired = await publishDesired(t, 'station-h', { active: ref }, { automation });
+    await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
+  };
+
+  it('routes every automation level, counts each label once into the window, refuses bad labels with their reason, and keeps predictions over a restart', async () => {
+    const ref = await registerCls(t, '1.0.0');
+    ({ agent, dataDir } = await startEnrolledAgent(t, 'station-h', { feedbackTtlMs: TTL_MS }));
+    await until(() => agent.link?.connected, 10_000, 'connect');
+
+    // The confidences of the images under `full`, to put τ between two of them.
+    await setAutomation({ level: 'full' }, ref);
+    const full = await Promise.all(images.map(infer));
+    for (const a of full) expect(a.decision).toEqual({ route: 'auto', reason: 'full: the model decides' });
+    const byConfidence = [...full.keys()].sort((a, b) => full[a]!.top.confidence - full[b]!.top.confidence);
+    const [low, high] = [byConfidence[0]!, byConfidence.at(-1)!];
+    expect(full[high]!.top.confidence).toBeGreaterThan(full[low]!.top.confidence);
+    const tau = (full[low]!.top.confidence + full[high]!.top.confidence) / 2;
+
+    await setAutomation({ level: 'shadow' }, ref);
+    expect((await infer(images[0]!)).decision.reason).toMatch(/^shadow: the operator decides/);
+    await setAutomation({ level: 'assist' }, ref);
+    expect((await infer(images[0]!)).decision).toMatchObject({ route: 'review', reason: /^assist: / });
+    await setAutomation({ level: 'partial', minConfidence: tau, minMargin: 0 }, ref);
+    const sure = await infer(images[high]!);
+    const unsure = await infer(images[low]!);
+    expect(sure.decision).toMatchObject({ route: 'auto', reason: /^partial: confidence [\d.]+ ≥ τ/ });
+    expect(unsure.decision).toMatchObject({
+      route: 'review',
+      reason: /^partial: confidence [\d.]+ < τ .*a human decides$/,
+    });
+
+    // The review queue lists what went to review and has no label yet, newest first.
+    const review = async () =>
+      ((await (await fetch(`${agent.url}/v1/review`)).json()) as { pending: { predictionId: string }[] })
+        .pending;
+    const pending = await review();
+    expect(pending[0]).toMatchObject({
+      predictionId: unsure.predictionId,
+      suggestion: { label: unsure.top.label },
+      classes: ['0', '180'],
+    });
+    expect(pending.some((p) => p.predictionId === sure.predictionId)).toBe(false);
+
+    // Bad input: each refused with its status and reason, never counted.
+    expect((await label('no-such-id', '0')).status).toBe(404);
+    const bad = await label(unsure.predictionId, 'upside-down');
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { message: string }).message).toMatch(
+      /expected a label among the classes of cls@1\.0\.0 \("0", "180"\)/,
+    );
+    expect((await label(unsure.predictionId, 7)).status).toBe(400);
+    expect((await fetch(`${agent.url}/v1/feedback`, { method: 'POST', body: 'x'.repeat(4096) })).status).toBe(
+      413,
+    );
+
+    // Labels: the operator's verdicts; the expected matrix is built from them here.
+    const labels: [Answer, string][] = [
+      [unsure, unsure.top.label === '0' ? '180' : '0'],
+      [sure, sure.top.label],
+    ];
+    for (let i = 0; i < 6; i++) {
+      const a = await infer(images[i % images.length]!);
+      labels.push([a, i % 3 === 0 ? (a.top.label === '0' ? '180' : '0') : a.top.label]);
+    }
+    for (const [a, l] of labels) expect((await label(a.predictionId, l)).status).toBe(200);
+    const dup = await label(sure.predictionId, sure.top.label);
+    expect(dup.status).toBe(409);
+    expect(await dup.json()).toMatchObject({ error: 'duplicate_label' });
+    expect((await review()).some((p) => p.predictionId === unsure.predictionId)).toBe(false);
+
+    // A window never counts more labels than it served inferences: a label into an empty window waits (429).
+    const late = await infer(images[0]!);
+    agent.flushWindow();
+    const full429 = await label(late.predictionId, late.top.label);
+    expect(full429.status).toBe(429);
+    expect(await full429.json()).toMatchObject({ error: 'window_full' });
+
+    // Kept over a restart: the label of a prediction made before it is counted after it.
+    await agent.close();
+    agent = await startAgent(
+      resolveAgentConfig({ dataDir, httpPort: 0, threads: 1, logLevel: 'silent', feedbackTtlMs: TTL_MS }),
+      { reconnect: { baseMs: 50, maxMs: 500 } },
+    );
+    expect(agent.engine.automation).toMatchObject({ level: 'partial' });
+    await infer(images[0]!);
+    expect((await label(late.predictionId, late.top.label)).status).toBe(200);
+    labels.push([late, late.top.label]);
+
+    // Too late: past the TTL a label is refused as expired (410).
+    const old = await infer(images[0]!);
+    await new Promise((r) => setTimeout(r, TTL_MS + 200));
+    await infer(images[0]!);
+    const gone = await label(old.predictionId, '0');
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { message: string }).message).toMatch(/expected a label within 4000 ms/);
+    agent.flushWindow();
+
+    // What reached the server: every label exactly once, in the reports' feedback aggregates.
+    await until(() => agent.outbox.stats().pending === 0, 20_000, 'outbox drained');
+    const rows = t.server.context.db.select().from(schema.telemetryReports).all();
+    let sum: FeedbackAggregate | undefined;
+    for (const row of rows.filter((r) => r.clientId === 'station-h')) {
+      const f = row.feedback;
+      if (!f) continue;
+      const merged = sum ? mergeFeedback(sum, f) : { ok: true as const, value: f };
+      if (!merged.ok) throw new Error(merged.error.message);
+      sum = merged.value;
+    }
+    const expected = [
+      [0, 0],
+      [0, 0],
+    ];
+    for (const [a, l] of labels) expected[Number(l === '180')]![Number(a.top.label === '180')]!++;
+    expect(sum?.counts).toEqual(expected);
+    const reviewed = labels.filter(([a]) => a.decision.route === 'review');
+    expect(sum?.labels.review).toEqual({
+      labelled: reviewed.length,
+      correct: reviewed.filter(([a, l]) => a.top.label === l).length,
+    });
+  }, 120_000);
+});
