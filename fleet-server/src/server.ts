@@ -14,7 +14,7 @@ import { createEvents, type FleetEvents } from './events';
 import { createFleet, type Fleet } from './fleet';
 import { createHttpApp, type FleetApp } from './http/app';
 import { createLogger, type Logger } from './logging';
-import { createModels } from './models';
+import { createModels, type Models } from './models';
 import { createMonitoring } from './monitoring';
 import { createMqtt, type Mqtt } from './mqtt';
 import type { Component, ServerPart } from './part';
@@ -75,7 +75,7 @@ function listen(app: FleetApp, config: Config): Promise<Server> {
 export interface ServerParts {
   fleet: Fleet;
   artifacts: Artifacts;
-  models: ServerPart;
+  models: Models;
   devices: ServerPart;
   apps: ServerPart;
   rollouts: Rollouts;
@@ -89,20 +89,22 @@ export interface ServerParts {
 }
 
 function createParts(context: ServerContext): ServerParts {
-  const telemetry = createTelemetry(context);
+  // The model registry's spec lookup is what telemetry checks against and what the readers merge and judge by.
+  const models = createModels(context);
+  const { specs } = models;
   const events = createEvents(context);
   return {
     fleet: createFleet(context),
     artifacts: createArtifacts(context),
-    models: createModels(context),
+    models,
     devices: createDevices(context),
     apps: createApps(context),
-    rollouts: createRollouts(context, telemetry.specs),
-    telemetry,
+    rollouts: createRollouts(context, specs),
+    telemetry: createTelemetry(context, specs),
     mqtt: createMqtt(context),
     deviceState: createDeviceState(context),
-    monitoring: createMonitoring(context, telemetry.specs),
-    alerts: createAlerts(context, telemetry.specs, events.bus),
+    monitoring: createMonitoring(context, specs),
+    alerts: createAlerts(context, specs, events.bus),
     events,
     // Last: a catch-all that only sees what no route matched.
     dashboard: createDashboard(context.config),
