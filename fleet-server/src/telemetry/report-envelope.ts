@@ -1,4 +1,5 @@
 import {
+  checkFeedbackAgainstWindow,
   fail,
   MAX_REPORTS_PER_BATCH,
   type MessageOptions,
@@ -49,6 +50,21 @@ export function checkEnvelope(report: ReportEnvelope, path = ''): Result<ReportE
       message: 'expected profile.specHash to equal the report specHash',
       path: `${path}profile.specHash`,
     });
+  }
+  if (report.feedback) {
+    if (report.role !== 'active')
+      return fail({
+        kind: 'invalid',
+        message: 'expected feedback only in an active report',
+        path: `${path}feedback`,
+      });
+    // Forged label counts beyond what the window served are refused here, before anything is stored.
+    const inferences = (profile as { inferences?: unknown }).inferences;
+    const checked = checkFeedbackAgainstWindow(
+      report.feedback,
+      typeof inferences === 'number' && Number.isSafeInteger(inferences) && inferences >= 0 ? inferences : 0,
+    );
+    if (!checked.ok) return fail({ ...checked.error, path: `${path}${checked.error.path ?? 'feedback'}` });
   }
   return { ok: true, value: report };
 }

@@ -1,5 +1,6 @@
 import type { ProfileSpec } from '../profile';
 import { mergeJsonInto, Profile } from '../profile';
+import { type FeedbackAggregate, mergeFeedback } from '../protocol/feedback';
 import type { TelemetryReport } from '../protocol/telemetry';
 import { fail, type Result } from '../result';
 import { mergeSoftwareMetrics } from './software';
@@ -9,7 +10,7 @@ export type MergedWindows = Pick<
   TelemetryReport,
   'window' | 'model' | 'role' | 'specHash' | 'profile' | 'runtime'
 > &
-  Pick<TelemetryReport, 'software'> & { inferences: number };
+  Pick<TelemetryReport, 'software' | 'feedback'> & { inferences: number };
 
 /**
  * Merges the reports of one stream (oldest first, as {@link planCompaction} groups them) into one window:
@@ -28,10 +29,18 @@ export function mergeWindowReports(
     const profile = Profile.fromJSON(first.profile, spec);
     if (!profile.ok) return profile;
     let software = first.software;
+    let feedback: FeedbackAggregate | undefined = first.feedback;
     let endMs = first.window.endMs;
     for (const report of reports.slice(1)) {
       const merged = mergeJsonInto(profile.value, report.profile);
       if (!merged.ok) return merged;
+      if (report.feedback) {
+        const sum = feedback
+          ? mergeFeedback(feedback, report.feedback)
+          : { ok: true as const, value: report.feedback };
+        if (!sum.ok) return sum;
+        feedback = sum.value;
+      }
       software = mergeSoftwareMetrics(software, report.software);
       endMs = Math.max(endMs, report.window.endMs);
     }
@@ -46,6 +55,7 @@ export function mergeWindowReports(
         profile: profile.value.toJSON() as TelemetryReport['profile'],
         runtime: newest.runtime,
         ...(software ? { software } : {}),
+        ...(feedback ? { feedback } : {}),
         inferences: profile.value.inferences,
       },
     };

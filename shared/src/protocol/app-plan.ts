@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { automationSchema } from './automation';
 import { policiesSchema, telemetryConfigSchema } from './desired';
 import { modelRefSchema } from './manifest';
 import { idSchema, timestampMsSchema } from './primitives';
@@ -41,6 +42,8 @@ export const appModelPlanSchema = z.object({
   name: idSchema,
   current: modelRefSchema.nullable(),
   candidate: appCandidateSchema.optional(),
+  /** How much this model decides alone in the app's browsers; absent: `full`. */
+  automation: automationSchema.optional(),
 });
 /** One model slot of an app plan. */
 export type AppModelPlan = z.infer<typeof appModelPlanSchema>;

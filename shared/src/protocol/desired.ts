@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { automationSchema } from './automation';
 import { modelRefSchema } from './manifest';
 import { idSchema, timestampMsSchema } from './primitives';
 import { PROTOCOL_VERSION } from './version';
@@ -47,6 +48,8 @@ export const desiredStateSchema = z.object({
   }),
   telemetry: telemetryConfigSchema,
   policies: policiesSchema,
+  /** How much the active model decides alone (see {@link automationSchema}); absent: `full`. */
+  automation: automationSchema.optional(),
 });
 /** The full desired state of one device. */
 export type DesiredState = z.infer<typeof desiredStateSchema>;

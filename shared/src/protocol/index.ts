@@ -12,6 +12,17 @@ export {
   saltSchema,
 } from './app-plan';
 export {
+  AUTOMATION_LEVELS,
+  type Automation,
+  type AutomationLevel,
+  automationSchema,
+  DECISION_ROUTES,
+  DEFAULT_AUTOMATION,
+  type Decision,
+  type DecisionRoute,
+  decideRoute,
+} from './automation';
+export {
   DEFAULT_WINDOW_MS,
   type DesiredState,
   type DesiredStateInput,
@@ -21,6 +32,16 @@ export {
   type TelemetryConfig,
   telemetryConfigSchema,
 } from './desired';
+export {
+  checkFeedbackAgainstWindow,
+  correctTotal,
+  emptyFeedback,
+  type FeedbackAggregate,
+  feedbackAggregateSchema,
+  labelledTotal,
+  MAX_FEEDBACK_CLASSES,
+  mergeFeedback,
+} from './feedback';
 export {
   type EnrollRequest,
   type EnrollResponse,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { profileJsonSchema } from '../profile/profile-json';
+import { checkFeedbackAgainstWindow, feedbackAggregateSchema } from './feedback';
 import {
   countSchema,
   hashHexSchema,
@@ -91,6 +92,8 @@ export const telemetryReportSchema = z
     /** Process metrics over the window; optional (browsers and older agents leave it out). */
     software: softwareMetricsSchema.optional(),
     overflow: overflowCountersSchema,
+    /** Operator feedback of the window (active role only); optional (older clients and unlabelled windows). */
+    feedback: feedbackAggregateSchema.optional(),
   })
   .refine((report) => report.window.endMs >= report.window.startMs, {
     message: 'expected window.endMs >= window.startMs',
@@ -99,6 +102,22 @@ export const telemetryReportSchema = z
   .refine((report) => report.profile.specHash === report.specHash, {
     message: 'expected profile.specHash to equal the report specHash',
     path: ['profile', 'specHash'],
+  })
+  .superRefine((report, ctx) => {
+    if (!report.feedback) return;
+    if (report.role !== 'active')
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected feedback only in an active report',
+        path: ['feedback'],
+      });
+    const checked = checkFeedbackAgainstWindow(report.feedback, report.profile.inferences);
+    if (!checked.ok)
+      ctx.addIssue({
+        code: 'custom',
+        message: checked.error.message,
+        path: (checked.error.path ?? 'feedback').split('.'),
+      });
   });
 /** One telemetry window report. */
 export type TelemetryReport = z.infer<typeof telemetryReportSchema>;
