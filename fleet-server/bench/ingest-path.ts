@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TELEMETRY_BYTES } from '@edgefleet/shared';
 import { openDatabase } from '../src/db';
+import { dbSpecResolver } from '../src/models/specs';
 import { clsReport, clsWindowProfile, insertClsVersion } from '../src/telemetry/fixtures';
 import { TelemetryIngestor } from '../src/telemetry/ingest';
 import { parseReportEnvelope } from '../src/telemetry/report-envelope';
-import { dbSpecResolver } from '../src/telemetry/specs';
 
 const CLIENTS = 50;
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);

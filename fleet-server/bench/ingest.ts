@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db';
+import { dbSpecResolver } from '../src/models/specs';
 import { startBroker } from '../src/mqtt/broker';
 import { createEmbeddedLink } from '../src/mqtt/link';
 import { staticBrokerAuth } from '../src/mqtt/principal';
@@ -15,7 +16,6 @@ import { connectClient } from '../src/mqtt/test-clients';
 import { clsReport, clsWindowProfile, insertClsVersion } from '../src/telemetry/fixtures';
 import { TelemetryIngestor } from '../src/telemetry/ingest';
 import { startMqttTelemetry } from '../src/telemetry/mqtt-ingest';
-import { dbSpecResolver } from '../src/telemetry/specs';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const REPORTS_PER_CLIENT = Number(process.env.BENCH_REPORTS_PER_CLIENT ?? 400);

@@ -10,11 +10,11 @@ import { AlertEvaluator } from '../src/alerts/evaluator';
 import { openDatabase } from '../src/db';
 import { EventBus } from '../src/events/bus';
 import { createLogger } from '../src/logging';
+import { dbSpecResolver } from '../src/models/specs';
 import { versionTimeseries } from '../src/monitoring/timeseries';
 import { clsReport, clsWindowProfile, insertClsVersion } from '../src/telemetry/fixtures';
 import { TelemetryIngestor } from '../src/telemetry/ingest';
 import { versionMetrics } from '../src/telemetry/query';
-import { dbSpecResolver } from '../src/telemetry/specs';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
 const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 60);

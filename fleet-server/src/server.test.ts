@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signingKeyPath } from './fleet/signing-key';
 import { CLS_MODEL_PATH, clsBaseline, startTestServer, type TestServer } from './testing/harness';
@@ -103,5 +104,38 @@ describe('restart', () => {
     renameSync(`${path}.bak`, path);
     await t.restart();
     expect((await t.call('/healthz')).status).toBe(200);
+  });
+});
+
+describe('parts', () => {
+  it('starts the parts that run something in order, the storage probe among them, and stops them on close', async () => {
+    const s = await startTestServer({ storageProbeMs: 10 });
+    try {
+      const { parts, components, context } = s.server;
+      expect(components.map((c) => c.name)).toEqual([
+        'http',
+        'models',
+        'mqtt',
+        'device-state',
+        'telemetry',
+        'rollouts',
+        'alerts',
+        'events',
+        'storage',
+        'artifacts',
+      ]);
+      expect(components).toContain(parts.storage);
+      expect(parts.storage.health).toBe(context.storage);
+      let probes = 0;
+      parts.storage.health.onState(() => probes++);
+      for (let waited = 0; probes < 2 && waited < 5_000; waited += 10) await sleep(10);
+      expect(probes).toBeGreaterThanOrEqual(2);
+      await s.server.close();
+      const afterClose = probes;
+      await sleep(100);
+      expect(probes).toBe(afterClose);
+    } finally {
+      await s.dispose();
+    }
   });
 });

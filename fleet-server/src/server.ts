@@ -14,12 +14,12 @@ import { createEvents, type FleetEvents } from './events';
 import { createFleet, type Fleet } from './fleet';
 import { createHttpApp, type FleetApp } from './http/app';
 import { createLogger, type Logger } from './logging';
-import { createModels } from './models';
+import { createModels, type Models } from './models';
 import { createMonitoring } from './monitoring';
 import { createMqtt, type Mqtt } from './mqtt';
 import type { Component, ServerPart } from './part';
 import { createRollouts, type Rollouts } from './rollouts';
-import type { StorageHealth } from './storage/health';
+import { createStorage, type Storage } from './storage';
 import { createTelemetry, type Telemetry } from './telemetry';
 
 export type { Component, ServerPart } from './part';
@@ -75,7 +75,7 @@ function listen(app: FleetApp, config: Config): Promise<Server> {
 export interface ServerParts {
   fleet: Fleet;
   artifacts: Artifacts;
-  models: ServerPart;
+  models: Models;
   devices: ServerPart;
   apps: ServerPart;
   rollouts: Rollouts;
@@ -85,25 +85,29 @@ export interface ServerParts {
   monitoring: ServerPart;
   alerts: Alerts;
   events: FleetEvents;
+  storage: Storage;
   dashboard: ServerPart;
 }
 
 function createParts(context: ServerContext): ServerParts {
-  const telemetry = createTelemetry(context);
+  // The model registry's spec lookup is what telemetry checks against and what the readers merge and judge by.
+  const models = createModels(context);
+  const { specs } = models;
   const events = createEvents(context);
   return {
     fleet: createFleet(context),
     artifacts: createArtifacts(context),
-    models: createModels(context),
+    models,
     devices: createDevices(context),
     apps: createApps(context),
-    rollouts: createRollouts(context, telemetry.specs),
-    telemetry,
+    rollouts: createRollouts(context, specs),
+    telemetry: createTelemetry(context, specs),
     mqtt: createMqtt(context),
     deviceState: createDeviceState(context),
-    monitoring: createMonitoring(context, telemetry.specs),
-    alerts: createAlerts(context, telemetry.specs, events.bus),
+    monitoring: createMonitoring(context, specs),
+    alerts: createAlerts(context, specs, events.bus),
     events,
+    storage: createStorage(context),
     // Last: a catch-all that only sees what no route matched.
     dashboard: createDashboard(context.config),
   };
@@ -114,11 +118,10 @@ function createParts(context: ServerContext): ServerParts {
  * the event stream and wake the alert evaluator; device clocks correct telemetry windows.
  */
 function connectParts(
-  { rollouts, telemetry, deviceState, events, alerts }: ServerParts,
-  storage: StorageHealth,
+  { rollouts, telemetry, deviceState, events, alerts, storage }: ServerParts,
   options: StartOptions,
 ): void {
-  storage.onState((state) => alerts.evaluator.onStorage(state));
+  storage.health.onState((state) => alerts.evaluator.onStorage(state));
   rollouts.controller.onTransition((id, t) => {
     events.bus.publish({
       type: 'rollout',
@@ -153,7 +156,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     const context = await createServerContext(config, database, { logger, now });
     const parts = createParts(context);
-    connectParts(parts, context.storage, options);
+    connectParts(parts, options);
     const app = createHttpApp(context, (routes) => {
       for (const part of Object.values(parts)) part.routes(routes);
     });
@@ -164,7 +167,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     components.push(parts.models); // its close kills running model jobs
     const httpPort = (httpServer.address() as AddressInfo).port;
     context.endpoints.apiUrl = config.publicUrl ?? `http://${advertisedHost(config.httpHost)}:${httpPort}`;
-    const { mqtt, deviceState, telemetry, rollouts, alerts, events, artifacts, fleet } = parts;
+    const { mqtt, deviceState, telemetry, rollouts, alerts, events, storage, artifacts, fleet } = parts;
     components.push(mqtt);
     const link = await mqtt.start({ httpServer });
     components.push(deviceState);
@@ -175,8 +178,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     components.push(rollouts);
     alerts.start();
     components.push(alerts, events);
-    context.storage.start();
-    components.push({ name: 'storage', close: async () => context.storage.close() });
+    storage.start();
+    components.push(storage);
     artifacts.start();
     components.push(artifacts);
     const { adminToken, adminTokenFile } = fleet.start();

@@ -59,9 +59,13 @@ export function createFleetLink(deps: FleetLinkDeps): FleetLink {
       ? { type, ...base, capabilities: capabilities() }
       : { type, ...base, errors: deployment.errors().slice(0, 32) };
   };
+  // The storage status the server was last told (hello or state); compared at every window close.
+  let reportedStorage: string | null = null;
   const publishReported = (type: 'hello' | 'state') => {
+    const report = reported(type);
+    reportedStorage = report.storage?.status ?? null;
     link
-      .publish('reported', JSON.stringify(reported(type)), 1)
+      .publish('reported', JSON.stringify(report), 1)
       .catch((err: Error) =>
         logger.debug({ err: err.message }, 'reported publish failed; the next hello carries the state'),
       );
@@ -102,9 +106,11 @@ export function createFleetLink(deps: FleetLinkDeps): FleetLink {
   });
   const maxInFlight = deployer.state.telemetry?.maxInFlight ?? config.maxInFlight;
   const sender = new TelemetrySender(telemetry.outbox, link, logger, maxInFlight, deps.resendAfterMs);
-  // The server learns at once when windows start (or stop) being lost to a full or broken disk.
-  telemetry.onWindowClosed((storageChanged) => {
-    if (storageChanged) publishReported('state');
+  // The server learns at the next window close when the storage status differs from the one it was told — set
+  // by the window's own append or by any write in between (the sender's markSent/ack hit a full disk first when
+  // the machine is loaded, and a before/after comparison around the append then never saw the change).
+  telemetry.onWindowClosed(() => {
+    if (telemetry.storageHealth().status !== reportedStorage) publishReported('state');
     sender.pump();
   });
   return {

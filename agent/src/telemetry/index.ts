@@ -28,8 +28,8 @@ export interface AgentTelemetry {
   recovered: { windows: number; inferences: number };
   /** Closes the open window into the outbox now; then the window listeners run. */
   flushWindow(): void;
-  /** Listens to every closed window, told whether the storage status (ok, full, error) changed with it. */
-  onWindowClosed(listener: (storageChanged: boolean) => void): void;
+  /** Listens to every closed window. */
+  onWindowClosed(listener: () => void): void;
   /** The window length and outbox bound of a desired state (or of the saved one at start). */
   applySettings(settings: Pick<TelemetryConfig, 'windowMs' | 'outboxMaxReports'>): void;
   /** The outbox's health as the reported state carries it. */
@@ -64,20 +64,18 @@ export function createTelemetry({
   const software = new SoftwareMonitor();
   const checkpoints = new WindowCheckpoints(config.dataDir);
   const recovered = recoverCheckpoint(checkpoints, outbox, runtime, logger);
-  const listeners: ((storageChanged: boolean) => void)[] = [];
+  const listeners: (() => void)[] = [];
 
   let checkpointed = windows.touched;
   const flushWindow = () => {
     const drafts = windows.close();
     // Process-wide, so the same in every report of the window; measured even when no report is due.
     const metrics = software.window();
-    const before = outbox.storage().status;
     for (const draft of drafts) outbox.append(draft, runtime, metrics);
     // Appended (or counted as unstored): the checkpoint of this window is done.
     checkpointed = windows.touched;
     checkpoints.clear();
-    const changed = outbox.storage().status !== before;
-    for (const listener of listeners) listener(changed);
+    for (const listener of listeners) listener();
   };
   const saveCheckpoint = () => {
     if (windows.touched === checkpointed) return;

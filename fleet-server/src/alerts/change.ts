@@ -7,9 +7,9 @@ import {
   summarizeProfile,
 } from '@edgefleet/shared/stats';
 import { type FleetDb, schema } from '../db';
+import type { SpecResolver } from '../models';
 import { HOUR_MS } from '../monitoring/timeseries';
 import { mergedProfile } from '../monitoring/version-metrics';
-import type { SpecResolver } from '../telemetry';
 import type { AlertCondition } from './store';
 
 /** Windows of the change streams: the hourly aggregates. */

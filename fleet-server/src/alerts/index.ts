@@ -1,7 +1,7 @@
 import type { ServerContext } from '../context';
 import type { EventBus } from '../events/bus';
+import type { SpecResolver } from '../models';
 import type { ServerPart } from '../part';
-import type { SpecResolver } from '../telemetry';
 import { AlertEvaluator } from './evaluator';
 import { registerAlertRoutes } from './routes';
 

@@ -2,10 +2,10 @@ import type { Profile } from '@edgefleet/shared';
 import { and, isNull, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import type { Selector } from '../labels/selector';
+import type { SpecResolver } from '../models';
 import { driftOf } from '../monitoring/point';
 import { HOUR_MS, mergeRecentReports } from '../monitoring/timeseries';
 import { mergedProfile } from '../monitoring/version-metrics';
-import type { SpecResolver } from '../telemetry';
 import { type Bound, judgeWindow } from './judge';
 import type { AlertCondition } from './store';
 

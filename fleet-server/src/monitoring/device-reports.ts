@@ -3,7 +3,7 @@ import type { DeviceReport } from '@edgefleet/shared/api';
 import { and, desc, eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { NotFound } from '../errors';
-import type { SpecResolver } from '../telemetry';
+import type { SpecResolver } from '../models';
 import { latencyQuantiles } from './version-metrics';
 
 /** Most reports one request returns. */

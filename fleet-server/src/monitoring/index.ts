@@ -1,6 +1,6 @@
 import type { ServerContext } from '../context';
+import type { SpecResolver } from '../models';
 import { routesOnly, type ServerPart } from '../part';
-import type { SpecResolver } from '../telemetry/specs';
 import { registerMonitoringRoutes } from './routes';
 
 export { type DeviceReportView, deviceReports, MAX_DEVICE_REPORTS } from './device-reports';

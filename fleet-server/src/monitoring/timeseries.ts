@@ -3,7 +3,7 @@ import type { Timeseries } from '@edgefleet/shared/api';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import type { Selector } from '../labels/selector';
-import type { SpecResolver } from '../telemetry';
+import type { SpecResolver } from '../models';
 import { pointOf, type TimeseriesPoint } from './point';
 import { filterBySelector } from './version-metrics';
 

@@ -9,7 +9,7 @@ import type { VersionMetricsView } from '@edgefleet/shared/api';
 import { and, eq, gte, inArray, lt } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { matchesSelector, type Selector } from '../labels/selector';
-import type { SpecResolver } from '../telemetry/specs';
+import type { SpecResolver } from '../models';
 
 const HOUR_MS = 3_600_000;
 

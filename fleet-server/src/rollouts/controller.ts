@@ -10,7 +10,7 @@ import type { ServerContext } from '../context';
 import { schema } from '../db';
 import { Conflict } from '../errors';
 import type { Logger } from '../logging';
-import type { SpecResolver } from '../telemetry';
+import type { SpecResolver } from '../models';
 import { applyAction, type Decision, decide, plannedChanges, type RolloutAction } from './decide';
 import { DEFAULT_TELEMETRY, desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';
 import { loadFacts } from './facts';

@@ -1,8 +1,8 @@
 import { driftReport, type Profile } from '@edgefleet/shared';
 import { inArray } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
+import type { SpecResolver } from '../models';
 import { latencyQuantiles } from '../monitoring/version-metrics';
-import type { SpecResolver } from '../telemetry';
 import { carries } from './assignment';
 import { StageTelemetry } from './stage-telemetry';
 import { resolveDeviceTargets } from './store';

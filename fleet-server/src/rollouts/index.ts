@@ -1,6 +1,6 @@
 import type { ServerContext } from '../context';
+import type { SpecResolver } from '../models';
 import type { ServerPart } from '../part';
-import type { SpecResolver } from '../telemetry';
 import { RolloutController, type RolloutPublisher } from './controller';
 import { DEFAULT_TELEMETRY } from './desired-state';
 import { registerRolloutPlanRoute } from './plan-route';

@@ -3,7 +3,7 @@ import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
 import type { FleetApp } from '../http/app';
 import { contractRoute, SECURITY } from '../http/openapi';
-import type { SpecResolver } from '../telemetry';
+import type { SpecResolver } from '../models';
 import { planRollout } from './plan';
 
 const planRoute = contractRoute(apiRoute('POST /api/v1/rollouts/plan'), {

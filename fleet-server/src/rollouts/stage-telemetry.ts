@@ -1,7 +1,7 @@
 import { bucketOf, Profile, type ProfileSpec, profileDeltaOf } from '@edgefleet/shared';
 import type Database from 'better-sqlite3';
 import type { FleetDb } from '../db';
-import type { SpecResolver } from '../telemetry';
+import type { SpecResolver } from '../models';
 import { memberPercent, memberThreshold } from './assignment';
 import type { Rollout } from './types';
 

@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context';
+import type { SpecResolver } from '../models';
 import type { FleetLink } from '../mqtt/link';
 import type { ServerPart } from '../part';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryGuards } from './guards';
@@ -6,28 +7,24 @@ import { TelemetryIngestor } from './ingest';
 import { registerIngestMetrics } from './metrics';
 import { startMqttTelemetry } from './mqtt-ingest';
 import { registerTelemetryRoutes } from './routes';
-import { dbSpecResolver, type SpecResolver } from './specs';
 
 export { type IngestOutcome, type IngestStats, type ReportSource, TelemetryIngestor } from './ingest';
 export { startMqttTelemetry } from './mqtt-ingest';
 export { registerTelemetryRoutes } from './routes';
-export { dbSpecResolver, type SpecResolver, staticSpecResolver } from './specs';
 
 /**
- * The ingestion pipeline of one server (the writes of telemetry; monitoring/ owns the reads): the batching writer,
- * the spec lookup it checks reports against, `POST /api/v1/telemetry`.
+ * The ingestion pipeline of one server (the writes of telemetry; monitoring/ owns the reads): the batching writer
+ * and `POST /api/v1/telemetry`. Reports are checked against the model registry's specs (`models/`).
  */
 export interface Telemetry extends ServerPart {
   name: 'telemetry';
   ingestor: TelemetryIngestor;
-  specs: SpecResolver;
   /** Ingests reports from the MQTT link too (acks on `…/ack`); `close()` stops that and flushes the writer. */
   start(link: FleetLink): Promise<void>;
 }
 
-/** Creates the telemetry pipeline on the server's database. */
-export function createTelemetry(ctx: ServerContext): Telemetry {
-  const specs = dbSpecResolver(ctx.db, { now: ctx.now });
+/** Creates the telemetry pipeline on the server's database; `specs` is the models part's lookup. */
+export function createTelemetry(ctx: ServerContext, specs: SpecResolver): Telemetry {
   const { config } = ctx;
   const guards = new TelemetryGuards(
     {
@@ -50,7 +47,6 @@ export function createTelemetry(ctx: ServerContext): Telemetry {
   let stopMqtt: (() => Promise<void>) | null = null;
   return {
     name: 'telemetry',
-    specs,
     ingestor,
     routes: (app) => registerTelemetryRoutes(app, ctx, { ingestor, specs }),
     async start(link) {

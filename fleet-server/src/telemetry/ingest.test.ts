@@ -6,11 +6,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
 import { parseSelector } from '../labels/selector';
+import { dbSpecResolver } from '../models';
 import { versionMetrics } from '../monitoring/version-metrics';
 import { CLS_SPEC, clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
 import { TelemetryIngestor } from './ingest';
 import { parseReportEnvelope } from './report-envelope';
-import { dbSpecResolver } from './specs';
 
 let dir: string;
 let database: FleetDatabase;

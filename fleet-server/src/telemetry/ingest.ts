@@ -9,11 +9,11 @@ import {
 } from '@edgefleet/shared';
 import pino, { type Logger } from 'pino';
 import type { FleetDb } from '../db';
+import type { SpecResolver } from '../models';
 import { type AggregateKey, AggregateMerger, aggregateKeyOf } from './aggregates';
 import type { TelemetryGuards } from './guards';
 import type { ReportEnvelope } from './report-envelope';
 import type { ReportStatus, TelemetryScope } from './schema';
-import type { SpecResolver } from './specs';
 import { TelemetryStore } from './store';
 
 /** Who sent a report, as established by the transport (MQTT topic + broker auth, or the HTTP app key). */

@@ -6,6 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDatabase, openDatabase, schema } from '../db';
+import { dbSpecResolver } from '../models';
 import { type EmbeddedBroker, startBroker } from '../mqtt/broker';
 import { createEmbeddedLink } from '../mqtt/link';
 import { staticBrokerAuth } from '../mqtt/principal';
@@ -13,7 +14,6 @@ import { collectMessages, connectClient, sleep } from '../mqtt/test-clients';
 import { CLS_SPEC, clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
 import { TelemetryIngestor } from './ingest';
 import { startMqttTelemetry } from './mqtt-ingest';
-import { dbSpecResolver } from './specs';
 
 const fleet = 'f1';
 const topic = (id: string, kind: string) => `ef/v1/${fleet}/dev/${id}/${kind}`;

@@ -5,10 +5,10 @@ import type { ServerContext } from '../context';
 import { InvalidInput, PayloadTooLarge } from '../errors';
 import type { FleetApp } from '../http/app';
 import { contractRoute, SECURITY } from '../http/openapi';
+import type { SpecResolver } from '../models';
 import { coalesceAcks } from './acks';
 import type { IngestOutcome, ReportSource, TelemetryIngestor } from './ingest';
 import { checkEnvelope, envelopeBatchSchema, type ReportEnvelope } from './report-envelope';
-import type { SpecResolver } from './specs';
 
 /** What the telemetry routes need beside the server context. */
 export interface TelemetryRouteDeps {
