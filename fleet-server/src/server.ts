@@ -16,6 +16,7 @@ import { createHttpApp, type FleetApp } from './http/app';
 import { createLogger, type Logger } from './logging';
 import { createModels, type Models } from './models';
 import { createMonitoring } from './monitoring';
+import { createQuality } from './quality';
 import { createMqtt, type Mqtt } from './mqtt';
 import type { Component, ServerPart } from './part';
 import { createRollouts, type Rollouts } from './rollouts';
@@ -83,6 +84,7 @@ export interface ServerParts {
   mqtt: Mqtt;
   deviceState: DeviceState;
   monitoring: ServerPart;
+  quality: ServerPart;
   alerts: Alerts;
   events: FleetEvents;
   storage: Storage;
@@ -105,6 +107,7 @@ function createParts(context: ServerContext): ServerParts {
     mqtt: createMqtt(context),
     deviceState: createDeviceState(context),
     monitoring: createMonitoring(context, specs),
+    quality: createQuality(context),
     alerts: createAlerts(context, specs, events.bus),
     events,
     storage: createStorage(context),

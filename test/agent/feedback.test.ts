@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
 import { type Automation, type FeedbackAggregate, mergeFeedback } from '@edgefleet/shared';
+import type { VersionQuality } from '@edgefleet/shared/api';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../fleet-server/src/db';
@@ -45,8 +46,11 @@ describe('humans in the loop on the agent (real agent, real broker, real server,
       body: image,
     });
     expect(res.status).toBe(200);
-    return (await res.json()) as Answer;
+    const answer = (await res.json()) as Answer;
+    all.push(answer);
+    return answer;
   };
+  const all: Answer[] = [];
   const label = (predictionId: unknown, value: unknown) =>
     fetch(`${agent.url}/v1/feedback`, {
       method: 'POST',
@@ -172,6 +176,31 @@ describe('humans in the loop on the agent (real agent, real broker, real server,
     expect(sum?.labels.review).toEqual({
       labelled: reviewed.length,
       correct: reviewed.filter(([a, l]) => a.top.label === l).length,
+    });
+
+    // The server's quality read: accuracy exactly the one of the labels sent here.
+    const quality = (await (
+      await t.call(`/api/v1/models/cls/versions/1.0.0/quality?from=0&to=${Date.now() + 3_600_000}`)
+    ).json()) as VersionQuality;
+    const correct = labels.filter(([a, l]) => a.top.label === l).length;
+    expect(quality.labelled).toBe(labels.length);
+    expect(quality.accuracy.successes).toBe(correct);
+    expect(quality.accuracy.estimate).toBe(correct / labels.length);
+    expect(quality.accuracy.lower).toBeLessThan(quality.accuracy.estimate!);
+    expect(quality.agreement).toMatchObject({
+      successes: reviewed.filter(([a, l]) => a.top.label === l).length,
+      trials: reviewed.length,
+    });
+    // Every inference under each level was routed once; review share from the routes, not from labels.
+    const answers = all;
+    expect(quality.routed).toEqual({
+      auto: answers.filter((a) => a.decision.route === 'auto').length,
+      review: answers.filter((a) => a.decision.route === 'review').length,
+    });
+    const truly180 = labels.filter(([, l]) => l === '180');
+    expect(quality.classes.find((c) => c.label === '180')?.recall).toMatchObject({
+      successes: truly180.filter(([a]) => a.top.label === '180').length,
+      trials: truly180.length,
     });
   }, 120_000);
 });

@@ -103,6 +103,14 @@ export {
   versionMetricsSchema,
 } from './monitoring';
 export {
+  type Proportion,
+  proportionSchema,
+  qualityQuerySchema,
+  qualityRoutes,
+  type VersionQuality,
+  versionQualitySchema,
+} from './quality';
+export {
   type RolloutPlan,
   type RolloutPlanRequest,
   type RolloutPlanRequestInput,

@@ -6,6 +6,7 @@ import { deviceRoutes } from './devices';
 import { eventRoutes } from './events';
 import { modelRoutes } from './models';
 import { monitoringRoutes } from './monitoring';
+import { qualityRoutes } from './quality';
 import { rolloutPlanRoutes } from './rollout-plan';
 import { rolloutRoutes } from './rollouts';
 import type { ApiRoute, RouteKey } from './route';
@@ -23,6 +24,7 @@ export const API_ROUTES = [
   ...rolloutPlanRoutes,
   ...telemetryRoutes,
   ...monitoringRoutes,
+  ...qualityRoutes,
   ...alertRoutes,
   ...eventRoutes,
   ...brokerHookRoutes,
