@@ -29,6 +29,7 @@ describe('WatchedFolder with the real cls model', () => {
     const out = join(dir, 'out');
     const engine = new ServingEngine(new TelemetryWindows(), logger);
     engine.switchTo({ active: session, shadow: null, standby: null });
+    engine.automation = { level: 'assist' };
     const png = await sharp({ create: { width: 200, height: 50, channels: 3, background: '#808080' } })
       .png()
       .toBuffer();
@@ -49,6 +50,12 @@ describe('WatchedFolder with the real cls model', () => {
     const result = JSON.parse(readFileSync(join(out, 'a.png.json'), 'utf8'));
     expect(result).toMatchObject({ file: 'a.png', model: { name: 'cls', version: '1.0.0' } });
     expect(['0', '180']).toContain(result.top.label);
+    // The decision route of the automation level, and the id a label is sent back with.
+    expect(result.decision).toEqual({
+      route: 'review',
+      reason: 'assist: the model answer is a suggestion, a human decides',
+    });
+    expect(result.predictionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(existsSync(join(inbox, FAILED_DIR, 'c.png'))).toBe(true);
     expect(JSON.parse(readFileSync(join(inbox, FAILED_DIR, 'c.png.error.json'), 'utf8'))).toMatchObject({
       error: 'unsupported_media',
