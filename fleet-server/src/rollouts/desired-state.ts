@@ -42,7 +42,10 @@ export class ModelRefs {
   }
 }
 
-/** A device's next desired state: the assignment's refs, keeping its telemetry settings and policies. */
+/**
+ * A device's next desired state: the assignment's refs, keeping its telemetry settings, policies and automation
+ * level (a rollout never lets the model decide more than the device was set to).
+ */
 export function desiredStateFor(
   refs: ModelRefs,
   modelName: string,
@@ -59,6 +62,7 @@ export function desiredStateFor(
     },
     telemetry: previous?.telemetry ?? telemetry,
     policies: previous?.policies ?? DEFAULT_POLICIES,
+    ...(previous?.automation ? { automation: previous.automation } : {}),
   };
 }
 
@@ -91,6 +95,7 @@ export function nextAppPlan(
       : {}),
   };
   const old = previous?.models.find((m) => m.name === spec.modelName);
+  if (old?.automation) slot.automation = old.automation;
   // A first deployment that has not started has nothing to tell an app that never had the model.
   if (!old && change.current === null && change.candidate === null) return null;
   const same =
