@@ -62,6 +62,8 @@ export class OperatorFeedback {
 
   /** Counts one label, or throws an {@link AgentError} saying why not (404, 409, 410, 422, 429). */
   submit(predictionId: string, label: string): { predictionId: string; counted: true } {
+    // Predictions are kept with the window's deferred observations: a label right after its answer finds it.
+    this.windows.runDeferred();
     const claimed = this.store.claim(predictionId, label);
     if (!claimed.ok) throw this.refuse(REFUSAL_KIND[claimed.refusal], claimed.message);
     const { record, trueIndex } = claimed;

@@ -149,23 +149,24 @@ export class ServingEngine {
     const timedOut = limitMs !== undefined && elapsedMs > limitMs;
     const decision = decideRoute(this.automation, top);
     const predictionId = randomUUID();
-    const classes = session.spec.classes;
-    if (top && classes && this.rememberPrediction) {
-      // Before the answer: a label sent right after it must find its prediction.
-      this.rememberPrediction({
-        predictionId,
-        createdMs: Date.now(),
-        model: session.id,
-        classes,
-        predictedIndex: top.index,
-        confidence: top.confidence,
-        route: decision.route,
-        reason: decision.reason,
-      });
-    }
+    const createdMs = Date.now();
     // Statistics after the answer (the input tensor is the engine's own or the caller's, which must not
     // change it before the next macrotask); the window still gets them before it closes.
     this.windows.defer(() => {
+      const classes = session.spec.classes;
+      // Kept off the answer's latency too: a label for it first runs the waiting observations (see OperatorFeedback).
+      if (top && classes && this.rememberPrediction) {
+        this.rememberPrediction({
+          predictionId,
+          createdMs,
+          model: session.id,
+          classes,
+          predictedIndex: top.index,
+          confidence: top.confidence,
+          route: decision.route,
+          reason: decision.reason,
+        });
+      }
       // The window open now: one that closed during the run has been written already.
       const profile = this.windows.profileFor(session, 'active');
       observeInput(profile, session, tensor);
