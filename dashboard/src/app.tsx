@@ -8,6 +8,7 @@ import { FleetPage } from './pages/fleet';
 import { LoginPage } from './pages/login';
 import { ModelsPage } from './pages/models';
 import { MonitoringPage } from './pages/monitoring';
+import { QualityPage } from './pages/quality';
 import { RolloutDetailPage } from './pages/rollout-detail';
 import { RolloutFormPage } from './pages/rollout-form';
 import { RolloutsPage } from './pages/rollouts';
@@ -18,6 +19,7 @@ const NAV = [
   ['models', 'Models'],
   ['rollouts', 'Rollouts'],
   ['monitoring', 'Monitoring'],
+  ['quality', 'Quality'],
   ['alerts', 'Alerts'],
 ] as const;
 
@@ -45,6 +47,8 @@ function Page({ route }: { route: Route }) {
       return id ? <RolloutDetailPage id={id} /> : <RolloutsPage />;
     case 'monitoring':
       return <MonitoringPage query={route.query} />;
+    case 'quality':
+      return <QualityPage query={route.query} />;
     case 'alerts':
       return <AlertsPage />;
     default:

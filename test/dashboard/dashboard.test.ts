@@ -3,6 +3,8 @@
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { emptyFeedback } from '@edgefleet/shared';
+import type { VersionQuality } from '@edgefleet/shared/api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSimFleet } from '../../fleet-server/src/rollouts/sim-fleet';
@@ -15,10 +17,12 @@ import {
   reportNow,
   type SeededDevice,
   SILENT_DEVICE,
+  SPEC,
   seedFirstModel,
   seedFleet,
   seedGoneDevice,
   seedModels,
+  windowOf,
 } from './seed';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -193,6 +197,56 @@ describe('admin dashboard', () => {
       .toBeGreaterThanOrEqual(2);
     await models.getByTestId('version-devices').getByText('st-a1').waitFor();
     await shot('models');
+  });
+
+  it("shows a version's measured quality from operator labels: the numbers the API answers", async () => {
+    // Two stations send a window with operator feedback through the real ingest path (MQTT, envelope checks).
+    const feedback = emptyFeedback(['0', '180']);
+    feedback.counts = [
+      [8, 2],
+      [1, 4],
+    ];
+    feedback.labels = { auto: { labelled: 10, correct: 9 }, review: { labelled: 5, correct: 3 } };
+    feedback.routed = { auto: 20, review: 6 };
+    const startMs = Date.now() - 3 * 60_000;
+    await Promise.all(
+      devices
+        .slice(0, 2)
+        .map(({ sim, labels }) =>
+          sim.sendTelemetry(SPEC, startMs, () => ({ ...windowOf(labels, 0), feedback })),
+        ),
+    );
+    const path = `/api/v1/models/${MODEL}/versions/1.0.0/quality`;
+    await expect.poll(async () => (await api<VersionQuality>(path)).labelled, { timeout: 10_000 }).toBe(30);
+    const q = await api<VersionQuality>(path);
+    expect(q.accuracy).toMatchObject({ successes: 24, trials: 30 });
+    expect(q.reviewShare).toMatchObject({ successes: 12, trials: 52 });
+    await goto(`#/quality?model=${MODEL}&version=1.0.0`);
+    const quality = page.getByTestId('page-quality');
+    const pct = (x: number | null) => `${((x ?? Number.NaN) * 100).toFixed(1)}%`;
+    for (const [id, p] of [
+      ['accuracy', q.accuracy],
+      ['agreement', q.agreement],
+      ['auto-accuracy', q.autoAccuracy],
+      ['review-share', q.reviewShare],
+    ] as const) {
+      const metric = quality.getByTestId(`quality-${id}`);
+      await metric.locator('.stat-value').getByText(pct(p.estimate), { exact: true }).waitFor();
+      expect(await metric.getByTestId('proportion-bar').getAttribute('aria-label')).toBe(
+        `${pct(p.estimate)} (${p.successes}/${p.trials}), 95% interval ${pct(p.lower)}–${pct(p.upper)}`,
+      );
+    }
+    // Rows true label, columns predicted: true 180 predicted 0 is 1 per station.
+    const cell = (t: string, p: string) =>
+      quality.locator(`[data-testid=confusion-matrix] td[data-true="${t}"][data-predicted="${p}"]`);
+    expect(await cell('180', '0').textContent()).toBe(String(q.confusion[1]![0]));
+    expect(await cell('0', '180').textContent()).toBe(String(q.confusion[0]![1]));
+    const recall = quality.locator('[data-testid=class-quality] tr[data-class="180"] [data-testid=recall]');
+    expect(await recall.textContent()).toBe(pct(q.classes[1]!.recall.estimate));
+    await shot('quality');
+    // A version nobody labelled says where labels come from.
+    await goto(`#/quality?model=${MODEL}&version=2.1.0`);
+    await quality.getByText('No operator labels yet').waitFor();
   });
 
   it('creates a rollout from the form; its progress and chart update live as reports arrive', async () => {

@@ -93,6 +93,8 @@ export const api = {
     query: { from: number; to: number; selector?: string; role?: 'active' | 'shadow' },
     signal?: AbortSignal,
   ) => call('GET /api/v1/models/{name}/versions/{version}/metrics', { ...version(name, v), query }, signal),
+  quality: (name: string, v: string, query: { from: number; to: number }, signal?: AbortSignal) =>
+    call('GET /api/v1/models/{name}/versions/{version}/quality', { ...version(name, v), query }, signal),
   rollouts: (query: { status?: string; model?: string } = {}) => call('GET /api/v1/rollouts', { query }),
   rollout: (id: string) => call('GET /api/v1/rollouts/{id}', { params: { id } }),
   createRollout: (body: RolloutCreateInput) => call('POST /api/v1/rollouts', { body }),

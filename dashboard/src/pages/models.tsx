@@ -251,6 +251,12 @@ function ModelVersions({
                           onClick={(e) => e.stopPropagation()}
                         >
                           monitor
+                        </a>{' '}
+                        <a
+                          href={href('quality', { model: name, version: v.version })}
+                          onClick={(e) => e.stopPropagation()}
+                        >
+                          quality
                         </a>
                       </td>
                     </tr>

@@ -1,6 +1,7 @@
 import {
   type DesiredState,
   deviceTopic,
+  type FeedbackAggregate,
   PROTOCOL_VERSION,
   Profile,
   type ProfileSpec,
@@ -31,6 +32,8 @@ export interface SimWindow {
   errorRate?: number;
   /** Shadow comparisons agreeing (0..1); none when undefined. */
   shadowAgreement?: number;
+  /** Operator feedback sent with the window (active role only, like the agent). */
+  feedback?: FeedbackAggregate;
 }
 
 /** One simulated device. */
@@ -101,7 +104,8 @@ export class SimDevice {
     for (const role of ['active', 'shadow'] as const) {
       const version = this.running[role];
       if (version === null) continue;
-      const profile = syntheticProfile(spec, byVersion(version, role), this.seq);
+      const window = byVersion(version, role);
+      const profile = syntheticProfile(spec, window, this.seq);
       const report = {
         v: PROTOCOL_VERSION,
         clientId: this.id,
@@ -114,6 +118,7 @@ export class SimDevice {
         profile: profile.toJSON(),
         runtime: { backend: 'cpu', threads: 1 },
         overflow: { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
+        ...(window.feedback && role === 'active' ? { feedback: window.feedback } : {}),
       };
       sends.push(
         this.client.publishAsync(deviceTopic(this.fleet, this.id, 'telemetry'), JSON.stringify(report), {
