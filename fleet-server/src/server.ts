@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { type Alerts, createAlerts } from './alerts';
 import { createApps } from './apps';
 import { type Artifacts, createArtifacts } from './artifacts';
+import { type AutomationPart, createAutomation } from './automation';
 import type { Config } from './config';
 import { advertisedHost, createServerContext, type ServerContext } from './context';
 import { createDashboard } from './dashboard';
@@ -85,6 +86,7 @@ export interface ServerParts {
   deviceState: DeviceState;
   monitoring: ServerPart;
   quality: ServerPart;
+  automation: AutomationPart;
   alerts: Alerts;
   events: FleetEvents;
   storage: Storage;
@@ -108,6 +110,7 @@ function createParts(context: ServerContext): ServerParts {
     deviceState: createDeviceState(context),
     monitoring: createMonitoring(context, specs),
     quality: createQuality(context),
+    automation: createAutomation(context),
     alerts: createAlerts(context, specs, events.bus),
     events,
     storage: createStorage(context),
@@ -178,6 +181,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     components.push(telemetry);
     await telemetry.start(link);
     rollouts.start(sessions);
+    parts.automation.start(sessions);
+    components.push(parts.automation);
     components.push(rollouts);
     alerts.start();
     components.push(alerts, events);

@@ -14,6 +14,7 @@ Commands:
   app            create, list web apps ('app help')
   admin-token    create a new admin token from the data dir, no server or token needed ('admin-token help')
   rollout        plan, create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
+  automation     set and list how much a model decides alone, per device target or web app ('automation help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
   help           show this text
 
@@ -40,6 +41,10 @@ const GROUPS: Record<string, () => Promise<{ run: Run; usage: string }>> = {
   app: async () => {
     const m = await import('./app');
     return { run: m.appCommand, usage: m.APP_USAGE };
+  },
+  automation: async () => {
+    const m = await import('./automation');
+    return { run: m.automationCommand, usage: m.AUTOMATION_USAGE };
   },
   'admin-token': async () => {
     const m = await import('./admin-token');

@@ -5,6 +5,7 @@
 export * from '../alerts/schema';
 export * from '../apps/schema';
 export * from '../artifacts/schema';
+export * from '../automation/schema';
 export * from '../devices/schema';
 export * from '../fleet/schema';
 export * from '../models/schema';

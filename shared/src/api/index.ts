@@ -31,6 +31,20 @@ export {
   type TensorSignature,
 } from './artifacts';
 export {
+  type AutomationList,
+  type AutomationResult,
+  type AutomationSet,
+  type AutomationSetting,
+  type AutomationTarget,
+  automationListSchema,
+  automationResultSchema,
+  automationRoutes,
+  automationSetSchema,
+  automationSettingSchema,
+  automationTargetSchema,
+  MAX_AUTOMATION_DEVICES,
+} from './automation';
+export {
   ApiClient,
   type ApiClientOptions,
   ApiError,

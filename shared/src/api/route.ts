@@ -18,7 +18,7 @@ export type RawResponseType = 'application/octet-stream' | 'text/plain' | 'text/
  * calls with it. Descriptions, tags and auth are the server's.
  */
 export interface ApiRoute {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   params?: z.ZodObject;
   query?: z.ZodObject;

@@ -1,6 +1,7 @@
 import { alertRoutes } from './alerts';
 import { appRoutes } from './apps';
 import { artifactRoutes } from './artifacts';
+import { automationRoutes } from './automation';
 import { brokerHookRoutes } from './broker-hooks';
 import { deviceRoutes } from './devices';
 import { eventRoutes } from './events';
@@ -25,6 +26,7 @@ export const API_ROUTES = [
   ...telemetryRoutes,
   ...monitoringRoutes,
   ...qualityRoutes,
+  ...automationRoutes,
   ...alertRoutes,
   ...eventRoutes,
   ...brokerHookRoutes,
