@@ -136,15 +136,17 @@ describe('RolloutController with device sessions', () => {
     expect(failed.desiredRev).toBe(1);
   });
 
-  it('gives targets without telemetry settings the configured window, and keeps settings a target has', async () => {
+  it('gives targets without telemetry settings the configured window, and keeps settings and the automation level a target has', async () => {
     const { link, published } = recordingLink();
     const sessions = new DeviceSessions({ link, fleet: 'f', db: database.db, now: () => now });
     const telemetry = { windowMs: 1_500, maxInFlight: 8, outboxMaxReports: 10_000 };
     const kept = { windowMs: 30_000, maxInFlight: 2, outboxMaxReports: 50 };
+    const partial = { level: 'partial', minConfidence: 0.9, minMargin: 0.2 } as const;
     await sessions.publishDesired('d-00003', {
       models: { active: null, shadow: null, standby: null },
       telemetry: kept,
       policies: { golden: 'if_present', shadowSampleRate: 1 },
+      automation: partial,
     });
     published.length = 0;
     const controller = new RolloutController({
@@ -179,6 +181,7 @@ describe('RolloutController with device sessions', () => {
     for (const { payload } of published) {
       const state = desiredStateSchema.parse(JSON.parse(payload)) as DesiredState;
       expect(state.telemetry, state.deviceId).toEqual(state.deviceId === 'd-00003' ? kept : telemetry);
+      expect(state.automation, state.deviceId).toEqual(state.deviceId === 'd-00003' ? partial : undefined);
     }
   });
 });

@@ -327,7 +327,7 @@ function desiredInputsOf(
   const stored = d.desiredState;
   const keptSettings = sql<
     string | null
-  >`json_array(json_extract(${stored}, '$.telemetry'), json_extract(${stored}, '$.policies'))`;
+  >`json_array(json_extract(${stored}, '$.telemetry'), json_extract(${stored}, '$.policies'), json_extract(${stored}, '$.automation'))`;
   const kept = new Map<string, string>();
   const ids = changes.map((c) => c.targetId);
   for (let i = 0; i < ids.length; i += 500) {
@@ -348,8 +348,13 @@ function desiredInputsOf(
     const key = `${assignment.active}|${assignment.shadow}|${assignment.standby}|${keep}`;
     let input = shared.get(key);
     if (!input) {
-      const [telemetry, policies] = (JSON.parse(keep) as [unknown, unknown] | null) ?? [null, null];
-      const previous = { telemetry, policies } as Partial<DesiredState> as DesiredState;
+      const [telemetry, policies, automation] =
+        (JSON.parse(keep) as [unknown, unknown, unknown] | null) ?? [];
+      const previous = {
+        telemetry,
+        policies,
+        ...(automation ? { automation } : {}),
+      } as Partial<DesiredState> as DesiredState;
       input = desiredStateFor(
         refs,
         modelName,
