@@ -118,6 +118,7 @@ describe('parts', () => {
         'mqtt',
         'device-state',
         'telemetry',
+        'automation',
         'rollouts',
         'alerts',
         'events',

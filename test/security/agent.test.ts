@@ -172,7 +172,7 @@ describe('enrollment transport', () => {
     expect(existsSync(join(root, 'st-8', 'enrollment.json'))).toBe(false);
     const pinned = await runBin('enroll', AGENT, [
       ...['enroll', '--server', t.url, '--token', await enrollToken(), '--device-id', 'st-7'],
-      ...['--data-dir', join(root, 'st-7'), '--fleet-key-sha256', kid],
+      ...['--data-dir', join(root, 'st-7'), `--fleet-key-sha256=${kid}`],
     ]);
     expect(pinned.code, pinned.output).toBe(0);
   });

@@ -92,7 +92,7 @@ export function checkEnrollmentTransport(server: string, fleetKeySha256: string 
   if (url.protocol === 'https:' || fleetKeySha256 !== undefined || isLoopbackHost(url.hostname)) return;
   throw new Error(
     `refusing to enroll over plain ${url.protocol}// with ${url.host}: the fleet signing keys could be swapped ` +
-      'on the way. Use https://, or pin the key with --fleet-key-sha256 <thumbprint> (edgefleet serve prints it).',
+      'on the way. Use https://, or pin the key with --fleet-key-sha256=<thumbprint> (edgefleet serve prints it).',
   );
 }
 

@@ -8,7 +8,8 @@ function banner(server: RunningServer, config: Config): string {
     `  http  ${server.url} (port ${server.httpPort}; clients use ${endpoints.apiUrl}; dashboard at /, API docs at /docs)`,
     `  mqtt  ${endpoints.mqttUrl}`,
     `  data  ${config.dataDir}`,
-    `  fleet key sha256 ${server.context.signer.keyId} (agents enrolling over http://: --fleet-key-sha256)`,
+    // With '=': a base64url thumbprint may start with '-', which a separate argument would read as a flag.
+    `  fleet key sha256 ${server.context.signer.keyId} (agents enrolling over http://: --fleet-key-sha256=${server.context.signer.keyId})`,
   ];
   if (server.adminTokenFile) {
     lines.push('', `  Admin token (new, shown nowhere else) written to ${server.adminTokenFile} (0600)`);

@@ -1,3 +1,4 @@
+import { inStage } from '@edgefleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { insertSimDevices } from './sim-fleet';
@@ -88,6 +89,39 @@ describe('rollout API', () => {
       'aborted',
     ]);
     await expectError(await t.call('/api/v1/rollouts/r-b/rollback', { method: 'POST' }), 409, 'status');
+  });
+
+  it('chooses a salt that leaves no early device stage empty, and keeps a salt it is given', async () => {
+    const { devices } = await (await t.call('/api/v1/devices?selector=site%3Db')).json();
+    const ids = devices.map((d: { id: string }) => d.id);
+    expect(ids).toHaveLength(5);
+    // A 10 % stage of 5 devices is empty for 59 % of random salts; each of these rollouts gets one that is not.
+    let resalted = 0;
+    for (let i = 0; i < 20; i++) {
+      const res = await create({
+        id: `r-salt-${i}`,
+        target: { selector: 'site=b' },
+        stages: '10%:10m,50%:10m,100%',
+      });
+      expect(res.status).toBe(201);
+      const { salt } = await (await t.call(`/api/v1/rollouts/r-salt-${i}`)).json();
+      if (salt !== `r-salt-${i}`) resalted++;
+      for (const percent of [10, 50]) expect(ids.some((id: string) => inStage(id, salt, percent))).toBe(true);
+      expect(
+        (await t.call(`/api/v1/rollouts/r-salt-${i}/abort`, { method: 'POST', json: { reason: 'test' } }))
+          .status,
+      ).toBe(200);
+    }
+    expect(resalted).toBeGreaterThan(0);
+    const given = await create({
+      id: 'r-salt-given',
+      target: { selector: 'site=b' },
+      stages: '10%:10m,100%',
+      salt: 'mine',
+    });
+    expect(given.status).toBe(201);
+    expect((await (await t.call('/api/v1/rollouts/r-salt-given')).json()).salt).toBe('mine');
+    await t.call('/api/v1/rollouts/r-salt-given/abort', { method: 'POST', json: { reason: 'test' } });
   });
 
   it('answers invalid input with {error, message, details} naming the field', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RolloutStrategy } from '@edgefleet/shared';
+import { inStage, type RolloutStrategy } from '@edgefleet/shared';
 import type { RolloutCreate, RolloutDetail, RolloutSummary, TARGET_STATES } from '@edgefleet/shared/api';
 import { eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
@@ -11,7 +11,7 @@ import { loadTargetFacts } from './facts';
 import { DEFAULT_CONFIDENCE } from './gates';
 import { checkMaintenanceWindow } from './maintenance';
 import { maxDurationOf, parseStages } from './stages';
-import { auditOf, insertRollout, type RolloutRow, rolloutOf } from './store';
+import { auditOf, insertRollout, type RolloutRow, resolveDeviceTargets, rolloutOf } from './store';
 import { DEFAULT_APPLY_TIMEOUT_MS, type RolloutSpec, type RolloutTarget, type StageLook } from './types';
 
 /** Stages a rollout gets when it names none. */
@@ -82,12 +82,38 @@ export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
     onBreach: request.onBreach,
     confidence: request.confidence,
     onInconclusive: request.onInconclusive,
-    salt: request.salt ?? id,
+    salt: request.salt ?? saltFor(db, id, target, stages.value),
     startAt: request.startAt ?? ctx.now(),
     maintenanceWindows: request.maintenanceWindows,
     maxConcurrentDownloads: request.maxConcurrentDownloads ?? null,
     applyTimeoutMs: request.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS,
   };
+}
+
+/** Salts tried for a rollout created without one. */
+const SALT_TRIES = 64;
+
+/**
+ * The salt of a rollout created without one: its id, or the first of `id:1`, `id:2`, … that leaves no device stage
+ * before the last without a member among today's targets (a random salt leaves a 50 % stage of 4 devices empty
+ * once in 16; the controller then says "stage is empty" and moves on, but a chosen salt need not leave one). The
+ * same request always gets the same salt. Targets that join later fall where their bucket puts them.
+ */
+function saltFor(
+  db: FleetDb,
+  id: string,
+  target: RolloutTarget,
+  stages: readonly { percent: number }[],
+): string {
+  if (target.kind === 'app' || stages.length < 2) return id;
+  const ids = resolveDeviceTargets(db, target);
+  if (ids.length === 0) return id;
+  const early = stages.slice(0, -1);
+  for (let i = 0; i < SALT_TRIES; i++) {
+    const salt = i === 0 ? id : `${id}:${i}`;
+    if (early.every((s) => ids.some((t) => inStage(t, salt, s.percent)))) return salt;
+  }
+  return id;
 }
 
 /** Creates a rollout (scheduled; the controller starts it at `startAt`). */
