@@ -134,3 +134,16 @@ export function Controls({ p }: { p: Params }) {
     </form>
   );
 }
+
+/** The model version a page shows: the one in the address, else the first model's latest version. */
+export function usePickedVersion(model: string, version: string) {
+  return useLive(async () => {
+    if (model && version) return { model, version };
+    const { models } = await api.models();
+    const name = model || models[0]?.name;
+    if (!name) return null;
+    const { versions } = await api.versions(name);
+    const last = versions[versions.length - 1];
+    return last ? { model: name, version: version || last.version } : null;
+  }, [model, version]);
+}

@@ -16,7 +16,7 @@ import { Async, Empty } from '../components/states';
 import { Card, Stat } from '../components/widgets';
 import { formatNumber, formatPercent } from '../format';
 import { stepOf } from '../steps';
-import { Controls, type Params, paramsOf, RANGES } from './monitoring-controls';
+import { Controls, type Params, paramsOf, RANGES, usePickedVersion } from './monitoring-controls';
 
 /** Reports whose window ends a little ahead of this browser's clock (device clocks drift) still count. */
 const CLOCK_SKEW_MS = 60_000;
@@ -164,15 +164,7 @@ function Columns({
 export function MonitoringPage({ query }: { query: URLSearchParams }) {
   const p = paramsOf(query);
   const [metric, setMetric] = useState<DriftMetric>('psi');
-  const fallback = useLive(async () => {
-    if (p.model && p.version) return { model: p.model, version: p.version };
-    const { models } = await api.models();
-    const model = p.model || models[0]?.name;
-    if (!model) return null;
-    const { versions } = await api.versions(model);
-    const last = versions[versions.length - 1];
-    return last ? { model, version: p.version || last.version } : null;
-  }, [p.model, p.version]);
+  const fallback = usePickedVersion(p.model, p.version);
   return (
     <div class="page" data-testid="page-monitoring">
       <div class="page-head">

@@ -7,7 +7,7 @@ import { Async, Empty } from '../components/states';
 import { Card, Facts } from '../components/widgets';
 import { formatConfidence, formatNumber, formatPercent, formatTime } from '../format';
 import { href, navigate } from '../router';
-import { RANGES } from './monitoring-controls';
+import { RANGES, usePickedVersion } from './monitoring-controls';
 
 /** Reports whose window ends a little ahead of this browser's clock (device clocks drift) still count. */
 const CLOCK_SKEW_MS = 60_000;
@@ -272,15 +272,7 @@ function VersionQualityView({ model, version, range }: { model: string; version:
 /** Quality: a version's measured accuracy, agreement with humans and review share from operator labels, with intervals. */
 export function QualityPage({ query }: { query: URLSearchParams }) {
   const p = paramsOf(query);
-  const picked = useLive(async () => {
-    if (p.model && p.version) return { model: p.model, version: p.version };
-    const { models } = await api.models();
-    const model = p.model || models[0]?.name;
-    if (!model) return null;
-    const { versions } = await api.versions(model);
-    const last = versions[versions.length - 1];
-    return last ? { model, version: p.version || last.version } : null;
-  }, [p.model, p.version]);
+  const picked = usePickedVersion(p.model, p.version);
   return (
     <div class="page" data-testid="page-quality">
       <div class="page-head">

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_FEEDBACK_CLASSES } from '../protocol/feedback';
 import { modelVersionIdSchema } from '../protocol/primitives';
 import { versionParamsSchema } from './models';
+import { rangeQuerySchema } from './monitoring';
 import { API_PREFIX, defineRoute } from './route';
 
 /** A binomial proportion with its Clopper-Pearson interval; `estimate` null when there were no trials. */
@@ -94,20 +95,7 @@ export const versionQualitySchema = z
 export type VersionQuality = z.infer<typeof versionQualitySchema>;
 
 /** Query of `GET …/quality`: `[from, to)` in ms (default: the last 24 h). */
-export const qualityQuerySchema = z.object({
-  from: z.coerce
-    .number<number>()
-    .int()
-    .min(0)
-    .optional()
-    .meta({ description: 'ms since epoch; default to − 24 h' }),
-  to: z.coerce
-    .number<number>()
-    .int()
-    .min(1)
-    .optional()
-    .meta({ description: 'ms since epoch (exclusive); default now' }),
-});
+export const qualityQuerySchema = rangeQuerySchema.pick({ from: true, to: true });
 
 /** Quality reads: measured accuracy from operator labels. */
 export const qualityRoutes = [
