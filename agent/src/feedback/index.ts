@@ -72,6 +72,7 @@ export class OperatorFeedback {
       trueIndex,
       predictedIndex: record.predictedIndex,
       route: record.route,
+      confidence: record.confidence,
     });
     if (!counted) {
       this.store.unclaim(predictionId);

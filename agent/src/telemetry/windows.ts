@@ -1,4 +1,6 @@
 import {
+  countLabel,
+  countRoute,
   type DecisionRoute,
   emptyFeedback,
   type FeedbackAggregate,
@@ -41,6 +43,8 @@ export interface LabelCount {
   trueIndex: number;
   predictedIndex: number;
   route: DecisionRoute;
+  /** Top-1 confidence of the labelled prediction (counted into the calibration bins). */
+  confidence?: number;
 }
 
 /** Observations that may wait for {@link TelemetryWindows.defer} before they run at once. */
@@ -108,14 +112,17 @@ export class TelemetryWindows {
     return w.profile;
   }
 
-  /** Counts the decision route of one active inference (call with its other observations). */
-  recordRoute(session: ModelSession, route: DecisionRoute): void {
+  /**
+   * Counts the decision route of one active inference and its top-1 confidence (the label-free calibration
+   * bins); call with its other observations.
+   */
+  recordRoute(session: ModelSession, route: DecisionRoute, confidence?: number): void {
     this.profileFor(session, 'active');
     const w = this.open.get(`${session.label}/active`)!;
     const classes = session.spec.classes;
     if (!classes || classes.length === 0) return;
     w.feedback ??= emptyFeedback(classes);
-    w.feedback.routed[route]++;
+    countRoute(w.feedback, route, confidence);
   }
 
   /**
@@ -130,10 +137,7 @@ export class TelemetryWindows {
     if (!w || !classes || w.labelled >= w.profile.inferences) return false;
     if (label.trueIndex >= classes.length || label.predictedIndex >= classes.length) return false;
     w.feedback ??= emptyFeedback(classes);
-    w.feedback.counts[label.trueIndex]![label.predictedIndex]!++;
-    const route = w.feedback.labels[label.route];
-    route.labelled++;
-    if (label.trueIndex === label.predictedIndex) route.correct++;
+    if (!countLabel(w.feedback, label)) return false;
     w.labelled++;
     this.touched++;
     return true;
