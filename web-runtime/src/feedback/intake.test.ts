@@ -67,7 +67,7 @@ describe('FeedbackIntake', () => {
     rows.set('b', prediction('b'));
     rows.set('old', { ...prediction('old'), model: { name: 'cls', version: '0.9.0' } });
     expect(await intake.submit('a', '180')).toEqual({ predictionId: 'a', counted: true });
-    expect(counted).toEqual([{ trueIndex: 1, predictedIndex: 0, route: 'review' }]);
+    expect(counted).toEqual([{ trueIndex: 1, predictedIndex: 0, route: 'review', confidence: 0.7 }]);
     expect(await kindOf(intake.submit('a', '180'))).toBe('duplicate_label');
     expect(await kindOf(intake.submit('a', '0'))).toBe('duplicate_label');
     expect(await kindOf(intake.submit('nope', '0'))).toBe('unknown_prediction');

@@ -72,7 +72,12 @@ export class FeedbackIntake {
     const { record, trueIndex } = claimed;
     const window = this.windowOf(record.model);
     const counted = window
-      ? window.countLabel({ trueIndex, predictedIndex: record.predictedIndex, route: record.route })
+      ? window.countLabel({
+          trueIndex,
+          predictedIndex: record.predictedIndex,
+          route: record.route,
+          confidence: record.confidence,
+        })
       : ({ ok: false, refusal: 'window_full' } as const);
     if (!counted.ok) {
       // Given back so that it can come again; a failed give-back leaves it claimed: lost, never counted twice.

@@ -1,4 +1,4 @@
-import { type ProfileSpec, specHash } from '@edgefleet/shared';
+import { calibrationBin, type ProfileSpec, specHash } from '@edgefleet/shared';
 import { describe, expect, it } from 'vitest';
 import { classifierTop, TelemetryWindow, tensorRange } from './window';
 
@@ -53,7 +53,8 @@ describe('TelemetryWindow', () => {
 
   it('counts routes and labels into the report’s feedback, never more labels than inferences', () => {
     const w = new TelemetryWindow(spec, { name: 'cls', version: '1.0.0' }, { min: -1, max: 1 });
-    const label = { trueIndex: 1, predictedIndex: 0, route: 'review' as const };
+    const confidence = classifierTop({ data: new Float32Array([0.9, 0.1]), dims: [1, 2] })!.confidence;
+    const label = { trueIndex: 1, predictedIndex: 0, route: 'review' as const, confidence };
     expect(w.countLabel(label)).toEqual({ ok: false, refusal: 'window_full' });
     const observe = (route: 'auto' | 'review') =>
       w.observe({
@@ -74,7 +75,7 @@ describe('TelemetryWindow', () => {
       { backend: 'wasm', threads: 1 },
       { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
     );
-    expect(report?.feedback).toEqual({
+    expect(report?.feedback).toMatchObject({
       classes: ['0', '180'],
       counts: [
         [1, 0],
@@ -83,6 +84,12 @@ describe('TelemetryWindow', () => {
       labels: { auto: { labelled: 1, correct: 1 }, review: { labelled: 1, correct: 0 } },
       routed: { auto: 1, review: 1 },
     });
+    // Both answers had the same confidence: the label-free calibration bins count them in its bin.
+    const bin = calibrationBin(
+      classifierTop({ data: new Float32Array([0.9, 0.1]), dims: [1, 2] })!.confidence,
+    )!;
+    expect(report?.feedback?.calibration?.routed[bin]).toBe(2);
+    expect(report?.feedback?.calibration?.labelled[bin]).toBe(2);
     // The next window starts without labels or routes.
     observe('auto');
     const next = w.close(

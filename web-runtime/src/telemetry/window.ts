@@ -90,7 +90,7 @@ export class TelemetryWindow {
       p.observeOutputs({ confidence: o.top.confidence, margin: o.top.margin });
       p.observeClass(o.top.top1);
     } else p.observeOutputs(null);
-    if (o.route) this.feedback?.countRoute(o.route);
+    if (o.route) this.feedback?.countRoute(o.route, o.top?.confidence);
     p.observeLatency('preprocess', o.preprocessMs);
     p.observeLatency('infer', o.inferMs);
     p.observeLatency('total', o.totalMs);
