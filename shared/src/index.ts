@@ -18,6 +18,19 @@ export {
   vectorFeatures,
 } from './features';
 export {
+  DEFAULT_FEEDBACK_TTL_MS,
+  judgeLabel,
+  type KeptPrediction,
+  LABEL_REFUSAL_KIND,
+  type LabelCount,
+  type LabelJudgement,
+  type LabelRefusal,
+  type LabelRefusalKind,
+  labelRefusalMessage,
+  WindowFeedback,
+  type WindowRefusal,
+} from './feedback';
+export {
   checkGoldenOutputs,
   type GoldenPair,
   type GoldenPairJson,

@@ -1,20 +1,14 @@
 import { join } from 'node:path';
+import { LABEL_REFUSAL_KIND, labelRefusalMessage } from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
 import type { TelemetryWindows } from '../telemetry/windows';
-import { type LabelRefusal, type PredictionRecord, PredictionStore } from './store';
+import { type PredictionRecord, PredictionStore } from './store';
 
 export type { PredictionRecord } from './store';
 
 /** Most pending reviews one `GET /v1/review` lists. */
 export const MAX_REVIEW_LIST = 500;
-
-const REFUSAL_KIND = {
-  unknown: 'unknown_prediction',
-  expired: 'label_expired',
-  bad_label: 'invalid_label',
-  duplicate: 'duplicate_label',
-} as const satisfies Record<LabelRefusal, string>;
 
 /** Counters of the feedback path (also in `/v1/status`). */
 export interface FeedbackCounters {
@@ -65,7 +59,7 @@ export class OperatorFeedback {
     // Predictions are kept with the window's deferred observations: a label right after its answer finds it.
     this.windows.runDeferred();
     const claimed = this.store.claim(predictionId, label);
-    if (!claimed.ok) throw this.refuse(REFUSAL_KIND[claimed.refusal], claimed.message);
+    if (!claimed.ok) throw this.refuse(LABEL_REFUSAL_KIND[claimed.refusal], claimed.message);
     const { record, trueIndex } = claimed;
     const counted = this.windows.addLabel({
       modelLabel: `${record.model.name}@${record.model.version}`,
@@ -73,12 +67,11 @@ export class OperatorFeedback {
       predictedIndex: record.predictedIndex,
       route: record.route,
     });
-    if (!counted) {
+    if (!counted.ok) {
       this.store.unclaim(predictionId);
-      throw this.refuse(
-        'window_full',
-        `the current window of ${record.model.name}@${record.model.version} already counts as many labels as it served inferences; send it again after the next window`,
-      );
+      if (counted.refusal === 'bad_index')
+        throw new AgentError('internal', `prediction ${predictionId} names a class its window does not have`);
+      throw this.refuse('window_full', labelRefusalMessage.window_full(record.model));
     }
     this.counters.labelsCounted++;
     return { predictionId, counted: true };
