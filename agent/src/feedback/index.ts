@@ -66,6 +66,7 @@ export class OperatorFeedback {
       trueIndex,
       predictedIndex: record.predictedIndex,
       route: record.route,
+      confidence: record.confidence,
     });
     if (!counted.ok) {
       this.store.unclaim(predictionId);

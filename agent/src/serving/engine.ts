@@ -172,7 +172,7 @@ export class ServingEngine {
       observeInput(profile, session, tensor);
       observeOutput(profile, session, top);
       observeTimings(profile, latencyMs);
-      this.windows.recordRoute(session, decision.route);
+      this.windows.recordRoute(session, decision.route, top?.confidence);
       if (timedOut) profile.recordError('timeout');
     });
     this.counters.inferences++;

@@ -101,10 +101,13 @@ export class TelemetryWindows {
     return w.profile;
   }
 
-  /** Counts the decision route of one active inference (call with its other observations). */
-  recordRoute(session: ModelSession, route: DecisionRoute): void {
+  /**
+   * Counts the decision route of one active inference and its top-1 confidence (the label-free calibration
+   * bins); call with its other observations.
+   */
+  recordRoute(session: ModelSession, route: DecisionRoute, confidence?: number): void {
     this.profileFor(session, 'active');
-    this.feedbackOf(this.open.get(`${session.label}/active`)!)?.countRoute(route);
+    this.feedbackOf(this.open.get(`${session.label}/active`)!)?.countRoute(route, confidence);
   }
 
   /**

@@ -24,6 +24,18 @@ describe('WindowFeedback', () => {
     expect(f.labelled).toBe(2);
   });
 
+  it('bins the confidences it is given (calibration), label-free and labelled', () => {
+    const f = new WindowFeedback(['0', '180']);
+    f.countRoute('auto', 0.93);
+    f.countRoute('review', 0.42);
+    f.countLabel({ trueIndex: 1, predictedIndex: 0, route: 'review', confidence: 0.42 }, 2);
+    const c = f.aggregate?.calibration;
+    expect(c?.routed).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    expect(c?.labelled).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    expect(c?.correct).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(c?.labelledConfidence[4]).toBe(0.42);
+  });
+
   it('refuses a label beyond the window’s inferences and an index outside the classes, counting nothing', () => {
     const f = new WindowFeedback(['a', 'b']);
     expect(f.countLabel({ trueIndex: 0, predictedIndex: 1, route: 'auto' }, 0)).toEqual({

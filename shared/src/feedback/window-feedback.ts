@@ -1,12 +1,17 @@
 import type { DecisionRoute } from '../protocol/automation';
-import { emptyFeedback, type FeedbackAggregate } from '../protocol/feedback';
+import {
+  countLabel,
+  countRoute,
+  emptyFeedback,
+  type FeedbackAggregate,
+  type LabelObservation,
+} from '../protocol/feedback';
 
-/** One operator label for a kept prediction, as a window counts it (indices into the version's classes). */
-export interface LabelCount {
-  trueIndex: number;
-  predictedIndex: number;
-  route: DecisionRoute;
-}
+/**
+ * One operator label for a kept prediction, as a window counts it (indices into the version's classes; the
+ * prediction's top-1 confidence, when known, goes into the calibration bins).
+ */
+export type LabelCount = LabelObservation;
 
 /** Why a window did not count a label. */
 export type WindowRefusal = 'window_full' | 'bad_index';
@@ -34,10 +39,10 @@ export class WindowFeedback {
     return this.labels;
   }
 
-  /** Counts the route of one inference of the window. */
-  countRoute(route: DecisionRoute): void {
+  /** Counts the route of one inference of the window and, when known, its top-1 confidence (label-free). */
+  countRoute(route: DecisionRoute, confidence?: number): void {
     this.counted ??= emptyFeedback(this.classes);
-    this.counted.routed[route]++;
+    countRoute(this.counted, route, confidence);
   }
 
   /**
@@ -51,10 +56,7 @@ export class WindowFeedback {
       return { ok: false, refusal: 'bad_index' };
     if (this.labels >= inferences) return { ok: false, refusal: 'window_full' };
     this.counted ??= emptyFeedback(this.classes);
-    this.counted.counts[label.trueIndex]![label.predictedIndex]!++;
-    const route = this.counted.labels[label.route];
-    route.labelled++;
-    if (label.trueIndex === label.predictedIndex) route.correct++;
+    countLabel(this.counted, label);
     this.labels++;
     return { ok: true };
   }
