@@ -1,11 +1,5 @@
 import { type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
-import {
-  type Automation,
-  CALIBRATION_BINS,
-  calibrationBin,
-  type FeedbackAggregate,
-  mergeFeedback,
-} from '@edgefleet/shared';
+import { type Automation, CALIBRATION_BINS, calibrationBin } from '@edgefleet/shared';
 import type { VersionQuality } from '@edgefleet/shared/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../fleet-server/src/testing/harness';
