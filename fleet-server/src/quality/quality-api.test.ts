@@ -50,7 +50,7 @@ beforeAll(async () => {
       const f: FeedbackAggregate = emptyFeedback(CLASSES);
       for (let i = 0; i < 40; i++) {
         const confidence = 0.5 + 0.5 * rng.uniform();
-        const route = confidence > 0.8 ? 'auto' : 'review';
+        const route: Sent['route'] = confidence > 0.8 ? 'auto' : 'review';
         countRoute(f, route, confidence);
         routedConfidences.push({ device, hour, confidence });
         if (route === 'review' || rng.uniform() < 0.2) {
