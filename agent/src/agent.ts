@@ -68,11 +68,17 @@ export async function startAgent(
   });
   const engine = new ServingEngine(telemetry.windows, logger);
   const feedback = new OperatorFeedback(
-    { dataDir: config.dataDir, ttlMs: config.feedbackTtlMs, maxPredictions: config.maxPredictions },
+    {
+      dataDir: config.dataDir,
+      ttlMs: config.feedbackTtlMs,
+      maxPredictions: config.maxPredictions,
+      reviewImageBytes: config.reviewImageBytes,
+    },
     telemetry.windows,
     logger,
   );
-  engine.rememberPrediction = feedback.remember;
+  // `--max-predictions 0` turns the feedback path off: nothing is kept, every label is refused as unknown.
+  if (config.maxPredictions > 0) engine.rememberPrediction = feedback.remember;
   const deployment = await createDeployment({ config, enrollment, engine, logger });
   const saved = deployment.deployer.state.telemetry;
   if (saved) telemetry.applySettings(saved);
@@ -92,6 +98,7 @@ export async function startAgent(
         dir: config.watch,
         maxImagePixels: config.maxImagePixels,
         ...(config.out ? { outDir: config.out } : {}),
+        feedback,
         logger,
       })
     : null;
@@ -108,7 +115,9 @@ export async function startAgent(
     outbox: { epoch: telemetry.outbox.epoch, ...telemetry.outbox.stats() },
     storage: telemetry.outbox.storage(),
     recoveredAtStart: telemetry.recovered,
-    watch: watcher ? { processed: watcher.processed, failed: watcher.failed } : null,
+    watch: watcher
+      ? { processed: watcher.processed, failed: watcher.failed, labels: watcher.labels?.counters ?? null }
+      : null,
     process: telemetry.process(),
   });
 

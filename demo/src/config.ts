@@ -27,6 +27,8 @@ export interface DemoConfig {
   latencyP95Ms: number;
   /** How often the rollout controller ticks. */
   rolloutTickMs: number;
+  /** Share of the model's own decisions an operator checks anyway (every review-routed one is labelled). */
+  spotCheckShare: number;
   statusEveryS: number;
   /** Build and serve the browser demo page. */
   web: boolean;
@@ -56,6 +58,7 @@ Flags:
   --max-psi X            PSI gate on brightness and contrast (default 0.25)
   --latency-p95-ms MS    p95 latency gate (default 250)
   --rollout-tick-ms MS   rollout controller tick (default 2000)
+  --spot-checks X        share of the model's own decisions each station's operator labels (default 0.2)
   --status-every S       seconds between status lines (default 5)
   --no-web               do not build or serve the browser demo page
   --no-dashboard-build   serve dashboard/dist as it is (no build first)
@@ -77,6 +80,7 @@ const OPTIONS = {
   'max-psi': { type: 'string' },
   'latency-p95-ms': { type: 'string' },
   'rollout-tick-ms': { type: 'string' },
+  'spot-checks': { type: 'string' },
   'status-every': { type: 'string' },
   'no-web': { type: 'boolean' },
   'no-dashboard-build': { type: 'boolean' },
@@ -144,6 +148,7 @@ export function parseDemoArgs(argv: readonly string[]): { help: boolean; config:
       maxPsi: number('max-psi', v['max-psi'], 0.25, 0.000001, 1000),
       latencyP95Ms: number('latency-p95-ms', v['latency-p95-ms'], 250, 0.001, 600_000),
       rolloutTickMs: integer('rollout-tick-ms', v['rollout-tick-ms'], 2000, 50, 3_600_000),
+      spotCheckShare: number('spot-checks', v['spot-checks'], 0.2, 0, 1),
       statusEveryS: number('status-every', v['status-every'], 5, 0.5, 3600),
       web: v['no-web'] !== true,
       dashboardBuild: v['no-dashboard-build'] !== true,

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inspectionImage, type SceneOptions } from './images';
+import { inspectionSample, type Orientation, type SceneOptions } from './images';
+import type { Operator, ResultFile } from './operator';
 
 /** Options of a {@link Feeder}. */
 export interface FeederOptions {
@@ -15,6 +16,8 @@ export interface FeederOptions {
   seed: number;
   /** Images waiting unprocessed at most (no model yet, agent busy): beyond it the feeder pauses. */
   maxPending?: number;
+  /** The station's operator: sees each result (with the image's true orientation) before it is removed. */
+  operator?: Operator;
   /** Called when a tick fails (disk full, folder removed); the feeder keeps ticking. */
   onError?: (error: Error) => void;
 }
@@ -30,9 +33,15 @@ export class Feeder {
   cleaned = 0;
   /** The scene the next images show; change it to make the stream drift. */
   scene: SceneOptions = {};
+  /** The station's operator, if any. */
+  get operator(): Operator | undefined {
+    return this.options.operator;
+  }
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private seed: number;
+  // The true orientation of each image written and not cleaned yet (what the operator knows by looking).
+  private readonly truth = new Map<string, Orientation>();
 
   constructor(private readonly options: FeederOptions) {
     this.seed = options.seed;
@@ -65,9 +74,11 @@ export class Feeder {
   /** One tick: clean what was processed, then drop one new image unless too many wait. */
   async step(): Promise<void> {
     const pending = await this.clean();
+    await this.options.operator?.sendRetries();
     if (pending >= (this.options.maxPending ?? 20)) return;
     const name = `img-${String(this.seed).padStart(9, '0')}.png`;
-    const bytes = await inspectionImage(this.seed++, this.scene);
+    const { bytes, orientation } = await inspectionSample(this.seed++, this.scene);
+    this.truth.set(name, orientation);
     // Written under a name the agent ignores, then renamed: the agent never sees half a file.
     const partial = join(this.options.watchDir, `.${name}.part`);
     await writeFile(partial, bytes);
@@ -86,6 +97,7 @@ export class Feeder {
         pending++;
         continue;
       }
+      await this.showOperator(name, join(outDir, `${name}.json`));
       // Image first: a result without its image is harmless, an image without its result is inferred again.
       await rm(join(watchDir, name), { force: true });
       await rm(join(outDir, `${name}.json`), { force: true });
@@ -98,5 +110,20 @@ export class Feeder {
     }
     await rm(join(watchDir, 'failed'), { recursive: true, force: true });
     return pending;
+  }
+
+  // The operator looks at a result whose image this feeder wrote (a resumed demo's older images have no truth).
+  private async showOperator(name: string, resultPath: string): Promise<void> {
+    const orientation = this.truth.get(name);
+    this.truth.delete(name);
+    const operator = this.options.operator;
+    if (!operator || !orientation) return;
+    let result: ResultFile;
+    try {
+      result = JSON.parse(await readFile(resultPath, 'utf8')) as ResultFile;
+    } catch {
+      return; // a result the agent is still writing is never read: it renames it into place
+    }
+    await operator.review(result, orientation);
   }
 }

@@ -10,7 +10,25 @@ export interface SceneOptions {
   brightness?: number;
   /** Multiplies each pixel's distance from mid-grey (1 = unchanged, 0.5 = washed out, 1.5 = harsher light). */
   contrast?: number;
+  /** Share of parts that reach the camera upside down (default 0.3). */
+  flippedShare?: number;
   format?: 'png' | 'jpeg';
+}
+
+/** The true answer of the text-direction classifier for an image: the printed line's rotation. */
+export type Orientation = '0' | '180';
+
+/** An inspection image with what the generator knows about it (the ground truth an operator would give). */
+export interface InspectionSample {
+  bytes: Buffer;
+  orientation: Orientation;
+  text: string;
+  /**
+   * Printed only with glyphs that read the same upside down (S, O, X, Z, H, I, N, 0, 8, -): turned by 180° the
+   * line is another plausible upright line, so no classifier can know its orientation — the cases that go to
+   * review under partial automation.
+   */
+  ambiguous: boolean;
 }
 
 /** Deterministic PRNG (mulberry32) so that an image is a pure function of its seed and scene. */
@@ -25,47 +43,76 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+// What a label printer writes on parts: lot, batch and serial codes, dates, short words.
+const WORDS = ['LOT', 'BATCH', 'SERIAL', 'QC PASS', 'EXP', 'LINE', 'M6x20', 'ZINC', 'Made in EU', 'Rev.'];
+// Glyphs whose 180° rotation is a glyph of the same set (in DejaVu the pairs are close to exact).
+const SYMMETRIC = [...'SOXZHIN08'];
+/** Share of lines printed only with {@link SYMMETRIC} glyphs. */
+export const AMBIGUOUS_SHARE = 0.08;
+const FONTS = ['DejaVu Sans', 'DejaVu Serif', 'DejaVu Sans Mono'];
+
+const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const digits = (random: () => number, n: number) =>
+  Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+
+function printedText(random: () => number, ambiguous: boolean): string {
+  if (ambiguous) {
+    const word = () => Array.from({ length: 3 + Math.floor(random() * 3) }, () => pick(random, SYMMETRIC));
+    return `${word().join('')}-${word().join('')}`;
+  }
+  const parts = [pick(random, WORDS), `${digits(random, 2)}-${digits(random, 4)}`];
+  if (random() < 0.5) parts.push(`2026-${digits(random, 2)}`);
+  return parts.join(' ');
+}
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 
 /**
- * Raw RGB pixels of a text-line inspection crop: dark strokes on a light, slightly noisy background, as the
- * PaddleOCR direction classifier sees them. `brightness` and `contrast` change the scene (drift).
+ * A text-line inspection crop with its ground truth: a printed code line (rendered with a real font through
+ * SVG), dark on a light, slightly noisy label, upright or upside down, as the PaddleOCR direction classifier
+ * sees it. `brightness` and `contrast` change the scene (drift); the orientation and text depend on the seed only.
  */
-export function inspectionPixels(seed: number, options: SceneOptions = {}): Buffer {
+export async function inspectionSample(seed: number, options: SceneOptions = {}): Promise<InspectionSample> {
   const width = options.width ?? 192;
   const height = options.height ?? 48;
+  const random = seededRandom(seed);
+  const orientation: Orientation = random() < (options.flippedShare ?? 0.3) ? '180' : '0';
+  const ambiguous = random() < AMBIGUOUS_SHARE;
+  const text = printedText(random, ambiguous);
+  const background = Math.round(190 + random() * 55);
+  const ink = Math.round(20 + random() * 60);
+  const textWidth = Math.round(width * (0.6 + random() * 0.35));
+  const x = Math.round((width - textWidth) * random());
+  const fontSize = Math.round(height * (0.55 + random() * 0.15));
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+<rect width="100%" height="100%" fill="rgb(${background},${background},${background})"/>
+<text x="${x}" y="${Math.round(height / 2 + fontSize * 0.36)}" font-family="${pick(random, FONTS)}" font-size="${fontSize}"
+ textLength="${textWidth}" lengthAdjust="spacingAndGlyphs" fill="rgb(${ink},${ink},${ink})">${escapeXml(text)}</text></svg>`;
+  const rendered = await sharp(Buffer.from(svg))
+    .rotate(orientation === '180' ? 180 : 0)
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   const brightness = options.brightness ?? 0;
   const contrast = options.contrast ?? 1;
-  const random = seededRandom(seed);
-  const background = 190 + random() * 55;
-  const ink = 20 + random() * 60;
-  const ink01 = new Uint8Array(width * height);
-  const top = Math.floor(height * 0.2);
-  const glyphHeight = Math.max(4, Math.floor(height * 0.55));
-  for (let x = 4; x < width - 8; x += 6 + Math.floor(random() * 8)) {
-    const w = 2 + Math.floor(random() * 3);
-    const y0 = top + Math.floor(random() * (height * 0.12));
-    const h = Math.floor(glyphHeight * (0.5 + random() * 0.5));
-    for (let y = y0; y < Math.min(height, y0 + h); y++) ink01.fill(1, y * width + x, y * width + x + w);
-  }
   const pixels = Buffer.alloc(width * height * 3);
   for (let p = 0; p < width * height; p++) {
-    const base = (ink01[p] ? ink : background) + (random() - 0.5) * 12;
+    const base = rendered[p * 3]! + (random() - 0.5) * 12;
     const v = 128 + (base - 128) * contrast + brightness;
     pixels[p * 3] = clamp(v);
     pixels[p * 3 + 1] = clamp(v - 4);
     pixels[p * 3 + 2] = clamp(v + 3);
   }
-  return pixels;
+  const image = sharp(pixels, { raw: { width, height, channels: 3 } });
+  const bytes = await (options.format === 'jpeg' ? image.jpeg({ quality: 90 }) : image.png()).toBuffer();
+  return { bytes, orientation, text, ambiguous };
 }
 
 /**
- * A PNG (or JPEG) text-line inspection image for `seed`.
+ * A PNG (or JPEG) text-line inspection image for `seed` (see {@link inspectionSample}).
  * @example await inspectionImage(7, { brightness: -80 }) // the same line under a failing lamp
  */
 export async function inspectionImage(seed: number, options: SceneOptions = {}): Promise<Buffer> {
-  const width = options.width ?? 192;
-  const height = options.height ?? 48;
-  const image = sharp(inspectionPixels(seed, options), { raw: { width, height, channels: 3 } });
-  return options.format === 'jpeg' ? image.jpeg({ quality: 90 }).toBuffer() : image.png().toBuffer();
+  return (await inspectionSample(seed, options)).bytes;
 }

@@ -2,6 +2,8 @@
 export interface KeyActions {
   /** `d`: toggle the lighting change on line 2. */
   toggleDrift(): void;
+  /** `c`: toggle the labelling rule of line 2's operators (concept drift). */
+  toggleConcept(): void;
   /** `q` or Ctrl-C (raw mode turns Ctrl-C into a key, not a signal). */
   quit(): void;
 }
@@ -15,6 +17,7 @@ export function listenForKeys(actions: KeyActions): () => void {
   const onData = (chunk: Buffer) => {
     for (const key of chunk.toString('utf8')) {
       if (key === 'd' || key === 'D') actions.toggleDrift();
+      else if (key === 'c' || key === 'C') actions.toggleConcept();
       else if (key === 'q' || key === '\u0003') actions.quit();
     }
   };

@@ -8,6 +8,7 @@ import { Feeder } from './feeder';
 import { listenForKeys } from './keys';
 import { type Running, type Stop, say, warn } from './lifecycle';
 import { registerVersions } from './models';
+import { AgentUrl, Operator } from './operator';
 import {
   APP_ID,
   createApp,
@@ -22,6 +23,11 @@ import { type DemoServer, dashboardDist, startDemoServer } from './server';
 import { type DemoState, readState, writeState } from './state';
 import { formatStatus, newAuditLines, readStatus } from './status';
 import { buildDashboard, demoPageUrl, startWebDemo } from './web';
+
+/** Share of labels a demo operator gets wrong. */
+const OPERATOR_SLIP_RATE = 0.005;
+/** Share of line 2's parts the new fixture turns (the concept-drift episode, key `c`). */
+const CONCEPT_TURNED_SHARE = 0.3;
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AGENT_BIN = join(REPO_ROOT, 'agent', 'bin', 'edgefleet-agent.js');
@@ -171,6 +177,11 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
       outDir: station.outDir,
       intervalMs: config.intervalMs,
       seed: 1_000_000 * (i + 1) + (Math.floor(Date.now() / 1000) % 100_000),
+      operator: new Operator(
+        new AgentUrl(station.logFile),
+        { spotCheckShare: config.spotCheckShare, slipRate: OPERATOR_SLIP_RATE, seed: 7_000 + i },
+        (message) => warn(`feedback on ${station.deviceId} refused: ${message}`),
+      ),
       onError: (error) => warn(`images for ${station.deviceId}: ${error.message}`),
     });
     running.feeders.push(feeder);
@@ -311,6 +322,8 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
   say(config.durationS > 0 ? `  stopping in ${config.durationS} s` : '  Ctrl-C stops everything');
   if (process.stdin.isTTY)
     say('  press d to dim the lights on line 2 (input drift: the PSI gate rolls a running canary back)');
+  if (process.stdin.isTTY)
+    say("  press c to change how line 2 labels (concept drift: only the operators' labels can show it)");
   say('');
   running.restoreTerminal = listenForKeys({
     quit: () => stop.request(0, 'Ctrl-C'),
@@ -320,6 +333,19 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
       const dim = !line2[0]!.scene.brightness;
       for (const f of line2) f.scene = dim ? { brightness: -70, contrast: 0.8 } : {};
       say(dim ? 'line 2: lights dimmed (brightness −70, contrast ×0.8)' : 'line 2: lights back to normal');
+    },
+    toggleConcept: () => {
+      const line2 = running.feeders.filter((_, i) => fleet[i]!.labels.line === '2');
+      const operators = line2.flatMap((f) => (f.operator ? [f.operator] : []));
+      if (operators.length === 0) return say('no station on line 2 (run with --devices 2 or more)');
+      const change = operators[0]!.rule.kind === 'camera';
+      for (const o of operators)
+        o.rule = change ? { kind: 'part', turnedShare: CONCEPT_TURNED_SHARE } : { kind: 'camera' };
+      say(
+        change
+          ? `line 2: a new fixture turns ${CONCEPT_TURNED_SHARE * 100} % of parts; operators label the text relative to the part`
+          : 'line 2: operators label as the camera sees it again',
+      );
     },
   });
   await tick();

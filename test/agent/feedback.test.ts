@@ -1,6 +1,12 @@
 import { createServer } from 'node:net';
 import { type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
-import { type Automation, type FeedbackAggregate, mergeFeedback } from '@edgefleet/shared';
+import {
+  type Automation,
+  CALIBRATION_BINS,
+  calibrationBin,
+  type FeedbackAggregate,
+  mergeFeedback,
+} from '@edgefleet/shared';
 import type { VersionQuality } from '@edgefleet/shared/api';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +183,23 @@ describe('humans in the loop on the agent (real agent, real broker, real server,
       labelled: reviewed.length,
       correct: reviewed.filter(([a, l]) => a.top.label === l).length,
     });
+    // Calibration bins: the labelled ones by the confidence of each labelled prediction, the routed ones by
+    // every answer's confidence (label-free).
+    const bins = (confidences: number[]) => {
+      const b = Array.from({ length: CALIBRATION_BINS }, () => 0);
+      for (const c of confidences) b[calibrationBin(c)!]!++;
+      return b;
+    };
+    expect(sum?.calibration?.labelled).toEqual(bins(labels.map(([a]) => a.top.confidence)));
+    expect(sum?.calibration?.correct).toEqual(
+      bins(labels.filter(([a, l]) => a.top.label === l).map(([a]) => a.top.confidence)),
+    );
+    expect(sum?.calibration?.routed).toEqual(bins(all.map((a) => a.top.confidence)));
+    const confidenceSum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+    expect(confidenceSum(sum!.calibration!.routedConfidence)).toBeCloseTo(
+      confidenceSum(all.map((a) => a.top.confidence)),
+      9,
+    );
 
     // The server's quality read: accuracy exactly the one of the labels sent here.
     const quality = (await (

@@ -201,6 +201,15 @@ describe('pnpm demo', () => {
         .reports;
     expect(await metrics('1.0.0')).toBeGreaterThan(0);
     expect(await metrics('1.1.0')).toBeGreaterThan(0);
+    // The stations' operators label what the model sends to review and spot-check the rest: labels arrive as
+    // a measured accuracy (real text lines, so the classifier is right nearly always but not always).
+    const labelled = async () =>
+      (
+        await api<{ labelled: number; accuracy: { estimate: number | null } }>(
+          '/api/v1/models/cls/versions/1.0.0/quality',
+        )
+      ).labelled;
+    await expect.poll(labelled, { timeout: 30_000, interval: 1_000 }).toBeGreaterThan(5);
 
     // The browser demo page: built, served, pointed at this server with the app's publishable key.
     const page = new URL((await demo.waitFor(/demo page\s+(http:\/\/\S+)/, 1_000))[1]!);

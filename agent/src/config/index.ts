@@ -67,8 +67,10 @@ export const agentConfigSchema = z.object({
   reconnectMaxMs: int(500, 3_600_000).default(60_000),
   /** How long after an inference its label is still accepted by `POST /v1/feedback` (ms; default 24 h). */
   feedbackTtlMs: int(1_000, 30 * 86_400_000).default(86_400_000),
-  /** Predictions kept for late labels (oldest dropped first beyond it). */
-  maxPredictions: int(1, 10_000_000).default(100_000),
+  /** Predictions kept for late labels (oldest dropped first beyond it); 0 turns the feedback path off. */
+  maxPredictions: int(0, 10_000_000).default(100_000),
+  /** Byte budget of the images kept for review on the device (oldest evicted first); 0 keeps none. */
+  reviewImageBytes: int(0, 1 << 40).default(256 * MiB),
   /** MQTT URL override (default: from enrollment). */
   mqttUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,6 +106,7 @@ export const SETTINGS = [
   ['reconnect-max-ms', 'EDGEFLEET_AGENT_RECONNECT_MAX_MS', 'reconnectMaxMs'],
   ['feedback-ttl-ms', 'EDGEFLEET_AGENT_FEEDBACK_TTL_MS', 'feedbackTtlMs'],
   ['max-predictions', 'EDGEFLEET_AGENT_MAX_PREDICTIONS', 'maxPredictions'],
+  ['review-image-bytes', 'EDGEFLEET_AGENT_REVIEW_IMAGE_BYTES', 'reviewImageBytes'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
   ['log-level', 'EDGEFLEET_AGENT_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, string, keyof AgentConfig])[];

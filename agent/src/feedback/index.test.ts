@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CALIBRATION_BINS, calibrationBin } from '@edgefleet/shared';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSession } from '../runtime/model-session';
@@ -8,6 +9,13 @@ import { ServingEngine } from '../serving/engine';
 import { TelemetryWindows } from '../telemetry/windows';
 import { loadCls } from '../testing/cls';
 import { OperatorFeedback } from '.';
+
+// Calibration bin counts holding `confidences`.
+const binned = (...confidences: number[]) => {
+  const bins = Array.from({ length: CALIBRATION_BINS }, () => 0);
+  for (const c of confidences) bins[calibrationBin(c)!]!++;
+  return bins;
+};
 
 describe('OperatorFeedback with the engine (real cls model, real SQLite)', () => {
   let session: ModelSession;
@@ -58,6 +66,12 @@ describe('OperatorFeedback with the engine (real cls model, real SQLite)', () =>
       counts: expected,
       labels: { auto: { labelled: 0, correct: 0 }, review: { labelled: 1, correct: 0 } },
       routed: { auto: 0, review: 1 },
+      // The answer's confidence, in its bin: once as served, once as labelled (wrong).
+      calibration: expect.objectContaining({
+        routed: binned(first.top!.confidence),
+        labelled: binned(first.top!.confidence),
+        correct: binned(),
+      }),
     });
     expect(feedback.counters).toMatchObject({
       predictionsKept: 1,

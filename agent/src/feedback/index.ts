@@ -1,20 +1,19 @@
 import { join } from 'node:path';
+import { LABEL_REFUSAL_KIND, labelRefusalMessage } from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
 import type { TelemetryWindows } from '../telemetry/windows';
-import { type LabelRefusal, type PredictionRecord, PredictionStore } from './store';
+import { type ReviewImage, ReviewImageStore } from './review-images';
+import { type PredictionRecord, PredictionStore } from './store';
 
+export type { ReviewImage } from './review-images';
 export type { PredictionRecord } from './store';
+
+/** A prediction to keep, with the encoded image it was made on (kept only when it goes to review). */
+export type KeptPrediction = PredictionRecord & { image?: Uint8Array };
 
 /** Most pending reviews one `GET /v1/review` lists. */
 export const MAX_REVIEW_LIST = 500;
-
-const REFUSAL_KIND = {
-  unknown: 'unknown_prediction',
-  expired: 'label_expired',
-  bad_label: 'invalid_label',
-  duplicate: 'duplicate_label',
-} as const satisfies Record<LabelRefusal, string>;
 
 /** Counters of the feedback path (also in `/v1/status`). */
 export interface FeedbackCounters {
@@ -23,6 +22,28 @@ export interface FeedbackCounters {
   storeFailures: number;
   labelsCounted: number;
   refused: Record<string, number>;
+  /** The images of predictions routed to review (`--review-image-bytes`). */
+  reviewImages: {
+    kept: number;
+    /** Evicted to stay within the byte budget before anyone labelled them. */
+    evicted: number;
+    /** Not kept: larger than the whole budget, or not a PNG/JPEG. */
+    skipped: number;
+    /** Not kept because storage failed (e.g. a full disk); serving went on. */
+    storeFailures: number;
+    sizeBytes: number;
+    maxBytes: number;
+  };
+}
+
+/** Options of {@link OperatorFeedback}. */
+export interface FeedbackOptions {
+  dataDir: string;
+  ttlMs: number;
+  maxPredictions: number;
+  /** Byte budget of kept review images; 0 or absent keeps none. */
+  reviewImageBytes?: number;
+  now?: () => number;
 }
 
 /**
@@ -35,21 +56,43 @@ export class OperatorFeedback {
     storeFailures: 0,
     labelsCounted: 0,
     refused: {},
+    reviewImages: { kept: 0, evicted: 0, skipped: 0, storeFailures: 0, sizeBytes: 0, maxBytes: 0 },
   };
   private readonly store: PredictionStore;
+  private readonly images: ReviewImageStore | null = null;
 
   constructor(
-    opts: { dataDir: string; ttlMs: number; maxPredictions: number; now?: () => number },
+    opts: FeedbackOptions,
     private readonly windows: TelemetryWindows,
     private readonly logger: Logger,
   ) {
     this.store = new PredictionStore(join(opts.dataDir, 'predictions.db'), opts);
+    const maxBytes = opts.reviewImageBytes ?? 0;
+    this.counters.reviewImages.maxBytes = maxBytes;
+    if (maxBytes > 0) {
+      try {
+        this.images = new ReviewImageStore(join(opts.dataDir, 'review-images.db'), {
+          maxBytes,
+          ttlMs: opts.ttlMs,
+          ...(opts.now ? { now: opts.now } : {}),
+        });
+        this.counters.reviewImages.sizeBytes = this.images.sizeBytes;
+      } catch (err) {
+        // Review without images still works: the operator sees the suggestion and the classes.
+        this.counters.reviewImages.storeFailures++;
+        this.logger.error(
+          { err: (err as Error).message },
+          'review image store failed to open; no images kept',
+        );
+      }
+    }
   }
 
-  /** Keeps a prediction; never throws (serving never depends on it). */
-  readonly remember = (record: PredictionRecord): void => {
+  /** Keeps a prediction (and its image when it goes to review); never throws (serving never depends on it). */
+  readonly remember = (record: KeptPrediction): void => {
+    const { image, ...prediction } = record;
     try {
-      this.store.record(record);
+      this.store.record(prediction);
       this.counters.predictionsKept++;
     } catch (err) {
       if (this.counters.storeFailures++ === 0)
@@ -57,36 +100,87 @@ export class OperatorFeedback {
           { err: (err as Error).message },
           'prediction store failed; labels for them will be refused',
         );
+      return;
     }
+    if (image && record.route === 'review' && this.images) this.keepImage(record, image);
   };
+
+  private keepImage(record: PredictionRecord, image: Uint8Array): void {
+    const counters = this.counters.reviewImages;
+    const images = this.images!;
+    try {
+      const evictedBefore = images.evicted;
+      const outcome = images.put(record.predictionId, record.createdMs, image);
+      if (outcome === 'kept') counters.kept++;
+      else counters.skipped++;
+      counters.evicted += images.evicted - evictedBefore;
+      counters.sizeBytes = images.sizeBytes;
+    } catch (err) {
+      if (counters.storeFailures++ === 0)
+        this.logger.error(
+          { err: (err as Error).message },
+          'review image store failed; those reviews show no image',
+        );
+    }
+  }
+
+  /** The kept image of a prediction awaiting review; undefined once labelled, evicted, expired or never kept. */
+  reviewImage(predictionId: string): ReviewImage | undefined {
+    try {
+      return this.images?.get(predictionId);
+    } catch {
+      this.counters.reviewImages.storeFailures++;
+      return undefined;
+    }
+  }
+
+  /** Whether a prediction awaiting review has its image kept. */
+  hasReviewImage(predictionId: string): boolean {
+    try {
+      return this.images?.has(predictionId) ?? false;
+    } catch {
+      return false;
+    }
+  }
 
   /** Counts one label, or throws an {@link AgentError} saying why not (404, 409, 410, 422, 429). */
   submit(predictionId: string, label: string): { predictionId: string; counted: true } {
     // Predictions are kept with the window's deferred observations: a label right after its answer finds it.
     this.windows.runDeferred();
     const claimed = this.store.claim(predictionId, label);
-    if (!claimed.ok) throw this.refuse(REFUSAL_KIND[claimed.refusal], claimed.message);
+    if (!claimed.ok) throw this.refuse(LABEL_REFUSAL_KIND[claimed.refusal], claimed.message);
     const { record, trueIndex } = claimed;
     const counted = this.windows.addLabel({
       modelLabel: `${record.model.name}@${record.model.version}`,
       trueIndex,
       predictedIndex: record.predictedIndex,
       route: record.route,
+      confidence: record.confidence,
     });
-    if (!counted) {
+    if (!counted.ok) {
       this.store.unclaim(predictionId);
-      throw this.refuse(
-        'window_full',
-        `the current window of ${record.model.name}@${record.model.version} already counts as many labels as it served inferences; send it again after the next window`,
-      );
+      if (counted.refusal === 'bad_index')
+        throw new AgentError('internal', `prediction ${predictionId} names a class its window does not have`);
+      throw this.refuse('window_full', labelRefusalMessage.window_full(record.model));
     }
     this.counters.labelsCounted++;
+    this.forgetImage(predictionId);
     return { predictionId, counted: true };
   }
 
   /** Predictions routed to review without a label yet, newest first. */
   pendingReview(limit: number): PredictionRecord[] {
     return this.store.pendingReview(Math.max(1, Math.min(MAX_REVIEW_LIST, limit)));
+  }
+
+  /** A labelled prediction's image is of no more use: it never stays on the device longer than needed. */
+  private forgetImage(predictionId: string): void {
+    try {
+      this.images?.delete(predictionId);
+      if (this.images) this.counters.reviewImages.sizeBytes = this.images.sizeBytes;
+    } catch {
+      this.counters.reviewImages.storeFailures++;
+    }
   }
 
   private refuse(kind: ConstructorParameters<typeof AgentError>[0], message: string): AgentError {
@@ -96,5 +190,6 @@ export class OperatorFeedback {
 
   close(): void {
     this.store.close();
+    this.images?.close();
   }
 }

@@ -1,26 +1,19 @@
-import type { DecisionRoute, ModelVersionId } from '@edgefleet/shared';
+import {
+  type DecisionRoute,
+  judgeLabel,
+  type KeptPrediction,
+  type LabelRefusal,
+  labelRefusalMessage,
+} from '@edgefleet/shared';
 import Database from 'better-sqlite3';
 
 /** One prediction kept for a later operator label. */
-export interface PredictionRecord {
-  predictionId: string;
-  createdMs: number;
-  model: ModelVersionId;
-  classes: readonly string[];
-  /** Index of the model's top-1 class in `classes`. */
-  predictedIndex: number;
-  confidence: number;
-  route: DecisionRoute;
-  reason: string;
-}
-
-/** Why a label was not taken; each maps to one HTTP status. */
-export type LabelRefusal = 'unknown' | 'expired' | 'bad_label' | 'duplicate';
+export type PredictionRecord = KeptPrediction;
 
 /** What {@link PredictionStore.claim} decided. */
 export type ClaimOutcome =
   | { ok: true; record: PredictionRecord; trueIndex: number }
-  | { ok: false; refusal: LabelRefusal; message: string };
+  | { ok: false; refusal: Exclude<LabelRefusal, 'window_full'>; message: string };
 
 interface Row {
   id: string;
@@ -145,28 +138,18 @@ export class PredictionStore {
       return {
         ok: false,
         refusal: 'unknown',
-        message: `unknown predictionId ${JSON.stringify(predictionId)}: not made on this device, or older than twice the feedback TTL`,
+        message: labelRefusalMessage.unknown(
+          predictionId,
+          'not made on this device, or older than twice the feedback TTL',
+        ),
       };
     }
     const record = toRecord(row);
-    const ageMs = this.now() - record.createdMs;
-    if (ageMs > this.opts.ttlMs) {
-      return {
-        ok: false,
-        refusal: 'expired',
-        message: `expected a label within ${this.opts.ttlMs} ms of the prediction, came ${ageMs} ms after it`,
-      };
-    }
-    const trueIndex = record.classes.indexOf(label);
-    if (trueIndex < 0) {
-      return {
-        ok: false,
-        refusal: 'bad_label',
-        message: `expected a label among the classes of ${record.model.name}@${record.model.version} (${record.classes.map((c) => JSON.stringify(c)).join(', ')}), got ${JSON.stringify(label)}`,
-      };
-    }
+    const judged = judgeLabel(record, label, { nowMs: this.now(), ttlMs: this.opts.ttlMs });
+    if (!judged.ok) return judged;
+    const { trueIndex } = judged;
     if (this.stmts.claim.run(trueIndex, this.now(), predictionId).changes === 0) {
-      return { ok: false, refusal: 'duplicate', message: `prediction ${predictionId} already has a label` };
+      return { ok: false, refusal: 'duplicate', message: labelRefusalMessage.duplicate(predictionId) };
     }
     return { ok: true, record, trueIndex };
   }

@@ -7,6 +7,7 @@ import type { OperatorFeedback } from '../feedback';
 import { admitImage, DecodeBudget, decodeImage, MAX_DECODED_PIXELS } from '../image/decode';
 import type { AgentTensor } from '../runtime/tensor';
 import type { InferResult, ServingEngine } from '../serving/engine';
+import { addStationRoutes } from '../station';
 import { addFeedbackRoutes } from './feedback-routes';
 import { checkHostAndOrigin } from './host-check';
 
@@ -87,7 +88,10 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.use('*', checkHostAndOrigin(deps.allowedHosts ?? []));
   app.get('/v1/status', (c) => c.json(deps.status()));
-  if (deps.feedback) addFeedbackRoutes(app, deps.feedback);
+  if (deps.feedback) {
+    addFeedbackRoutes(app, deps.feedback);
+    addStationRoutes(app);
+  }
   app.post(
     '/v1/infer',
     bodyLimit({
@@ -137,7 +141,7 @@ export function createApi(deps: ApiDeps): Hono {
           throw err;
         }
         try {
-          result = await deps.engine.infer({ kind: 'image', image }, inferOptions);
+          result = await deps.engine.infer({ kind: 'image', image, encoded: bytes }, inferOptions);
         } finally {
           release();
         }

@@ -8,7 +8,7 @@ import {
 } from '@edgefleet/shared';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
-import type { PredictionRecord } from '../feedback/store';
+import type { KeptPrediction } from '../feedback';
 import type { ModelSession } from '../runtime/model-session';
 import type { AgentTensor } from '../runtime/tensor';
 import {
@@ -87,7 +87,7 @@ export class ServingEngine {
   /** The deployment's automation level (from the desired state; `full` when it names none). */
   automation: Automation = DEFAULT_AUTOMATION;
   /** Keeps each classifier prediction for a later label (the agent's {@link OperatorFeedback}); none in unit tests. */
-  rememberPrediction: ((record: PredictionRecord) => void) | null = null;
+  rememberPrediction: ((record: KeptPrediction) => void) | null = null;
 
   constructor(
     private readonly windows: TelemetryWindows,
@@ -165,6 +165,7 @@ export class ServingEngine {
           confidence: top.confidence,
           route: decision.route,
           reason: decision.reason,
+          ...(input.kind === 'image' && input.encoded ? { image: input.encoded } : {}),
         });
       }
       // The window open now: one that closed during the run has been written already.
@@ -172,7 +173,7 @@ export class ServingEngine {
       observeInput(profile, session, tensor);
       observeOutput(profile, session, top);
       observeTimings(profile, latencyMs);
-      this.windows.recordRoute(session, decision.route);
+      this.windows.recordRoute(session, decision.route, top?.confidence);
       if (timedOut) profile.recordError('timeout');
     });
     this.counters.inferences++;

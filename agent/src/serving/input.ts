@@ -3,8 +3,13 @@ import { AgentError } from '../errors';
 import type { ModelSession } from '../runtime/model-session';
 import { type AgentTensor, elementCount } from '../runtime/tensor';
 
-/** What a caller asks to infer: a ready tensor, or decoded pixels that the version's spec preprocesses. */
-export type InferInput = { kind: 'tensor'; tensor: AgentTensor } | { kind: 'image'; image: RawImage };
+/**
+ * What a caller asks to infer: a ready tensor, or decoded pixels that the version's spec preprocesses (with the
+ * encoded bytes they came from, kept for the operator when the prediction goes to review).
+ */
+export type InferInput =
+  | { kind: 'tensor'; tensor: AgentTensor }
+  | { kind: 'image'; image: RawImage; encoded?: Uint8Array };
 
 const DTYPE_ARRAYS: Record<string, new (n: number) => ArrayLike<number>> = {
   float32: Float32Array,

@@ -1,11 +1,13 @@
 import {
   type DecisionRoute,
-  emptyFeedback,
   type FeedbackAggregate,
+  type LabelCount,
   Profile,
   type ProfileJSON,
   type ProfileSpec,
   specHash,
+  WindowFeedback,
+  type WindowRefusal,
 } from '@edgefleet/shared';
 import type { ModelSession } from '../runtime/model-session';
 
@@ -30,17 +32,8 @@ interface OpenWindow {
   session: ModelSession;
   role: ProfileRole;
   profile: Profile;
-  feedback?: FeedbackAggregate;
-  labelled: number;
-}
-
-/** One operator label for a prediction of an active version, as the window counts it. */
-export interface LabelCount {
-  /** `name@version` of the version that made the prediction ({@link ModelSession.label}). */
-  modelLabel: string;
-  trueIndex: number;
-  predictedIndex: number;
-  route: DecisionRoute;
+  /** Routes and labels (shared counting), for active classifiers only. */
+  feedback?: WindowFeedback;
 }
 
 /** Observations that may wait for {@link TelemetryWindows.defer} before they run at once. */
@@ -102,41 +95,41 @@ export class TelemetryWindows {
     const key = `${session.label}/${role}`;
     let w = this.open.get(key);
     if (!w) {
-      w = { session, role, profile: new Profile(session.spec), labelled: 0 };
+      w = { session, role, profile: new Profile(session.spec) };
       this.open.set(key, w);
     }
     return w.profile;
   }
 
-  /** Counts the decision route of one active inference (call with its other observations). */
-  recordRoute(session: ModelSession, route: DecisionRoute): void {
+  /**
+   * Counts the decision route of one active inference and its top-1 confidence (the label-free calibration
+   * bins); call with its other observations.
+   */
+  recordRoute(session: ModelSession, route: DecisionRoute, confidence?: number): void {
     this.profileFor(session, 'active');
-    const w = this.open.get(`${session.label}/active`)!;
-    const classes = session.spec.classes;
-    if (!classes || classes.length === 0) return;
-    w.feedback ??= emptyFeedback(classes);
-    w.feedback.routed[route]++;
+    this.feedbackOf(this.open.get(`${session.label}/active`)!)?.countRoute(route, confidence);
   }
 
   /**
-   * Adds one label to the open window of the version that made the prediction. False (nothing counted) when
-   * that version served no inference in this window yet, or the window already holds as many labels as
-   * inferences: a window never carries more labels than inferences, so the caller retries in a later window.
+   * Adds one label to the open window of the version that made the prediction (`modelLabel`,
+   * {@link ModelSession.label}). `window_full` (nothing counted) when that version served no inference in this
+   * window yet, or the window already holds as many labels as inferences: the caller retries in a later window.
    */
-  addLabel(label: LabelCount): boolean {
+  addLabel(label: LabelCount & { modelLabel: string }): { ok: true } | { ok: false; refusal: WindowRefusal } {
     this.runDeferred();
     const w = this.open.get(`${label.modelLabel}/active`);
-    const classes = w?.session.spec.classes;
-    if (!w || !classes || w.labelled >= w.profile.inferences) return false;
-    if (label.trueIndex >= classes.length || label.predictedIndex >= classes.length) return false;
-    w.feedback ??= emptyFeedback(classes);
-    w.feedback.counts[label.trueIndex]![label.predictedIndex]!++;
-    const route = w.feedback.labels[label.route];
-    route.labelled++;
-    if (label.trueIndex === label.predictedIndex) route.correct++;
-    w.labelled++;
-    this.touched++;
-    return true;
+    const feedback = w && this.feedbackOf(w);
+    if (!w || !feedback) return { ok: false, refusal: 'window_full' };
+    const counted = feedback.countLabel(label, w.profile.inferences);
+    if (counted.ok) this.touched++;
+    return counted;
+  }
+
+  private feedbackOf(w: OpenWindow): WindowFeedback | undefined {
+    const classes = w.session.spec.classes;
+    if (!classes || classes.length === 0) return undefined;
+    w.feedback ??= new WindowFeedback(classes);
+    return w.feedback;
   }
 
   /** When the open window started (ms). */
@@ -174,9 +167,15 @@ export class TelemetryWindows {
         spec: w.session.spec,
         profile: json,
         inferences,
-        ...(w.feedback ? { feedback: structuredClone(w.feedback) } : {}),
+        ...feedbackOf(w),
       });
     }
     return drafts;
   }
+}
+
+// The window's feedback aggregate when it counted a route or a label.
+function feedbackOf(w: OpenWindow): { feedback?: FeedbackAggregate } {
+  const feedback = w.feedback?.aggregate;
+  return feedback ? { feedback } : {};
 }

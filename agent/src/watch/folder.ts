@@ -3,9 +3,11 @@ import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promi
 import { basename, extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
+import type { OperatorFeedback } from '../feedback';
 import { resultJson } from '../http/app';
 import { decodeImage } from '../image/decode';
 import type { ServingEngine } from '../serving/engine';
+import { SidecarLabels } from './sidecar-labels';
 
 /** Options of the watched folder. */
 export interface WatchOptions {
@@ -16,6 +18,8 @@ export interface WatchOptions {
   pollMs?: number;
   /** Largest image decoded (pixels); a larger one goes to the failed folder. */
   maxImagePixels?: number;
+  /** Where sidecar label files (`<image>.label` beside the result) go; absent: they are not read. */
+  feedback?: OperatorFeedback;
   logger: Logger;
 }
 
@@ -39,11 +43,17 @@ export class WatchedFolder {
   private stopped = false;
   processed = 0;
   failed = 0;
+  /** Sidecar label files read as operator feedback. */
+  readonly labels: SidecarLabels | null;
 
   constructor(
     private readonly engine: ServingEngine,
     private readonly opts: WatchOptions,
-  ) {}
+  ) {
+    this.labels = opts.feedback
+      ? new SidecarLabels(opts.feedback, { watchDir: opts.dir, outDir: this.outDir, logger: opts.logger })
+      : null;
+  }
 
   private get outDir(): string {
     return this.opts.outDir ?? this.opts.dir;
@@ -91,6 +101,11 @@ export class WatchedFolder {
   }
 
   private async scan(): Promise<void> {
+    await this.scanImages();
+    if (!this.stopped) await this.labels?.scan();
+  }
+
+  private async scanImages(): Promise<void> {
     const entries = await readdir(this.opts.dir, { withFileTypes: true });
     const outs = new Set(await readdir(this.outDir));
     for (const e of entries) {
@@ -114,8 +129,10 @@ export class WatchedFolder {
   private async processFile(path: string): Promise<void> {
     const name = basename(path);
     let image: Awaited<ReturnType<typeof decodeImage>>;
+    let encoded: Uint8Array;
     try {
-      image = await decodeImage(await readFile(path), this.opts.maxImagePixels);
+      encoded = await readFile(path);
+      image = await decodeImage(encoded, this.opts.maxImagePixels);
     } catch (err) {
       const kind = err instanceof AgentError ? err.kind : 'invalid_input';
       this.engine.reject(kind);
@@ -123,7 +140,7 @@ export class WatchedFolder {
       return;
     }
     try {
-      const result = await this.engine.infer({ kind: 'image', image });
+      const result = await this.engine.infer({ kind: 'image', image, encoded });
       const out = join(this.outDir, `${name}.json`);
       await writeFile(`${out}.tmp`, JSON.stringify({ file: name, ...resultJson(result, true) }));
       await rename(`${out}.tmp`, out);

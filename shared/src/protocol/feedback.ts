@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { fail, type Result } from '../result';
+import type { DecisionRoute } from './automation';
+import {
+  type Calibration,
+  calibrationSchema,
+  calibrationTotalsProblem,
+  countLabelledConfidence,
+  countRoutedConfidence,
+  emptyCalibration,
+  mergeCalibration,
+} from './calibration';
 import { countSchema } from './primitives';
 
 /** Most classes a feedback aggregate covers (the matrix is classes², so this bounds a report's size). */
@@ -16,7 +26,9 @@ const routeLabelsSchema = z.strictObject({
  * Operator feedback of one window and model version, as mergeable counts (no input, no raw label list):
  * `counts[t][p]` labelled predictions whose true label is `classes[t]` and whose model answer was
  * `classes[p]`; per decision route the labelled and correct ones; and how many of the window's inferences
- * each route took (so review share needs no label). Sums of windows are windows: merging is adding.
+ * each route took (so review share needs no label); optionally the top-1 confidences per fixed bin
+ * ({@link calibrationSchema}: label-free estimated accuracy and the calibration check). Sums of windows are
+ * windows: merging is adding.
  */
 export const feedbackAggregateSchema = z
   .strictObject({
@@ -24,6 +36,8 @@ export const feedbackAggregateSchema = z
     counts: z.array(z.array(countSchema).max(MAX_FEEDBACK_CLASSES)).max(MAX_FEEDBACK_CLASSES),
     labels: z.strictObject({ auto: routeLabelsSchema, review: routeLabelsSchema }),
     routed: z.strictObject({ auto: countSchema, review: countSchema }),
+    /** Optional: clients before it send none; a merge with one that has none keeps the one there is. */
+    calibration: calibrationSchema.optional(),
   })
   .superRefine((f, ctx) => {
     const problem = feedbackProblem(f);
@@ -51,6 +65,8 @@ function feedbackProblem(f: {
   classes: string[];
   counts: number[][];
   labels: FeedbackAggregate['labels'];
+  routed: FeedbackAggregate['routed'];
+  calibration?: Calibration | undefined;
 }): { message: string; path: (string | number)[] } | undefined {
   if (new Set(f.classes).size !== f.classes.length)
     return { message: 'expected distinct classes', path: ['classes'] };
@@ -79,6 +95,12 @@ function feedbackProblem(f: {
       message: `expected labels.auto.correct + labels.review.correct (${auto.correct + review.correct}) to equal the matrix diagonal (${diagonal})`,
       path: ['labels'],
     };
+  if (f.calibration)
+    return calibrationTotalsProblem(f.calibration, {
+      routed: f.routed.auto + f.routed.review,
+      labelled: total,
+      correct: diagonal,
+    });
   return undefined;
 }
 
@@ -137,6 +159,52 @@ export function mergeFeedback(a: FeedbackAggregate, b: FeedbackAggregate): Resul
         },
       },
       routed: { auto: a.routed.auto + b.routed.auto, review: a.routed.review + b.routed.review },
+      ...mergedCalibration(a.calibration, b.calibration),
     },
   };
+}
+
+function mergedCalibration(a?: Calibration, b?: Calibration): { calibration?: Calibration } {
+  if (a && b) return { calibration: mergeCalibration(a, b) };
+  const one = a ?? b;
+  return one ? { calibration: structuredClone(one) } : {};
+}
+
+/**
+ * Counts one served inference's decision route and, when known, its top-1 confidence (label-free
+ * calibration). The one counting rule of the agent and the browser runtime.
+ */
+export function countRoute(f: FeedbackAggregate, route: DecisionRoute, confidence?: number): void {
+  f.routed[route]++;
+  if (confidence === undefined) return;
+  f.calibration ??= emptyCalibration();
+  countRoutedConfidence(f.calibration, confidence);
+}
+
+/** One operator label of a prediction, by class index. */
+export interface LabelObservation {
+  trueIndex: number;
+  predictedIndex: number;
+  route: DecisionRoute;
+  /** Top-1 confidence of the labelled prediction, when known. */
+  confidence?: number;
+}
+
+/**
+ * Counts one label into the matrix, its route and, when the prediction's confidence is known, the
+ * calibration bins. False (nothing counted) when an index is outside the classes.
+ */
+export function countLabel(f: FeedbackAggregate, label: LabelObservation): boolean {
+  const k = f.classes.length;
+  const { trueIndex: t, predictedIndex: p } = label;
+  if (!Number.isInteger(t) || !Number.isInteger(p) || t < 0 || p < 0 || t >= k || p >= k) return false;
+  f.counts[t]![p]!++;
+  const route = f.labels[label.route];
+  route.labelled++;
+  if (t === p) route.correct++;
+  if (label.confidence !== undefined) {
+    f.calibration ??= emptyCalibration();
+    countLabelledConfidence(f.calibration, label.confidence, t === p);
+  }
+  return true;
 }

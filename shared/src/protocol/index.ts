@@ -23,6 +23,14 @@ export {
   decideRoute,
 } from './automation';
 export {
+  CALIBRATION_BINS,
+  type Calibration,
+  calibrationBin,
+  calibrationSchema,
+  emptyCalibration,
+  mergeCalibration,
+} from './calibration';
+export {
   DEFAULT_WINDOW_MS,
   type DesiredState,
   type DesiredStateInput,
@@ -35,9 +43,12 @@ export {
 export {
   checkFeedbackAgainstWindow,
   correctTotal,
+  countLabel,
+  countRoute,
   emptyFeedback,
   type FeedbackAggregate,
   feedbackAggregateSchema,
+  type LabelObservation,
   labelledTotal,
   MAX_FEEDBACK_CLASSES,
   mergeFeedback,
