@@ -63,7 +63,8 @@ export function constantRawData(model: Uint8Array, name: string): { start: numbe
         for (const tensor of fields(model, attribute.start, attribute.end)) {
           if (tensor.field !== 5) continue;
           const raw = [...fields(model, tensor.start, tensor.end)].find((t) => t.field === 9);
-          if (raw && (raw.end - raw.start) % 4 === 0) return { start: raw.start, floats: (raw.end - raw.start) / 4 };
+          if (raw && (raw.end - raw.start) % 4 === 0)
+            return { start: raw.start, floats: (raw.end - raw.start) / 4 };
         }
       }
     }
@@ -74,7 +75,8 @@ export function constantRawData(model: Uint8Array, name: string): { start: numbe
 /** A copy of `model` with `delta[i]` added to the i-th float of the constant `name`. */
 export function shiftConstant(model: Uint8Array, name: string, delta: readonly number[]): Uint8Array {
   const { start, floats } = constantRawData(model, name);
-  if (delta.length !== floats) throw new RangeError(`${name} holds ${floats} floats, got ${delta.length} deltas`);
+  if (delta.length !== floats)
+    throw new RangeError(`${name} holds ${floats} floats, got ${delta.length} deltas`);
   const copy = new Uint8Array(model);
   const view = new DataView(copy.buffer, copy.byteOffset + start, floats * 4);
   for (let i = 0; i < floats; i++) view.setFloat32(i * 4, view.getFloat32(i * 4, true) + delta[i]!, true);
