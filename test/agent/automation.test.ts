@@ -1,18 +1,15 @@
-import { createServer } from 'node:net';
 import type { RunningAgent } from '@edgefleet/agent';
 import type { AutomationResult } from '@edgefleet/shared/api';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../fleet-server/src/testing/harness';
-import { publishDesired, registerCls, startEnrolledAgent, stripesPng, until } from './fleet';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import type { TestServer } from '../../fleet-server/src/testing/harness';
+import {
+  orientationImages,
+  publishDesired,
+  registerCls,
+  startEnrolledAgent,
+  startServerWithBroker,
+  until,
+} from './fleet';
 
 interface Answer {
   top: { label: string; confidence: number; margin: number };
@@ -24,9 +21,8 @@ describe('the automation level set through the admin API (real server, broker, a
   let agent: RunningAgent | undefined;
   let images: Uint8Array<ArrayBuffer>[] = [];
   beforeAll(async () => {
-    t = await startTestServer({ mqttPort: await freePort() });
-    const upright = await stripesPng();
-    images = [upright, await sharp(upright).rotate(180).png().toBuffer(), await stripesPng(160, 48)] as never;
+    t = await startServerWithBroker();
+    images = await orientationImages();
   });
   afterAll(async () => {
     await agent?.close();

@@ -1,26 +1,17 @@
-import { createServer } from 'node:net';
 import { type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
-import {
-  type Automation,
-  CALIBRATION_BINS,
-  calibrationBin,
-  type FeedbackAggregate,
-  mergeFeedback,
-} from '@edgefleet/shared';
+import { type Automation, CALIBRATION_BINS, calibrationBin } from '@edgefleet/shared';
 import type { VersionQuality } from '@edgefleet/shared/api';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schema } from '../../fleet-server/src/db';
-import { startTestServer, type TestServer } from '../../fleet-server/src/testing/harness';
-import { publishDesired, registerCls, startEnrolledAgent, stripesPng, until } from './fleet';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import type { TestServer } from '../../fleet-server/src/testing/harness';
+import {
+  feedbackOnServer,
+  orientationImages,
+  publishDesired,
+  registerCls,
+  startEnrolledAgent,
+  startServerWithBroker,
+  until,
+} from './fleet';
 
 interface Answer {
   predictionId: string;
@@ -36,9 +27,8 @@ describe('humans in the loop on the agent (real agent, real broker, real server,
   let dataDir = '';
   let images: Uint8Array<ArrayBuffer>[] = [];
   beforeAll(async () => {
-    t = await startTestServer({ mqttPort: await freePort() });
-    const upright = await stripesPng();
-    images = [upright, await sharp(upright).rotate(180).png().toBuffer(), await stripesPng(160, 48)] as never;
+    t = await startServerWithBroker();
+    images = await orientationImages();
   });
   afterAll(async () => {
     await agent?.close();
@@ -163,15 +153,7 @@ describe('humans in the loop on the agent (real agent, real broker, real server,
 
     // What reached the server: every label exactly once, in the reports' feedback aggregates.
     await until(() => agent.outbox.stats().pending === 0, 20_000, 'outbox drained');
-    const rows = t.server.context.db.select().from(schema.telemetryReports).all();
-    let sum: FeedbackAggregate | undefined;
-    for (const row of rows.filter((r) => r.clientId === 'station-h')) {
-      const f = row.feedback;
-      if (!f) continue;
-      const merged = sum ? mergeFeedback(sum, f) : { ok: true as const, value: f };
-      if (!merged.ok) throw new Error(merged.error.message);
-      sum = merged.value;
-    }
+    const sum = feedbackOnServer(t, 'station-h');
     const expected = [
       [0, 0],
       [0, 0],

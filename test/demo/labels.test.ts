@@ -1,10 +1,15 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { preprocessImage } from '@edgefleet/shared';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLS_PREPROCESSING, loadCls } from '../../agent/src/testing/cls';
+import { DEFAULT_SESSION_OPTIONS, ModelSession } from '../../agent/src/runtime/model-session';
+import { CLS_MODEL_PATH, CLS_PREPROCESSING, loadCls, localModel } from '../../agent/src/testing/cls';
 import { inspectionSample, type Orientation } from '../../demo/src/images';
+import { constantRawData, shiftConstant } from '../../demo/src/onnx-patch';
 import { AgentUrl, Operator } from '../../demo/src/operator';
 
 // The demo's stations print real text lines, so the orientation classifier has a true answer to be judged on.
@@ -51,6 +56,52 @@ describe('labelled inspection images', () => {
     const dark = await inspectionSample(77, { brightness: -70 });
     expect(dark).toMatchObject({ orientation: a.orientation, text: a.text, ambiguous: a.ambiguous });
     expect(Buffer.compare(a.bytes, (await inspectionSample(77)).bytes)).toBe(0);
+  });
+});
+
+describe('a worse candidate made by patching the real model', () => {
+  it('changes only the output bias: the same images, fewer answered upside down, lower accuracy', async () => {
+    const base = readFileSync(CLS_MODEL_PATH);
+    const worse = shiftConstant(base, 'fc_0.b_0', [6, -6]);
+    expect(worse.length).toBe(base.length);
+    const { start } = constantRawData(base, 'fc_0.b_0');
+    // Every byte but the two bias floats is the same.
+    let differing = 0;
+    for (let i = 0; i < base.length; i++) if (base[i] !== worse[i]) differing++;
+    expect(differing).toBeGreaterThan(0);
+    for (let i = 0; i < base.length; i++) if (base[i] !== worse[i]) expect(i - start).toBeLessThan(8);
+    expect(() => shiftConstant(base, 'fc_0.b_0', [1])).toThrow(/2 floats/);
+    expect(() => constantRawData(base, 'no.such.tensor')).toThrow(/no Constant/);
+
+    const path = join(mkdtempSync(join(tmpdir(), 'ef-worse-')), 'worse.onnx');
+    writeFileSync(path, worse);
+    const tally = async (session: ModelSession) => {
+      const t = { correct: 0, upsideDown: 0 };
+      for (let seed = 60_000; seed < 60_200; seed++) {
+        const sample = await inspectionSample(seed);
+        const { data, info } = await sharp(sample.bytes)
+          .ensureAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const tensor = preprocessImage(
+          { width: info.width, height: info.height, channels: 4, data: new Uint8ClampedArray(data) },
+          CLS_PREPROCESSING,
+        );
+        if (!tensor.ok) throw new Error(tensor.error.message);
+        const [p0, p180] = Object.values(await session.run({ x: tensor.value as never }))[0]!
+          .data as Float32Array;
+        const answer: Orientation = p0! >= p180! ? '0' : '180';
+        if (answer === sample.orientation) t.correct++;
+        if (answer === '180') t.upsideDown++;
+      }
+      await session.release();
+      return t;
+    };
+    const options = { ...DEFAULT_SESSION_OPTIONS, intraOpNumThreads: 1 };
+    const published = await tally(await loadCls());
+    const candidate = await tally(await ModelSession.load(localModel(path, '1.2.0'), options));
+    expect(candidate.upsideDown).toBeLessThan(published.upsideDown);
+    expect(published.correct - candidate.correct).toBeGreaterThanOrEqual(8); // ≥ 4 points of 200
   });
 });
 

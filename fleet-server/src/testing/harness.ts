@@ -105,13 +105,13 @@ export function filesUnder(dir: string): string[] {
   }
 }
 
-/** A small valid baseline (ProfileSpec + Profile JSON) for the cls model. */
-export function clsBaseline(): { spec: ProfileSpec; profile: unknown } {
+/** A small valid baseline (ProfileSpec + Profile JSON) for the cls model (its classes renamable). */
+export function clsBaseline(classes: string[] = ['0', '180']): { spec: ProfileSpec; profile: unknown } {
   const spec: ProfileSpec = {
     v: 1,
     inputs: [{ name: 'brightness', edges: [0.2, 0.4, 0.6, 0.8] }],
     outputs: [{ name: 'confidence', edges: [0.5, 0.7, 0.9] }],
-    classes: ['0', '180'],
+    classes,
     latency: { relativeAccuracy: 0.01, maxBins: 2048 },
   };
   const profile = new Profile(spec);
