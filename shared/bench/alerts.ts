@@ -1,6 +1,10 @@
 // Change alerts (CUSUM over hourly windows): the false-alarm rate they state and how fast they find changes,
 // from the seeded simulation in src/stats/change-simulation.ts run at full size (CI runs it small).
 import { type SimulatedChange, simulateDetection, simulateFalseAlarms } from '../src/stats/change-simulation';
+import {
+  simulateConceptDriftDelays,
+  simulateConceptDriftFalseAlarms,
+} from '../src/stats/concept-drift-simulation';
 import { CUSUM_START, cusumAverageRunLength, cusumStep, designCusum } from '../src/stats/cusum';
 import { createRandom } from '../src/stats/random';
 
@@ -77,4 +81,23 @@ export async function benchAlerts(): Promise<void> {
       `windows median (${found.length}/100 found within 7 days, ${early} alarmed before the change; 1,000 inferences/h)`,
     );
   }
+
+  // Concept drift: the labelled error stream (50 labels/h, 5 % wrong), batches of ≥ 100 labels, 0.01/day stated.
+  const drift = { seed: 9_000, hours: 24 * 60, labelsPerHour: 50, errorRate: 0.05, falseAlarmsPerDay: 0.01 };
+  const calm = simulateConceptDriftFalseAlarms(drift, 400);
+  line(
+    'alerts.concept_drift_false_alarms_per_day',
+    calm.perDay.toFixed(4),
+    `per stream-day (stated ${drift.falseAlarmsPerDay}; ${calm.raised} in ${calm.days} stream-days, 50 labels/h at 5 % wrong; 95 % upper ${calm.upperPerDay.toFixed(4)})`,
+  );
+  const delays = simulateConceptDriftDelays(
+    { ...drift, seed: 9_500, hours: 24 * 14, changeAtHour: 24 * 5, errorRateAfter: 0.1 },
+    200,
+  );
+  const found = delays.filter((d): d is number => d !== null && d >= 0);
+  line(
+    'alerts.concept_drift_detect_hours_5_to_10pct',
+    median(found),
+    `hours median (${found.length}/200 found within 9 days, ${delays.filter((d) => d !== null && d < 0).length} alarmed before the change; 50 labels/h)`,
+  );
 }

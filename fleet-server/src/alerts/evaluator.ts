@@ -9,6 +9,7 @@ import { getRolloutRow } from '../rollouts/store';
 import type { Transition } from '../rollouts/types';
 import type { StorageState } from '../storage/health';
 import { ChangeMonitor } from './change';
+import { ConceptDriftMonitor } from './concept-drift';
 import { applyFailedConditions, silentConditions } from './conditions';
 import type { AlertKind } from './schema';
 import { type AlertChange, type AlertCondition, raiseAlert, resolveCleared, resolveKey } from './store';
@@ -37,6 +38,8 @@ export interface AlertEvaluatorOptions {
     | 'alertSliceLabels'
     | 'alertChangeFalseAlarmsPerDay'
     | 'alertChangeLookbackMs'
+    | 'alertConceptDriftFalseAlarmsPerDay'
+    | 'alertConceptDriftMinLabels'
     | 'timeseriesRowBudget'
   >;
   /** Least time between two event-triggered evaluations (real ms). Default 1000. */
@@ -44,7 +47,7 @@ export interface AlertEvaluatorOptions {
 }
 
 /**
- * Raises and resolves alerts. Condition kinds (`apply_failed`, `device_silent`, `drift`, `quality`, `change`) are evaluated every
+ * Raises and resolves alerts. Condition kinds (`apply_failed`, `device_silent`, `drift`, `quality`, `change`, `concept_drift`) are evaluated every
  * `alertTickMs` and soon after a device or telemetry event ({@link evaluateSoon}); a condition that holds updates its open alert, one
  * that cleared resolves it. `gate_breach` is raised by the rollout controller's transitions and resolved when an
  * admin resumes the rollout. Every opened, resolved or acknowledged alert goes to the event bus.
@@ -58,6 +61,7 @@ export class AlertEvaluator {
   private lastEventRunMs = 0;
   private closed = false;
   private readonly change: ChangeMonitor | null;
+  private readonly conceptDrift: ConceptDriftMonitor | null;
   /** The storage episode whose alert is written (its `sinceMs`), so it is raised once per episode. */
   private storageRaisedFor: number | null = null;
   /** The failing storage state of the current episode (null while storage is ok). */
@@ -72,6 +76,15 @@ export class AlertEvaluator {
             falseAlarmsPerDay: config.alertChangeFalseAlarmsPerDay,
             lookbackMs: config.alertChangeLookbackMs,
             minInferences: config.alertDriftMinInferences,
+          })
+        : null;
+    this.conceptDrift =
+      config.alertConceptDriftFalseAlarmsPerDay > 0
+        ? new ConceptDriftMonitor(options.db, {
+            falseAlarmsPerDay: config.alertConceptDriftFalseAlarmsPerDay,
+            minLabels: config.alertConceptDriftMinLabels,
+            lookbackMs: config.alertChangeLookbackMs,
+            sliceLabels: config.alertSliceLabels,
           })
         : null;
   }
@@ -250,6 +263,10 @@ export class AlertEvaluator {
       if (this.change) {
         const change = this.change.evaluate(nowMs);
         changes.push(...this.reconcile('change', change.conditions, nowMs, change.undecided));
+      }
+      if (this.conceptDrift) {
+        const drifted = this.conceptDrift.evaluate(nowMs);
+        changes.push(...this.reconcile('concept_drift', drifted.conditions, nowMs, drifted.undecided));
       }
     }
     return this.announce(changes);

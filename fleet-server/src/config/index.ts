@@ -111,6 +111,13 @@ export const configSchema = z.object({
    * aggregates); 0 turns change detection off.
    */
   alertChangeFalseAlarmsPerDay: z.coerce.number().min(0).max(10).default(0.01),
+  /**
+   * Expected false concept-drift alerts per stream (a version, or a version in one slice of alertSliceLabels)
+   * and day, from the labelled error stream; 0 turns concept-drift detection off.
+   */
+  alertConceptDriftFalseAlarmsPerDay: z.coerce.number().min(0).max(10).default(0.01),
+  /** Fewest operator labels a concept-drift batch pools (hours are pooled until they hold this many). */
+  alertConceptDriftMinLabels: z.coerce.number().int().min(10).max(1_000_000).default(100),
   /** How far back a version's change streams start when the server starts (ms). */
   alertChangeLookbackMs: z.coerce
     .number()
@@ -197,6 +204,16 @@ const SETTINGS = [
     'alertChangeFalseAlarmsPerDay',
   ],
   ['alert-change-lookback-ms', 'EDGEFLEET_ALERT_CHANGE_LOOKBACK_MS', 'alertChangeLookbackMs'],
+  [
+    'alert-concept-drift-false-alarms-per-day',
+    'EDGEFLEET_ALERT_CONCEPT_DRIFT_FALSE_ALARMS_PER_DAY',
+    'alertConceptDriftFalseAlarmsPerDay',
+  ],
+  [
+    'alert-concept-drift-min-labels',
+    'EDGEFLEET_ALERT_CONCEPT_DRIFT_MIN_LABELS',
+    'alertConceptDriftMinLabels',
+  ],
   ['baseline-timeout-ms', 'EDGEFLEET_BASELINE_TIMEOUT_MS', 'baselineTimeoutMs'],
   ['baseline-memory-mb', 'EDGEFLEET_BASELINE_MEMORY_MB', 'baselineMemoryMb'],
   ['baseline-concurrency', 'EDGEFLEET_BASELINE_CONCURRENCY', 'baselineConcurrency'],

@@ -1,14 +1,28 @@
 import { correctTotal, type FeedbackAggregate, labelledTotal, mergeFeedback } from '@edgefleet/shared';
-import type { Proportion, VersionQuality } from '@edgefleet/shared/api';
-import { clopperPearson } from '@edgefleet/shared/stats';
+import type { VersionQuality } from '@edgefleet/shared/api';
+import { calibrationViews, meanConfidence } from './estimate';
+import { proportion, QUALITY_CONFIDENCE } from './proportion';
 
-/** Confidence of every interval the quality read gives. */
-export const QUALITY_CONFIDENCE = 0.95;
+export { proportion, QUALITY_CONFIDENCE } from './proportion';
 
-/** A proportion with its Clopper-Pearson interval. */
-export function proportion(successes: number, trials: number, confidence = QUALITY_CONFIDENCE): Proportion {
-  const i = clopperPearson(successes, trials, confidence);
-  return { successes, trials, estimate: trials === 0 ? null : i.estimate, lower: i.lower, upper: i.upper };
+/** The quality of a version without its time series and slices (those come from the reports one by one). */
+export type QualitySummary = Omit<VersionQuality, 'series' | 'slices'>;
+
+/** The headline figures of a summed aggregate (a version, a time bucket or a slice). */
+export function figuresOf(sum: FeedbackAggregate | undefined, reports: number) {
+  const labelled = sum ? labelledTotal(sum) : 0;
+  const routed = sum?.routed ?? { auto: 0, review: 0 };
+  const labels = sum?.labels ?? { auto: { labelled: 0, correct: 0 }, review: { labelled: 0, correct: 0 } };
+  return {
+    reports,
+    routed: { ...routed },
+    labelled,
+    accuracy: proportion(sum ? correctTotal(sum) : 0, labelled),
+    agreement: proportion(labels.review.correct, labels.review.labelled),
+    autoAccuracy: proportion(labels.auto.correct, labels.auto.labelled),
+    reviewShare: proportion(routed.review, routed.auto + routed.review),
+    estimatedAccuracy: meanConfidence(sum),
+  };
 }
 
 /**
@@ -37,11 +51,9 @@ export function sumFeedback(aggregates: readonly FeedbackAggregate[]): {
 export function qualityOf(
   sum: FeedbackAggregate | undefined,
   base: Pick<VersionQuality, 'model' | 'fromMs' | 'toMs' | 'reports'>,
-): VersionQuality {
+): QualitySummary {
   const counts = sum?.counts ?? [];
-  const labelled = sum ? labelledTotal(sum) : 0;
-  const routed = sum?.routed ?? { auto: 0, review: 0 };
-  const labels = sum?.labels ?? { auto: { labelled: 0, correct: 0 }, review: { labelled: 0, correct: 0 } };
+  const { estimatedAccuracy: _, ...figures } = figuresOf(sum, base.reports);
   const classes = (sum?.classes ?? []).map((label, c) => {
     const truePositives = counts[c]![c]!;
     const support = counts[c]!.reduce((n, x) => n + x, 0);
@@ -56,13 +68,9 @@ export function qualityOf(
   return {
     ...base,
     confidence: QUALITY_CONFIDENCE,
-    routed,
-    labelled,
-    accuracy: proportion(sum ? correctTotal(sum) : 0, labelled),
-    agreement: proportion(labels.review.correct, labels.review.labelled),
-    autoAccuracy: proportion(labels.auto.correct, labels.auto.labelled),
-    reviewShare: proportion(routed.review, routed.auto + routed.review),
+    ...figures,
     classes,
     confusion: counts,
+    ...calibrationViews(sum),
   };
 }

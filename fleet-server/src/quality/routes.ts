@@ -5,8 +5,10 @@ import { InvalidInput, NotFound } from '../errors';
 import type { FleetApp } from '../http/app';
 import { contractRoute, SECURITY } from '../http/openapi';
 import { versionExists } from '../models/registry';
+import { seriesOf, slicesOf } from './breakdown';
+import { ESTIMATE_ASSUMES } from './estimate';
 import { qualityOf, sumFeedback } from './quality';
-import { feedbackOf, MAX_QUALITY_REPORTS } from './store';
+import { feedbackRowsOf, MAX_QUALITY_REPORTS } from './store';
 
 const HOUR_MS = 3_600_000;
 
@@ -20,6 +22,12 @@ const qualityRoute = contractRoute(apiRoute('GET /api/v1/models/{name}/versions/
     'over every label; agreement is the model answer equal to the human label on predictions routed to review; ' +
     'autoAccuracy is over labels of predictions the model decided alone; reviewShare is the share of inferences ' +
     'routed to review. Every proportion has a 95 % Clopper-Pearson interval. ' +
+    '`series`: the same figures in `buckets` equal time buckets. `by=<label key>`: `slices`, the figures per value ' +
+    'of that device label (devices as labelled now; devices without it are the null slice) and per web app. ' +
+    '`estimated`: label-free estimated accuracy (mean top-1 confidence) and, with labels, the labelled ' +
+    'accuracy per confidence bin weighted by the bin’s share of all inferences; `reliability`: the 10 bins; ' +
+    '`calibrationCheck`: expected calibration error against its sampling noise (flagged only when p < 0.01). ' +
+    `Assumptions: ${ESTIMATE_ASSUMES} ` +
     `At most ${MAX_QUALITY_REPORTS} reports per read (a wider range answers 400).`,
   security: SECURITY.admin,
   errors: [400, 401, 403, 404],
@@ -37,15 +45,19 @@ export function registerQualityRoutes(app: FleetApp, ctx: ServerContext): void {
     if (!versionExists(ctx.db, name, version)) {
       throw new NotFound(`no model version ${name}@${version}`, { field: 'version' });
     }
-    const aggregates = feedbackOf(ctx.db, { modelName: name, version, fromMs, toMs });
-    if (aggregates.length > MAX_QUALITY_REPORTS) {
+    const rows = feedbackRowsOf(ctx.db, { modelName: name, version, fromMs, toMs });
+    if (rows.length > MAX_QUALITY_REPORTS) {
       throw new InvalidInput(`query: more than ${MAX_QUALITY_REPORTS} reports in the range; narrow from/to`, {
         field: 'from',
       });
     }
-    const { sum } = sumFeedback(aggregates);
+    const { sum } = sumFeedback(rows.map((r) => r.feedback));
     return c.json(
-      qualityOf(sum, { model: { name, version }, fromMs, toMs, reports: aggregates.length }),
+      {
+        ...qualityOf(sum, { model: { name, version }, fromMs, toMs, reports: rows.length }),
+        series: seriesOf(rows, fromMs, toMs, Math.min(query.buckets, toMs - fromMs)),
+        ...(query.by ? { slices: slicesOf(rows, query.by) } : {}),
+      },
       200,
     );
   });

@@ -29,3 +29,64 @@ export function feedbackOf(
     .all()
     .flatMap((row) => (row.feedback ? [row.feedback] : []));
 }
+
+/** One report's feedback with where it came from (a device and its labels now, or a web app). */
+export interface FeedbackRow {
+  scope: 'dev' | 'app';
+  sourceId: string;
+  windowEndMs: number;
+  feedback: FeedbackAggregate;
+  /** The device's labels as they are now (null for an app, or a device no longer enrolled). */
+  deviceLabels: Record<string, string> | null;
+}
+
+/** {@link feedbackOf} with each report's source and the device's labels (for slices and time buckets). */
+export function feedbackRowsOf(
+  db: FleetDb,
+  q: { modelName: string; version: string; fromMs: number; toMs: number },
+): FeedbackRow[] {
+  const r = schema.telemetryReports;
+  const d = schema.devices;
+  return db
+    .select({
+      scope: r.scope,
+      sourceId: r.sourceId,
+      windowEndMs: r.windowEndMs,
+      feedback: r.feedback,
+      deviceLabels: d.labels,
+    })
+    .from(r)
+    .leftJoin(d, and(eq(r.scope, 'dev'), eq(d.id, r.sourceId)))
+    .where(
+      and(
+        eq(r.modelName, q.modelName),
+        eq(r.modelVersion, q.version),
+        eq(r.role, 'active'),
+        eq(r.status, 'merged'),
+        isNotNull(r.feedback),
+        gte(r.windowEndMs, q.fromMs),
+        lt(r.windowEndMs, q.toMs),
+      ),
+    )
+    .limit(MAX_QUALITY_REPORTS + 1)
+    .all()
+    .flatMap((row) =>
+      row.feedback ? [{ ...row, feedback: row.feedback, deviceLabels: row.deviceLabels ?? null }] : [],
+    );
+}
+
+/** Model versions whose active reports carried feedback ending in `[fromMs, toMs)`. */
+export function versionsWithFeedback(
+  db: FleetDb,
+  fromMs: number,
+  toMs: number,
+): { name: string; version: string }[] {
+  const r = schema.telemetryReports;
+  return db
+    .selectDistinct({ name: r.modelName, version: r.modelVersion })
+    .from(r)
+    .where(
+      and(eq(r.role, 'active'), isNotNull(r.feedback), gte(r.windowEndMs, fromMs), lt(r.windowEndMs, toMs)),
+    )
+    .all();
+}

@@ -10,6 +10,7 @@ export const ALERT_KINDS = [
   'drift',
   'quality',
   'change',
+  'concept_drift',
   'storage',
 ] as const;
 /** What raised an alert. */
@@ -99,6 +100,35 @@ const changeDetailsSchema = z.object({
   ),
 });
 
+const labelledRateSchema = z.object({
+  labelled: z.int(),
+  wrong: z.int(),
+  rate: z.number().nullable(),
+});
+
+/** A `concept_drift` alert: the labelled error stream of a version (or a slice of it) rose, per its CUSUM. */
+const conceptDriftDetailsSchema = z.object({
+  test: z
+    .literal('bernoulli_cusum')
+    .meta({ description: 'one-sided CUSUM on the share of labels that disagree with the model, per batch' }),
+  falseAlarmsPerDay: z
+    .number()
+    .meta({ description: 'expected false alerts per stream (version, or version × slice) and day' }),
+  windowMs: z.int().meta({ description: 'hours, pooled into batches of at least minLabels labels' }),
+  minLabels: z.int(),
+  k: z.number(),
+  h: z.number(),
+  arl0: z.number(),
+  slice: z
+    .object({ key: z.string(), value: z.string().nullable() })
+    .nullable()
+    .meta({ description: 'the device label slice (key app: a web app), null for the whole version' }),
+  cusum: z.number(),
+  sinceMs: z.int().nullable().meta({ description: 'first batch of the run: when the change likely began' }),
+  before: labelledRateSchema,
+  after: labelledRateSchema,
+});
+
 /** What the condition measured, per kind. */
 export const alertDetailsSchema = z
   .union([
@@ -151,6 +181,7 @@ export const alertDetailsSchema = z
       ...familyFields,
     }),
     changeDetailsSchema,
+    conceptDriftDetailsSchema,
     z.object({
       storage: z.enum(['full', 'readonly', 'io']),
       message: z.string(),
@@ -167,6 +198,7 @@ export const alertDetailsSchema = z
       'quality: { test, bounds, confidence, perTestConfidence, tests, selector, inferences, reports, windowMs, ' +
       'truncated }; drift also carries { test, bounds, confidence, perTestConfidence, tests, selector }; ' +
       'change: { test, falseAlarmsPerDay, windowMs, k, h, arl0, streamsTested, streams }; ' +
+      'concept_drift: { test, falseAlarmsPerDay, windowMs, minLabels, k, h, arl0, slice, cusum, sinceMs, before, after }; ' +
       'storage: { storage (full | readonly | io), message, sinceMs, errors }',
     example: { reason: 'no report', sinceMs: 1764000000000 },
   });

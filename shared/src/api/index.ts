@@ -117,10 +117,18 @@ export {
   versionMetricsSchema,
 } from './monitoring';
 export {
+  calibrationCheckSchema,
+  estimatedAccuracySchema,
+  MAX_QUALITY_BUCKETS,
   type Proportion,
   proportionSchema,
+  type QualityPoint,
+  type QualitySlice,
+  qualityPointSchema,
   qualityQuerySchema,
   qualityRoutes,
+  qualitySliceSchema,
+  reliabilityBinSchema,
   type VersionQuality,
   versionQualitySchema,
 } from './quality';

@@ -1,6 +1,14 @@
 export { betaQuantile, regularizedBeta } from './beta';
 export { binomialCdf, binomialTrialsNeeded, clopperPearson } from './binomial';
 export {
+  type AccuracyEstimates,
+  type CalibrationCheck,
+  type CalibrationCounts,
+  checkCalibration,
+  type EstimateInterval,
+  estimateAccuracy,
+} from './calibration-estimate';
+export {
   binomialInnovation,
   ChangeDetector,
   type ChangeDetectorOptions,
@@ -13,6 +21,17 @@ export {
   type WindowSummary,
   wilsonHilferty,
 } from './change-streams';
+export {
+  CONCEPT_DRIFT_WINDOWS_PER_DAY,
+  ConceptDriftDetector,
+  type ConceptDriftOptions,
+  type ConceptDriftView,
+} from './concept-drift';
+export {
+  simulateConceptDriftDelays,
+  simulateConceptDriftFalseAlarms,
+  simulateConceptDriftRun,
+} from './concept-drift-simulation';
 export {
   CUSUM_START,
   type CusumDesign,
