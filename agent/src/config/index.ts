@@ -60,7 +60,7 @@ export const agentConfigSchema = z.object({
   /** Largest image decoded (pixels; larger answers 413 before decoding). */
   maxImagePixels: int(1, 1_000_000_000).default(16_000_000),
   /** Decoded bytes of all images in flight at once (more answers 503 busy). Default: two images at the limit. */
-  maxDecodeBytes: int(1024, 1 << 40).optional(),
+  maxDecodeBytes: int(1024, 2 ** 40).optional(),
   /** Largest `POST /v1/infer` body. */
   maxBodyBytes: int(1024, 1 << 30).default(16 * MiB),
   /** Longest wait between two reconnect attempts (ms; exponential backoff with jitter from 0.5 s up to this). */
@@ -70,7 +70,7 @@ export const agentConfigSchema = z.object({
   /** Predictions kept for late labels (oldest dropped first beyond it); 0 turns the feedback path off. */
   maxPredictions: int(0, 10_000_000).default(100_000),
   /** Byte budget of the images kept for review on the device (oldest evicted first); 0 keeps none. */
-  reviewImageBytes: int(0, 1 << 40).default(256 * MiB),
+  reviewImageBytes: int(0, 2 ** 40).default(256 * MiB),
   /** MQTT URL override (default: from enrollment). */
   mqttUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
