@@ -13,6 +13,7 @@ import { ModelSession, type SessionOptions } from '../src/runtime/model-session'
 import type { AgentTensor } from '../src/runtime/tensor';
 import { ServingEngine } from '../src/serving/engine';
 import { TelemetryWindows } from '../src/telemetry/windows';
+import { feedbackOverhead } from './feedback';
 import { CLS_MODEL_PATH, CLS_PREPROCESSING, DET_MODEL_PATH, localModel } from '../src/testing/cls';
 
 const THREADS = Math.max(1, Math.min(4, availableParallelism()));
@@ -185,6 +186,7 @@ const quick = process.argv.includes('--quick');
 console.log(`agent.threads: ${THREADS}`);
 const cls = await compare('cls', CLS_MODEL_PATH, CLS_PREPROCESSING, ['0', '180'], quick ? 100 : 600);
 await http(cls.engine, quick ? 50 : 300);
+await feedbackOverhead(cls.session, quick ? 200 : 1000);
 const det = await compare(
   'det320',
   DET_MODEL_PATH,
