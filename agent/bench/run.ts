@@ -13,8 +13,8 @@ import { ModelSession, type SessionOptions } from '../src/runtime/model-session'
 import type { AgentTensor } from '../src/runtime/tensor';
 import { ServingEngine } from '../src/serving/engine';
 import { TelemetryWindows } from '../src/telemetry/windows';
-import { feedbackOverhead } from './feedback';
 import { CLS_MODEL_PATH, CLS_PREPROCESSING, DET_MODEL_PATH, localModel } from '../src/testing/cls';
+import { feedbackOverhead } from './feedback';
 
 const THREADS = Math.max(1, Math.min(4, availableParallelism()));
 const OPTIONS: SessionOptions = {

@@ -11,6 +11,7 @@ export {
   psi,
 } from './drift';
 export {
+  type ClassifierFeatures,
   classifierFeatures,
   type ImageFeatureOptions,
   imageFeatureNames,

@@ -1,5 +1,12 @@
-/** What went wrong, as a stable machine-readable kind (also the telemetry error counter name). */
+import type { LabelRefusalKind } from '@edgefleet/shared';
+
+/**
+ * What went wrong, as a stable machine-readable kind (also the telemetry error counter name). `rt.feedback`
+ * refuses with the agent's kinds ({@link LabelRefusalKind}): `unknown_prediction` (404 there),
+ * `duplicate_label` (409), `label_expired` (410), `invalid_label` (422), `window_full` (429).
+ */
 export type RuntimeErrorKind =
+  | LabelRefusalKind
   | 'no_model'
   | 'network'
   | 'unauthorized'

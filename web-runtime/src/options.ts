@@ -1,6 +1,7 @@
-import type { PublicJwk, RuntimeInfo } from '@edgefleet/shared';
+import type { Decision, PublicJwk, RuntimeInfo } from '@edgefleet/shared';
 import type { ProgressEvent } from './artifacts/download';
 import type { RuntimeError } from './errors';
+import type { FeedbackCounters } from './feedback/intake';
 import type { BackendPreference } from './inference/backend';
 import type { Backend, OutputTensor } from './inference/protocol';
 import type { WorkerFactory } from './inference/session';
@@ -34,6 +35,11 @@ export interface RuntimeOptions {
   dbName?: string;
   /** Cached versions kept per model (default 2). */
   keepVersions?: number;
+  /**
+   * Operator labels (`rt.feedback`): how long after a prediction a label is taken (default 24 h) and how many
+   * predictions IndexedDB keeps for them (default 10 000, oldest evicted first).
+   */
+  feedback?: { ttlMs?: number; maxPredictions?: number };
 }
 
 /** What `infer` returns. */
@@ -48,6 +54,16 @@ export interface InferResult {
   backend: Backend;
   /** End-to-end milliseconds (preprocessing, Worker round trip, inference). */
   latencyMs: number;
+  /** Names this prediction in `rt.feedback(predictionId, label)`. */
+  predictionId: string;
+  /**
+   * Who decides, by the automation level the app plan gives the model: `{ route: 'auto' | 'review', reason }`.
+   * `shadow` and `assist` go to review, `partial` decides alone when top-1 confidence ≥ τ and margin ≥ μ, `full`
+   * (or no level) always.
+   */
+  decision: Decision;
+  /** The top class of a classifier (its profile spec names classes): the suggestion to show a reviewer. */
+  top?: { label: string; index: number; confidence: number; margin: number };
 }
 
 /** A model version switch. */
@@ -75,4 +91,6 @@ export interface RuntimeStatus extends TelemetryStatus {
   connected: boolean;
   planRev: number;
   runtime: RuntimeInfo;
+  /** Labels counted and refused (by kind); predictions that could not be kept (their labels will be unknown). */
+  feedback: FeedbackCounters & { predictionWriteFailures: number };
 }

@@ -1,5 +1,8 @@
 import {
   type AppPlan,
+  type Automation,
+  DEFAULT_AUTOMATION,
+  DEFAULT_FEEDBACK_TTL_MS,
   DEFAULT_WINDOW_MS,
   importKeyRing,
   type KeyRing,
@@ -8,14 +11,17 @@ import {
 import { ModelCache } from './artifacts/cache';
 import { messageOf, RuntimeError } from './errors';
 import { Emitter } from './events';
+import { FeedbackIntake, type FeedbackResult } from './feedback/intake';
+import { PredictionStore } from './feedback/predictions';
 import { FleetClient } from './fleet/client';
 import type { BackendPreference } from './inference/backend';
-import { type InferInput, type TensorInput, toInputTensor } from './inference/input';
+import type { InferInput, TensorInput } from './inference/input';
 import type { Backend } from './inference/protocol';
-import { defaultWorkerFactory, type WorkerSession } from './inference/session';
+import { defaultWorkerFactory } from './inference/session';
 import type { InferResult, RuntimeEvents, RuntimeOptions, RuntimeStatus } from './options';
 import { followPlan } from './plan/link';
 import { type Selection, selectModel } from './plan/select';
+import { inferOn } from './serving/infer';
 import { openStore, type Store, startClient } from './storage/db';
 import { Reporter } from './telemetry/reporter';
 import type { GoldenPolicy } from './versions/golden';
@@ -25,6 +31,7 @@ import { type PreparedVersion, prepareVersion } from './versions/prepare';
 type Active = PreparedVersion;
 
 const DEFAULT_OUTBOX_REPORTS = 1_000;
+const DEFAULT_MAX_PREDICTIONS = 10_000;
 
 /**
  * Creates a runtime for one model of one app: reads the app plan, buckets this browser, downloads (or takes from
@@ -63,6 +70,10 @@ export class Runtime {
   private connected = false;
   private switching: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The model's automation level from the last applied plan. */
+  private automation: Automation = DEFAULT_AUTOMATION;
+  private readonly predictions: PredictionStore;
+  private readonly labels: FeedbackIntake;
 
   /** @internal use {@link createRuntime} */
   constructor(
@@ -75,6 +86,18 @@ export class Runtime {
     this.fleetClient = new FleetClient(this.server, options.key, store);
     this.cache = new ModelCache(store, options.keepVersions ?? 2);
     this.preference = options.backend ?? 'auto';
+    this.predictions = new PredictionStore(store, {
+      ttlMs: options.feedback?.ttlMs ?? DEFAULT_FEEDBACK_TTL_MS,
+      maxPredictions: options.feedback?.maxPredictions ?? DEFAULT_MAX_PREDICTIONS,
+      onWriteFailed: (error) =>
+        this.events.emit('error', new RuntimeError('storage', `predictions not kept: ${messageOf(error)}`)),
+    });
+    this.labels = new FeedbackIntake(this.predictions, (model) => {
+      const window = this.active?.window;
+      return window && window.model.name === model.name && window.model.version === model.version
+        ? window
+        : undefined;
+    });
   }
 
   /** Backend the served version runs on. */
@@ -109,56 +132,22 @@ export class Runtime {
   infer(input: InferInput): Promise<InferResult>;
   infer(data: Float32Array, dims: readonly number[]): Promise<InferResult>;
   async infer(input: InferInput | Float32Array, dims?: readonly number[]): Promise<InferResult> {
-    const active = this.require();
-    const started = performance.now();
     const given: InferInput =
       input instanceof Float32Array ? ({ data: input, dims: dims ?? [] } as TensorInput) : input;
-    const spec = active.manifest.preprocessing;
-    const inputName = spec.inputName ?? active.session.info!.inputNames[0]!;
-    let tensor: ReturnType<typeof toInputTensor>;
-    try {
-      tensor = toInputTensor(given, spec, active.session.info!.inputDims[inputName]);
-    } catch (error) {
-      active.window?.recordError('input_invalid');
-      throw error;
-    }
-    const preprocessMs = performance.now() - started;
-    const window = active.window;
-    let run: Awaited<ReturnType<WorkerSession['run']>>;
-    let features: Record<string, number> | undefined;
-    try {
-      const running = active.session.run({
-        [inputName]: { data: tensor.data, dims: tensor.dims, dtype: tensor.dtype ?? 'float32' },
-      });
-      // The input's features are computed while the Worker runs the model: off the caller's path.
-      if (window)
-        features = window.inputFeatures({
-          data: tensor.data as Float32Array,
-          dims: tensor.dims,
-          image: tensor.image && tensor.data instanceof Float32Array,
-        });
-      run = await running;
-    } catch (error) {
-      window?.recordError(error instanceof RuntimeError ? error.kind : 'inference_failed');
-      throw error;
-    }
-    const latencyMs = performance.now() - started;
-    const first = run.outputs[active.session.info!.outputNames[0]!] ?? Object.values(run.outputs)[0]!;
-    window?.observe({
-      features: features ?? {},
-      output: first,
-      preprocessMs,
-      inferMs: run.inferMs,
-      totalMs: latencyMs,
-    });
-    return {
-      output: first.data,
-      dims: first.dims,
-      outputs: run.outputs,
-      version: active.manifest.version,
-      backend: active.backend,
-      latencyMs,
-    };
+    return inferOn(this.require(), given, { automation: this.automation, predictions: this.predictions });
+  }
+
+  /**
+   * An operator's label for a prediction of this browser (`predictionId` from `infer`), counted once into the
+   * telemetry window of the version that made it. Rejects with a {@link RuntimeError}: `unknown_prediction`,
+   * `duplicate_label`, `label_expired` (later than `feedback.ttlMs`), `invalid_label` (not a class of the
+   * version), `window_full` (the window holds as many labels as inferences: send it again after the next
+   * window), `input_invalid`.
+   * @example await rt.feedback(result.predictionId, '180');
+   */
+  feedback(predictionId: string, label: string): Promise<FeedbackResult> {
+    if (this.closed) return Promise.reject(new RuntimeError('closed', 'the runtime is closed'));
+    return this.labels.submit(predictionId, label);
   }
 
   /** Closes the current telemetry window into the outbox and tries to send it; never throws when offline. */
@@ -181,7 +170,11 @@ export class Runtime {
           overflow: { mergedWindows: 0, droppedReports: 0, droppedInferences: 0 },
         };
     const runtime = this.active || !this.withdrawnInfo ? this.info : this.withdrawnInfo;
-    return { ...telemetry, connected: this.connected, planRev: this.appliedRev, runtime };
+    const feedback = {
+      ...structuredClone(this.labels.counters),
+      predictionWriteFailures: this.predictions.writeFailures,
+    };
+    return { ...telemetry, connected: this.connected, planRev: this.appliedRev, runtime, feedback };
   }
 
   /** Stops following the plan, writes the open window to the outbox and terminates the Worker. */
@@ -194,6 +187,7 @@ export class Runtime {
       await this.reporter.closeWindow().catch(() => undefined);
     }
     this.active?.session.terminate();
+    await this.predictions.settled();
     this.store.close();
   }
 
@@ -262,6 +256,8 @@ export class Runtime {
         this.events.emit('error', error);
         return;
       }
+      // The level is the model's in this app, whichever version serves it.
+      this.automation = selection.automation;
       // Same bytes are not the same version (v2 may be v1's network with new metadata and baseline).
       const current = this.active?.manifest;
       const wanted = selection.ref.manifest;

@@ -16,6 +16,7 @@ Commands:
   rollout        plan, create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
   automation     set and list how much a model decides alone, per device target or web app ('automation help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
+  quality        a version's accuracy from operator labels, per slice and over time ('quality --help')
   help           show this text
 
 ${COMMON_FLAGS_HELP}
@@ -63,6 +64,10 @@ const SINGLES: Record<string, () => Promise<{ run: Single; usage: string }>> = {
   drift: async () => {
     const m = await import('./drift');
     return { run: m.driftCommand, usage: m.DRIFT_USAGE };
+  },
+  quality: async () => {
+    const m = await import('./quality');
+    return { run: m.qualityCommand, usage: m.QUALITY_USAGE };
   },
 };
 const isHelp = (arg: string | undefined) => arg === 'help' || arg === '--help' || arg === '-h';

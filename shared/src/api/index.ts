@@ -122,6 +122,7 @@ export {
   MAX_QUALITY_BUCKETS,
   type Proportion,
   proportionSchema,
+  type QualityFigures,
   type QualityPoint,
   type QualitySlice,
   qualityPointSchema,

@@ -102,6 +102,9 @@ export const qualityFiguresSchema = z.object({
   estimatedAccuracy: z.number().min(0).max(1).nullable(),
 });
 
+/** The headline numbers of a time bucket or a slice. */
+export type QualityFigures = z.infer<typeof qualityFiguresSchema>;
+
 /** Quality of one time bucket `[fromMs, toMs)` (by window end). */
 export const qualityPointSchema = qualityFiguresSchema
   .extend({ fromMs: z.int(), toMs: z.int() })

@@ -48,4 +48,11 @@ describe('selectModel', () => {
     }
     expect(selectModel({ ...first, models: [{ name: 'm', current: null }] }, 'm', 'x')).toBeUndefined();
   });
+
+  it('carries the slot’s automation level, full when the plan names none', () => {
+    expect(selectModel(plan(0), 'm', 'x')?.automation).toEqual({ level: 'full' });
+    const partial = plan(100);
+    partial.models[0]!.automation = { level: 'partial', minConfidence: 0.9, minMargin: 0.3 };
+    expect(selectModel(partial, 'm', 'x')?.automation).toEqual(partial.models[0]!.automation);
+  });
 });

@@ -1,4 +1,4 @@
-import { type AppPlan, inStage, type ModelRef } from '@edgefleet/shared';
+import { type AppPlan, type Automation, DEFAULT_AUTOMATION, inStage, type ModelRef } from '@edgefleet/shared';
 
 /** The version a client runs for one model of the app plan, and why. */
 export interface Selection {
@@ -6,6 +6,8 @@ export interface Selection {
   /** `current`, or `candidate` when the client's bucket is inside the rollout stage. */
   role: 'current' | 'candidate';
   rolloutId?: string;
+  /** How much the model decides alone in this app (the plan's slot; absent there: `full`). */
+  automation: Automation;
 }
 
 /**
@@ -18,8 +20,9 @@ export function selectModel(plan: AppPlan, model: string, clientId: string): Sel
   const slot = plan.models.find((m) => m.name === model);
   if (!slot) return undefined;
   const candidate = slot.candidate;
+  const automation = slot.automation ?? DEFAULT_AUTOMATION;
   if (candidate && candidate.strategy !== 'shadow' && inStage(clientId, candidate.salt, candidate.percent)) {
-    return { ref: candidate.ref, role: 'candidate', rolloutId: candidate.rolloutId };
+    return { ref: candidate.ref, role: 'candidate', rolloutId: candidate.rolloutId, automation };
   }
-  return slot.current ? { ref: slot.current, role: 'current' } : undefined;
+  return slot.current ? { ref: slot.current, role: 'current', automation } : undefined;
 }

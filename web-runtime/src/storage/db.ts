@@ -1,3 +1,4 @@
+import type { KeptPrediction } from '@edgefleet/shared';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 
 /** One cached model artifact, keyed by its sha256. */
@@ -23,6 +24,12 @@ export interface OutboxEntry {
   sent?: boolean;
 }
 
+/** A prediction kept for a later operator label; `label` is the class index once one was counted. */
+export interface PredictionEntry extends KeptPrediction {
+  label?: number;
+  labelledMs?: number;
+}
+
 /** Small values: clientId, epoch, last plan, signing keys, overflow counters. */
 export interface MetaRecord {
   key: string;
@@ -34,19 +41,26 @@ export interface RuntimeDb extends DBSchema {
   models: { key: string; value: CachedModel; indexes: { byName: string } };
   outbox: { key: [number, number]; value: OutboxEntry };
   meta: { key: string; value: MetaRecord };
+  predictions: { key: string; value: PredictionEntry; indexes: { byCreated: number } };
 }
 
 /** The runtime's IndexedDB database. */
 export type Store = IDBPDatabase<RuntimeDb>;
 
-/** Opens (and creates) the runtime database `name`. */
+/** Opens (and creates, or upgrades from an earlier version of the runtime) the runtime database `name`. */
 export function openStore(name: string): Promise<Store> {
-  return openDB<RuntimeDb>(name, 1, {
-    upgrade(db) {
-      const models = db.createObjectStore('models', { keyPath: 'sha256' });
-      models.createIndex('byName', 'name');
-      db.createObjectStore('outbox', { keyPath: 'key' });
-      db.createObjectStore('meta', { keyPath: 'key' });
+  return openDB<RuntimeDb>(name, 2, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        const models = db.createObjectStore('models', { keyPath: 'sha256' });
+        models.createIndex('byName', 'name');
+        db.createObjectStore('outbox', { keyPath: 'key' });
+        db.createObjectStore('meta', { keyPath: 'key' });
+      }
+      if (oldVersion < 2) {
+        const predictions = db.createObjectStore('predictions', { keyPath: 'predictionId' });
+        predictions.createIndex('byCreated', 'createdMs');
+      }
     },
   });
 }

@@ -1,11 +1,16 @@
 import {
+  type ClassifierFeatures,
   classifierFeatures,
+  type DecisionRoute,
   imageFeatures,
+  type LabelCount,
   type PreprocessingSpec,
   Profile,
   type ProfileSpec,
   type RuntimeInfo,
   type TelemetryReport,
+  WindowFeedback,
+  type WindowRefusal,
 } from '@edgefleet/shared';
 import type { OverflowCounts } from './outbox';
 
@@ -14,18 +19,32 @@ export interface Observation {
   input?: { data: Float32Array; dims: number[]; image: boolean };
   /** Input features from {@link TelemetryWindow.inputFeatures}, when computed while the model ran. */
   features?: Record<string, number>;
-  output?: { data: Float32Array; dims: number[] };
+  /** The first output's classifier features ({@link classifierTop}); undefined counts a null output. */
+  top: ClassifierFeatures | undefined;
+  /** Who decided (counted into the window's feedback aggregate when the spec names classes). */
+  route?: DecisionRoute;
   preprocessMs: number;
   inferMs: number;
   totalMs: number;
 }
 
+/** Classifier features of a model's first output (top-1, confidence, margin); undefined when unreadable. */
+export function classifierTop(output: {
+  data: Float32Array;
+  dims: number[];
+}): ClassifierFeatures | undefined {
+  const scores = classifierFeatures(output.data, output.dims, { item: 0 });
+  return scores.ok ? scores.value : undefined;
+}
+
 /**
  * The current telemetry window of one model version: the shared `Profile` fed with the shared feature
- * extractors (image features of the input tensor, classifier features of the first output).
+ * extractors (image features of the input tensor, classifier features of the first output), and, for a spec
+ * with classes, the shared feedback counting (decision routes and operator labels).
  */
 export class TelemetryWindow {
   private profile: Profile;
+  private feedback: WindowFeedback | undefined;
   private startMs: number;
 
   constructor(
@@ -35,7 +54,17 @@ export class TelemetryWindow {
     private readonly now: () => number = Date.now,
   ) {
     this.profile = new Profile(spec);
+    this.feedback = this.newFeedback();
     this.startMs = now();
+  }
+
+  /** The classes of the version (from its profile spec), when it is a classifier. */
+  get classes(): readonly string[] | undefined {
+    return this.spec.classes?.length ? this.spec.classes : undefined;
+  }
+
+  private newFeedback(): WindowFeedback | undefined {
+    return this.classes ? new WindowFeedback(this.classes) : undefined;
   }
 
   get inferences(): number {
@@ -57,11 +86,11 @@ export class TelemetryWindow {
   observe(o: Observation): void {
     const p = this.profile;
     p.observeInputs(o.features ?? (o.input ? this.inputFeatures(o.input) : {}));
-    const scores = o.output ? classifierFeatures(o.output.data, o.output.dims, { item: 0 }) : undefined;
-    if (scores?.ok) {
-      p.observeOutputs({ confidence: scores.value.confidence, margin: scores.value.margin });
-      p.observeClass(scores.value.top1);
+    if (o.top) {
+      p.observeOutputs({ confidence: o.top.confidence, margin: o.top.margin });
+      p.observeClass(o.top.top1);
     } else p.observeOutputs(null);
+    if (o.route) this.feedback?.countRoute(o.route, o.top?.confidence);
     p.observeLatency('preprocess', o.preprocessMs);
     p.observeLatency('infer', o.inferMs);
     p.observeLatency('total', o.totalMs);
@@ -69,6 +98,13 @@ export class TelemetryWindow {
 
   recordError(kind: string): void {
     this.profile.recordError(kind);
+  }
+
+  /** Counts one operator label (see `WindowFeedback.countLabel`): never more labels than inferences. */
+  countLabel(label: LabelCount): { ok: true } | { ok: false; refusal: WindowRefusal } {
+    return this.feedback
+      ? this.feedback.countLabel(label, this.profile.inferences)
+      : { ok: false, refusal: 'bad_index' };
   }
 
   /**
@@ -82,6 +118,7 @@ export class TelemetryWindow {
     const p = this.profile;
     const endMs = Math.max(this.now(), this.startMs);
     const empty = p.inferences === 0 && p.errorCount === 0;
+    const feedback = this.feedback?.aggregate;
     const report: TelemetryReport | undefined = empty
       ? undefined
       : {
@@ -94,8 +131,10 @@ export class TelemetryWindow {
           profile: p.toJSON() as TelemetryReport['profile'],
           runtime,
           overflow,
+          ...(feedback ? { feedback } : {}),
         };
     this.profile = new Profile(this.spec);
+    this.feedback = this.newFeedback();
     this.startMs = endMs;
     return report;
   }
