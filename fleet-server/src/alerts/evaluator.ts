@@ -115,7 +115,10 @@ export class AlertEvaluator {
     this.evaluateSoon();
   }
 
-  /** Raises `gate_breach` for a controller transition decided on a breached gate; resolves it on `resumed`. */
+  /**
+   * Raises `gate_breach` for a controller transition decided on a breached gate (rolled back, paused, or the
+   * automation ladder stepped down); resolves it on `resumed`, `advanced` or `completed`.
+   */
   onTransition(rolloutId: string, transition: Transition): void {
     const key = `gate_breach:${rolloutId}`;
     const now = this.options.now();
@@ -123,13 +126,19 @@ export class AlertEvaluator {
     // rolled it back raises its alert after this transition, so only later transitions resolve it.
     if (transition.event !== 'paused' && transition.event !== 'rolled_back')
       this.announce([resolveKey(this.options.db, `gate_inconclusive:${rolloutId}`, now)]);
-    if (transition.event === 'resumed') {
+    // A stage that passed after the automation ladder stepped down (the rollout kept running) ends its alert too.
+    if (
+      transition.event === 'resumed' ||
+      transition.event === 'advanced' ||
+      transition.event === 'completed'
+    ) {
       this.announce([resolveKey(this.options.db, key, now)]);
       return;
     }
     const breached = transition.gates.filter((g) => g.status === 'breach');
     if (transition.actor !== CONTROLLER || breached.length === 0) return;
-    if (transition.event !== 'rolled_back' && transition.event !== 'paused') return;
+    const acted = ['rolled_back', 'paused', 'stepped_down'];
+    if (!acted.includes(transition.event)) return;
     const spec = getRolloutRow(this.options.db, rolloutId);
     this.announce([
       raiseAlert(
@@ -137,7 +146,8 @@ export class AlertEvaluator {
         {
           kind: 'gate_breach',
           key,
-          severity: 'critical',
+          // A step down of the automation ladder keeps the candidate serving, with humans deciding more.
+          severity: transition.event === 'stepped_down' ? 'warning' : 'critical',
           subject: { rolloutId, model: spec.modelName, candidate: spec.candidate, baseline: spec.baseline },
           message: transition.reason,
           details: { action: transition.event, stageIndex: transition.from.stageIndex, gates: breached },

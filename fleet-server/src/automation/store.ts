@@ -1,7 +1,8 @@
-import type { AppPlan, DesiredState } from '@edgefleet/shared';
+import type { AppPlan, Automation, DesiredState } from '@edgefleet/shared';
 import type { AutomationSetting, AutomationTarget } from '@edgefleet/shared/api';
 import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
+import { matchesSelector, parseSelector } from '../labels/selector';
 import { resolveDeviceTargets } from '../rollouts/store';
 
 /** Settings one list answers with (history, newest first). */
@@ -78,4 +79,58 @@ export function appPlanOf(db: FleetDb, appId: string): { plan: AppPlan | null } 
   const a = schema.apps;
   const row = db.select({ plan: a.plan }).from(a).where(eq(a.id, appId)).get();
   return row ? { plan: row.plan ?? null } : undefined;
+}
+
+/** The settings in force of a model (the latest per target), newest first. */
+function inForce(db: FleetDb, modelName: string): AutomationSetting[] {
+  const seen = new Set<string>();
+  const out: AutomationSetting[] = [];
+  for (const setting of settingsOf(db, modelName)) {
+    if (seen.has(setting.targetKey)) continue;
+    seen.add(setting.targetKey);
+    out.push(setting);
+  }
+  return out;
+}
+
+/**
+ * The automation level in force for each of `deviceIds` serving `modelName`: the newest setting whose target covers
+ * the device (a device list naming it, or a selector its labels match now) — what the last `PUT …/automation`
+ * reaching it said. Devices no setting covers are absent. One query when the model has no settings.
+ */
+export function deviceLevelsInForce(
+  db: FleetDb,
+  modelName: string,
+  deviceIds: readonly string[],
+): Map<string, Automation> {
+  const levels = new Map<string, Automation>();
+  const settings = inForce(db, modelName).filter((s) => s.target.kind !== 'app');
+  if (settings.length === 0 || deviceIds.length === 0) return levels;
+  const matchers = settings.map((s) => {
+    if (s.target.kind === 'devices') {
+      const ids = new Set(s.target.ids);
+      return (id: string) => ids.has(id);
+    }
+    const parsed = s.target.kind === 'selector' ? parseSelector(s.target.selector) : null;
+    return (_id: string, labels: Readonly<Record<string, string>>) =>
+      parsed?.ok === true && matchesSelector(parsed.value, labels);
+  });
+  const d = schema.devices;
+  for (let i = 0; i < deviceIds.length; i += 500) {
+    const rows = db
+      .select({ id: d.id, labels: d.labels })
+      .from(d)
+      .where(inArray(d.id, deviceIds.slice(i, i + 500)))
+      .all();
+    for (const row of rows) {
+      const at = matchers.findIndex((covers) => covers(row.id, row.labels));
+      if (at >= 0) levels.set(row.id, settings[at]!.level);
+    }
+  }
+  return levels;
+}
+
+/** The automation level in force for `modelName` in an app's plan, or undefined when none was set. */
+export function appLevelInForce(db: FleetDb, modelName: string, appId: string): Automation | undefined {
+  return inForce(db, modelName).find((s) => s.target.kind === 'app' && s.target.appId === appId)?.level;
 }

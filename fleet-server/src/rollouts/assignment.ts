@@ -1,4 +1,5 @@
-import { bucketOf, stageThreshold } from '@edgefleet/shared';
+import { type Automation, bucketOf, DEFAULT_AUTOMATION, stageThreshold } from '@edgefleet/shared';
+import { sameLevel } from './ladder';
 import type { AppPlanChange, Assignment, DesiredChange, Rollout, RolloutState, TargetFacts } from './types';
 
 /** Share of targets on the candidate in a state: the current stage's, 100 once completed, 0 before or after. */
@@ -67,16 +68,38 @@ function assignmentOf(rollout: Rollout, member: boolean, state: RolloutState): A
 }
 
 /**
+ * The automation levels a rollout gives: `member` to the stage's members on the candidate (the ladder's rung now;
+ * null: none), `stored` to any other target it touches (the level in force in the automation store), and with a
+ * `ladder`, a target leaving the candidate without a stored level goes back to the default (`full`).
+ */
+export interface AutomationPlan {
+  member: Automation | null;
+  stored?: ReadonlyMap<string, Automation>;
+  ladder: boolean;
+}
+
+/** The level a target gets, or undefined: it keeps the one its desired state has. */
+function wantedLevel(plan: AutomationPlan | undefined, id: string, member: boolean): Automation | undefined {
+  if (!plan) return undefined;
+  if (member && plan.member) return plan.member;
+  const stored = plan.stored?.get(id);
+  if (stored) return stored;
+  return plan.ladder ? DEFAULT_AUTOMATION : undefined;
+}
+
+/**
  * Targets whose desired state must change in `state`. A target outside the stage is only touched when it
  * still carries the candidate (it goes back to the baseline, or to no version of the model in a first
  * deployment); targets joining the candidate are limited by `maxConcurrentDownloads` minus those still
- * pending, returning targets never are.
+ * pending, returning targets never are. A target the rollout touches gets the level `automation` says (a level
+ * change alone republishes its desired state).
  */
 export function desiredChanges(
   rollout: Rollout,
   targets: readonly TargetFacts[],
   state: RolloutState,
   buckets: Uint16Array = bucketsOf(targets, rollout.spec.salt),
+  automation?: AutomationPlan,
 ): DesiredChange[] {
   const changes: DesiredChange[] = [];
   const joining: DesiredChange[] = [];
@@ -89,10 +112,15 @@ export function desiredChanges(
     const wanted = buckets[i]! < threshold ? inStage : outside;
     const current = target.desired;
     if (target.pending && current && carries(current, candidate)) pending++;
-    if (current && same(current, wanted)) continue;
     const member = carries(wanted, candidate);
+    const level = wantedLevel(automation, target.id, member);
+    const levelKept =
+      level === undefined ||
+      target.automation === undefined ||
+      sameLevel(target.automation ?? DEFAULT_AUTOMATION, level);
+    if (current && same(current, wanted) && levelKept) continue;
     if (!member && !(current && carries(current, candidate))) continue;
-    const change = { targetId: target.id, assignment: wanted };
+    const change = { targetId: target.id, assignment: wanted, ...(level ? { automation: level } : {}) };
     if (member && !(current && carries(current, candidate))) joining.push(change);
     else changes.push(change);
   }

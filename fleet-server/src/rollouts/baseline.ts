@@ -103,7 +103,14 @@ export function baselineOf(db: FleetDb, request: RolloutRequest, target: Rollout
 }
 
 /** Gates measured against the baseline version: without one they could never be judged. */
-const RELATIVE_GATES = ['latencyP95Ratio', 'latencyP99Ratio', 'minShadowAgreement'] as const;
+const RELATIVE_GATES = [
+  'latencyP95Ratio',
+  'latencyP99Ratio',
+  'minShadowAgreement',
+  'maxAccuracyDrop',
+  'maxAgreementDrop',
+  'maxReviewShareRise',
+] as const;
 
 /**
  * A first deployment has nothing to compare with or fall back to: shadow and blue-green need a version beside the

@@ -6,6 +6,7 @@ import type {
   TelemetryConfig,
 } from '@edgefleet/shared';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { appLevelInForce, deviceLevelsInForce, insertSetting } from '../automation/store';
 import type { ServerContext } from '../context';
 import { schema } from '../db';
 import { Conflict } from '../errors';
@@ -14,8 +15,16 @@ import type { SpecResolver } from '../models';
 import { applyAction, type Decision, decide, plannedChanges, type RolloutAction } from './decide';
 import { DEFAULT_TELEMETRY, desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';
 import { loadFacts } from './facts';
+import { ladderAt } from './ladder';
 import { StageTelemetry } from './stage-telemetry';
-import { commitTransition, getRolloutRow, recordEvaluation, rolloutOf, rolloutsToReconcile } from './store';
+import {
+  commitTransition,
+  getRolloutRow,
+  recordEvaluation,
+  rolloutOf,
+  rolloutsToReconcile,
+  stepsDownOf,
+} from './store';
 import type { DesiredChange, Rollout, StageLook, Transition } from './types';
 
 /** A stage undecided at its deadline (see `Decision.deadline`). */
@@ -186,9 +195,16 @@ export class RolloutController {
   ): Promise<Decision> {
     const { db, now, logger } = this.options.ctx;
     const at = now();
+    const loaded = loadFacts(db, this.options.specs, rollout, this.telemetry, at);
     const facts = {
-      ...loadFacts(db, this.options.specs, rollout, this.telemetry, at),
+      ...loaded,
       look: options.look ?? null,
+      stepsDown: stepsDownOf(db, rollout.spec.id),
+      storedLevels: deviceLevelsInForce(
+        db,
+        rollout.spec.modelName,
+        loaded.targets.map((t) => t.id),
+      ),
     };
     // Partial stage telemetry (still catching up after a restart or a target change) is never judged.
     const decision: Decision =
@@ -214,6 +230,7 @@ export class RolloutController {
         { rolloutId: rollout.spec.id, event: t.event, stage: t.to.stageIndex, reason: t.reason },
         'rollout transition',
       );
+      if (t.event === 'completed') this.recordFinalLevel(rollout, facts.stepsDown, at);
       this.notifyTransition(rollout.spec.id, t);
     }
     if (decision.deadline) {
@@ -240,6 +257,29 @@ export class RolloutController {
     return decision;
   }
 
+  /**
+   * A completed ladder leaves its targets at its last rung: stored in the automation store (actor `rollout:<id>`,
+   * for the rollout's target), so the level in force says so and a later rollout keeps it.
+   */
+  private recordFinalLevel(rollout: Rollout, stepsDown: number, at: number): void {
+    const { spec } = rollout;
+    const level = ladderAt(spec.stages, spec.stages.length - 1, stepsDown).level;
+    if (!level) return;
+    const target =
+      spec.target.kind === 'selector'
+        ? { kind: 'selector' as const, selector: spec.target.selector }
+        : spec.target.kind === 'devices'
+          ? { kind: 'devices' as const, ids: spec.target.ids }
+          : { kind: 'app' as const, appId: spec.target.appId };
+    insertSetting(this.options.ctx.db, {
+      model: spec.modelName,
+      target,
+      level,
+      actor: `rollout:${spec.id}`,
+      setAt: at,
+    });
+  }
+
   /** Publishes the decision's desired states and app plan; returns the number that failed. */
   private async publish(rollout: Rollout, decision: Decision): Promise<number> {
     const publisher = this.publisher;
@@ -260,6 +300,7 @@ export class RolloutController {
         decision.app,
         (row?.plan as AppPlan | null) ?? null,
         this.options.telemetry,
+        appLevelInForce(db, spec.modelName, spec.target.appId),
       );
       if (next) {
         try {
@@ -343,13 +384,14 @@ function desiredInputsOf(
     for (const row of rows) if (row.keep) kept.set(row.id, row.keep);
   }
   const shared = new Map<string, DesiredStateInput>();
-  return changes.map(({ targetId, assignment }) => {
+  return changes.map(({ targetId, assignment, automation: level }) => {
     const keep = kept.get(targetId) ?? 'null';
-    const key = `${assignment.active}|${assignment.shadow}|${assignment.standby}|${keep}`;
+    const wanted = level ? JSON.stringify(level) : '';
+    const key = `${assignment.active}|${assignment.shadow}|${assignment.standby}|${keep}|${wanted}`;
     let input = shared.get(key);
     if (!input) {
-      const [telemetry, policies, automation] =
-        (JSON.parse(keep) as [unknown, unknown, unknown] | null) ?? [];
+      const [telemetry, policies, stored] = (JSON.parse(keep) as [unknown, unknown, unknown] | null) ?? [];
+      const automation = level ?? stored;
       const previous = {
         telemetry,
         policies,
@@ -362,6 +404,8 @@ function desiredInputsOf(
         keep === 'null' ? null : previous,
         defaultTelemetry,
       );
+      // A level the rollout gives (its ladder's rung, or the level in force in the automation store) wins.
+      if (level) input = { ...input, automation: level };
       shared.set(key, input);
     }
     return input;

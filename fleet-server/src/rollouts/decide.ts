@@ -1,6 +1,6 @@
 import { fail, ok, type Result } from '@edgefleet/shared';
 import type { RolloutAction } from '@edgefleet/shared/api';
-import { appSlotFor, bucketsOf, desiredChanges, memberThreshold } from './assignment';
+import { type AutomationPlan, appSlotFor, bucketsOf, desiredChanges, memberThreshold } from './assignment';
 import {
   DEFAULT_CONFIDENCE,
   describeBreaches,
@@ -9,7 +9,9 @@ import {
   type GateEvaluation,
   type GateValue,
 } from './gates';
+import { formatLevel, ladderAt, ladderOf } from './ladder';
 import { advanceAllowed } from './maintenance';
+import { isQualityGate, STEP_UP_GATE } from './quality-gates';
 import { maxDurationOf } from './stages';
 import {
   ACTIVE_STATUSES,
@@ -108,7 +110,9 @@ function decideRunning(
   const stage = spec.stages[state.stageIndex]!;
   const threshold = memberThreshold(rollout, state);
   const members = facts.targets.filter((_, i) => buckets[i]! < threshold);
+  const ladder = ladderAt(spec.stages, state.stageIndex, facts.stepsDown ?? 0);
   const evaluation = evaluateGates(spec.gates, stage, facts, members, {
+    stepUp: ladder.stepUpNext,
     confidence: spec.confidence ?? DEFAULT_CONFIDENCE,
     previous: facts.look ?? null,
     stageKey: { index: state.stageIndex, startedAt: state.stageStartedAt },
@@ -118,7 +122,32 @@ function decideRunning(
   const empty = evaluation.verdict === 'breach' ? null : emptyStage(rollout, facts, members.length, now);
   if (empty) return empty;
   if (evaluation.verdict === 'breach') {
-    const why = `gate breached in stage ${state.stageIndex + 1} (${stage.percent}%): ${describeBreaches(evaluation.values)}`;
+    const breached = evaluation.values.filter((v) => v.status === 'breach');
+    const where = `stage ${state.stageIndex + 1} (${stage.percent}%)`;
+    const quality = breached.some((v) => isQualityGate(v.gate));
+    const humanOnly = breached.every((v) => isQualityGate(v.gate) || v.gate === STEP_UP_GATE);
+    if (ladder.level && ladder.canStepDown && quality && humanOnly) {
+      // The candidate answers worse than the control: humans take back one rung, the stage starts over there.
+      const rungs = ladderOf(spec.stages);
+      const lower = rungs[rungs.findIndex((r) => formatLevel(r) === formatLevel(ladder.level!)) - 1]!;
+      const why = `quality gate breached in ${where}: ${describeBreaches(evaluation.values)}; automation stepped down from ${formatLevel(ladder.level)} to ${formatLevel(lower)}, the stage starts over`;
+      const t = transition(
+        state,
+        'stepped_down',
+        { stageStartedAt: now },
+        CONTROLLER,
+        why,
+        evaluation.values,
+      );
+      return { evaluation, transition: t, note: why };
+    }
+    if (breached.every((v) => v.gate === STEP_UP_GATE)) {
+      // Agreement too low to trust the model with more: not worse than the control, so no rollback.
+      const why = `${where}: agreement with humans too low to step the automation level up from ${formatLevel(ladder.level!)}: ${describeBreaches(evaluation.values)}`;
+      const t = transition(state, 'paused', { status: 'paused' }, CONTROLLER, why, evaluation.values);
+      return { evaluation, transition: t, note: why };
+    }
+    const why = `gate breached in ${where}: ${describeBreaches(evaluation.values)}`;
     const t =
       spec.onBreach === 'pause'
         ? transition(state, 'paused', { status: 'paused' }, CONTROLLER, why, evaluation.values)
@@ -221,14 +250,37 @@ export function decide(rollout: Rollout, facts: RolloutFacts, now: number): Deci
     result = decideRunning(rollout, facts, now, buckets);
   }
   const next = result.transition?.to ?? state;
+  const event = result.transition?.event;
+  const stepsDown =
+    event === 'stepped_down'
+      ? (facts.stepsDown ?? 0) + 1
+      : next.stageIndex !== state.stageIndex || event === 'started'
+        ? 0
+        : (facts.stepsDown ?? 0);
   return {
     transitions: result.transition ? [result.transition] : [],
     next,
     evaluation: result.evaluation,
     note: result.note,
     deadline: result.deadline ?? null,
-    ...plannedChanges(rollout, facts, next, buckets),
+    ...plannedChanges(rollout, { ...facts, stepsDown }, next, buckets),
   };
+}
+
+/** The levels a rollout in `state` gives its targets (see {@link AutomationPlan}); undefined: it sets none. */
+export function automationPlanOf(
+  rollout: Rollout,
+  facts: Pick<RolloutFacts, 'stepsDown' | 'storedLevels'>,
+  state: RolloutState,
+): AutomationPlan | undefined {
+  const { stages } = rollout.spec;
+  const ladder = ladderOf(stages).length > 0;
+  if (!ladder && !facts.storedLevels?.size) return undefined;
+  const running = state.status === 'running' || state.status === 'paused';
+  const index = state.status === 'completed' ? stages.length - 1 : state.stageIndex;
+  const member =
+    running || state.status === 'completed' ? ladderAt(stages, index, facts.stepsDown ?? 0).level : null;
+  return { member, ladder, ...(facts.storedLevels ? { stored: facts.storedLevels } : {}) };
 }
 
 /** Desired-state changes (devices) or the plan slot (web app) of a rollout in `state`, without deciding anything. */
@@ -240,7 +292,9 @@ export function plannedChanges(
 ): Pick<Decision, 'changes' | 'app'> {
   const isApp = rollout.spec.target.kind === 'app';
   return {
-    changes: isApp ? [] : desiredChanges(rollout, facts.targets, state, buckets),
+    changes: isApp
+      ? []
+      : desiredChanges(rollout, facts.targets, state, buckets, automationPlanOf(rollout, facts, state)),
     app: isApp ? appSlotFor(rollout, state) : null,
   };
 }

@@ -2,6 +2,7 @@ import type {
   AppModelPlan,
   AppPlan,
   AppPlanInput,
+  Automation,
   DesiredState,
   DesiredStateInput,
   ModelRef,
@@ -77,6 +78,7 @@ export function nextAppPlan(
   change: AppPlanChange,
   previous: AppPlan | null,
   telemetry: TelemetryConfig = DEFAULT_TELEMETRY,
+  stored?: Automation,
 ): AppPlanInput | null {
   const { spec } = rollout;
   const slot: AppModelPlan = {
@@ -95,7 +97,9 @@ export function nextAppPlan(
       : {}),
   };
   const old = previous?.models.find((m) => m.name === spec.modelName);
-  if (old?.automation) slot.automation = old.automation;
+  // The level in force in the automation store wins (it may have been set before the app served the model).
+  const automation = stored ?? old?.automation;
+  if (automation) slot.automation = automation;
   // A first deployment that has not started has nothing to tell an app that never had the model.
   if (!old && change.current === null && change.candidate === null) return null;
   const same =
@@ -103,7 +107,8 @@ export function nextAppPlan(
     (old.current?.manifest.version ?? null) === change.current &&
     (old.candidate?.ref.manifest.version ?? null) === (change.candidate?.version ?? null) &&
     (old.candidate?.percent ?? null) === (change.candidate?.percent ?? null) &&
-    (old.candidate?.rolloutId ?? spec.id) === spec.id;
+    (old.candidate?.rolloutId ?? spec.id) === spec.id &&
+    JSON.stringify(old.automation ?? null) === JSON.stringify(automation ?? null);
   if (same) return null;
   const others = previous?.models.filter((m) => m.name !== spec.modelName) ?? [];
   return {

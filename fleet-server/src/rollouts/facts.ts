@@ -1,9 +1,10 @@
-import { driftReport, type Profile } from '@edgefleet/shared';
+import { type Automation, driftReport, type Profile } from '@edgefleet/shared';
 import { inArray } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import type { SpecResolver } from '../models';
 import { latencyQuantiles } from '../monitoring/version-metrics';
 import { carries } from './assignment';
+import { hasQualityGates } from './quality-gates';
 import { StageTelemetry } from './stage-telemetry';
 import { resolveDeviceTargets } from './store';
 import type {
@@ -79,9 +80,11 @@ export function loadTargetFacts(
         carries(desired, candidate) &&
         typeof issuedAt === 'number' &&
         now - issuedAt > applyTimeoutMs;
+      const automation = (row.desired as { automation?: Automation } | null)?.automation ?? null;
       facts.push({
         id: row.id,
         desired,
+        automation,
         pending,
         failure: failed
           ? `${failed.step}: ${failed.message}`
@@ -164,7 +167,10 @@ export function loadTelemetryFacts(
   telemetry: StageTelemetry,
 ): Pick<RolloutFacts, 'candidate' | 'baseline'> & { catchingUp: boolean } {
   const { spec } = rollout;
-  const relativeGates = spec.gates.latencyP95Ratio !== undefined || spec.gates.latencyP99Ratio !== undefined;
+  const relativeGates =
+    spec.gates.latencyP95Ratio !== undefined ||
+    spec.gates.latencyP99Ratio !== undefined ||
+    hasQualityGates(spec.gates);
   const stage = telemetry.read(rollout, targetIds, relativeGates || spec.strategy === 'shadow');
   if (stage.catchingUp) {
     // A partial merge is no data: every telemetry gate waits (the controller also holds its transitions).
@@ -185,6 +191,7 @@ export function loadTelemetryFacts(
       latencyP95Ms: total?.p95 ?? null,
       latencyP99Ms: total?.p99 ?? null,
       latency: sketch && sketch.count > 0 ? sketch : null,
+      quality: stage.baseline && stage.baseline.feedbackReports > 0 ? stage.baseline.quality : null,
     };
   }
   // Agreement is counted where the client compares: on the candidate's (shadow) profile, else the active one's.
@@ -204,6 +211,7 @@ export function loadTelemetryFacts(
         : null,
     metrics: profile ? profileMetrics(profile) : {},
     metricEvidence: profile ? profileMetricEvidence(profile) : {},
+    quality: stage.candidate && stage.candidate.feedbackReports > 0 ? stage.candidate.quality : null,
   };
   return { candidate, baseline, catchingUp: false };
 }

@@ -10,6 +10,7 @@ import {
   metricInterval,
   rateInterval,
 } from './gate-tests';
+import { qualityGates, stepUpGate } from './quality-gates';
 import type { Stage } from './stages';
 import type { CandidateFacts, RolloutFacts, StageLook, TargetFacts } from './types';
 
@@ -35,6 +36,16 @@ export interface Gates {
   maxApplyFailureShare?: number;
   /** Bounds on any metric of the merged profile (see `profileMetrics`). */
   metrics?: { name: string; min?: number; max?: number }[];
+  /** Quality gates, candidate cohort vs control cohort in the same window (see `quality-gates.ts`). */
+  maxAccuracyDrop?: number;
+  maxAgreementDrop?: number;
+  maxReviewShareRise?: number;
+  /** Fewest labels (review share: routed inferences) in each cohort before a quality gate is tested. */
+  minLabels?: number;
+  /** Automation ladder: lowest agreement with humans (lower bound) a step up needs. */
+  minStepUpAgreement?: number;
+  /** Automation ladder: fewest labels of the candidate before a step up is tested. */
+  minStepUpReviews?: number;
 }
 
 /** Default of {@link Gates.maxApplyFailureShare}. */
@@ -74,7 +85,8 @@ export interface GateEvaluation {
   confidence: number;
 }
 
-interface PendingGate {
+/** A gate before it is judged: its threshold and how to get its interval at given levels. */
+export interface PendingGate {
   gate: string;
   threshold: number;
   bound: 'max' | 'min';
@@ -300,6 +312,7 @@ function telemetryGates(gates: Gates, facts: RolloutFacts, baselineEnough: boole
     add(`metric.${metric.name}`, metric.max, 'max', interval, point);
     add(`metric.${metric.name}`, metric.min, 'min', interval, point);
   }
+  out.push(...qualityGates(gates, candidate.quality, baseline?.quality));
   return out;
 }
 
@@ -329,6 +342,8 @@ export function evaluateGates(
      * Default true.
      */
     canPass?: boolean;
+    /** The next stage raises the automation level: the ladder's step-up gate joins the stage's gates. */
+    stepUp?: boolean;
   } = {},
 ): GateEvaluation {
   const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
@@ -350,6 +365,7 @@ export function evaluateGates(
   ];
   const baselineEnough = (baseline?.inferences ?? 0) >= stage.minInferences;
   const pending = telemetryGates(gates, facts, baselineEnough);
+  if (options.stepUp) pending.push(stepUpGate(gates, candidate.quality));
   const outcomes = applyOutcomes(members, options.candidate ?? '');
   const failureGate: PendingGate | null =
     outcomes.settled > 0

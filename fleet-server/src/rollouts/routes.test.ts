@@ -153,4 +153,73 @@ describe('rollout API', () => {
       (await t.call('/api/v1/rollouts', { headers: { authorization: 'Bearer nope.nope' } })).status,
     ).toBe(401);
   });
+
+  it('refuses bad quality gates and ladder stages with 400 naming the field', async () => {
+    const site = { target: { selector: 'site=c' } };
+    await expectError(
+      await create({ ...site, gates: { maxAccuracyDrop: 1.5 } }),
+      400,
+      'gates.maxAccuracyDrop',
+    );
+    await expectError(
+      await create({ ...site, gates: { maxAgreementDrop: -0.1 } }),
+      400,
+      'gates.maxAgreementDrop',
+    );
+    await expectError(await create({ ...site, gates: { minLabels: 0 } }), 400, 'gates.minLabels');
+    await expectError(
+      await create({ ...site, gates: { minStepUpReviews: 2.5 } }),
+      400,
+      'gates.minStepUpReviews',
+    );
+    await expectError(await create({ ...site, gates: { maxReviewShare: 0.1 } }), 400, 'gates');
+    await expectError(
+      await create({ ...site, strategy: 'shadow', gates: { maxAccuracyDrop: 0.02 } }),
+      400,
+      'gates.maxAccuracyDrop',
+    );
+    await expectError(await create({ ...site, stages: '50%@manual,100%' }), 400, 'stages');
+    await expectError(await create({ ...site, stages: '50%@partial(2,0.1),100%' }), 400, 'stages');
+    await expectError(await create({ ...site, stages: '50%@full,100%@assist' }), 400, 'stages');
+    await expectError(await create({ ...site, stages: '100%@assist,100%@assist' }), 400, 'stages');
+    await expectError(
+      await create({ ...site, strategy: 'shadow', stages: '50%@shadow,100%@assist' }),
+      400,
+      'stages',
+    );
+    await expectError(
+      await create({ ...site, gates: { minStepUpAgreement: 0.9 }, stages: '50%,100%' }),
+      400,
+      'gates.minStepUpAgreement',
+    );
+    await t.call('/api/v1/apps', { method: 'POST', json: { id: 'ladder-app', name: 'Ladder' } });
+    await expectError(
+      await create({ target: { app: 'ladder-app' }, stages: '50%@shadow,100%@assist' }),
+      400,
+      'stages',
+    );
+    await expectError(
+      await create({ target: { selector: 'site=c' }, baseline: null, gates: { maxAccuracyDrop: 0.02 } }),
+      400,
+      'gates.maxAccuracyDrop',
+    );
+  });
+
+  it('creates a ladder rollout with quality gates and shows each stage with its level', async () => {
+    const res = await create({
+      id: 'r-ladder',
+      target: { selector: 'site=b' },
+      stages: '20%:30m@shadow,100%:1h@assist,100%:1h@partial(0.9,0.2),100%@full',
+      gates: { maxAccuracyDrop: 0.02, minLabels: 200, minStepUpAgreement: 0.97, minStepUpReviews: 300 },
+    });
+    if (res.status !== 201) throw new Error(await res.text());
+    const body = await res.json();
+    expect(body.stages.map((s: { automation?: unknown }) => s.automation)).toEqual([
+      { level: 'shadow' },
+      { level: 'assist' },
+      { level: 'partial', minConfidence: 0.9, minMargin: 0.2 },
+      { level: 'full' },
+    ]);
+    expect(body.gates).toMatchObject({ maxAccuracyDrop: 0.02, minStepUpAgreement: 0.97 });
+  });
 });

@@ -9,9 +9,17 @@ import { carries, memberPercent } from './assignment';
 import { baselineOf, checkFirstDeployment, requireVersion } from './baseline';
 import { loadTargetFacts } from './facts';
 import { DEFAULT_CONFIDENCE } from './gates';
+import { ladderAt } from './ladder';
 import { checkMaintenanceWindow } from './maintenance';
-import { maxDurationOf, parseStages } from './stages';
-import { auditOf, insertRollout, type RolloutRow, resolveDeviceTargets, rolloutOf } from './store';
+import { maxDurationOf, parseStages, type Stage } from './stages';
+import {
+  auditOf,
+  insertRollout,
+  type RolloutRow,
+  resolveDeviceTargets,
+  rolloutOf,
+  stepsDownOf,
+} from './store';
 import { DEFAULT_APPLY_TIMEOUT_MS, type RolloutSpec, type RolloutTarget, type StageLook } from './types';
 
 /** Stages a rollout gets when it names none. */
@@ -66,6 +74,7 @@ export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
       throw new InvalidInput(`maintenanceWindows.${i}: ${problem}`, { field: `maintenanceWindows.${i}` });
   }
   const target = targetOf(db, request.target);
+  checkLadderSpec(request, stages.value, target);
   requireVersion(db, request.model, request.candidate, 'candidate');
   const baseline = baselineOf(db, request, target);
   if (baseline === null) checkFirstDeployment(db, request, target);
@@ -88,6 +97,41 @@ export function buildSpec(ctx: Ctx, request: RolloutRequest): RolloutSpec {
     maxConcurrentDownloads: request.maxConcurrentDownloads ?? null,
     applyTimeoutMs: request.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS,
   };
+}
+
+/**
+ * Quality gates and the automation ladder judge the candidate's labelled answers as the active model: a shadow
+ * rollout's candidate answers nobody; a web app's plan has one level per model, not one per stage member.
+ */
+function checkLadderSpec(request: RolloutRequest, stages: readonly Stage[], target: RolloutTarget): void {
+  const quality = (['maxAccuracyDrop', 'maxAgreementDrop', 'maxReviewShareRise'] as const).find(
+    (gate) => request.gates[gate] !== undefined,
+  );
+  const ladder = stages.some((s) => s.automation);
+  if (request.strategy === 'shadow' && quality)
+    throw new InvalidInput(
+      `gates.${quality}: a shadow rollout's candidate answers no one, so no label judges it; use canary or blue-green`,
+      { field: `gates.${quality}` },
+    );
+  if (ladder && request.strategy === 'shadow')
+    throw new InvalidInput(
+      'stages: an automation level applies to the model that answers; a shadow rollout keeps the baseline answering',
+      { field: 'stages' },
+    );
+  if (ladder && target.kind === 'app')
+    throw new InvalidInput(
+      'stages: a web app plan carries one automation level per model, not one per stage; set it with PUT /api/v1/models/{name}/automation',
+      { field: 'stages' },
+    );
+  const stepUp = stages.some((_, i) => ladderAt(stages, i, 0).stepUpNext);
+  const stepUpGate = (['minStepUpAgreement', 'minStepUpReviews'] as const).find(
+    (gate) => request.gates[gate] !== undefined,
+  );
+  if (stepUpGate && !stepUp)
+    throw new InvalidInput(
+      `gates.${stepUpGate}: no stage steps the automation level up (write levels in the stages, e.g. 100%:1d@assist,100%@full)`,
+      { field: `gates.${stepUpGate}` },
+    );
 }
 
 /** Salts tried for a rollout created without one. */
@@ -198,6 +242,7 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
             elapsedMs: Math.max(0, now - state.stageStartedAt),
             minDurationMs: current.minDurationMs,
             maxDurationMs: maxDurationOf(current),
+            ...ladderView(spec.stages, state.stageIndex, stepsDownOf(ctx.db, spec.id)),
           },
     gates: spec.gates,
     onBreach: spec.onBreach,
@@ -220,6 +265,11 @@ export function rolloutDetail(ctx: Ctx, row: RolloutRow): RolloutDetail {
     targets: { total: targets.length, byState, failures: failures.slice(0, 50) },
     audit: auditOf(ctx.db, spec.id),
   };
+}
+
+function ladderView(stages: readonly Stage[], index: number, stepsDown: number) {
+  if (!stages.some((s) => s.automation)) return {};
+  return { automation: ladderAt(stages, index, stepsDown).level, stepsDown };
 }
 
 function lookView(look: StageLook | null): { look: number; n: number } | null {

@@ -1,9 +1,15 @@
-import { bucketOf, Profile, type ProfileSpec, profileDeltaOf } from '@edgefleet/shared';
+import {
+  bucketOf,
+  type FeedbackAggregate,
+  Profile,
+  type ProfileSpec,
+  profileDeltaOf,
+} from '@edgefleet/shared';
 import type Database from 'better-sqlite3';
 import type { FleetDb } from '../db';
 import type { SpecResolver } from '../models';
 import { memberPercent, memberThreshold } from './assignment';
-import type { Rollout } from './types';
+import type { QualityCounts, Rollout } from './types';
 
 /** One version's reports merged so far and who sent them. */
 export interface MergedReports {
@@ -11,6 +17,10 @@ export interface MergedReports {
   reports: number;
   /** Distinct reporting targets: device ids, or browser client ids of a web app. */
   targets: Set<string>;
+  /** Operator feedback summed over the reports that carried it (all zero when none did). */
+  quality: QualityCounts;
+  /** Reports that carried operator feedback. */
+  feedbackReports: number;
 }
 
 /** The telemetry gates read for the current stage of a running rollout. */
@@ -60,9 +70,10 @@ interface ReportRow {
   role: string;
   window_start_ms: number;
   profile: string;
+  feedback: string | null;
 }
 
-const COLUMNS = 'id, source_id, client_id, model_version, role, window_start_ms, profile';
+const COLUMNS = 'id, source_id, client_id, model_version, role, window_start_ms, profile, feedback';
 // Where a stage's reports begin: the (model, version, window start) index covers it (no table rows read).
 const FIRST_OF_STAGE = `SELECT min(id) AS id FROM telemetry_reports
   WHERE model_name = ? AND model_version IN (?, ?) AND window_start_ms >= ?`;
@@ -259,13 +270,52 @@ function mergeReport(
   }
   const delta = profileDeltaOf(json, spec);
   if (!delta.ok || !admit(target, delta.value.inferences)) return merged;
-  const into = merged ?? { profile: new Profile(spec), reports: 0, targets: new Set<string>() };
+  const into = merged ?? {
+    profile: new Profile(spec),
+    reports: 0,
+    targets: new Set<string>(),
+    quality: emptyQuality(),
+    feedbackReports: 0,
+  };
   into.profile.mergeDelta(delta.value);
   into.reports++;
   into.targets.add(target);
+  if (row.feedback !== null && addFeedback(into.quality, row.feedback)) into.feedbackReports++;
   return into;
 }
 
+/** Counts with nothing in them. */
+export function emptyQuality(): QualityCounts {
+  return { labelled: 0, correct: 0, reviewLabelled: 0, reviewCorrect: 0, routedAuto: 0, routedReview: 0 };
+}
+
+/**
+ * Adds a stored feedback aggregate (validated at ingest, so read without a schema: a stage may merge thousands per
+ * tick) into `into`; only its scalar totals, so cohorts whose versions have other class lists still add up. False
+ * when the text is not one.
+ */
+function addFeedback(into: QualityCounts, text: string): boolean {
+  let f: Partial<FeedbackAggregate>;
+  try {
+    f = JSON.parse(text) as Partial<FeedbackAggregate>;
+  } catch {
+    return false;
+  }
+  const count = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
+  if (!Array.isArray(f?.counts) || !f.labels || !f.routed) return false;
+  for (const [t, row] of f.counts.entries()) {
+    if (!Array.isArray(row)) continue;
+    for (const [p, c] of row.entries()) {
+      into.labelled += count(c);
+      if (p === t) into.correct += count(c);
+    }
+  }
+  into.reviewLabelled += count(f.labels.review?.labelled);
+  into.reviewCorrect += count(f.labels.review?.correct);
+  into.routedAuto += count(f.routed.auto);
+  into.routedReview += count(f.routed.review);
+  return true;
+}
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -1,4 +1,5 @@
-import { fail, ok, type Result } from '@edgefleet/shared';
+import { type Automation, fail, ok, type Result } from '@edgefleet/shared';
+import { checkLadder, formatLevel, parseLevel } from './ladder';
 
 /** One stage of a rollout: the share of targets on the candidate and how long it must last before it may pass. */
 export interface Stage {
@@ -15,6 +16,8 @@ export interface Stage {
    * Absent: {@link DEFAULT_MAX_DURATION_FACTOR} × `minDurationMs` (no deadline when that is 0).
    */
   maxDurationMs?: number;
+  /** The automation level the stage gives its members on the candidate (the automation ladder); absent: none. */
+  automation?: Automation;
 }
 
 /** Default deadline of a stage, in multiples of its minimum duration. */
@@ -45,21 +48,51 @@ export function parseDurationMs(text: string): Result<number, string> {
   return ok(total);
 }
 
+/** Splits at commas outside parentheses (`partial(0.9,0.2)` is one level). */
+function splitStages(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((part) => part.trim()).filter((part) => part.length > 0);
+}
+
 /**
  * Parses a stage list such as `5%:30m,25%:2h/8h,100%`: shares must rise strictly and be in steps of 0.01;
- * the last stage may omit its duration; `/8h` sets the stage's deadline (default 4 × its duration).
+ * the last stage may omit its duration; `/8h` sets the stage's deadline (default 4 × its duration); `@LEVEL`
+ * (`shadow`, `assist`, `partial(τ,μ)`, `full`) the automation level of the stage's members on the candidate, which
+ * only rises along the stages (a stage may repeat the share before it when it raises the level).
  * @example parseStages('5%:30m,100%', { minReportingTargets: 3, minInferences: 100 })
+ * @example parseStages('25%:2h@shadow,100%:1d@assist,100%@partial(0.9,0.2)', minimums)
  */
 export function parseStages(text: string, minimums: StageMinimums): Result<Stage[], string> {
-  const parts = text
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0);
+  const parts = splitStages(text);
   if (parts.length === 0) return fail('expected at least one stage, e.g. 5%:30m,100%');
   const stages: Stage[] = [];
-  for (const part of parts) {
+  for (const whole of parts) {
+    const at = whole.indexOf('@');
+    const part = at < 0 ? whole : whole.slice(0, at).trim();
+    let automation: Automation | undefined;
+    if (at >= 0) {
+      const level = parseLevel(whole.slice(at + 1));
+      if (!level.ok) return fail(`stage '${whole}': ${level.error}`);
+      automation = level.value;
+    }
+    const withLevel = automation ? { automation } : {};
     const match = /^(\d+(?:\.\d{1,2})?)%(?::([^/]+)(?:\/(.+))?)?$/.exec(part);
-    if (!match) return fail(`expected a stage like 25%:2h (or 25%:2h/8h with a deadline), got '${part}'`);
+    if (!match)
+      return fail(
+        `expected a stage like 25%:2h (or 25%:2h/8h with a deadline, 25%:2h@assist with a level), got '${whole}'`,
+      );
     const percent = Number(match[1]);
     let minDurationMs = 0;
     if (match[2] !== undefined) {
@@ -76,10 +109,10 @@ export function parseStages(text: string, minimums: StageMinimums): Result<Stage
       maxDurationMs = duration.value;
     }
     if (maxDurationMs !== undefined) {
-      stages.push({ percent, minDurationMs, maxDurationMs, ...minimums });
+      stages.push({ percent, minDurationMs, maxDurationMs, ...minimums, ...withLevel });
       continue;
     }
-    stages.push({ percent, minDurationMs, ...minimums });
+    stages.push({ percent, minDurationMs, ...minimums, ...withLevel });
   }
   const invalid = checkStages(stages);
   return invalid ? fail(invalid) : ok(stages);
@@ -96,10 +129,12 @@ export function checkStages(stages: readonly Stage[]): string | null {
     if (Math.abs(stage.percent * 100 - Math.round(stage.percent * 100)) > 1e-6) {
       return `stage share ${stage.percent}% is not in steps of 0.01`;
     }
-    if (stage.percent <= previous) return `stage shares must rise: ${stage.percent}% after ${previous}%`;
+    // A repeated share is a ladder step at that share: checkLadder says whether it steps the level up.
+    if (stage.percent < previous || (stage.percent === previous && !stage.automation))
+      return `stage shares must rise: ${stage.percent}% after ${previous}%`;
     previous = stage.percent;
   }
-  return null;
+  return checkLadder(stages);
 }
 
 /** Formats stages back to `5%:30m,25%:2h,100%`. */
@@ -107,9 +142,10 @@ export function formatStages(stages: readonly Stage[]): string {
   return stages
     .map((s) => {
       const deadline = s.maxDurationMs !== undefined ? `/${formatDuration(s.maxDurationMs)}` : '';
+      const level = s.automation ? `@${formatLevel(s.automation)}` : '';
       if (s.minDurationMs > 0 || deadline)
-        return `${s.percent}%:${formatDuration(s.minDurationMs)}${deadline}`;
-      return `${s.percent}%`;
+        return `${s.percent}%:${formatDuration(s.minDurationMs)}${deadline}${level}`;
+      return `${s.percent}%${level}`;
     })
     .join(',');
 }

@@ -256,3 +256,19 @@ export function auditOf(db: FleetDb, rolloutId: string): AuditRow[] {
 
 /** The state part of a rollout row. */
 export const stateOf = (row: RolloutRow): RolloutState => rolloutOf(row).state;
+
+/**
+ * Steps the automation ladder went down in the rollout's current stage: `stepped_down` audit rows since the stage
+ * was entered (started, advanced or promoted into). Read from the audit, written with each step in one transaction,
+ * so a restart keeps the level.
+ */
+export function stepsDownOf(db: FleetDb, rolloutId: string): number {
+  const a = schema.rolloutAudit;
+  const rows = db.select({ event: a.event }).from(a).where(eq(a.rolloutId, rolloutId)).orderBy(a.id).all();
+  let steps = 0;
+  for (const { event } of rows) {
+    if (event === 'stepped_down') steps++;
+    else if (event === 'started' || event === 'advanced' || event === 'promoted') steps = 0;
+  }
+  return steps;
+}

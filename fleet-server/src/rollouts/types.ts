@@ -1,4 +1,4 @@
-import type { RolloutStrategy } from '@edgefleet/shared';
+import type { Automation, RolloutStrategy } from '@edgefleet/shared';
 import type { BreachAction, InconclusiveAction, RolloutEvent, RolloutStatus } from '@edgefleet/shared/api';
 import type { Gates, GateValue } from './gates';
 import type { MaintenanceWindow } from './maintenance';
@@ -122,6 +122,21 @@ export interface CandidateFacts {
   metrics: Record<string, number>;
   /** The data behind `metrics` where a bound can be derived (shares: counts; means: sd and count). */
   metricEvidence: Record<string, MetricEvidence>;
+  /** Operator feedback of the cohort (quality gates, the automation ladder); null or absent: none reported. */
+  quality?: QualityCounts | null;
+}
+
+/** A cohort's operator feedback summed over its window reports: what quality gates are tested on. */
+export interface QualityCounts {
+  /** Labelled predictions, and those whose label equals the model's answer. */
+  labelled: number;
+  correct: number;
+  /** Of them, the predictions routed to review (agreement with humans on reviewed predictions). */
+  reviewLabelled: number;
+  reviewCorrect: number;
+  /** Inferences the model decided alone, and those routed to review (review share). */
+  routedAuto: number;
+  routedReview: number;
 }
 
 /** Drift of one feature: the plug-in distances and the bin counts the gate's interval is computed from. */
@@ -142,6 +157,8 @@ export interface BaselineFacts {
   latencyP99Ms: number | null;
   /** The control cohort's end-to-end latency sketch. */
   latency: LatencySketch | null;
+  /** The control cohort's operator feedback (quality gates); null or absent: none reported. */
+  quality?: QualityCounts | null;
 }
 
 /** One device target: what it was last told to run, and whether it applied it. */
@@ -153,6 +170,8 @@ export interface TargetFacts {
   pending: boolean;
   /** The error of its last failed attempt at the candidate, if it failed. */
   failure: string | null;
+  /** The automation level of its current desired state (null: none, the model decides); absent: not read. */
+  automation?: Automation | null;
 }
 
 /** Everything the controller knows at one tick. */
@@ -163,6 +182,10 @@ export interface RolloutFacts {
   targets: TargetFacts[];
   /** The look of the last evaluation (sequential testing); null or absent: none yet. */
   look?: StageLook | null;
+  /** Steps the automation ladder went down in the current stage (quality breaches); absent: 0. */
+  stepsDown?: number;
+  /** The automation level in force per device target from the automation store (absent: none stored). */
+  storedLevels?: ReadonlyMap<string, Automation>;
 }
 
 /** A change of state with who, why and the gate values it was decided on. */
@@ -179,6 +202,8 @@ export interface Transition {
 export interface DesiredChange {
   targetId: string;
   assignment: Assignment;
+  /** The automation level it gets (the stage's rung of the ladder, or the stored level); absent: keep its own. */
+  automation?: Automation;
 }
 
 /** The app plan slot of a web-app target: what every browser runs and the candidate's share. */

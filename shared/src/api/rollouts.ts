@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLLOUT_STRATEGIES, saltSchema } from '../protocol/app-plan';
+import { automationSchema } from '../protocol/automation';
 import { idSchema, modelVersionSchema } from '../protocol/primitives';
 import { idParamsSchema } from './devices';
 import { API_PREFIX, defineRoute } from './route';
@@ -27,6 +28,7 @@ export const ROLLOUT_EVENTS = [
   'resumed',
   'promoted',
   'aborted',
+  'stepped_down',
 ] as const;
 /** An event in a rollout's life. */
 export type RolloutEvent = (typeof ROLLOUT_EVENTS)[number];
@@ -60,7 +62,8 @@ export type GateStatus = (typeof GATE_STATUSES)[number];
  * `noncentral-chi-square` (bias-corrected PSI / JS with both samples' noise), `order-statistic` (distribution-free
  * quantile bounds from DDSketch bins), `order-statistic-ratio` (candidate over control cohort), `normal-mean`
  * (a profile mean), `finite-population` (the apply-failure share of the stage's members: exact bounds, unsettled
- * members counted as failed for the upper one), `point` (no bound can be derived: judged on the point estimate), `minimum` (a stage minimum),
+ * members counted as failed for the upper one), `mover-difference` (a quality gate: the candidate cohort's rate
+ * minus the control cohort's, MOVER over two Clopper-Pearson intervals), `point` (no bound can be derived: judged on the point estimate), `minimum` (a stage minimum),
  * `none` (no data).
  */
 export const GATE_TESTS = [
@@ -70,6 +73,7 @@ export const GATE_TESTS = [
   'order-statistic-ratio',
   'normal-mean',
   'finite-population',
+  'mover-difference',
   'point',
   'minimum',
   'none',
@@ -102,6 +106,18 @@ export const rolloutGatesSchema = z
       .optional(),
     minShadowAgreement: share.optional(),
     maxApplyFailureShare: share.optional(),
+    /** Accuracy on labelled predictions: the control cohort's minus the candidate's, at most this (e.g. 0.02). */
+    maxAccuracyDrop: share.optional(),
+    /** Agreement with humans on reviewed predictions: the control cohort's minus the candidate's, at most this. */
+    maxAgreementDrop: share.optional(),
+    /** Share of inferences routed to review: the candidate's minus the control cohort's, at most this. */
+    maxReviewShareRise: share.optional(),
+    /** Fewest labels (review share: routed inferences) in each cohort before a quality gate is tested. Default 100. */
+    minLabels: z.int().min(1).max(1_000_000_000).optional(),
+    /** Automation ladder: a stage steps the level up only when agreement with humans' lower bound is at least this. */
+    minStepUpAgreement: share.optional(),
+    /** Automation ladder: fewest reviewed predictions of the candidate before a step up is tested. Default 100. */
+    minStepUpReviews: z.int().min(1).max(1_000_000_000).optional(),
     metrics: z
       .array(
         z.strictObject({
@@ -174,8 +190,11 @@ export const rolloutCreateSchema = z
       .meta({
         example: '5%:30m,25%:2h,100%',
         description:
-          'SHARE%[:MIN[/MAX]] per stage: MIN the stage lasts at least, MAX its deadline when the gates are still ' +
-          'undecided (default 4 × MIN; none when MIN is 0), e.g. 5%:30m/3h',
+          'SHARE%[:MIN[/MAX]][@LEVEL] per stage: MIN the stage lasts at least, MAX its deadline when the gates are ' +
+          'still undecided (default 4 × MIN; none when MIN is 0), e.g. 5%:30m/3h; LEVEL (shadow, assist, ' +
+          'partial(τ,μ), full) the automation level of the stage members on the candidate (the automation ladder: ' +
+          'levels only rise; a stage may repeat the share before it when it raises the level), e.g. ' +
+          '25%:2h@shadow,100%:1d@assist,100%:1d@partial(0.9,0.2),100%@full',
       }),
     minReportingTargets: z.int().min(0).max(1_000_000).default(1),
     minInferences: z.int().min(0).max(1_000_000_000).default(100),
@@ -322,6 +341,8 @@ export const rolloutStageSchema = z
     minInferences: z.int(),
     /** Deadline of the stage while its gates are undecided; null: none. */
     maxDurationMs: z.int().nullable(),
+    /** The automation level the stage gives its members on the candidate (automation ladder); absent: none. */
+    automation: automationSchema.optional(),
     state: z.enum(['done', 'current', 'pending']),
   })
   .meta({
@@ -416,6 +437,10 @@ export const rolloutDetailSchema = rolloutSummarySchema
         elapsedMs: z.int(),
         minDurationMs: z.int(),
         maxDurationMs: z.int().nullable(),
+        /** The automation level the stage's members on the candidate run now (the ladder's rung); null: none set. */
+        automation: automationSchema.nullable().optional(),
+        /** Steps the ladder went down in this stage (quality gates breached). */
+        stepsDown: z.int().optional(),
       })
       .nullable(),
     gates: rolloutGatesSchema,
