@@ -51,6 +51,7 @@ export {
 } from './divergence';
 export type { Interval } from './interval';
 export { moverDifference, moverRatio } from './mover';
+export { type Stratum, stratifiedProportion } from './stratified';
 export {
   noncentralChiSquareCdf,
   noncentralChiSquareSurvival,
