@@ -1,4 +1,9 @@
-import { clopperPearson, type Interval, moverDifference, stratifiedProportion } from '@edgefleet/shared/stats';
+import {
+  clopperPearson,
+  type Interval,
+  moverDifference,
+  stratifiedProportion,
+} from '@edgefleet/shared/stats';
 import { coverage, type GateInterval, type Levels, rateInterval } from './gate-tests';
 import type { Gates, PendingGate } from './gates';
 import type { QualityCounts } from './types';
@@ -33,7 +38,8 @@ export function rateDifferenceInterval(
   minTrials: number,
 ): GateInterval | null {
   if (!(a.n >= Math.max(1, minTrials) && b.n >= Math.max(1, minTrials))) return null;
-  const of = (r: Rate, confidence: number) => r.interval?.(confidence) ?? clopperPearson(r.x, r.n, confidence);
+  const of = (r: Rate, confidence: number) =>
+    r.interval?.(confidence) ?? clopperPearson(r.x, r.n, confidence);
   const at = (confidence: number) => moverDifference(of(a, confidence), of(b, confidence));
   const low = at(levels.lower);
   const high = levels.upper === levels.lower ? low : at(levels.upper);
@@ -62,7 +68,11 @@ const accuracy = (q: QualityCounts): Rate => ({
     stratifiedProportion(
       [
         { size: q.routedReview, sampled: q.reviewLabelled, successes: q.reviewCorrect },
-        { size: q.routedAuto, sampled: q.labelled - q.reviewLabelled, successes: q.correct - q.reviewCorrect },
+        {
+          size: q.routedAuto,
+          sampled: q.labelled - q.reviewLabelled,
+          successes: q.correct - q.reviewCorrect,
+        },
       ],
       confidence,
     ),

@@ -51,7 +51,6 @@ export {
 } from './divergence';
 export type { Interval } from './interval';
 export { moverDifference, moverRatio } from './mover';
-export { type Stratum, stratifiedProportion } from './stratified';
 export {
   noncentralChiSquareCdf,
   noncentralChiSquareSurvival,
@@ -71,3 +70,4 @@ export {
   perTestConfidence,
 } from './sequential';
 export { binCounts, binProbabilities, exactJsDistance, exactPsi, referenceEdges } from './simulate';
+export { type Stratum, stratifiedProportion } from './stratified';
