@@ -49,6 +49,8 @@ export async function startDemoServer(config: DemoConfig, dashboard: string | nu
     mqttPort: await choosePort(config.mqttPort, host),
     rolloutTickMs: config.rolloutTickMs,
     telemetryWindowMs: config.windowMs,
+    // Quality, drift and concept-drift alerts per line as well as for the whole fleet (key c changes line 2).
+    alertSliceLabels: ['line'],
     logLevel: config.logLevel as ConfigInput['logLevel'],
     // One browser tab of the demo page fetches plan, spec and artifacts in bursts.
     appRateLimitPerS: 100,
