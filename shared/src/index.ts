@@ -118,6 +118,7 @@ export {
   enrollResponseSchema,
   type FeedbackAggregate,
   feedbackAggregateSchema,
+  formatAutomation,
   type ImagePreprocessing,
   isAppClientId,
   isValidId,

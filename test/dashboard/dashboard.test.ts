@@ -208,6 +208,23 @@ describe('admin dashboard', () => {
     ];
     feedback.labels = { auto: { labelled: 10, correct: 9 }, review: { labelled: 5, correct: 3 } };
     feedback.routed = { auto: 20, review: 6 };
+    // Confidence bins: every inference and label at 0.99 (bin 0.9–1.0), 12 of 15 labels right (the diagonal).
+    const inBin9 = (v: number) => Array.from({ length: 10 }, (_, i) => (i === 9 ? v : 0));
+    feedback.calibration = {
+      routed: inBin9(26),
+      routedConfidence: inBin9(26 * 0.99),
+      labelled: inBin9(15),
+      correct: inBin9(12),
+      labelledConfidence: inBin9(15 * 0.99),
+    };
+    // An automation level in force (a selector no device matches: nothing else in this fleet changes).
+    await api(`/api/v1/models/${MODEL}/automation`, {
+      method: 'PUT',
+      json: {
+        target: { selector: 'line=99' },
+        level: { level: 'partial', minConfidence: 0.9, minMargin: 0.2 },
+      },
+    });
     const startMs = Date.now() - 3 * 60_000;
     await Promise.all(
       devices
@@ -243,6 +260,36 @@ describe('admin dashboard', () => {
     expect(await cell('0', '180').textContent()).toBe(String(q.confusion[0]![1]));
     const recall = quality.locator('[data-testid=class-quality] tr[data-class="180"] [data-testid=recall]');
     expect(await recall.textContent()).toBe(pct(q.classes[1]!.recall.estimate));
+
+    // Estimated beside measured, the reliability bin, the calibration check, the automation in force.
+    const estimated = quality.getByTestId('quality-estimated');
+    await estimated
+      .locator('tr[data-estimate=label-free] [data-testid=estimate]')
+      .getByText('99.0%')
+      .waitFor();
+    expect(q.estimated?.calibrated?.estimate).toBeCloseTo(24 / 30, 12);
+    expect(await estimated.locator('tr[data-estimate=calibrated] [data-testid=estimate]').textContent()).toBe(
+      pct(q.estimated!.calibrated!.estimate),
+    );
+    expect(
+      await quality
+        .locator('[data-testid=reliability] tr[data-bin="0.9"] [data-testid=bin-accuracy]')
+        .textContent(),
+    ).toBe(pct(24 / 30));
+    expect(q.calibrationCheck?.miscalibrated).toBe(true);
+    await quality.getByTestId('calibration-check').getByText('miscalibrated').waitFor();
+    await quality.getByTestId('chart-quality').waitFor();
+    expect(
+      await quality
+        .locator('[data-testid=quality-automation] tr[data-target="selector line=99"] [data-testid=level]')
+        .textContent(),
+    ).toBe('partial (τ 0.9, μ 0.2)');
+
+    // Per slice: both stations are on line 1.
+    await goto(`#/quality?model=${MODEL}&version=1.0.0&by=line`);
+    const slice = quality.locator('[data-testid=quality-slices] tr[data-slice="line=1"]');
+    await slice.waitFor();
+    expect(await slice.getByTestId('slice-accuracy').textContent()).toBe(pct(q.accuracy.estimate));
     await shot('quality');
     // A version nobody labelled says where labels come from.
     await goto(`#/quality?model=${MODEL}&version=2.1.0`);

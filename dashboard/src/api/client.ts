@@ -93,8 +93,13 @@ export const api = {
     query: { from: number; to: number; selector?: string; role?: 'active' | 'shadow' },
     signal?: AbortSignal,
   ) => call('GET /api/v1/models/{name}/versions/{version}/metrics', { ...version(name, v), query }, signal),
-  quality: (name: string, v: string, query: { from: number; to: number }, signal?: AbortSignal) =>
-    call('GET /api/v1/models/{name}/versions/{version}/quality', { ...version(name, v), query }, signal),
+  quality: (
+    name: string,
+    v: string,
+    query: { from: number; to: number; by?: string; buckets?: number },
+    signal?: AbortSignal,
+  ) => call('GET /api/v1/models/{name}/versions/{version}/quality', { ...version(name, v), query }, signal),
+  automation: (name: string) => call('GET /api/v1/models/{name}/automation', { params: { name } }),
   rollouts: (query: { status?: string; model?: string } = {}) => call('GET /api/v1/rollouts', { query }),
   rollout: (id: string) => call('GET /api/v1/rollouts/{id}', { params: { id } }),
   createRollout: (body: RolloutCreateInput) => call('POST /api/v1/rollouts', { body }),

@@ -8,6 +8,7 @@ import { Card, Facts } from '../components/widgets';
 import { formatConfidence, formatNumber, formatPercent, formatTime } from '../format';
 import { href, navigate } from '../router';
 import { RANGES, usePickedVersion } from './monitoring-controls';
+import { QualitySections } from './quality-sections';
 
 /** Reports whose window ends a little ahead of this browser's clock (device clocks drift) still count. */
 const CLOCK_SKEW_MS = 60_000;
@@ -18,7 +19,13 @@ interface Params {
   model: string;
   version: string;
   range: string;
+  /** Device label key to slice by (empty: no slices). */
+  by: string;
 }
+
+/** Label keys offered for slicing (any other key works through the URL). */
+const SLICE_KEYS = ['line', 'site', 'station'];
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 
 function paramsOf(query: URLSearchParams): Params {
   const range = query.get('range') ?? DEFAULT_RANGE;
@@ -26,11 +33,14 @@ function paramsOf(query: URLSearchParams): Params {
     model: query.get('model') ?? '',
     version: query.get('version') ?? '',
     range: RANGES.some(([k]) => k === range) ? range : DEFAULT_RANGE,
+    by: LABEL_KEY.test(query.get('by') ?? '') ? query.get('by')! : '',
   };
 }
 
 function go(p: Params): void {
-  navigate(href('quality', { ...p, range: p.range === DEFAULT_RANGE ? undefined : p.range }));
+  navigate(
+    href('quality', { ...p, range: p.range === DEFAULT_RANGE ? undefined : p.range, by: p.by || undefined }),
+  );
 }
 
 /** Model, version and the monitoring page's time ranges. */
@@ -66,6 +76,15 @@ function Controls({ p }: { p: Params }) {
         Range
         <select name="range" value={p.range} onChange={(e) => go({ ...p, model, range: pick(e) })}>
           {RANGES.map(([k]) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Slice by
+        <select name="by" value={p.by} onChange={(e) => go({ ...p, model, by: pick(e) })}>
+          <option value="">—</option>
+          {[...new Set([...SLICE_KEYS, ...(p.by ? [p.by] : [])])].map((k) => (
             <option key={k}>{k}</option>
           ))}
         </select>
@@ -243,18 +262,29 @@ function QualityReport({ q }: { q: VersionQuality }) {
           </Card>
         </div>
       )}
+      <QualitySections q={q} />
     </>
   );
 }
 
-function VersionQualityView({ model, version, range }: { model: string; version: string; range: string }) {
+function VersionQualityView({
+  model,
+  version,
+  range,
+  by,
+}: {
+  model: string;
+  version: string;
+  range: string;
+  by: string;
+}) {
   const rangeMs = RANGES.find(([k]) => k === range)?.[1] ?? 24 * 3_600_000;
   const data = useLive(
     () => {
       const to = Date.now() + CLOCK_SKEW_MS;
-      return api.quality(model, version, { from: to - rangeMs, to });
+      return api.quality(model, version, { from: to - rangeMs, to, ...(by ? { by } : {}) });
     },
-    [model, version, rangeMs],
+    [model, version, rangeMs, by],
     ['telemetry'],
   );
   return (
@@ -284,7 +314,7 @@ export function QualityPage({ query }: { query: URLSearchParams }) {
           v === null ? (
             <Empty>No model versions registered yet.</Empty>
           ) : (
-            <VersionQualityView model={v.model} version={v.version} range={p.range} />
+            <VersionQualityView model={v.model} version={v.version} range={p.range} by={p.by} />
           )
         }
       </Async>

@@ -1,3 +1,4 @@
+import { formatAutomation } from '@edgefleet/shared';
 import type { GateValueView as GateValue, RolloutDetail } from '@edgefleet/shared/api';
 import { GateBar } from '../components/gate-bar';
 import { gateEvidence } from '../components/gate-scale';
@@ -70,7 +71,20 @@ export function Stages({ r }: { r: RolloutDetail }) {
             <div class="stage-head">
               <strong>
                 Stage {s.index + 1}: {s.percent}%
+                {s.automation ? (
+                  <span class="mono" data-testid="stage-level">
+                    {' '}
+                    @{formatAutomation(s.automation)}
+                  </span>
+                ) : null}
               </strong>
+              {s.state === 'current' && r.stage?.stepsDown ? (
+                <span class="small" data-testid="stage-stepped-down">
+                  {' '}
+                  now {formatAutomation(r.stage.automation ?? s.automation!)}: stepped down{' '}
+                  {r.stage.stepsDown}× (quality gate breached)
+                </span>
+              ) : null}
               <span class="muted small">
                 {stageTimes(s)} · ≥ {s.minReportingTargets} targets · ≥ {formatNumber(s.minInferences)}{' '}
                 inferences
@@ -89,7 +103,9 @@ export function gateNeeds(g: GateValue): string | null {
   if (g.status !== 'inconclusive') return null;
   if (g.needMore === null || g.needMore === undefined) return 'more data alone will not decide';
   if (g.needMore === 0) return 'may decide at the next look';
-  return `needs ≈ ${formatNumber(g.needMore)} more inferences`;
+  // Quality and ladder gates count operators' labels, the others inferences.
+  const unit = g.gate.startsWith('quality.') || g.gate.startsWith('ladder.') ? 'labels' : 'inferences';
+  return `needs ≈ ${formatNumber(g.needMore)} more ${unit}`;
 }
 
 /** The test and the observations behind a gate value ("clopper-pearson · n 420 · control 300"). */

@@ -78,6 +78,26 @@ describe('edgefleet rollout', () => {
     expect((await run('rollback', 'cli-1')).code).toBe(0);
   });
 
+  it('creates a ladder rollout with quality gates and shows each stage with its level', async () => {
+    const created = await run(
+      ...['create', '--id', 'cli-ladder', '--model', 'cls', '--candidate', '2.0.0', '--baseline', '1.0.0'],
+      ...['--selector', 'line=9', '--stages', '25%:2h@shadow,100%:1d@assist,100%@partial(0.9,0.2)'],
+      ...['--gate', 'maxAccuracyDrop=0.02', '--gate', 'minLabels=200', '--gate', 'minStepUpAgreement=0.97'],
+    );
+    expect(created).toMatchObject({ code: 0, err: '' });
+    expect(created.out).toContain('25%@shadow');
+    expect(created.out).toContain('100%@partial(0.9,0.2)');
+    const shown = JSON.parse((await run('show', 'cli-ladder', '--json')).out);
+    expect(shown.gates).toEqual({ maxAccuracyDrop: 0.02, minLabels: 200, minStepUpAgreement: 0.97 });
+    const bad = await run(
+      ...['create', '--model', 'cls', '--candidate', '2.0.0', '--selector', 'line=8'],
+      ...['--stages', '50%@full,100%@assist'],
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('only rises');
+    expect((await run('abort', 'cli-ladder')).code).toBe(0);
+  });
+
   it('reports API errors with their message and usage errors with exit code 2', async () => {
     const missing = await run('show', 'nope');
     expect(missing).toMatchObject({ code: 4 }); // not found (exit codes of `edgefleet help`)

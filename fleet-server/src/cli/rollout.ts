@@ -4,6 +4,7 @@ import {
   type RolloutCreateInput,
   type RolloutDetail,
 } from '@edgefleet/shared/api';
+import { formatLevel } from '../rollouts/ladder';
 import { parseDurationMs } from '../rollouts/stages';
 import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, parseFlags } from './flags';
@@ -32,11 +33,17 @@ Commands:
 
 --baseline defaults to the version the targets run; with none, the rollout is a first deployment (canary or
   all-at-once, no ratio or shadow gates; a rollback leaves the targets without the model).
-Stages: SHARE%[:MIN[/MAX]]; MAX is the deadline of a stage whose gates are still undecided (default 4 × MIN),
-  where --on-inconclusive applies (default pause). A gate breaches only when its interval at --confidence
+Stages: SHARE%[:MIN[/MAX]][@LEVEL]; MAX is the deadline of a stage whose gates are still undecided (default
+  4 × MIN), where --on-inconclusive applies (default pause). LEVEL (shadow, assist, partial(τ,μ), full) is the
+  automation level of the stage's members on the candidate (the automation ladder; levels only rise, a share may
+  repeat when the level rises): --stages '25%:2h@shadow,100%:1d@assist,100%:1d@partial(0.9,0.2),100%@full'.
+  A step up needs agreement with humans (--gate minStepUpAgreement=0.95 over minStepUpReviews=100 labels);
+  a quality gate's breach steps the level down one rung instead of rolling back. A gate breaches only when its interval at --confidence
   (default 0.99, family-wise over all gates and looks) lies past the threshold, and passes only below it.
 Gates (--gate): latencyP95Ms, latencyP99Ms, latencyP95Ratio, latencyP99Ratio, maxErrorRate, maxPsi, maxJs,
-  minShadowAgreement, maxApplyFailureShare, psi:FEATURE, js:FEATURE, metric:NAME<=MAX, metric:NAME>=MIN
+  minShadowAgreement, maxApplyFailureShare, psi:FEATURE, js:FEATURE, metric:NAME<=MAX, metric:NAME>=MIN;
+  on operators' labels, candidate vs the baseline's cohort in the same window: maxAccuracyDrop, maxAgreementDrop,
+  maxReviewShareRise, minLabels (default 100); the ladder: minStepUpAgreement, minStepUpReviews
 ${COMMON_FLAGS_HELP}`;
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -105,11 +112,15 @@ export function formatDetail(r: RolloutDetail): string {
   const lines = [
     `${r.id}  ${r.strategy} ${r.model} ${r.baseline ?? '(none)'} → ${r.candidate}  [${r.status}]`,
     `  target   ${JSON.stringify(r.target)}`,
-    `  stages   ${r.stages.map((s, i) => `${i === r.stageIndex && s.state === 'current' ? '▶' : s.state === 'done' ? '✓' : ' '}${s.percent}%`).join('  ')}  (now ${r.percent}%)`,
+    `  stages   ${r.stages.map((s, i) => `${i === r.stageIndex && s.state === 'current' ? '▶' : s.state === 'done' ? '✓' : ' '}${s.percent}%${s.automation ? `@${formatLevel(s.automation)}` : ''}`).join('  ')}  (now ${r.percent}%)`,
     `  targets  ${r.targets.total}: ${Object.entries(r.targets.byState)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   ];
+  if (r.stage?.automation)
+    lines.push(
+      `  level    ${formatLevel(r.stage.automation)}${r.stage.stepsDown ? ` (stepped down ${r.stage.stepsDown})` : ''}`,
+    );
   for (const f of r.targets.failures.slice(0, 5)) lines.push(`    failed ${f.id}: ${f.error}`);
   if (r.evaluation) {
     lines.push(`  gates    ${r.evaluation.verdict ?? '-'} — ${r.evaluation.note}`);

@@ -1,4 +1,11 @@
-import { AUTOMATION_LEVELS, type Automation, fail, ok, type Result } from '@edgefleet/shared';
+import {
+  AUTOMATION_LEVELS,
+  type Automation,
+  fail,
+  formatAutomation,
+  ok,
+  type Result,
+} from '@edgefleet/shared';
 import type { Stage } from './stages';
 
 // The automation ladder as a rollout's stage action: a stage written `100%:1d@assist` gives its members on the
@@ -26,9 +33,7 @@ export function parseLevel(text: string): Result<Automation, string> {
 }
 
 /** `partial(0.9,0.2)`, `assist`, … (what {@link parseLevel} reads). */
-export function formatLevel(a: Automation): string {
-  return a.level === 'partial' ? `partial(${a.minConfidence},${a.minMargin})` : a.level;
-}
+export const formatLevel = formatAutomation;
 
 const rank = (a: Automation) => AUTOMATION_LEVELS.indexOf(a.level);
 

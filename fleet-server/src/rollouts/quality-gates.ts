@@ -23,13 +23,15 @@ interface Rate {
 /**
  * Interval of rate `a` minus rate `b` (independent cohorts): MOVER over Clopper-Pearson intervals. The lower bound
  * takes both cohorts' intervals at `levels.lower`, the upper at `levels.upper` (each one-sided test its own level).
- * Null when either cohort has fewer than `minTrials` trials (too few labels: the gate waits).
+ * Null when either cohort has fewer than `minTrials` trials (too few labels: the gate waits). `n` and `controlN` are
+ * the trials of the candidate's and the control's rate (`candidate`: which of a and b is the candidate's).
  */
 export function rateDifferenceInterval(
   a: Rate,
   b: Rate,
   levels: Levels,
   minTrials: number,
+  candidate: 'a' | 'b' = 'a',
 ): GateInterval | null {
   if (!(a.n >= Math.max(1, minTrials) && b.n >= Math.max(1, minTrials))) return null;
   const at = (confidence: number) =>
@@ -42,8 +44,8 @@ export function rateDifferenceInterval(
     upper: high.upper,
     confidence: coverage(levels),
     test: 'mover-difference',
-    n: a.n,
-    controlN: b.n,
+    n: candidate === 'a' ? a.n : b.n,
+    controlN: candidate === 'a' ? b.n : a.n,
   };
 }
 
@@ -71,7 +73,9 @@ export function qualityGates(
       threshold,
       bound: 'max',
       interval: (levels) =>
-        candidate && control ? rateDifferenceInterval(rate(control), rate(candidate), levels, min) : null,
+        candidate && control
+          ? rateDifferenceInterval(rate(control), rate(candidate), levels, min, 'b')
+          : null,
     });
   };
   drop('quality.accuracyDrop', gates.maxAccuracyDrop, accuracy);

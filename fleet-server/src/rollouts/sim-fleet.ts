@@ -40,6 +40,8 @@ export interface SimWindow {
 export class SimDevice {
   appliedRev = 0;
   running: SimRunning;
+  /** The automation level of the last applied desired state (absent there: null, the model decides). */
+  automation: DesiredState['automation'] | null = null;
   private seq = 0;
   /** Resolves listeners waiting for a rev. */
   onApplied: ((rev: number) => void) | null = null;
@@ -66,6 +68,7 @@ export class SimDevice {
       shadow: v(desired.models.shadow),
       standby: v(desired.models.standby),
     };
+    this.automation = desired.automation ?? null;
     this.report('state');
     this.onApplied?.(desired.rev);
   }
@@ -128,6 +131,27 @@ export class SimDevice {
     }
     await Promise.all(sends);
   }
+}
+
+/**
+ * Operator feedback of a window over `classes`: `labelled` labels, `correct` of them equal to the model's answer, all
+ * routed to review (as at `shadow` and `assist`), and `routed` inferences routed to review.
+ */
+export function simFeedback(
+  classes: readonly string[],
+  labelled: number,
+  correct: number,
+  routed = labelled,
+): FeedbackAggregate {
+  const counts = classes.map(() => classes.map(() => 0));
+  counts[0]![0] = correct;
+  if (classes.length > 1) counts[0]![1] = labelled - correct;
+  return {
+    classes: [...classes],
+    counts,
+    labels: { auto: { labelled: 0, correct: 0 }, review: { labelled, correct } },
+    routed: { auto: 0, review: routed },
+  };
 }
 
 /** A window profile under `spec` (inputs `brightness`, outputs `confidence`, like the cls test baseline). */

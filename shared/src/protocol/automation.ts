@@ -26,6 +26,11 @@ export const automationSchema = z.discriminatedUnion('level', [
 /** How much a deployment may decide alone. */
 export type Automation = z.infer<typeof automationSchema>;
 
+/** A level as a rollout's stages write it: `shadow`, `assist`, `partial(0.9,0.2)`, `full`. */
+export function formatAutomation(a: Automation): string {
+  return a.level === 'partial' ? `partial(${a.minConfidence},${a.minMargin})` : a.level;
+}
+
 /** What a deployment without an automation setting does: the model decides. */
 export const DEFAULT_AUTOMATION: Automation = { level: 'full' };
 

@@ -21,6 +21,7 @@ export {
   type Decision,
   type DecisionRoute,
   decideRoute,
+  formatAutomation,
 } from './automation';
 export {
   CALIBRATION_BINS,
