@@ -18,7 +18,7 @@ Estimates, from the targets' recent traffic (inferences per minute of the model 
 stored telemetry) and the candidate's baseline, about how many inferences a healthy candidate needs before every
 gate passes at --confidence (the gates' own bounds, Bonferroni over the gated tests, alpha spending over looks),
 and how many minutes each stage needs at its share of the traffic. Use the suggested --min-inferences in create.
-Latency and shadow gates are not planned (no model of the candidate's value); a drift threshold that the
+Latency, shadow and quality gates are not planned (no model of the candidate's value); a drift threshold that the
 baseline's own sampling noise keeps the bound above is reported as not decidable.
 ${COMMON_FLAGS_HELP}`;
 

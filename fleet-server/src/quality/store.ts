@@ -74,19 +74,3 @@ export function feedbackRowsOf(
       row.feedback ? [{ ...row, feedback: row.feedback, deviceLabels: row.deviceLabels ?? null }] : [],
     );
 }
-
-/** Model versions whose active reports carried feedback ending in `[fromMs, toMs)`. */
-export function versionsWithFeedback(
-  db: FleetDb,
-  fromMs: number,
-  toMs: number,
-): { name: string; version: string }[] {
-  const r = schema.telemetryReports;
-  return db
-    .selectDistinct({ name: r.modelName, version: r.modelVersion })
-    .from(r)
-    .where(
-      and(eq(r.role, 'active'), isNotNull(r.feedback), gte(r.windowEndMs, fromMs), lt(r.windowEndMs, toMs)),
-    )
-    .all();
-}

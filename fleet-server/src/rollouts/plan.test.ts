@@ -96,6 +96,17 @@ describe('POST /api/v1/rollouts/plan', () => {
     ).json();
     expect(none.traffic.inferencesPerMinute).toBe(0);
     expect(none.notes.join(' ')).toMatch(/no telemetry/);
+
+    const quality = await (
+      await plan({
+        model: 'cls',
+        candidate: '2.0.0',
+        target: { devices: ['pb'] },
+        gates: { maxErrorRate: 0.01, maxAccuracyDrop: 0.02 },
+      })
+    ).json();
+    expect(quality.tests).toBe(2);
+    expect(quality.notes.join(' ')).toMatch(/maxAccuracyDrop is not planned \(it counts operators' labels/);
   });
 
   it('answers malformed, forged and hostile requests with errors', async () => {

@@ -32,6 +32,9 @@ export function gatedTests(gates: Gates, features: readonly string[]): number {
     'maxErrorRate',
     'minShadowAgreement',
     'maxApplyFailureShare',
+    'maxAccuracyDrop',
+    'maxAgreementDrop',
+    'maxReviewShareRise',
   ] as const) {
     if (gates[key] !== undefined) tests++;
   }
@@ -141,6 +144,10 @@ export function planRollout(
   ] as const) {
     if (request.gates[key] !== undefined)
       notes.push(`${key} is not planned (no model of the candidate's value)`);
+  }
+  for (const key of ['maxAccuracyDrop', 'maxAgreementDrop', 'maxReviewShareRise'] as const) {
+    if (request.gates[key] !== undefined)
+      notes.push(`${key} is not planned (it counts operators' labels, not inferences)`);
   }
 
   const needs = planned.map((g) => g.inferencesNeeded);
