@@ -38,6 +38,13 @@ export interface DemoConfig {
   logLevel: string;
 }
 
+/**
+ * The canary of 1.1.0 is also an automation ladder: its first stage's stations (line 2 when it can) serve the
+ * candidate in shadow (the operators decide, and label every image), step up to partial automation (the model
+ * decides alone at ≥ 99 % confidence) once their agreement with the operators is shown, then every station.
+ */
+export const DEFAULT_STAGES = '34%:1m@shadow,34%:1m@partial(0.99,0),100%@partial(0.99,0)';
+
 export const USAGE = `Usage: pnpm demo [flags]
 
 Starts a fleet server, N device agents fed by image generators and the browser demo page on embedded
@@ -51,7 +58,9 @@ Flags:
   --http-port P          fleet server HTTP port (default 8080, or a free one when taken)
   --mqtt-port P          embedded broker TCP port (default 1884, or a free one when taken)
   --duration S           stop cleanly S seconds after everything is up (default: run until Ctrl-C)
-  --stages LIST          canary stages of 1.1.0 (default 34%:1m,100%; 34%:1m/5m sets a deadline)
+  --stages LIST          canary stages of 1.1.0 (default ${DEFAULT_STAGES}:
+                         the first stage's stations go from shadow to partial automation; 34%:1m/5m sets a
+                         deadline, @LEVEL the members' automation level)
   --window-ms MS         telemetry window of the devices (default 5000)
   --interval-ms MS       mean time between images per station (default 750)
   --min-inferences N     candidate inferences a stage needs before it passes (default 200)
@@ -107,7 +116,8 @@ const integer = (flag: string, text: string | undefined, fallback: number, min: 
 
 /** A stage list shaped like `34%:1m,100%` (the server checks the rest: rising shares, last one 100%). */
 function checkStages(text: string): string {
-  const stage = String.raw`\d{1,3}(\.\d{1,2})?%(:(\d+[smhd])+(\/(\d+[smhd])+)?)?`;
+  const level = String.raw`(@(shadow|assist|full|partial\(\d(\.\d{1,4})?,\d(\.\d{1,4})?\)))?`;
+  const stage = String.raw`\d{1,3}(\.\d{1,2})?%(:(\d+[smhd])+(\/(\d+[smhd])+)?)?${level}`;
   if (text.length > 200 || !new RegExp(`^${stage}(,${stage})*$`).test(text)) {
     throw new TypeError(`--stages: expected a list like 34%:1m,100%, got '${text.slice(0, 200)}'`);
   }
@@ -139,7 +149,7 @@ export function parseDemoArgs(argv: readonly string[]): { help: boolean; config:
       httpPort: port('http-port', v['http-port'], 8080),
       mqttPort: port('mqtt-port', v['mqtt-port'], 1884),
       durationS: number('duration', v.duration, 0, 0, 7 * 86_400),
-      stages: checkStages(v.stages ?? '34%:1m,100%'),
+      stages: checkStages(v.stages ?? DEFAULT_STAGES),
       windowMs: integer('window-ms', v['window-ms'], 5000, 1000, 3_600_000),
       intervalMs: integer('interval-ms', v['interval-ms'], 750, 50, 600_000),
       minInferences: integer('min-inferences', v['min-inferences'], 200, 0, 1_000_000_000),

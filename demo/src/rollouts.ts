@@ -130,6 +130,18 @@ export async function createApp(api: AdminApi): Promise<{ id: string; publishabl
   return { id: app.id, publishableKey: app.publishableKey };
 }
 
+/**
+ * The canary's quality gates on the operators' labels: its accuracy may not be surely 5 points below the control
+ * stations' in the same window, and a ladder stage steps up only when the candidate's agreement with the
+ * operators is surely above 92 % over at least 200 reviews.
+ */
+export const QUALITY_GATES = {
+  maxAccuracyDrop: 0.05,
+  minLabels: 100,
+  minStepUpAgreement: 0.92,
+  minStepUpReviews: 200,
+} as const;
+
 /** Body of the canary rollout of 1.1.0 for the stations, with the demo's stages and gates. */
 export function canaryRequest(config: DemoConfig, salt: string): RolloutCreateInput {
   return {
@@ -144,6 +156,7 @@ export function canaryRequest(config: DemoConfig, salt: string): RolloutCreateIn
     gates: {
       latencyP95Ms: config.latencyP95Ms,
       features: { brightness: { maxPsi: config.maxPsi }, contrast: { maxPsi: config.maxPsi } },
+      ...QUALITY_GATES,
     },
     onBreach: 'rollback',
     salt,
@@ -159,6 +172,8 @@ export function appCanaryRequest(config: DemoConfig): RolloutCreateInput {
   return {
     ...canaryRequest(config, 'demo-app'),
     target: { app: APP_ID },
+    // An app plan has one automation level per model, set with `edgefleet automation set`, not by a ladder.
+    stages: withoutLevels(config.stages),
     minInferences: Math.min(config.minInferences, 10),
     gates: {},
   };
@@ -178,6 +193,20 @@ export async function startCanary(
   const salt = saltFor(deviceIds, percent, (members) => members.some((id) => preferredIds.includes(id)));
   const rollout = await api.call('POST /api/v1/rollouts', { body: canaryRequest(config, salt) });
   return { rollout, firstStage: deviceIds.filter((id) => inStage(id, salt, percent)) };
+}
+
+/**
+ * A stage list without its automation levels, and without the stages that only raised the level
+ * (`34%:1m@shadow,34%:1m@partial(0.99,0),100%` → `34%:1m,100%`).
+ */
+export function withoutLevels(stages: string): string {
+  const kept: string[] = [];
+  for (const stage of stages.replace(/@(shadow|assist|full|partial\([^)]*\))/g, '').split(',')) {
+    const share = stage.split(':')[0];
+    if (kept.length > 0 && kept.at(-1)!.split(':')[0] === share) continue;
+    kept.push(stage);
+  }
+  return kept.join(',');
 }
 
 /** Starts the canary of 1.1.0 for the browser app (it waits for a browser to report). */

@@ -47,9 +47,13 @@ export async function readStatus(
   };
 }
 
+const levelText = (a: NonNullable<NonNullable<RolloutView['stage']>['automation']>) =>
+  a.level === 'partial' ? `partial(${a.minConfidence},${a.minMargin})` : a.level;
+
 function describeRollout(r: RolloutView): string {
   const stage = `stage ${Math.min(r.stageIndex + 1, r.stageCount)}/${r.stageCount}`;
-  const share = r.stage ? ` ${r.stage.percent}%` : '';
+  const level = r.stage?.automation ? `@${levelText(r.stage.automation)}` : '';
+  const share = r.stage ? ` ${r.stage.percent}%${level}` : '';
   const elapsed = r.stage && r.status === 'running' ? ` ${Math.round(r.stage.elapsedMs / 1000)}s` : '';
   const verdict = r.status === 'running' && r.evaluation?.verdict ? ` gates ${r.evaluation.verdict}` : '';
   return `${r.id} ${r.strategy} ${r.baseline ?? 'none'}→${r.candidate} ${stage}${share}${elapsed} ${r.status}${verdict}`;

@@ -202,6 +202,22 @@ describe('the station page in real Chromium (real agent, broker, server and cls 
     await labelledCount(page, 1);
     expect(agent.feedback.counters.labelsCounted).toBe(before + 1);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+
+    // Labelled elsewhere meanwhile (e.g. a sidecar file): the page says so and moves on, nothing counted twice.
+    const next = await shownItem(page);
+    const elsewhere = await fetch(`${agent.url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ predictionId: next, label: '0' }),
+    });
+    expect(elsewhere.status).toBe(200);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('status')?.className === 'warn');
+    expect(await page.textContent('#status')).toMatch(
+      /^Skipped: prediction .* already has a label \(duplicate_label\)/,
+    );
+    expect(await page.textContent('#labelled')).toBe('1');
+    expect(agent.feedback.counters.labelsCounted).toBe(before + 2);
     await page.close();
   }, 60_000);
 });

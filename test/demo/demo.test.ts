@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QUALITY_GATES } from '../../demo/src/rollouts';
 import { launchChromium } from '../browser/chromium';
 
 // `pnpm demo` as a user runs it (node demo/bin/demo.js): a real fleet server, real agent processes running the
@@ -21,7 +22,7 @@ const children: ChildProcess[] = [];
  * 99 %) need to pass within its stage's deadline. The gates are the demo's defaults, not loosened.
  */
 const FAST = [
-  ...['--stages', '34%:6s/90s,100%'],
+  ...['--stages', '34%:6s/90s@shadow,34%:6s/90s@partial(0.99,0),100%@partial(0.99,0)'],
   ...['--min-inferences', '100', '--window-ms', '2000', '--interval-ms', '60'],
   ...['--status-every', '3', '--no-dashboard-build', '--log-level', 'error'],
 ];
@@ -182,19 +183,28 @@ describe('pnpm demo', () => {
     );
     expect(canary).toMatchObject({ candidate: '1.1.0', baseline: '1.0.0' });
     canaryId = canary!.id;
+    // Its first stage serves the candidate in shadow (the operators label everything) and steps up to partial
+    // automation once the candidate's agreement with them is shown.
+    type Stage = { automation?: { level: string } | null } | null;
+    const shadow = await api<{ stage: Stage }>(`/api/v1/rollouts/${canaryId}`);
+    expect(shadow.stage?.automation?.level).toBe('shadow');
     const advanced = await until(
       async () => {
-        const r = await api<{ status: string; stageIndex: number }>(`/api/v1/rollouts/${canaryId}`);
+        const r = await api<{ status: string; stageIndex: number; stage: Stage }>(
+          `/api/v1/rollouts/${canaryId}`,
+        );
         return (r.stageIndex > 0 || r.status === 'completed') && r;
       },
-      60_000,
+      90_000,
       'the canary to pass its first stage',
     );
     expect(['running', 'completed']).toContain(advanced.status);
+    if (advanced.status === 'running') expect(advanced.stage?.automation?.level).toBe('partial');
     const detail = await api<{ gates: Record<string, unknown> }>(`/api/v1/rollouts/${canaryId}`);
     expect(detail.gates).toEqual({
       latencyP95Ms: 250,
       features: { brightness: { maxPsi: 0.25 }, contrast: { maxPsi: 0.25 } },
+      ...QUALITY_GATES,
     });
     const metrics = async (version: string) =>
       (await api<{ reports: number; inferences: number }>(`/api/v1/models/cls/versions/${version}/metrics`))
@@ -243,7 +253,7 @@ describe('pnpm demo', () => {
 
     // Status lines as the rollout moves.
     expect(demo.output()).toMatch(
-      new RegExp(`^\\d\\d:\\d\\d:\\d\\d rollout ${canaryId} canary 1\\.0\\.0→1\\.1\\.0 stage \\d/2`, 'm'),
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d rollout ${canaryId} canary 1\\.0\\.0→1\\.1\\.0 stage \\d/3`, 'm'),
     );
     expect(demo.output()).toMatch(/devices 3\/3 online/);
 

@@ -170,6 +170,13 @@ export class OperatorFeedback {
 
   /** Predictions routed to review without a label yet, newest first. */
   pendingReview(limit: number): PredictionRecord[] {
+    // The station page lists every few seconds: expired images leave the disk even when no new ones come.
+    try {
+      this.images?.expire();
+      if (this.images) this.counters.reviewImages.sizeBytes = this.images.sizeBytes;
+    } catch {
+      this.counters.reviewImages.storeFailures++;
+    }
     return this.store.pendingReview(Math.max(1, Math.min(MAX_REVIEW_LIST, limit)));
   }
 

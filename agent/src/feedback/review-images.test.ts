@@ -43,8 +43,12 @@ describe('ReviewImageStore (real SQLite)', () => {
 
     now += 10_001;
     expect(store.get('p3')).toBeUndefined(); // past the TTL: no label can use it
+    store.close();
+    store = open(); // and opening sweeps it off the disk
+    expect(store.count).toBe(0);
+    expect(store.sizeBytes).toBe(0);
     expect(store.put('p4', now, images[0]!)).toBe('kept');
-    expect(store.count).toBe(1); // and the put swept it
+    expect(store.count).toBe(1);
     store.close();
   });
 

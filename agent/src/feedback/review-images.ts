@@ -71,6 +71,12 @@ export class ReviewImageStore {
       ),
     };
     this.bytes = this.stmts.total.get()!.bytes;
+    this.expire();
+  }
+
+  /** Deletes the images past the label TTL (no label can use them any more). */
+  expire(): void {
+    for (const row of this.stmts.expire.all(this.oldestKeptMs)) this.bytes -= row.size_bytes;
   }
 
   private now(): number {
@@ -97,7 +103,7 @@ export class ReviewImageStore {
     if (!kind) return 'not_an_image';
     if (encoded.byteLength > this.opts.maxBytes) return 'over_budget';
     this.db.transaction(() => {
-      for (const row of this.stmts.expire.all(this.oldestKeptMs)) this.bytes -= row.size_bytes;
+      this.expire();
       while (this.bytes + encoded.byteLength > this.opts.maxBytes) {
         const oldest = this.stmts.oldest.get();
         if (!oldest) break;

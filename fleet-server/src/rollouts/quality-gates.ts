@@ -1,4 +1,9 @@
-import { clopperPearson, moverDifference } from '@edgefleet/shared/stats';
+import {
+  clopperPearson,
+  type Interval,
+  moverDifference,
+  stratifiedProportion,
+} from '@edgefleet/shared/stats';
 import { coverage, type GateInterval, type Levels, rateInterval } from './gate-tests';
 import type { Gates, PendingGate } from './gates';
 import type { QualityCounts } from './types';
@@ -14,10 +19,11 @@ export const DEFAULT_MIN_LABELS = 100;
 /** Default of {@link Gates.minStepUpAgreement}. */
 export const DEFAULT_MIN_STEP_UP_AGREEMENT = 0.95;
 
-/** A rate: successes of trials. */
+/** A rate: successes of trials, and its interval at a confidence (exact Clopper-Pearson unless stratified). */
 interface Rate {
   x: number;
   n: number;
+  interval?: (confidence: number) => Interval;
 }
 
 /**
@@ -34,8 +40,9 @@ export function rateDifferenceInterval(
   candidate: 'a' | 'b' = 'a',
 ): GateInterval | null {
   if (!(a.n >= Math.max(1, minTrials) && b.n >= Math.max(1, minTrials))) return null;
-  const at = (confidence: number) =>
-    moverDifference(clopperPearson(a.x, a.n, confidence), clopperPearson(b.x, b.n, confidence));
+  const of = (r: Rate, confidence: number) =>
+    r.interval?.(confidence) ?? clopperPearson(r.x, r.n, confidence);
+  const at = (confidence: number) => moverDifference(of(a, confidence), of(b, confidence));
   const low = at(levels.lower);
   const high = levels.upper === levels.lower ? low : at(levels.upper);
   return {
@@ -49,7 +56,29 @@ export function rateDifferenceInterval(
   };
 }
 
-const accuracy = (q: QualityCounts): Rate => ({ x: q.correct, n: q.labelled });
+/**
+ * Accuracy over every inference of a cohort, stratified by decision route: operators label every prediction routed
+ * to review but spot-check only some of those the model decided alone, so the plain rate over the labels weighs the
+ * hard cases far too much — and a cohort at `partial` (its unsure answers reviewed) would look worse than a control
+ * at `full` with the same model. Each route's rate is weighted by its share of the cohort's inferences
+ * (`stratifiedProportion`); a route with inferences but no label leaves the accuracy undecided.
+ */
+const accuracy = (q: QualityCounts): Rate => ({
+  x: q.correct,
+  n: q.labelled,
+  interval: (confidence) =>
+    stratifiedProportion(
+      [
+        { size: q.routedReview, sampled: q.reviewLabelled, successes: q.reviewCorrect },
+        {
+          size: q.routedAuto,
+          sampled: q.labelled - q.reviewLabelled,
+          successes: q.correct - q.reviewCorrect,
+        },
+      ],
+      confidence,
+    ),
+});
 const agreement = (q: QualityCounts): Rate => ({ x: q.reviewCorrect, n: q.reviewLabelled });
 const reviewShare = (q: QualityCounts): Rate => ({ x: q.routedReview, n: q.routedAuto + q.routedReview });
 

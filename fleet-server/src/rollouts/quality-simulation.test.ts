@@ -9,9 +9,15 @@ describe('quality gate simulation (seeded)', { timeout: 120_000 }, () => {
   const gates = QUALITY_FIGURE_GATES;
 
   it('a candidate as good as the control is never rolled back and passes within the stage', () => {
+    // Accuracy is judged over every inference, stratified by route: the spot checks of the model's own decisions
+    // carry that stratum's weight, so with 5 % of them a healthy stage passes 9 of 12 times within its deadline
+    // (the rest end inconclusive, never breached); with 20 % every time.
     const healthy = qualityStages({ candidate: control, control, perWindow: 200, gates }, 12);
     expect(healthy.breaches).toBe(0);
-    expect(healthy.passes).toBe(12);
+    expect(healthy.passes).toBe(9);
+    const checked = qualityStages({ candidate: control, control, perWindow: 200, gates, spotCheck: 0.2 }, 12);
+    expect(checked.breaches).toBe(0);
+    expect(checked.passes).toBe(12);
   });
 
   it('a 5-point accuracy drop against the control is rolled back in every stage', () => {

@@ -70,3 +70,4 @@ export {
   perTestConfidence,
 } from './sequential';
 export { binCounts, binProbabilities, exactJsDistance, exactPsi, referenceEdges } from './simulate';
+export { type Stratum, stratifiedProportion } from './stratified';
