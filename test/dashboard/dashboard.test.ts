@@ -291,6 +291,7 @@ describe('admin dashboard', () => {
     await slice.waitFor();
     expect(await slice.getByTestId('slice-accuracy').textContent()).toBe(pct(q.accuracy.estimate));
     await shot('quality');
+    toDocs('quality.png');
     // A version nobody labelled says where labels come from.
     await goto(`#/quality?model=${MODEL}&version=2.1.0`);
     await quality.getByText('No operator labels yet').waitFor();
