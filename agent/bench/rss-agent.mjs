@@ -1,57 +1,18 @@
 // The bundled agent (dist/index.mjs) for the RSS comparison: the cls model restored from its store as
 // active, the full agent started (HTTP API, outbox, windows), 50 inferences through the engine, RSS.
 // With `full`, one PNG goes through the HTTP API (loads sharp) and mqtt.js is loaded as when enrolled.
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelStore, resolveAgentConfig, startAgent } from '../dist/index.mjs';
 
-const [modelPath, threads, mode] = process.argv.slice(2);
+// The stored record comes from run.ts (`localModel`): its manifest tells the truth about the file (size,
+// sha256, spec hash), so the agent's re-verification at restore accepts it as it would a fleet install.
+const [modelPath, threads, recordPath, mode] = process.argv.slice(2);
+const { ref, spec } = JSON.parse(readFileSync(recordPath, 'utf8'));
 const dataDir = mkdtempSync(join(tmpdir(), 'agent-rss-'));
 const store = new ModelStore(dataDir);
 await store.init();
-const preprocessing = {
-  kind: 'image',
-  layout: 'NCHW',
-  width: 192,
-  height: 48,
-  resize: 'stretch',
-  channelOrder: 'RGB',
-  scale: 1 / 255,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-  dtype: 'float32',
-};
-const names = [
-  'ch0.mean',
-  'ch0.std',
-  'ch0.rel',
-  'ch1.mean',
-  'ch1.std',
-  'ch1.rel',
-  'ch2.mean',
-  'ch2.std',
-  'ch2.rel',
-  'brightness',
-  'contrast',
-  'sharpness',
-  'clipped',
-  'nan',
-  'inf',
-  'min',
-  'max',
-];
-const spec = {
-  v: 1,
-  inputs: names.map((name) => ({ name, edges: [-1, -0.5, 0, 0.5, 1] })),
-  outputs: [
-    { name: 'confidence', edges: [0.5, 0.7, 0.9] },
-    { name: 'margin', edges: [0.2, 0.5, 0.8] },
-  ],
-  classes: ['0', '180'],
-  latency: { relativeAccuracy: 0.01, maxBins: 2048 },
-};
-const ref = { manifest: { name: 'cls', version: '1.0.0', sha256: '0'.repeat(64), preprocessing } };
 const staged = join(store.tmp, 'cls.partial');
 copyFileSync(modelPath, staged);
 await store.install(ref, staged, spec, undefined);
@@ -68,6 +29,8 @@ writeFileSync(
 const agent = await startAgent(
   resolveAgentConfig({ dataDir, httpPort: 0, threads: Number(threads), logLevel: 'silent' }),
 );
+// Fail here with the reason (not later as `not_ready`) when the agent refuses the stored model.
+if (!agent.engine.current.active) throw new Error(`cls not served: ${JSON.stringify(agent.lastErrors())}`);
 const tensor = { data: new Float32Array(3 * 48 * 192).fill(0.1), dims: [1, 3, 48, 192], dtype: 'float32' };
 for (let i = 0; i < 50; i++) await agent.engine.infer({ kind: 'tensor', tensor });
 if (mode === 'full') {

@@ -1,6 +1,8 @@
 // Agent benchmarks against raw onnxruntime-node in the same run. Prints `name: value unit` lines.
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImagePreprocessing } from '@edgefleet/shared';
 import { serve } from '@hono/node-server';
@@ -145,13 +147,24 @@ function rss(): void {
     return Number(r.stdout.trim().split('\n').at(-1)) / (1024 * 1024);
   };
   const median = (f: () => number) => quantile([f(), f(), f()], 0.5);
+  // The agent side installs the cls model as a stored version whose manifest matches the file, since the
+  // agent verifies installed models again at start and serves none that fail.
+  const recordDir = mkdtempSync(join(tmpdir(), 'agent-rss-record-'));
+  const recordPath = join(recordDir, 'cls.json');
+  const { ref, spec } = localModel(CLS_MODEL_PATH, '1.0.0');
+  writeFileSync(recordPath, JSON.stringify({ ref, spec }));
   const rawArgs = [here('./rss-raw.mjs'), CLS_MODEL_PATH, String(THREADS)];
-  const agentArgs = [here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS)];
-  const raw = median(() => run(rawArgs));
-  const agent = median(() => run(agentArgs));
-  const full = median(() => run([...agentArgs, 'full']));
-  const rawDefault = median(() => run(rawArgs, []));
-  const agentDefault = median(() => run(agentArgs, []));
+  const agentArgs = [here('./rss-agent.mjs'), CLS_MODEL_PATH, String(THREADS), recordPath];
+  let raw: number, agent: number, full: number, rawDefault: number, agentDefault: number;
+  try {
+    raw = median(() => run(rawArgs));
+    agent = median(() => run(agentArgs));
+    full = median(() => run([...agentArgs, 'full']));
+    rawDefault = median(() => run(rawArgs, []));
+    agentDefault = median(() => run(agentArgs, []));
+  } finally {
+    rmSync(recordDir, { recursive: true, force: true });
+  }
   console.log(`agent.rss_node_flags: ${AGENT_NODE_FLAGS.join(' ')}`);
   console.log(`agent.rss_raw_mb: ${raw.toFixed(1)} MB`);
   console.log(`agent.rss_agent_mb: ${agent.toFixed(1)} MB`);

@@ -3,17 +3,19 @@
 import { readFileSync } from 'node:fs';
 import { bucketOf, stageThreshold } from '@edgefleet/shared';
 import { inspectionImage } from '../../demo/src/images';
+import { shiftConstant } from '../../demo/src/onnx-patch';
 import { CLS_MODEL_PATH, CLS_PREPROCESSING } from '../../fleet-server/src/testing/harness';
 import { writeTar } from '../../fleet-server/src/testing/reference';
 import type { FleetProcess } from './fleet-process';
 
 /**
- * Registers versions of the real PaddleOCR cls model (same network; lineage and description differ), each with
- * the baseline the server computes from `referenceImages` generated text-line images (uploaded as a tar).
+ * Registers versions of the real PaddleOCR cls model (same network; lineage and description differ; `model`
+ * replaces the published bytes, e.g. a patched worse copy), each with the baseline the server computes from
+ * `referenceImages` generated text-line images (uploaded as a tar).
  */
 export async function registerClsVersions(
   fleet: FleetProcess,
-  versions: readonly { version: string; params: Record<string, unknown> }[],
+  versions: readonly { version: string; params: Record<string, unknown>; model?: Uint8Array }[],
   referenceImages = 48,
 ): Promise<void> {
   const upload = (bytes: Uint8Array, kind: 'model' | 'reference') =>
@@ -29,14 +31,15 @@ export async function registerClsVersions(
     upload(readFileSync(CLS_MODEL_PATH), 'model'),
     upload(tar, 'reference'),
   ]);
-  for (const { version, params } of versions) {
+  for (const { version, params, model: bytes } of versions) {
+    const artifact = bytes ? await upload(bytes, 'model') : model;
     await fleet.api('/api/v1/models/cls/versions', {
       method: 'POST',
       json: {
         name: 'cls',
         version,
-        sha256: model.sha256,
-        sizeBytes: model.sizeBytes,
+        sha256: artifact.sha256,
+        sizeBytes: artifact.sizeBytes,
         preprocessing: CLS_PREPROCESSING,
         baseline: { fromReference: { sha256: reference.sha256, classes: ['0', '180'] } },
         lineage: { createdBy: 'lifecycle test', params },
@@ -45,6 +48,13 @@ export async function registerClsVersions(
     });
   }
 }
+
+/**
+ * The real cls model with its output bias moved by `shift` toward "upright" (`fc_0.b_0` + [shift, −shift]): the
+ * same network on the same inputs, answering upside-down lines wrong more often (test/demo/labels.test.ts).
+ */
+export const worseClsModel = (shift: number): Uint8Array =>
+  shiftConstant(readFileSync(CLS_MODEL_PATH), 'fc_0.b_0', [shift, -shift]);
 
 /** A rollout salt for which exactly `inside` of `ids` are in a stage of `percent` (bucketing is deterministic). */
 export function saltPlacing(

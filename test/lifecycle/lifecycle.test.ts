@@ -2,7 +2,11 @@
 // watched folders, one Chromium page running the web runtime, the dashboard. v1 goes out all-at-once; a v2
 // canary (devices and the browser app: one rollout targets a selector, devices or an app, never both, so two
 // rollouts) breaches its brightness-PSI gate when the canary's lighting changes and the controller rolls it
-// back; one agent is cut off from the broker through all of it and rejoins with its buffered reports.
+// back; one agent is cut off from the broker through all of it and rejoins with its buffered reports. Then a
+// v3 that answers worse on the same images (the real model with its output bias shifted) goes to a device canary
+// while every station's operator labels every answer with the image's true orientation: the input PSI gate sees
+// nothing (the inputs did not move), the accuracy gate — candidate cohort vs control cohort on those labels —
+// rolls it back, and the server's quality API shows v3 below v1.
 // Assertions read what each party ran and reported: agent /v1/status and result files, the page's runtime,
 // the server's API and its telemetry rows — never logs.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,13 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Feeder as DemoFeeder } from '../../demo/src/feeder';
 import { launchChromium } from '../browser/chromium';
 import { buildDashboard } from '../dashboard/build';
 import { bundleRuntime, servePage } from '../web-runtime/assets';
 import { type ImagePools, imagePools, readResults } from './feeder';
 import { type FleetProcess, startFleetProcess } from './fleet-process';
-import { registerClsVersions, saltPlacing } from './fleet-setup';
+import { registerClsVersions, saltPlacing, worseClsModel } from './fleet-setup';
 import { type InspectorPage, openInspectorPage } from './inspector-page';
+import { startLabelledFeeder } from './operators';
 import { until as poll, sleep } from './polling';
 import { type ManagedProcess, stopAll } from './processes';
 import { type CuttableProxy, startProxy } from './proxy';
@@ -37,6 +43,25 @@ type DeviceId = (typeof DEVICES)[number];
 /** `st-a` is the online canary station whose lamp fails; `st-d` is in the canary too, but cut off. */
 const CANARY: readonly DeviceId[] = ['st-a', 'st-d'];
 const OFFLINE: DeviceId = 'st-d';
+
+/**
+ * v3's output bias shift toward "upright": on these text lines it answers ≈ 78 % right against ≈ 98 % for the
+ * published model (measured over 400 seeded lines; [6, −6] is ≈ 92 %, [8, −8] ≈ 84 %). Its inputs are the
+ * control's, so no input-drift gate can tell; only labels can.
+ */
+const WORSE_BIAS_SHIFT = 10;
+/**
+ * Accuracy gate: the candidate's cohort may answer at most 5 points worse than the control cohort. Per the README
+ * ("Quality gates: candidate vs control"), a candidate at or within that threshold is rolled back with probability
+ * at most 1 − confidence = 1 % per stage (the rollout's default 99 %; quality-simulation.ts: 0 of 40 at the
+ * threshold). The ≈ 20-point drop here has its MOVER lower bound past 0.05 after ≈ 100–150 labels per cohort.
+ */
+const MAX_ACCURACY_DROP = 0.05;
+const MIN_LABELS = 100;
+/** v3's canary: half the stations; the other half is the control cohort. */
+const WORSE_CANARY: readonly DeviceId[] = ['st-a', 'st-c'];
+/** One labelled image every ~200 ms per station: ≈ 10 labels/s per cohort. */
+const LABELLED_FEED_MS = 200;
 
 /** The parts of `GET /api/v1/rollouts/{id}` the scenario reads. */
 interface RolloutView {
@@ -64,6 +89,8 @@ let appKey = '';
 let inspector: InspectorPage;
 let canaryStartedAt = 0;
 const stations = new Map<DeviceId, Station>();
+/** Step 7's labelled cameras (demo feeders with their operators). */
+const labelled: DemoFeeder[] = [];
 /** Every agent process, stopped in afterAll even when the setup failed half way. */
 const spawned: ManagedProcess[] = [];
 /** Measured figures, printed at the end (they say how much margin the gates had). */
@@ -110,6 +137,7 @@ beforeAll(async () => {
   await registerClsVersions(fleet, [
     { version: '1.0.0', params: { lr: 0.001, epochs: 40 } },
     { version: '2.0.0', params: { lr: 0.0005, epochs: 60 } },
+    { version: '3.0.0', params: { lr: 0.002, epochs: 20 }, model: worseClsModel(WORSE_BIAS_SHIFT) },
   ]);
   appKey = (
     await fleet.api<{ publishableKey: string }>('/api/v1/apps', {
@@ -143,6 +171,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (transcript.length > 0) console.info(`lifecycle:\n  ${transcript.join('\n  ')}`);
   for (const s of stations.values()) s.feeder.stop();
+  await Promise.allSettled(labelled.map((f) => f.stop()));
   await Promise.allSettled([stopAll(spawned), browser?.close(), site?.close()]);
   await fleet?.stop();
   await proxy?.close();
@@ -526,4 +555,109 @@ describe.sequential('model lifecycle with real processes', () => {
       await context.close();
     }
   }, 60_000);
+
+  it('7. a candidate that answers worse on the same images: the accuracy gate on operator labels rolls it back, the PSI gate sees nothing', async () => {
+    // The lifecycle cameras stop (st-a's dark images must not reach v3: this step is about answers, not inputs) …
+    for (const id of DEVICES) station(id).feeder.stop();
+    for (const id of DEVICES) {
+      const { healthy, drifted } = station(id).feeder.written;
+      await until(
+        `${id} answered its lifecycle images`,
+        () => readResults(station(id).out).length,
+        (n) => n === healthy + drifted,
+      );
+    }
+    // … and each station gets the demo's camera, whose lines have a known orientation, and an operator who labels
+    // every answer with it (POST /v1/feedback on the station's agent).
+    const startedAt = Date.now();
+    const refusals: string[] = [];
+    labelled.push(
+      ...DEVICES.map((id, i) =>
+        startLabelledFeeder(station(id), 100_000 + 10_000 * i, LABELLED_FEED_MS, (m) => refusals.push(m)),
+      ),
+    );
+    const created = await fleet.api<RolloutView>('/api/v1/rollouts', {
+      method: 'POST',
+      json: {
+        id: 'v3-devices',
+        model: 'cls',
+        candidate: '3.0.0',
+        target: { selector: 'site=plant-a' },
+        strategy: 'canary',
+        stages: '50%:10m,100%',
+        minReportingTargets: 1,
+        minInferences: MIN_INFERENCES,
+        gates: {
+          features: { brightness: { maxPsi: PSI_GATE } },
+          maxAccuracyDrop: MAX_ACCURACY_DROP,
+          minLabels: MIN_LABELS,
+        },
+        salt: saltPlacing(DEVICES, WORSE_CANARY, 50, 'v3'),
+      },
+    });
+    expect(created.baseline).toBe('1.0.0');
+    for (const id of WORSE_CANARY)
+      await until(
+        `${id} on 3.0.0`,
+        () => activeVersion(id),
+        (v) => v === '3.0.0',
+      );
+
+    const r = await until(
+      'v3-devices rolled back',
+      () => rollout('v3-devices'),
+      (r) => r.status !== 'running',
+      90_000,
+    );
+    expect(r.status, JSON.stringify(r.evaluation)).toBe('rolled_back');
+    expect(r.audit.map((a) => a.event)).toEqual(['created', 'started', 'rolled_back']);
+    const last = r.audit.at(-1)!;
+    expect(last.actor).toBe('controller');
+    expect(last.reason).toMatch(
+      new RegExp(
+        `^gate breached in stage 1 \\(50%\\): .*quality\\.accuracyDrop [\\d.e+-]+ \\[[\\d.e+-]+, [\\d.e+-]+\\] > ${MAX_ACCURACY_DROP}`,
+      ),
+    );
+    expect(last.reason).not.toMatch(/drift\.psi/);
+    const drop = last.gates.find((g) => g.gate === 'quality.accuracyDrop')!;
+    expect(drop.status).toBe('breach');
+    expect(drop.lower!).toBeGreaterThan(MAX_ACCURACY_DROP);
+    // The inputs are the control's: the brightness PSI gate holds or cannot tell yet, never a breach.
+    const psi = last.gates.find((g) => g.gate === 'drift.psi.input.brightness');
+    expect(['pass', 'inconclusive'], JSON.stringify(psi)).toContain(psi?.status);
+    transcript.push(`v3-devices: ${last.reason}; brightness psi ${psi?.value} (${psi?.status})`);
+
+    for (const id of WORSE_CANARY)
+      await until(
+        `${id} back on 1.0.0`,
+        () => activeVersion(id),
+        (v) => v === '1.0.0',
+      );
+    await Promise.all(labelled.map((f) => f.stop()));
+
+    // The quality API, from the labels the operators gave: every label an agent counted arrives, once, and v3 is
+    // measurably below v1 (95 % intervals apart).
+    interface Quality {
+      labelled: number;
+      accuracy: { estimate: number; lower: number; upper: number };
+    }
+    const quality = (version: string) =>
+      fleet.api<Quality>(`/api/v1/models/cls/versions/${version}/quality?from=${startedAt - 60_000}`);
+    const counts = labelled.map((f) => f.operator!.counts);
+    const counted = counts.reduce((sum, c) => sum + c.labelled, 0);
+    const [candidate, control] = await until(
+      'every counted label on the server',
+      () => Promise.all([quality('3.0.0'), quality('1.0.0')]),
+      ([a, b]) => a.labelled + b.labelled >= counted,
+    );
+    expect(candidate.labelled + control.labelled).toBe(counted);
+    // No label was refused for a reason other than a full window (unknown, duplicate, expired, not a class).
+    expect(refusals).toEqual([]);
+    expect(candidate.labelled).toBeGreaterThanOrEqual(MIN_LABELS);
+    expect(control.labelled).toBeGreaterThanOrEqual(MIN_LABELS);
+    expect(candidate.accuracy.upper).toBeLessThan(control.accuracy.lower);
+    transcript.push(
+      `v3 accuracy ${candidate.accuracy.estimate.toFixed(3)} over ${candidate.labelled} labels, v1 ${control.accuracy.estimate.toFixed(3)} over ${control.labelled}; operators' labels counted ${counts.map((c) => c.labelled).join('/')}, given up after 20 window_full answers ${counts.map((c) => c.refused).join('/')}; ${Date.now() - startedAt} ms`,
+    );
+  }, 150_000);
 });
