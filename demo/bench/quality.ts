@@ -5,11 +5,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countLabel, countRoute, emptyFeedback, preprocessImage } from '@edgefleet/shared';
+import { countLabel, countRoute, emptyFeedback } from '@edgefleet/shared';
 import { estimateAccuracy } from '@edgefleet/shared/stats';
-import sharp from 'sharp';
 import { DEFAULT_SESSION_OPTIONS, ModelSession } from '../../agent/src/runtime/model-session';
-import { CLS_MODEL_PATH, CLS_PREPROCESSING, localModel } from '../../agent/src/testing/cls';
+import { CLS_MODEL_PATH, localModel } from '../../agent/src/testing/cls';
+import { orientationAnswer } from '../src/answer';
 import { inspectionSample, seededRandom } from '../src/images';
 import { shiftConstant } from '../src/onnx-patch';
 
@@ -31,21 +31,11 @@ async function answers(modelPath: string, version: string): Promise<Answer[]> {
   const out: Answer[] = [];
   for (let seed = 5_000_000; seed < 5_000_000 + IMAGES; seed++) {
     const sample = await inspectionSample(seed);
-    const { data, info } = await sharp(sample.bytes)
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const tensor = preprocessImage(
-      { width: info.width, height: info.height, channels: 4, data: new Uint8ClampedArray(data) },
-      CLS_PREPROCESSING,
-    );
-    if (!tensor.ok) throw new Error(tensor.error.message);
-    const [p0, p180] = Object.values(await session.run({ x: tensor.value as never }))[0]!
-      .data as Float32Array;
+    const answer = await orientationAnswer(session, sample.bytes);
     out.push({
       truth: CLASSES.indexOf(sample.orientation),
-      predicted: p0! >= p180! ? 0 : 1,
-      confidence: Math.max(p0!, p180!),
+      predicted: CLASSES.indexOf(answer.orientation),
+      confidence: answer.confidence,
     });
   }
   await session.release();

@@ -3,12 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { preprocessImage } from '@edgefleet/shared';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SESSION_OPTIONS, ModelSession } from '../../agent/src/runtime/model-session';
-import { CLS_MODEL_PATH, CLS_PREPROCESSING, loadCls, localModel } from '../../agent/src/testing/cls';
-import { inspectionSample, type Orientation } from '../../demo/src/images';
+import { CLS_MODEL_PATH, loadCls, localModel } from '../../agent/src/testing/cls';
+import { orientationAnswer } from '../../demo/src/answer';
+import { inspectionSample } from '../../demo/src/images';
 import { constantRawData, shiftConstant } from '../../demo/src/onnx-patch';
 import { AgentUrl, Operator } from '../../demo/src/operator';
 
@@ -20,21 +19,7 @@ describe('labelled inspection images', () => {
     const flipped = { n: 0 };
     for (let seed = 50_000; seed < 50_300; seed++) {
       const sample = await inspectionSample(seed);
-      const { data, info } = await sharp(sample.bytes)
-        .ensureAlpha()
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      const image = {
-        width: info.width,
-        height: info.height,
-        channels: 4 as const,
-        data: new Uint8ClampedArray(data),
-      };
-      const tensor = preprocessImage(image, CLS_PREPROCESSING);
-      if (!tensor.ok) throw new Error(tensor.error.message);
-      const out = await session.run({ x: tensor.value as never });
-      const [p0, p180] = Object.values(out)[0]!.data as Float32Array;
-      const answer: Orientation = p0! >= p180! ? '0' : '180';
+      const { orientation: answer } = await orientationAnswer(session, sample.bytes);
       const t = sample.ambiguous ? tally.ambiguous : tally.clear;
       t.n++;
       if (answer === sample.orientation) t.correct++;
@@ -79,18 +64,7 @@ describe('a worse candidate made by patching the real model', () => {
       const t = { correct: 0, upsideDown: 0 };
       for (let seed = 60_000; seed < 60_200; seed++) {
         const sample = await inspectionSample(seed);
-        const { data, info } = await sharp(sample.bytes)
-          .ensureAlpha()
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        const tensor = preprocessImage(
-          { width: info.width, height: info.height, channels: 4, data: new Uint8ClampedArray(data) },
-          CLS_PREPROCESSING,
-        );
-        if (!tensor.ok) throw new Error(tensor.error.message);
-        const [p0, p180] = Object.values(await session.run({ x: tensor.value as never }))[0]!
-          .data as Float32Array;
-        const answer: Orientation = p0! >= p180! ? '0' : '180';
+        const { orientation: answer } = await orientationAnswer(session, sample.bytes);
         if (answer === sample.orientation) t.correct++;
         if (answer === '180') t.upsideDown++;
       }
