@@ -89,6 +89,8 @@ function step(rollout: Rollout, now: number, actor: string, reason: string, gate
 }
 
 function waitingNote(evaluation: GateEvaluation): string {
+  if (evaluation.passAt !== null)
+    return `inconclusive: every gate passes, but a pass takes effect only where a look opens: passes at the next look, at ≈ ${evaluation.passAt} inferences`;
   const what = evaluation.verdict === 'wait' ? 'waiting for data' : 'inconclusive';
   return `${what}: ${describeUndecided(evaluation.values)}`;
 }
@@ -111,13 +113,16 @@ function decideRunning(
   const threshold = memberThreshold(rollout, state);
   const members = facts.targets.filter((_, i) => buckets[i]! < threshold);
   const ladder = ladderAt(spec.stages, state.stageIndex, facts.stepsDown ?? 0);
+  const elapsedMs = now - (state.stageStartedAt ?? now);
+  const deadlineMs = maxDurationOf(stage);
   const evaluation = evaluateGates(spec.gates, stage, facts, members, {
     stepUp: ladder.stepUpNext,
     confidence: spec.confidence ?? DEFAULT_CONFIDENCE,
     previous: facts.look ?? null,
     stageKey: { index: state.stageIndex, startedAt: state.stageStartedAt },
     candidate: spec.candidate,
-    canPass: now - (state.stageStartedAt ?? now) >= stage.minDurationMs,
+    canPass: elapsedMs >= stage.minDurationMs,
+    atDeadline: deadlineMs !== null && elapsedMs >= deadlineMs,
   });
   const empty = evaluation.verdict === 'breach' ? null : emptyStage(rollout, facts, members.length, now);
   if (empty) return empty;
@@ -154,7 +159,6 @@ function decideRunning(
         : transition(state, 'rolled_back', { status: 'rolled_back' }, CONTROLLER, why, evaluation.values);
     return { evaluation, transition: t, note: why };
   }
-  const elapsedMs = now - (state.stageStartedAt ?? now);
   if (elapsedMs < stage.minDurationMs) {
     return {
       evaluation,
@@ -163,7 +167,6 @@ function decideRunning(
     };
   }
   if (evaluation.verdict === 'wait' || evaluation.verdict === 'inconclusive') {
-    const deadlineMs = maxDurationOf(stage);
     if (deadlineMs === null || elapsedMs < deadlineMs) {
       return { evaluation, transition: null, note: waitingNote(evaluation) };
     }
@@ -186,7 +189,7 @@ function atDeadline(rollout: Rollout, evaluation: GateEvaluation, elapsedMs: num
   const undecided = evaluation.values.filter((v) => v.status === 'inconclusive' || v.status === 'wait');
   const why =
     `stage ${state.stageIndex + 1} (${spec.stages[state.stageIndex]!.percent}%) undecided after ` +
-    `${Math.round(elapsedMs / 1000)} s (${action}): ${describeUndecided(undecided)}`;
+    `${Math.round(elapsedMs / 1000)} s (${action}): ${undecided.length > 0 ? describeUndecided(undecided) : waitingNote(evaluation)}`;
   const deadline = { action, stageIndex: state.stageIndex, gates: undecided, reason: why };
   if (action === 'extend') return { evaluation, transition: null, note: why, deadline };
   const t =

@@ -1,5 +1,5 @@
 import type { GateStatus, GateTest } from '@edgefleet/shared/api';
-import { advanceLook, breachLevel, passLevel } from '@edgefleet/shared/stats';
+import { advanceLook, breachLevel, LOOK_GROWTH, passLevel } from '@edgefleet/shared/stats';
 import {
   coverage,
   driftInterval,
@@ -83,6 +83,11 @@ export interface GateEvaluation {
   look: StageLook | null;
   /** The rollout's family-wise confidence. */
   confidence: number;
+  /**
+   * Every gate passes but no pass look opened at this tick, so the verdict is `inconclusive` (see `evaluateGates`):
+   * ≈ the candidate inferences at which the next pass look opens. Null otherwise.
+   */
+  passAt: number | null;
 }
 
 /** A gate before it is judged: its threshold and how to get its interval at given levels. */
@@ -344,6 +349,11 @@ export function evaluateGates(
     canPass?: boolean;
     /** The next stage raises the automation level: the ladder's step-up gate joins the stage's gates. */
     stepUp?: boolean;
+    /**
+     * The stage reached its deadline (max duration): the first such tick is one more pass look, so a stage whose
+     * gates pass there advances instead of ending undecided.
+     */
+    atDeadline?: boolean;
   } = {},
 ): GateEvaluation {
   const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
@@ -384,15 +394,21 @@ export function evaluateGates(
   const previous = sameStage ? options.previous! : null;
   const canPass = options.canPass ?? true;
   let look: StageLook | null = previous;
+  let passOpened = false;
   if (enough) {
     const breachLook = advanceLook(previous, candidate.inferences);
     const passPrevious = previous?.passLook ? { look: previous.passLook, n: previous.passN ?? 0 } : null;
-    const passLook = canPass ? advanceLook(passPrevious, candidate.inferences) : passPrevious;
+    let passLook = canPass ? advanceLook(passPrevious, candidate.inferences) : passPrevious;
+    const deadlineLook = canPass && options.atDeadline === true && !previous?.deadlineLook;
+    if (deadlineLook && passLook && passLook === passPrevious)
+      passLook = { look: passLook.look + 1, n: candidate.inferences };
+    passOpened = passLook !== passPrevious;
     look = {
       ...breachLook,
       stageIndex: key.index,
       stageStartedAt: key.startedAt,
       ...(passLook ? { passLook: passLook.look, passN: passLook.n } : {}),
+      ...(deadlineLook || previous?.deadlineLook ? { deadlineLook: true } : {}),
     };
   }
   const tests = pending.length + (failureGate ? 1 : 0);
@@ -402,7 +418,23 @@ export function evaluateGates(
   };
   for (const g of pending) values.push(judged(g, levels, enough));
   if (failureGate) values.push(judged(failureGate, levels, true));
-  return { verdict: verdictOf(values), values, look, confidence };
+  let verdict = verdictOf(values);
+  let passAt: number | null = null;
+  if (verdict === 'pass' && look && canPass) {
+    // A pass takes effect only at a tick that opens a pass look (or, held back e.g. by a maintenance window, at a
+    // later tick of a look whose opening tick passed, every gate still passing): testing every tick between two
+    // looks at the same look's level would let a pass through on any of many correlated re-tests, spending more
+    // than the look's α. The breach side re-tests every tick within its design (`gates.false_rollback_rate`).
+    // Before the minimum duration no pass can take effect and no pass look is counted: the verdict says what the
+    // gates show; the first pass look opens at the first tick after it.
+    const heldPass = !passOpened && look.passedLook !== undefined && look.passedLook === look.passLook;
+    if (passOpened) look = { ...look, passedLook: look.passLook! };
+    else if (!heldPass) {
+      verdict = 'inconclusive';
+      passAt = Math.ceil((look.passN ?? candidate.inferences) * LOOK_GROWTH);
+    }
+  }
+  return { verdict, values, look, confidence, passAt };
 }
 
 const RANK: Record<GateStatus, number> = { pass: 0, inconclusive: 1, wait: 2, breach: 3 };

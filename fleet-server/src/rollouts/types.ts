@@ -101,6 +101,10 @@ export interface StageLook {
   passLook?: number;
   /** Candidate inferences that opened the pass look. */
   passN?: number;
+  /** The pass look whose opening tick found every gate passing (a pass held back may take effect later in it). */
+  passedLook?: number;
+  /** The stage's deadline tick spent its extra pass look (set once, so an `extend` does not add one per tick). */
+  deadlineLook?: boolean;
 }
 
 /** What the candidate's telemetry says, merged over targets in the stage since the stage began. */

@@ -2,8 +2,10 @@
  * Sequential looks by alpha spending. A gate is re-evaluated at every controller tick, but the error budget α is
  * spent per *look*, and a new look starts only once the candidate's sample grew by {@link LOOK_GROWTH}× since the
  * previous one (ticks in between re-test data that grew by less than half, strongly correlated with the last
- * look's, at that look's level). Look k gets α·6/(π²k²), so all looks together never spend more than α
- * (Σ 1/k² = π²/6); early looks get the most, so strong evidence decides early and weak evidence waits. The
+ * look's, at that look's level; a pass takes effect only at the tick that opens a pass look, since a pass allowed
+ * on any of those re-tests errs more often than the look's α). Look k gets α·6/(π²k²), so all looks together never
+ * spend more than α (Σ 1/k² = π²/6); early looks get the most, so strong evidence decides early and weak evidence
+ * waits. The
  * seeded simulation (`gates.false_rollback_rate`) measures the whole stage's error rate with a look every tick.
  */
 
