@@ -21,6 +21,7 @@ import {
   firstStagePercent,
   getRollout,
   saltFor,
+  withoutLevels,
 } from '../../demo/src/rollouts';
 import { choosePort, portIsFree, startDemoServer } from '../../demo/src/server';
 import { readState, STATE_FILE, writeState } from '../../demo/src/state';
@@ -47,13 +48,15 @@ describe('demo flags', () => {
       httpPort: { port: 8080, explicit: false },
       mqttPort: { port: 1884, explicit: false },
       durationS: 0,
-      stages: '34%:1m,100%',
+      stages: '34%:1m@shadow,34%:1m@partial(0.99,0),100%@partial(0.99,0)',
+      spotCheckShare: 0.2,
       web: true,
     });
     expect(config.dataDir).toMatch(/\.edgefleet-demo$/);
     const parsed = parseDemoArgs([
       ...['--devices', '3', '--fresh', '--data-dir', '/tmp/x', '--http-port', '0', '--duration', '60'],
-      ...['--stages', '50%:10s,100%', '--window-ms', '2000', '--no-web', '--log-level', 'silent', '--help'],
+      ...['--stages', '50%:10s@assist,100%@full', '--window-ms', '2000', '--no-web', '--log-level', 'silent'],
+      ...['--spot-checks', '0.5', '--help'],
     ]);
     expect(parsed.help).toBe(true);
     expect(parsed.config).toMatchObject({
@@ -62,7 +65,8 @@ describe('demo flags', () => {
       dataDir: '/tmp/x',
       httpPort: { port: 0, explicit: true },
       durationS: 60,
-      stages: '50%:10s,100%',
+      stages: '50%:10s@assist,100%@full',
+      spotCheckShare: 0.5,
       windowMs: 2000,
       web: false,
       logLevel: 'silent',
@@ -79,6 +83,9 @@ describe('demo flags', () => {
     [['--window-ms', '10'], /--window-ms/],
     [['--max-psi', 'NaN'], /--max-psi/],
     [['--stages', 'soon'], /--stages/],
+    [['--stages', '34%@nope,100%'], /--stages/],
+    [['--stages', '34%@partial(0.9),100%'], /--stages/],
+    [['--spot-checks', '1.5'], /--spot-checks/],
     [['--stages', '34%:1m;rm -rf /'], /--stages/],
     [['--stages', `${'1%,'.repeat(100)}100%`], /--stages/],
     [['--log-level', 'loud'], /--log-level/],
@@ -109,6 +116,14 @@ describe('inspection images', () => {
     expect(flat.stdev).toBeLessThan(normal.stdev * 0.6);
     // Clamped, never wrapped: an absurd shift gives a black image, not noise.
     expect((await stats(await inspectionImage(7, { brightness: -1e6 }))).max).toBe(0);
+  });
+});
+
+describe('the app canary stages', () => {
+  it('drop the automation levels and the stages that only raised the level', () => {
+    expect(withoutLevels('34%:1m@shadow,34%:1m@partial(0.99,0),100%@partial(0.99,0)')).toBe('34%:1m,100%');
+    expect(withoutLevels('25%:2h@shadow,100%:1d@assist,100%@full')).toBe('25%:2h,100%:1d');
+    expect(withoutLevels('34%:6s/90s,100%')).toBe('34%:6s/90s,100%');
   });
 });
 
