@@ -117,7 +117,7 @@ describe('pnpm demo', () => {
     // --duration only bounds the run here: the test sends SIGINT (Ctrl-C) once it has seen everything.
     // Free ports (never 8080/1884 of a demo someone runs); the resumed runs below reuse these.
     const demo = startDemo([
-      ...['--fresh', '--data-dir', dataDir, '--duration', '60', '--http-port', '0', '--mqtt-port', '0'],
+      ...['--fresh', '--data-dir', dataDir, '--duration', '180', '--http-port', '0', '--mqtt-port', '0'],
       ...['--devices', '3', ...FAST],
     ]);
     first = demo;
@@ -186,8 +186,15 @@ describe('pnpm demo', () => {
     // Its first stage serves the candidate in shadow (the operators label everything) and steps up to partial
     // automation once the candidate's agreement with them is shown.
     type Stage = { automation?: { level: string } | null } | null;
-    const shadow = await api<{ stage: Stage }>(`/api/v1/rollouts/${canaryId}`);
-    expect(shadow.stage?.automation?.level).toBe('shadow');
+    const shadow = await until(
+      async () => {
+        const r = await api<{ stageIndex: number; stage: Stage }>(`/api/v1/rollouts/${canaryId}`);
+        return (r.stage !== null || r.stageIndex > 0) && r;
+      },
+      30_000,
+      'the canary to start',
+    );
+    if (shadow.stageIndex === 0) expect(shadow.stage?.automation?.level).toBe('shadow');
     const advanced = await until(
       async () => {
         const r = await api<{ status: string; stageIndex: number; stage: Stage }>(
