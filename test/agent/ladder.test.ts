@@ -80,7 +80,8 @@ describe('automation ladder with real agents', () => {
       return show();
     };
 
-    expect((await tick()).status).toBe('running');
+    // The rollout starts at the server clock's time of its creation, which may be just ahead of the first tick's.
+    await until(async () => (await tick()).status === 'running', 10_000, 'the rollout to start');
     await until(() => member.engine.automation?.level === 'assist', 30_000, 'member at assist on 2.0.0');
     expect(control.engine.automation?.level ?? 'full').toBe('full');
 
