@@ -21,6 +21,7 @@ import { createMqtt, type Mqtt } from './mqtt';
 import type { Component, ServerPart } from './part';
 import { createQuality } from './quality';
 import { createRollouts, type Rollouts } from './rollouts';
+import { createSamples, type SamplesPart } from './samples';
 import { createStorage, type Storage } from './storage';
 import { createTelemetry, type Telemetry } from './telemetry';
 
@@ -87,6 +88,7 @@ export interface ServerParts {
   monitoring: ServerPart;
   quality: ServerPart;
   automation: AutomationPart;
+  samples: SamplesPart;
   alerts: Alerts;
   events: FleetEvents;
   storage: Storage;
@@ -111,6 +113,7 @@ function createParts(context: ServerContext): ServerParts {
     monitoring: createMonitoring(context, specs),
     quality: createQuality(context),
     automation: createAutomation(context),
+    samples: createSamples(context),
     alerts: createAlerts(context, specs, events.bus),
     events,
     storage: createStorage(context),
@@ -183,6 +186,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     rollouts.start(sessions);
     parts.automation.start(sessions);
     components.push(parts.automation);
+    parts.samples.start(sessions);
+    components.push(parts.samples);
     components.push(rollouts);
     alerts.start();
     components.push(alerts, events);

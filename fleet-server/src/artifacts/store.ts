@@ -23,7 +23,7 @@ export interface ReceivedUpload {
 }
 
 /**
- * Content-addressed files under `<dataDir>/artifacts/sha256/ab/<sha256>`. Uploads stream into
+ * Content-addressed files under `<dataDir>/<folder>/sha256/ab/<sha256>`. Uploads stream into
  * `<dataDir>/tmp` (same file system) and appear in the store only by an atomic link, so a reader never
  * sees a partial artifact and a failed upload leaves nothing behind.
  */
@@ -31,8 +31,9 @@ export class ArtifactStore {
   readonly root: string;
   readonly tmpDir: string;
 
-  constructor(dataDir: string) {
-    this.root = join(dataDir, 'artifacts', 'sha256');
+  /** `folder`: the store's folder in the data dir (`samples` keeps captured samples apart from artifacts). */
+  constructor(dataDir: string, folder = 'artifacts') {
+    this.root = join(dataDir, folder, 'sha256');
     this.tmpDir = join(dataDir, 'tmp');
     mkdirSync(this.root, { recursive: true });
     mkdirSync(this.tmpDir, { recursive: true });

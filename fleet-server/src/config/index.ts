@@ -2,11 +2,20 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
+import { parseDurationMs } from '../rollouts/stages';
 
 const MiB = 1024 * 1024;
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().positive();
+/** A duration as `30d`, `12h`, `90m`, `1h30m`, or a number of ms. */
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number' || /^\d+$/.test(value)) return Number(value);
+  const parsed = parseDurationMs(value);
+  if (parsed.ok) return parsed.value;
+  ctx.addIssue({ code: 'custom', message: parsed.error });
+  return z.NEVER;
+});
 
 /** Every setting of the fleet server, after flags, env and defaults were merged. */
 export const configSchema = z.object({
@@ -146,6 +155,16 @@ export const configSchema = z.object({
    * about 0.1–0.15 ms to parse and merge (bench/monitoring.ts), so the default bounds a request to a few seconds.
    */
   timeseriesRowBudget: z.coerce.number().int().min(10).default(20_000),
+  /** Bytes the sample store may hold (blobs); an upload past it answers 507 `sample_store_full`. */
+  sampleStoreBytes: bytes.default(10 * 1024 * MiB),
+  /** Unlabelled samples in no dataset are deleted this long after their last capture (`30d`, `12h`, or ms). */
+  sampleRetentionMs: duration.default(30 * 86_400_000),
+  /** How often expired samples and unreferenced sample blobs are collected (ms); 0 turns collection off. */
+  sampleGcIntervalMs: z.coerce.number().int().min(0).default(3_600_000),
+  /** Samples the browsers of one app may upload per UTC day, all clients together (a public key's flood bound). */
+  sampleAppDailyCap: z.coerce.number().int().min(0).default(10_000),
+  /** Largest dataset export (tar bytes); larger answers 413 before anything is sent. */
+  maxExportBytes: bytes.default(4 * 1024 * MiB),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -221,6 +240,11 @@ const SETTINGS = [
   ['storage-reserve-bytes', 'EDGEFLEET_STORAGE_RESERVE_BYTES', 'storageReserveBytes'],
   ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],
   ['timeseries-row-budget', 'EDGEFLEET_TIMESERIES_ROW_BUDGET', 'timeseriesRowBudget'],
+  ['sample-store-bytes', 'EDGEFLEET_SAMPLE_STORE_BYTES', 'sampleStoreBytes'],
+  ['sample-retention', 'EDGEFLEET_SAMPLE_RETENTION', 'sampleRetentionMs'],
+  ['sample-gc-interval-ms', 'EDGEFLEET_SAMPLE_GC_INTERVAL_MS', 'sampleGcIntervalMs'],
+  ['sample-app-daily-cap', 'EDGEFLEET_SAMPLE_APP_DAILY_CAP', 'sampleAppDailyCap'],
+  ['max-export-bytes', 'EDGEFLEET_MAX_EXPORT_BYTES', 'maxExportBytes'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, `EDGEFLEET_${string}`, keyof Config])[];
 

@@ -3,7 +3,7 @@ export type ErrorDetails = Record<string, unknown> | readonly Record<string, unk
 
 /** Base of every error the server answers with; `status` and `code` are mapped to HTTP once, in http/errors. */
 export abstract class FleetError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 416 | 422 | 429 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 416 | 422 | 429 | 503 | 507;
   abstract readonly code: string;
   constructor(
     message: string,
@@ -131,4 +131,35 @@ export class RemoteFleetError extends FleetError {
   ) {
     super(message, details);
   }
+}
+
+/** A body whose content type this route does not take (e.g. a sample that is no image the server decodes). */
+export class UnsupportedMediaType extends FleetError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+/** A day budget or cap ran out (e.g. a client's capture budget); `retryAfterS` says when the next day starts. */
+export class BudgetExhausted extends FleetError {
+  readonly status = 429;
+  constructor(
+    readonly code: 'capture_budget_exhausted',
+    message: string,
+    readonly retryAfterS: number,
+    details: Record<string, unknown>,
+  ) {
+    super(message, { ...details, retryAfterS });
+  }
+}
+
+/** The sample store's quota (`--sample-store-bytes`) is used up: 507 until retention or GC frees room. */
+export class SampleStoreFull extends FleetError {
+  readonly status = 507;
+  readonly code = 'sample_store_full';
+}
+
+/** No capture policy reaches this client and model: captures are opt-in per target. */
+export class CaptureDisabled extends FleetError {
+  readonly status = 403;
+  readonly code = 'capture_disabled';
 }

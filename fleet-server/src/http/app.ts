@@ -16,8 +16,8 @@ export { API_PREFIX } from '@edgefleet/shared/api';
 /** The typed app every route module registers on. */
 export type FleetApp = OpenAPIHono<AppEnv>;
 
-/** Routes that limit their own bodies (artifact uploads, multipart reference sets): no JSON body limit there. */
-const STREAMED_BODY_PATHS = [`${API_PREFIX}/artifacts`, `${API_PREFIX}/baselines`];
+/** Routes that limit their own bodies (artifact uploads, multipart reference sets, samples): no JSON body limit there. */
+const STREAMED_BODY_PATHS = [`${API_PREFIX}/artifacts`, `${API_PREFIX}/baselines`, `${API_PREFIX}/samples`];
 
 function routeLabel(c: Context): string {
   const routes = matchedRoutes(c).filter((route) => route.method !== 'ALL');

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
 import {
+  BudgetExhausted,
   Busy,
   type ErrorDetails,
   FleetError,
@@ -54,7 +55,12 @@ export function errorResponse(err: unknown, c: Context, logger: Logger): Respons
     const body: ErrorBody = { error: err.code, message: err.message };
     if (err.details !== undefined) body.details = err.details;
     const headers: Record<string, string> = {};
-    if (err instanceof RateLimited || err instanceof StorageUnavailable || err instanceof Busy)
+    if (
+      err instanceof RateLimited ||
+      err instanceof StorageUnavailable ||
+      err instanceof Busy ||
+      err instanceof BudgetExhausted
+    )
       headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
     if (err.status === 401) headers['www-authenticate'] = 'Bearer realm="edgefleet"';
     return c.json(body, err.status, headers);

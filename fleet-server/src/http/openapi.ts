@@ -16,6 +16,7 @@ const ERROR_DESCRIPTIONS = {
   422: 'Content that cannot be used',
   429: 'Rate limited; see Retry-After',
   503: 'Unavailable for now; retry later (`storage_full` / `storage_failed`: the server could not store the write)',
+  507: 'A configured store quota is used up (`sample_store_full`); retry later',
 } as const;
 
 /** An error status a route documents. */

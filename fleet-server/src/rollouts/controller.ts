@@ -6,11 +6,11 @@ import type {
   TelemetryConfig,
 } from '@edgefleet/shared';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { appLevelInForce, deviceLevelsInForce, insertSetting } from '../automation/store';
 import type { ServerContext } from '../context';
 import { schema } from '../db';
 import { Conflict } from '../errors';
 import type { Logger } from '../logging';
+import { appValueInForce, deviceValuesInForce, insertSetting } from '../model-settings/store';
 import type { SpecResolver } from '../models';
 import { applyAction, type Decision, decide, plannedChanges, type RolloutAction } from './decide';
 import { DEFAULT_TELEMETRY, desiredStateFor, ModelRefs, nextAppPlan } from './desired-state';
@@ -200,8 +200,9 @@ export class RolloutController {
       ...loaded,
       look: options.look ?? null,
       stepsDown: stepsDownOf(db, rollout.spec.id),
-      storedLevels: deviceLevelsInForce(
+      storedLevels: deviceValuesInForce(
         db,
+        'automation',
         rollout.spec.modelName,
         loaded.targets.map((t) => t.id),
       ),
@@ -271,10 +272,10 @@ export class RolloutController {
         : spec.target.kind === 'devices'
           ? { kind: 'devices' as const, ids: spec.target.ids }
           : { kind: 'app' as const, appId: spec.target.appId };
-    insertSetting(this.options.ctx.db, {
+    insertSetting(this.options.ctx.db, 'automation', {
       model: spec.modelName,
       target,
-      level,
+      value: level,
       actor: `rollout:${spec.id}`,
       setAt: at,
     });
@@ -300,7 +301,8 @@ export class RolloutController {
         decision.app,
         (row?.plan as AppPlan | null) ?? null,
         this.options.telemetry,
-        appLevelInForce(db, spec.modelName, spec.target.appId),
+        appValueInForce(db, 'automation', spec.modelName, spec.target.appId),
+        appValueInForce(db, 'capture', spec.modelName, spec.target.appId),
       );
       if (next) {
         try {
@@ -383,11 +385,14 @@ function desiredInputsOf(
       .all();
     for (const row of rows) if (row.keep) kept.set(row.id, row.keep);
   }
+  // The capture policy in force reaches every target a rollout (re)publishes, also those it reaches first.
+  const captures = deviceValuesInForce(db, 'capture', modelName, ids);
   const shared = new Map<string, DesiredStateInput>();
   return changes.map(({ targetId, assignment, automation: level }) => {
     const keep = kept.get(targetId) ?? 'null';
     const wanted = level ? JSON.stringify(level) : '';
-    const key = `${assignment.active}|${assignment.shadow}|${assignment.standby}|${keep}|${wanted}`;
+    const capture = captures.get(targetId) ?? null;
+    const key = `${assignment.active}|${assignment.shadow}|${assignment.standby}|${keep}|${wanted}|${JSON.stringify(capture)}`;
     let input = shared.get(key);
     if (!input) {
       const [telemetry, policies, stored] = (JSON.parse(keep) as [unknown, unknown, unknown] | null) ?? [];
@@ -406,6 +411,7 @@ function desiredInputsOf(
       );
       // A level the rollout gives (its ladder's rung, or the level in force in the automation store) wins.
       if (level) input = { ...input, automation: level };
+      if (capture) input = { ...input, capture };
       shared.set(key, input);
     }
     return input;

@@ -9,6 +9,7 @@ import type {
   Policies,
   TelemetryConfig,
 } from '@edgefleet/shared';
+import type { CapturePolicy } from '@edgefleet/shared/capture';
 import { eq } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { InvalidInput } from '../errors';
@@ -71,6 +72,7 @@ export function desiredStateFor(
  * The app's next plan with this rollout's model slot set (other slots kept), or null when the stored plan
  * already says the same: browsers bucket themselves against `salt` and `percent`. A slot with `current: null`
  * gives browsers outside the candidate's share no version of the model (first deployment, and after its rollback).
+ * `stored` / `storedCapture`: the automation level and capture policy in force for the app (they win over the plan's).
  */
 export function nextAppPlan(
   refs: ModelRefs,
@@ -79,6 +81,7 @@ export function nextAppPlan(
   previous: AppPlan | null,
   telemetry: TelemetryConfig = DEFAULT_TELEMETRY,
   stored?: Automation,
+  storedCapture?: CapturePolicy | null,
 ): AppPlanInput | null {
   const { spec } = rollout;
   const slot: AppModelPlan = {
@@ -100,6 +103,9 @@ export function nextAppPlan(
   // The level in force in the automation store wins (it may have been set before the app served the model).
   const automation = stored ?? old?.automation;
   if (automation) slot.automation = automation;
+  // Likewise the capture policy in force (null: turned off there).
+  const capture = storedCapture === undefined ? old?.capture : (storedCapture ?? undefined);
+  if (capture) slot.capture = capture;
   // A first deployment that has not started has nothing to tell an app that never had the model.
   if (!old && change.current === null && change.candidate === null) return null;
   const same =
@@ -108,7 +114,8 @@ export function nextAppPlan(
     (old.candidate?.ref.manifest.version ?? null) === (change.candidate?.version ?? null) &&
     (old.candidate?.percent ?? null) === (change.candidate?.percent ?? null) &&
     (old.candidate?.rolloutId ?? spec.id) === spec.id &&
-    JSON.stringify(old.automation ?? null) === JSON.stringify(automation ?? null);
+    JSON.stringify(old.automation ?? null) === JSON.stringify(automation ?? null) &&
+    JSON.stringify(old.capture ?? null) === JSON.stringify(capture ?? null);
   if (same) return null;
   const others = previous?.models.filter((m) => m.name !== spec.modelName) ?? [];
   return {

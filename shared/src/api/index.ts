@@ -55,6 +55,20 @@ export {
   networkReason,
   queryString,
 } from './client';
+export {
+  type Dataset,
+  type DatasetCreate,
+  type DatasetManifest,
+  type DatasetSample,
+  datasetCreateSchema,
+  datasetDetailSchema,
+  datasetManifestSchema,
+  datasetProvenanceSchema,
+  datasetRoutes,
+  datasetSampleSchema,
+  datasetSchema,
+  MAX_DATASET_SAMPLES,
+} from './datasets';
 export { deployErrorsOf, runningModelsOf, versionLabel } from './device-state';
 export {
   type Device,
@@ -185,6 +199,30 @@ export {
   type SuccessStatus,
 } from './route';
 export { API_ROUTES, type ApiRoutes, apiRoute, routeKeyOf } from './routes';
+export {
+  type CaptureList,
+  type CaptureResult,
+  type CaptureSet,
+  type CaptureSetting,
+  captureListSchema,
+  captureResultSchema,
+  captureSetSchema,
+  captureSettingSchema,
+  SAMPLE_UPLOAD_ERRORS,
+  type Sample,
+  type SampleFilter,
+  type SamplePage,
+  type SampleUploadError,
+  type SampleUploadResult,
+  sampleFilterSchema,
+  sampleLabelSchema,
+  sampleLabelSetSchema,
+  sampleListQuerySchema,
+  samplePageSchema,
+  sampleRoutes,
+  sampleSchema,
+  sampleUploadResultSchema,
+} from './samples';
 export {
   type AdminToken,
   adminTokenSchema,

@@ -10,7 +10,11 @@ export type SuccessStatus = 200 | 201 | 204 | 206 | 304 | 503;
 export type RawBodyType = 'application/octet-stream' | 'multipart/form-data';
 
 /** What a route answers with on success when it is not JSON. */
-export type RawResponseType = 'application/octet-stream' | 'text/plain' | 'text/event-stream';
+export type RawResponseType =
+  | 'application/octet-stream'
+  | 'application/x-tar'
+  | 'text/plain'
+  | 'text/event-stream';
 
 /**
  * One HTTP route of the contract: method, path (`{name}` for path parameters), the request's parts and the body

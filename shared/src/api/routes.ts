@@ -3,6 +3,7 @@ import { appRoutes } from './apps';
 import { artifactRoutes } from './artifacts';
 import { automationRoutes } from './automation';
 import { brokerHookRoutes } from './broker-hooks';
+import { datasetRoutes } from './datasets';
 import { deviceRoutes } from './devices';
 import { eventRoutes } from './events';
 import { modelRoutes } from './models';
@@ -11,6 +12,7 @@ import { qualityRoutes } from './quality';
 import { rolloutPlanRoutes } from './rollout-plan';
 import { rolloutRoutes } from './rollouts';
 import type { ApiRoute, RouteKey } from './route';
+import { sampleRoutes } from './samples';
 import { systemRoutes } from './system';
 import { telemetryRoutes } from './telemetry';
 
@@ -27,6 +29,8 @@ export const API_ROUTES = [
   ...monitoringRoutes,
   ...qualityRoutes,
   ...automationRoutes,
+  ...sampleRoutes,
+  ...datasetRoutes,
   ...alertRoutes,
   ...eventRoutes,
   ...brokerHookRoutes,

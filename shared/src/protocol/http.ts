@@ -57,6 +57,8 @@ export const lineageSchema = z.object({
   trainingDataSha256: sha256HexSchema.optional(),
   codeRevision: textSchema(128).optional(),
   parent: modelVersionIdSchema.optional(),
+  /** The dataset (`POST /api/v1/datasets` id) this version was trained on; the server checks it exists. */
+  trainedOn: idSchema.optional(),
   params: boundedRecord(paramValueSchema, 256).optional(),
   metrics: boundedRecord(z.number(), 256).optional(),
   notes: textSchema(4096).optional(),

@@ -1,12 +1,30 @@
 import type { AppPlan, Automation, DesiredState } from '@edgefleet/shared';
-import type { AutomationSetting, AutomationTarget } from '@edgefleet/shared/api';
-import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import type { AutomationTarget } from '@edgefleet/shared/api';
+import type { CapturePolicy } from '@edgefleet/shared/capture';
+import { and, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { matchesSelector, parseSelector } from '../labels/selector';
 import { resolveDeviceTargets } from '../rollouts/store';
 
 /** Settings one list answers with (history, newest first). */
-export const MAX_AUTOMATION_HISTORY = 1_000;
+export const MAX_SETTING_HISTORY = 1_000;
+
+/** The value each kind of model setting carries (a capture setting of `null` turns capture off there). */
+export interface SettingValues {
+  automation: Automation;
+  capture: CapturePolicy | null;
+}
+/** A kind of model setting. */
+export type SettingKind = keyof SettingValues;
+
+/** One setting of a model: who set which value on which target, and when. */
+export interface ModelSetting<K extends SettingKind> {
+  model: string;
+  target: AutomationTarget;
+  value: SettingValues[K];
+  actor: string;
+  setAt: number;
+}
 
 /** The key a later setting of the same target replaces an earlier one by. */
 export function targetKeyOf(target: AutomationTarget): string {
@@ -22,37 +40,49 @@ export function modelExists(db: FleetDb, name: string): boolean {
 }
 
 /** Appends a setting (the audit row and the setting in force for its target). */
-export function insertSetting(db: FleetDb, setting: AutomationSetting): void {
+export function insertSetting<K extends SettingKind>(db: FleetDb, kind: K, setting: ModelSetting<K>): void {
   db.insert(schema.automationSettings)
     .values({
+      kind,
       modelName: setting.model,
       targetKey: targetKeyOf(setting.target),
       target: setting.target,
-      level: setting.level,
+      // JSON `null` (a capture turned off), not SQL NULL.
+      level: setting.value === null ? sql`'null'` : setting.value,
       actor: setting.actor,
       setAt: setting.setAt,
     })
     .run();
 }
 
-/** A model's settings, newest first (at most {@link MAX_AUTOMATION_HISTORY}). */
-export function settingsOf(db: FleetDb, modelName: string): (AutomationSetting & { targetKey: string })[] {
+/** A model's settings of one kind, newest first (at most {@link MAX_SETTING_HISTORY}). */
+export function settingsOf<K extends SettingKind>(
+  db: FleetDb,
+  kind: K,
+  modelName: string,
+): (ModelSetting<K> & { targetKey: string })[] {
   const s = schema.automationSettings;
   return db
     .select()
     .from(s)
-    .where(eq(s.modelName, modelName))
+    .where(and(eq(s.modelName, modelName), eq(s.kind, kind)))
     .orderBy(desc(s.id))
-    .limit(MAX_AUTOMATION_HISTORY)
+    .limit(MAX_SETTING_HISTORY)
     .all()
     .map((row) => ({
       model: row.modelName,
       targetKey: row.targetKey,
       target: row.target,
-      level: row.level,
+      value: row.level as SettingValues[K],
       actor: row.actor,
       setAt: row.setAt,
     }));
+}
+
+/** The settings in force (the latest per target) of a history, newest first. */
+export function latestPerTarget<S extends { targetKey: string }>(history: readonly S[]): S[] {
+  const seen = new Set<string>();
+  return history.filter((s) => !seen.has(s.targetKey) && seen.add(s.targetKey));
 }
 
 /** The stored desired states of the enabled devices a device target covers (null: none published yet). */
@@ -81,31 +111,20 @@ export function appPlanOf(db: FleetDb, appId: string): { plan: AppPlan | null } 
   return row ? { plan: row.plan ?? null } : undefined;
 }
 
-/** The settings in force of a model (the latest per target), newest first. */
-function inForce(db: FleetDb, modelName: string): AutomationSetting[] {
-  const seen = new Set<string>();
-  const out: AutomationSetting[] = [];
-  for (const setting of settingsOf(db, modelName)) {
-    if (seen.has(setting.targetKey)) continue;
-    seen.add(setting.targetKey);
-    out.push(setting);
-  }
-  return out;
-}
-
 /**
- * The automation level in force for each of `deviceIds` serving `modelName`: the newest setting whose target covers
- * the device (a device list naming it, or a selector its labels match now) — what the last `PUT …/automation`
- * reaching it said. Devices no setting covers are absent. One query when the model has no settings.
+ * The value in force of one kind for each of `deviceIds` and `modelName`: the newest setting whose target covers
+ * the device (a device list naming it, or a selector its labels match now). Devices no setting covers are absent.
+ * One query when the model has no settings of that kind.
  */
-export function deviceLevelsInForce(
+export function deviceValuesInForce<K extends SettingKind>(
   db: FleetDb,
+  kind: K,
   modelName: string,
   deviceIds: readonly string[],
-): Map<string, Automation> {
-  const levels = new Map<string, Automation>();
-  const settings = inForce(db, modelName).filter((s) => s.target.kind !== 'app');
-  if (settings.length === 0 || deviceIds.length === 0) return levels;
+): Map<string, SettingValues[K]> {
+  const values = new Map<string, SettingValues[K]>();
+  const settings = latestPerTarget(settingsOf(db, kind, modelName)).filter((s) => s.target.kind !== 'app');
+  if (settings.length === 0 || deviceIds.length === 0) return values;
   const matchers = settings.map((s) => {
     if (s.target.kind === 'devices') {
       const ids = new Set(s.target.ids);
@@ -124,13 +143,20 @@ export function deviceLevelsInForce(
       .all();
     for (const row of rows) {
       const at = matchers.findIndex((covers) => covers(row.id, row.labels));
-      if (at >= 0) levels.set(row.id, settings[at]!.level);
+      if (at >= 0) values.set(row.id, settings[at]!.value);
     }
   }
-  return levels;
+  return values;
 }
 
-/** The automation level in force for `modelName` in an app's plan, or undefined when none was set. */
-export function appLevelInForce(db: FleetDb, modelName: string, appId: string): Automation | undefined {
-  return inForce(db, modelName).find((s) => s.target.kind === 'app' && s.target.appId === appId)?.level;
+/** The value in force of one kind for `modelName` in an app's plan, or undefined when none was set. */
+export function appValueInForce<K extends SettingKind>(
+  db: FleetDb,
+  kind: K,
+  modelName: string,
+  appId: string,
+): SettingValues[K] | undefined {
+  return latestPerTarget(settingsOf(db, kind, modelName)).find(
+    (s) => s.target.kind === 'app' && s.target.appId === appId,
+  )?.value;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `automation_settings` ADD `kind` text DEFAULT 'automation' NOT NULL;
