@@ -73,7 +73,11 @@ async function measure(session: ModelSession, durationMs: number): Promise<LoopF
 }
 
 /** Prints `agent.event_loop_p99_ms_during_det` and the health probe's p99, for the agent's placement and inline. */
-export async function eventLoopDuringDet(agentDet: ModelSession, inlineDet: ModelSession, durationMs: number) {
+export async function eventLoopDuringDet(
+  agentDet: ModelSession,
+  inlineDet: ModelSession,
+  durationMs: number,
+) {
   const agent = await measure(agentDet, durationMs);
   const inline = await measure(inlineDet, durationMs);
   console.log(`agent.det320.placement: ${agentDet.placement}`);
