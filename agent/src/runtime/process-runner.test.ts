@@ -31,7 +31,8 @@ async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
   }
 }
 
-describe('inference in a child process (real models, real processes)', () => {
+// Each test starts processes and loads det: generous limits for a loaded shared box.
+describe('inference in a child process (real models, real processes)', { timeout: 60_000 }, () => {
   const sessions: ModelSession[] = [];
   const load = async (path: string, version: string, placement: 'inline' | 'process', det = false) => {
     const s = await ModelSession.load(
@@ -43,7 +44,7 @@ describe('inference in a child process (real models, real processes)', () => {
   };
   afterAll(async () => {
     await Promise.all(sessions.map((s) => s.release()));
-  });
+  }, 60_000);
 
   describe('outputs', () => {
     let detInline: ModelSession;
@@ -53,7 +54,7 @@ describe('inference in a child process (real models, real processes)', () => {
         load(DET_MODEL_PATH, '1.0.0', 'inline', true),
         load(DET_MODEL_PATH, '1.0.0', 'process', true),
       ]);
-    });
+    }, 60_000);
 
     it('are identical to in-process outputs, bit for bit (det and cls, batches, dynamic dims)', async () => {
       expect([detInline.placement, detProcess.placement]).toEqual(['inline', 'process']);

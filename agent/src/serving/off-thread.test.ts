@@ -24,7 +24,8 @@ function image(width: number, height: number) {
   return { data, width, height, channels: 4 as const };
 }
 
-describe('serving through the inference process (real det and cls models)', () => {
+// Each test starts processes and loads det: generous limits for a loaded shared box.
+describe('serving through the inference process (real det and cls models)', { timeout: 60_000 }, () => {
   let detProcess: ModelSession;
   let detInline: ModelSession;
   let clsProcess: ModelSession;
@@ -38,10 +39,10 @@ describe('serving through the inference process (real det and cls models)', () =
       ModelSession.load(localModel(CLS_MODEL_PATH, '1.0.0'), { ...OPTIONS, placement: 'process' }),
       ModelSession.load(localModel(CLS_MODEL_PATH, '1.0.0'), { ...OPTIONS, placement: 'inline' }),
     ]);
-  });
+  }, 60_000);
   afterAll(async () => {
     await Promise.all([detProcess, detInline, clsProcess, clsInline].map((s) => s.release()));
-  });
+  }, 60_000);
 
   const engineWith = (active: ModelSession, shadow: ModelSession | null = null) => {
     const windows = new TelemetryWindows();
