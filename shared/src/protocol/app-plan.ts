@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { capturePolicySchema } from '../capture/policy';
 import { automationSchema } from './automation';
 import { policiesSchema, telemetryConfigSchema } from './desired';
 import { modelRefSchema } from './manifest';
@@ -44,6 +45,8 @@ export const appModelPlanSchema = z.object({
   candidate: appCandidateSchema.optional(),
   /** How much this model decides alone in the app's browsers; absent: `full`. */
   automation: automationSchema.optional(),
+  /** What the app's browsers capture of this model's inputs; absent: nothing. */
+  capture: capturePolicySchema.optional(),
 });
 /** One model slot of an app plan. */
 export type AppModelPlan = z.infer<typeof appModelPlanSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { capturePolicySchema } from '../capture/policy';
 import { automationSchema } from './automation';
 import { modelRefSchema } from './manifest';
 import { idSchema, timestampMsSchema } from './primitives';
@@ -50,6 +51,8 @@ export const desiredStateSchema = z.object({
   policies: policiesSchema,
   /** How much the active model decides alone (see {@link automationSchema}); absent: `full`. */
   automation: automationSchema.optional(),
+  /** What the device captures of the active model's inputs (see {@link capturePolicySchema}); absent: nothing. */
+  capture: capturePolicySchema.optional(),
 });
 /** The full desired state of one device. */
 export type DesiredState = z.infer<typeof desiredStateSchema>;
