@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import { z } from '../zod';
 
-const count = z.int().min(0);
+const count = z.int().check(z.gte(0));
 
 /**
  * What a client's capture did since it started (cumulative, so merging two windows takes the larger of each:
