@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_INLINE_MAX_MS } from '../runtime/runner';
 
 const MiB = 1024 * 1024;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -45,6 +46,8 @@ export const agentConfigSchema = z.object({
   threads: int(1, 256).default(Math.max(1, Math.min(4, availableParallelism()))),
   interOpThreads: int(1, 64).default(1),
   graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  /** Models whose warm run takes at most this (ms) run on the JS thread; slower ones in their own process. */
+  inlineMaxMs: z.coerce.number().min(0).max(60_000).default(DEFAULT_INLINE_MAX_MS),
   /** Versions kept on disk beyond those in use. */
   keepVersions: int(0, 100).default(2),
   /** Telemetry window until the desired state says otherwise. */
@@ -98,6 +101,7 @@ export const SETTINGS = [
   ['threads', 'EDGEFLEET_AGENT_THREADS', 'threads'],
   ['inter-op-threads', 'EDGEFLEET_AGENT_INTER_OP_THREADS', 'interOpThreads'],
   ['graph-optimization', 'EDGEFLEET_AGENT_GRAPH_OPTIMIZATION', 'graphOptimization'],
+  ['inline-max-ms', 'EDGEFLEET_AGENT_INLINE_MAX_MS', 'inlineMaxMs'],
   ['keep-versions', 'EDGEFLEET_AGENT_KEEP_VERSIONS', 'keepVersions'],
   ['window-ms', 'EDGEFLEET_AGENT_WINDOW_MS', 'windowMs'],
   ['outbox-max-reports', 'EDGEFLEET_AGENT_OUTBOX_MAX_REPORTS', 'outboxMaxReports'],

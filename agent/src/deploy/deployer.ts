@@ -305,7 +305,7 @@ export class Deployer {
   }
 
   private async loadChecked(stored: StoredModel, golden: 'required' | 'if_present'): Promise<ModelSession> {
-    const session = await ModelSession.load(stored, this.opts.sessionOptions);
+    const session = await ModelSession.load(stored, this.opts.sessionOptions, this.opts.logger);
     try {
       await session.warmUp();
       await session.checkGolden(golden);

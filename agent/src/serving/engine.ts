@@ -86,8 +86,8 @@ export class ServingEngine {
   shadowSampleRate = 1;
   /**
    * Per-inference limit from the desired state's policies, counted from {@link InferOptions.receivedAtMs}.
-   * onnxruntime-node runs on the JS thread and cannot be interrupted: an inference over the limit finishes
-   * (its session stays in use until then), is counted as a `timeout` error, and fails with `timeout`
+   * A run is not interrupted at the limit (a process is killed only past its `hangMs`): an inference over the
+   * limit finishes (its session stays in use until then), is counted as a `timeout` error, and fails with `timeout`
    * (HTTP 504) for callers that ask for it ({@link InferOptions.failOnTimeout}); others get the result.
    */
   inferenceTimeoutMs: number | undefined;
@@ -156,7 +156,10 @@ export class ServingEngine {
       outputs = await session.run({ [session.inputName]: tensor });
     } catch (err) {
       this.counters.failed++;
-      this.windows.profileFor(session, 'active').recordError('infer');
+      // A kind from the runtime (`runtime_crashed`: its process died) is kept; anything else is `infer`.
+      const kind = err instanceof AgentError ? err.kind : 'infer';
+      this.windows.profileFor(session, 'active').recordError(kind);
+      if (err instanceof AgentError) throw err;
       throw new AgentError('internal', `inference failed on ${session.label}: ${(err as Error).message}`);
     }
     const t2 = performance.now();
@@ -251,7 +254,7 @@ export class ServingEngine {
       this.counters.shadowRuns++;
     } catch (err) {
       this.counters.shadowFailures++;
-      profile.recordError('infer');
+      profile.recordError(err instanceof AgentError ? err.kind : 'infer');
       this.logger.warn({ err: (err as Error).message, model: shadow.label }, 'shadow inference failed');
     }
   }
