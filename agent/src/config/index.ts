@@ -74,6 +74,10 @@ export const agentConfigSchema = z.object({
   maxPredictions: int(0, 10_000_000).default(100_000),
   /** Byte budget of the images kept for review on the device (oldest evicted first); 0 keeps none. */
   reviewImageBytes: int(0, 2 ** 40).default(256 * MiB),
+  /** Bandwidth bound of captured-sample uploads (bytes/s on average; telemetry always goes first). */
+  captureUploadBytesPerS: int(1024, 2 ** 34).default(256 * 1024),
+  /** Bound of the captured-sample queue (`capture.db`) in bytes; a sample that does not fit is dropped and counted. */
+  captureQueueBytes: int(0, 2 ** 40).default(256 * MiB),
   /** MQTT URL override (default: from enrollment). */
   mqttUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +115,8 @@ export const SETTINGS = [
   ['feedback-ttl-ms', 'EDGEFLEET_AGENT_FEEDBACK_TTL_MS', 'feedbackTtlMs'],
   ['max-predictions', 'EDGEFLEET_AGENT_MAX_PREDICTIONS', 'maxPredictions'],
   ['review-image-bytes', 'EDGEFLEET_AGENT_REVIEW_IMAGE_BYTES', 'reviewImageBytes'],
+  ['capture-upload-bytes-per-s', 'EDGEFLEET_AGENT_CAPTURE_UPLOAD_BYTES_PER_S', 'captureUploadBytesPerS'],
+  ['capture-queue-bytes', 'EDGEFLEET_AGENT_CAPTURE_QUEUE_BYTES', 'captureQueueBytes'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
   ['log-level', 'EDGEFLEET_AGENT_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, string, keyof AgentConfig])[];

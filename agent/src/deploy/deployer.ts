@@ -265,6 +265,7 @@ export class Deployer {
       shadowSampleRate: desired.policies.shadowSampleRate,
       telemetry: desired.telemetry,
       ...(desired.automation ? { automation: desired.automation } : {}),
+      ...(desired.capture ? { capture: desired.capture } : {}),
     };
     // The switch is durable first: a restart must serve what was reported. If the state cannot be saved (a full
     // disk), nothing switches, the rev stays, and every version of this desired state is reported failed.

@@ -6,6 +6,7 @@ import {
   decideRoute,
   type ModelVersionId,
 } from '@edgefleet/shared';
+import type { FeatureSpec } from '@edgefleet/shared/profile';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
 import type { KeptPrediction } from '../feedback';
@@ -32,6 +33,21 @@ export interface InferResult {
   /** Who decides: the model (`auto`) or a human (`review`), by the deployment's automation level. */
   decision: Decision;
   latencyMs: InferenceTimings;
+}
+
+/**
+ * One answered inference of the active version as the data capture sees it, after the answer: its input, top
+ * class and the input feature values telemetry computed (valid only during the call: copy what is kept).
+ */
+export interface ObservedInference {
+  model: ModelVersionId;
+  /** The version's profiled input features (their baseline edges). */
+  inputs: readonly FeatureSpec[];
+  input: InferInput;
+  top?: TopClass;
+  features?: Readonly<Record<string, number>>;
+  predictionId: string;
+  createdMs: number;
 }
 
 /** How a caller wants one inference handled. */
@@ -88,6 +104,8 @@ export class ServingEngine {
   automation: Automation = DEFAULT_AUTOMATION;
   /** Keeps each classifier prediction for a later label (the agent's {@link OperatorFeedback}); none in unit tests. */
   rememberPrediction: ((record: KeptPrediction) => void) | null = null;
+  /** Hears each active inference after its answer, with its features (the agent's data capture); none in unit tests. */
+  observeInference: ((inference: ObservedInference) => void) | null = null;
 
   constructor(
     private readonly windows: TelemetryWindows,
@@ -173,11 +191,20 @@ export class ServingEngine {
       }
       // The window open now: one that closed during the run has been written already.
       const profile = this.windows.profileFor(session, 'active');
-      observeInput(profile, session, tensor);
+      const features = observeInput(profile, session, tensor);
       observeOutput(profile, session, top);
       observeTimings(profile, latencyMs);
       this.windows.recordRoute(session, decision.route, top?.confidence);
       if (timedOut) profile.recordError('timeout');
+      this.observeInference?.({
+        model: session.id,
+        inputs: session.spec.inputs,
+        input,
+        ...(top ? { top } : {}),
+        ...(features ? { features } : {}),
+        predictionId,
+        createdMs,
+      });
     });
     this.counters.inferences++;
     const shadow = this.slots.shadow;
