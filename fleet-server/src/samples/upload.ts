@@ -60,7 +60,7 @@ export async function parseMeta(raw: unknown): Promise<SampleMeta> {
     throw new InvalidInput('meta: not JSON', { field: 'meta' });
   }
   const parsed = sampleMetaSchema.safeParse(json);
-  if (!parsed.success) throw invalidInputFrom('meta', parsed.error);
+  if (!parsed.success) throw invalidInputFrom('meta', parsed.error as Parameters<typeof invalidInputFrom>[1]);
   return parsed.data;
 }
 

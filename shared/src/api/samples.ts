@@ -10,7 +10,7 @@ import { API_PREFIX, defineRoute } from './route';
 export const captureSetSchema = z
   .strictObject({
     target: automationTargetRequestSchema,
-    policy: capturePolicySchema.nullable(),
+    policy: z.nullable(capturePolicySchema),
   })
   .meta({
     id: 'CaptureSet',
@@ -32,7 +32,7 @@ export const captureSettingSchema = z
   .object({
     model: idSchema,
     target: automationTargetSchema,
-    policy: capturePolicySchema.nullable(),
+    policy: z.nullable(capturePolicySchema),
     actor: z.string(),
     setAt: z.int(),
   })
@@ -111,7 +111,7 @@ export type SampleUploadResult = z.infer<typeof sampleUploadResultSchema>;
 /** Which samples: every field narrows (AND); captures are matched, a sample's label is the true class. */
 export const sampleFilterSchema = z
   .strictObject({
-    model: idSchema.optional(),
+    model: z.optional(idSchema),
     version: z.string().min(1).max(128).optional(),
     reason: z.enum(CAPTURE_REASONS).optional(),
     /** The model's top-1 class at capture. */
@@ -120,9 +120,9 @@ export const sampleFilterSchema = z
     label: z.string().min(1).max(128).optional(),
     labelled: z.boolean().optional(),
     /** Captured by this device. */
-    device: idSchema.optional(),
+    device: z.optional(idSchema),
     /** Captured by a browser of this app. */
-    app: idSchema.optional(),
+    app: z.optional(idSchema),
     /** A label selector over the capturing device's labels at capture time, e.g. `line=2`. */
     slice: z.string().min(1).max(4096).optional(),
     /** Captured at or after (ms). */
@@ -162,9 +162,9 @@ export const sampleSchema = z
     height: z.int().nullable(),
     clientId: idSchema,
     /** The device that captured it, or null for a browser. */
-    deviceId: idSchema.nullable(),
+    deviceId: z.nullable(idSchema),
     /** The app whose browser captured it, or null for a device. */
-    appId: idSchema.nullable(),
+    appId: z.nullable(idSchema),
     /** The device's labels when the sample was received (slices). */
     deviceLabels: z.record(z.string(), z.string()),
     model: modelVersionIdSchema,

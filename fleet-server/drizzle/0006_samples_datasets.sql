@@ -63,4 +63,5 @@ CREATE TABLE `samples` (
 	`last_seen_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `samples_retention` ON `samples` (`label`,`last_seen_at`);
+CREATE INDEX `samples_retention` ON `samples` (`label`,`last_seen_at`);--> statement-breakpoint
+ALTER TABLE `automation_settings` ADD `kind` text DEFAULT 'automation' NOT NULL;

@@ -1,1 +1,0 @@
-ALTER TABLE `automation_settings` ADD `kind` text DEFAULT 'automation' NOT NULL;
