@@ -1,4 +1,5 @@
 import type { Automation } from '@edgefleet/shared';
+import type { InferenceSeen } from '../capture/capture';
 import { RuntimeError } from '../errors';
 import { decideInference } from '../feedback/decision';
 import type { PredictionStore } from '../feedback/predictions';
@@ -11,6 +12,8 @@ import type { PreparedVersion } from '../versions/prepare';
 export interface InferDeps {
   automation: Automation;
   predictions: Pick<PredictionStore, 'remember'>;
+  /** Sees each answered inference synchronously (the input still as given): the capture policy's hook. */
+  seen?: (inference: InferenceSeen) => void;
 }
 
 /**
@@ -77,6 +80,18 @@ export async function inferOn(
       confidence: top.confidence,
       route: decision.route,
       reason: decision.reason,
+    });
+  }
+  if (deps.seen) {
+    deps.seen({
+      input: given,
+      model: { name, version },
+      predictionId,
+      ...(top && label !== undefined
+        ? { top: { label, confidence: top.confidence, margin: top.margin } }
+        : {}),
+      features: features ?? {},
+      inputs: window?.spec.inputs ?? [],
     });
   }
   return {
