@@ -1,137 +1,35 @@
-// Sample capture in the browser: each policy of the app plan captures what it should and nothing else, the daily
-// budget holds, a capture made offline is uploaded exactly once after a reload, telemetry is not delayed behind a
-// sample backlog, and the server's refusals are dropped and counted while "later" answers are retried. Real fleet
-// server, real Chromium (WASM), real PaddleOCR cls model; the uploads are read at the browser's network edge.
-
-import { imageFeatures, type RawImage } from '@edgefleet/shared';
-import type { CapturePolicy, SampleMeta } from '@edgefleet/shared/capture';
+// Sample capture in the browser: each policy of the app plan captures what it should and nothing else, and the
+// daily budget holds (totals, per-class quotas, bytes), refusals counted. Real fleet server, real Chromium (WASM),
+// real PaddleOCR cls model; the uploads are read at the browser's network edge.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tensorRange } from '../../web-runtime/src/telemetry/window';
-import { type BrowserFleet, startBrowserFleet } from './assets';
-import { CLS_PREPROCESSING, clsModelBytes, type Fleet } from './fleet';
-import { nodeTensor, testImage } from './reference';
-import { type SinkMode, sampleSink } from './sample-sink';
-
-let env: BrowserFleet | undefined;
-let fleet: Fleet;
-let ref: Awaited<ReturnType<Fleet['register']>>;
+import { startBrowserFleet } from './assets';
+import {
+  BUDGET,
+  brightness,
+  byPrediction,
+  captureStatus,
+  drained,
+  images,
+  inferAll,
+  open,
+  policy,
+  publish,
+  shared,
+  start,
+} from './capture-page';
+import { clsModelBytes } from './fleet';
+import type { sampleSink } from './sample-sink';
 
 beforeAll(async () => {
-  env = await startBrowserFleet({ webgpu: false });
-  fleet = env.fleet;
-  ref = await fleet.register('1.0.0', clsModelBytes());
+  shared.env = await startBrowserFleet({ webgpu: false });
+  shared.fleet = shared.env.fleet;
+  shared.ref = await shared.fleet.register('1.0.0', clsModelBytes());
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
+  await shared.env?.close();
 });
-
-/** Where the happy path's uploads go. */
-const HAPPY: SinkMode = 'accept';
-
-const BUDGET = { maxSamplesPerDay: 10_000, maxBytesPerDay: 100_000_000 };
-const policy = (p: Partial<CapturePolicy>): CapturePolicy => ({
-  budget: BUDGET,
-  clientRetentionDays: 7,
-  maxSidePx: 64,
-  ...p,
-});
-
-/** `n` distinct images (seeded from `seed`), odd ones upside down, `gain` scales their pixels (brightness). */
-function images(seed: number, n: number, gain = 1): RawImage[] {
-  return Array.from({ length: n }, (_, i) => {
-    const img = testImage(100 + 17 * i, 30 + 5 * i, seed + i);
-    for (let j = 0; j < img.data.length; j++) if (j % 4 !== 3) img.data[j] = img.data[j]! * gain;
-    if (i % 2) img.data.reverse();
-    return img;
-  });
-}
-
-/** The brightness the runtime measures (shared code on the shared preprocessing), computed here in Node. */
-function brightness(image: RawImage): number {
-  const t = nodeTensor(image);
-  const f = imageFeatures(t.data, t.dims, 'NCHW', { range: tensorRange(CLS_PREPROCESSING) });
-  if (!f.ok) throw new Error(f.error.message);
-  return f.value.brightness!;
-}
-
-interface Answer {
-  predictionId: string;
-  top: { label: string; confidence: number; margin: number };
-}
-
-async function open(mode: SinkMode = HAPPY) {
-  const context = await env!.browser.newContext();
-  const sink = await sampleSink(context, mode);
-  const page = await context.newPage();
-  return { context, sink, page };
-}
-
-async function start(page: Page): Promise<void> {
-  await page.goto(env!.site.url);
-  await page.waitForFunction(() => window.ef !== undefined);
-  await page.evaluate(
-    async ({ server, key }) => {
-      await window.ef.start({
-        server,
-        key,
-        app: 'inspector',
-        model: 'cls',
-        backend: 'wasm',
-        live: true,
-        telemetry: { windowMs: 3_600_000, retryMs: 200 },
-        capture: { retryMs: 200, paceMsPerKb: 0 },
-      });
-    },
-    { server: fleet.t.url, key: fleet.key },
-  );
-}
-
-async function publish(page: Page | undefined, capture?: CapturePolicy): Promise<void> {
-  const rev = await fleet.publish([{ name: 'cls', current: ref, ...(capture ? { capture } : {}) }]);
-  if (!page) return;
-  const deadline = Date.now() + 15_000;
-  while ((await page.evaluate(async () => (await window.ef.runtime!.status()).planRev)) < rev) {
-    if (Date.now() > deadline) throw new Error(`plan rev ${rev} not applied`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function inferAll(page: Page, list: RawImage[]): Promise<Answer[]> {
-  const plain = list.map((i) => ({ data: Array.from(i.data), width: i.width, height: i.height }));
-  return page.evaluate(async (list) => {
-    const answers = [];
-    for (const { data, width, height } of list) {
-      const r = await window.ef.runtime!.infer(new ImageData(new Uint8ClampedArray(data), width, height));
-      answers.push({ predictionId: r.predictionId, top: r.top! });
-    }
-    return answers;
-  }, plain);
-}
-
-type CaptureStatus = NonNullable<
-  Awaited<ReturnType<NonNullable<Window['ef']['runtime']>['status']>>['capture']
->;
-const captureStatus = (page: Page) =>
-  page.evaluate(async () => (await window.ef.runtime!.status()).capture) as Promise<
-    CaptureStatus | undefined
-  >;
-
-/** Waits until every capture is queued or dropped and the queue is empty (all uploaded or refused). */
-async function drained(page: Page, timeoutMs = 30_000): Promise<CaptureStatus> {
-  // Polled from here: waitForFunction takes a pending Promise for a truthy answer.
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await captureStatus(page);
-    if (status?.queued === 0) return status;
-    if (Date.now() > deadline) throw new Error(`samples still queued: ${JSON.stringify(status)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const byPrediction = (uploads: { meta: SampleMeta }[]) =>
-  new Map(uploads.map((u) => [u.meta.predictionId!, u.meta]));
 
 describe('capture policies (real Chromium, WASM, PaddleOCR cls)', () => {
   let context: BrowserContext;

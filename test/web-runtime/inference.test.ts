@@ -76,6 +76,40 @@ function inferImage(target: Page = page) {
   );
 }
 
+/**
+ * Infers the test image's tensor with `{ transfer: true }` and once as it is: the moved buffer is detached as
+ * soon as `infer` is called (it went to the Worker, not a clone of it), the kept one is untouched, and a detached
+ * buffer given again is refused with a clear error.
+ */
+function inferTransferred(tensor: Float32Array, options: { copyToo: boolean }) {
+  return page.evaluate(
+    async ({ values, copyToo }) => {
+      const dims = [1, 3, 48, 192];
+      const rt = window.ef.runtime!;
+      const moved = new Float32Array(values);
+      const pending = rt.infer(moved, dims, { transfer: true });
+      const detachedAtCall = moved.byteLength === 0 && moved.length === 0;
+      const out = await pending;
+      const kept = new Float32Array(values);
+      const copy = copyToo ? await rt.infer({ data: kept, dims }) : undefined;
+      let again: { kind?: string; message: string } | null = null;
+      try {
+        await rt.infer(moved, dims, { transfer: true });
+      } catch (e) {
+        again = { kind: (e as { kind?: string }).kind, message: (e as Error).message };
+      }
+      return {
+        detachedAtCall,
+        output: Array.from(out.output),
+        keptIntact: kept.byteLength === values.length * 4 && kept.every((v, i) => v === values[i]),
+        copyOutput: copy ? Array.from(copy.output) : [],
+        again,
+      };
+    },
+    { values: Array.from(tensor), ...options },
+  );
+}
+
 describe('web runtime inference (real fleet server, real Chromium, PaddleOCR cls)', () => {
   it('WASM path matches onnxruntime-node within 1e-4 (image preprocessed by the shared code)', async () => {
     const started = await startRuntime('wasm');
@@ -102,6 +136,16 @@ describe('web runtime inference (real fleet server, real Chromium, PaddleOCR cls
     expect(maxAbsDiff(batchGot, batchExpected)).toBeLessThan(1e-4);
   });
 
+  it('moves a tensor to the Worker with { transfer: true } (no copy), copies it once otherwise', async () => {
+    const moved = await inferTransferred(nodeTensor(image).data, { copyToo: true });
+    expect(moved.detachedAtCall).toBe(true);
+    expect(maxAbsDiff(moved.output, expected)).toBeLessThan(1e-4);
+    expect(moved.keptIntact).toBe(true);
+    expect(maxAbsDiff(moved.copyOutput, expected)).toBeLessThan(1e-4);
+    expect(moved.again?.kind).toBe('input_invalid');
+    expect(moved.again?.message).toMatch(/detached/);
+  });
+
   it('refuses an input of the wrong shape with a typed error', async () => {
     const error = await page.evaluate(async () => {
       try {
@@ -126,7 +170,12 @@ describe('web runtime inference (real fleet server, real Chromium, PaddleOCR cls
     const got = await inferImage();
     expect(got.backend).toBe('webgpu');
     expect(maxAbsDiff(got.output, expected)).toBeLessThan(1e-4);
-  });
+    // The move on WebGPU too (SwiftShader is slow: one run).
+    const moved = await inferTransferred(nodeTensor(image).data, { copyToo: false });
+    expect(moved.detachedAtCall).toBe(true);
+    expect(maxAbsDiff(moved.output, expected)).toBeLessThan(1e-4);
+    expect(moved.again?.kind).toBe('input_invalid');
+  }, 120_000); // SwiftShader runs WebGPU on the CPU: seconds per run on a loaded machine
 
   it('refuses a plan whose manifest does not match its signature', async () => {
     const tampered = { ...good, manifest: { ...good.manifest, version: '1.0.1' } };

@@ -33,6 +33,8 @@ export async function sampleSink(context: BrowserContext, initial: SinkMode = 's
   const sink = {
     mode: initial,
     delayMs: 0,
+    /** Uploads received and not yet answered. */
+    inFlight: 0,
     uploads: [] as SeenUpload[],
     /** Uploads by sha256 that the server answered 200/201. */
     delivered(): Map<string, number> {
@@ -47,57 +49,59 @@ export async function sampleSink(context: BrowserContext, initial: SinkMode = 's
     const request = route.request();
     if (request.method() !== 'POST') return route.fallback();
     const startedMs = Date.now();
+    sink.inFlight += 1;
     try {
-    const form = await new Request('http://sink/', {
-      method: 'POST',
-      headers: { 'content-type': (await request.headerValue('content-type')) ?? '' },
-      body: request.postDataBuffer() ?? new Uint8Array(),
-    }).formData();
-    const meta = sampleMetaSchema.parse(JSON.parse(await (form.get('meta') as Blob).text()));
-    const content = form.get('content') as Blob;
-    const bytes = new Uint8Array(await content.arrayBuffer());
-    const hashOk =
-      createHash('sha256').update(bytes).digest('hex') === meta.sha256 && bytes.length === meta.sizeBytes;
-    if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
-    const mode = sink.mode;
-    const record = (status: number) =>
-      sink.uploads.push({
-        meta,
-        contentType: content.type,
-        sizeBytes: bytes.length,
-        hashOk,
-        startedMs,
-        answeredMs: Date.now(),
-        status,
-      });
-    if (mode === 'offline') {
-      record(0);
-      return route.abort('internetdisconnected');
-    }
-    if (mode === 'server') {
-      const response = await route.fetch();
-      record(response.status());
-      return route.fulfill({ response });
-    }
-    if (mode === 'accept') {
-      const status = sink.uploads.some((u) => u.meta.sha256 === meta.sha256 && u.status === 201) ? 200 : 201;
-      record(status);
+      const form = await new Request('http://sink/', {
+        method: 'POST',
+        headers: { 'content-type': (await request.headerValue('content-type')) ?? '' },
+        body: request.postDataBuffer() ?? new Uint8Array(),
+      }).formData();
+      const meta = sampleMetaSchema.parse(JSON.parse(await (form.get('meta') as Blob).text()));
+      const content = form.get('content') as Blob;
+      const bytes = new Uint8Array(await content.arrayBuffer());
+      const hashOk =
+        createHash('sha256').update(bytes).digest('hex') === meta.sha256 && bytes.length === meta.sizeBytes;
+      if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
+      const mode = sink.mode;
+      const record = (status: number) =>
+        sink.uploads.push({
+          meta,
+          contentType: content.type,
+          sizeBytes: bytes.length,
+          hashOk,
+          startedMs,
+          answeredMs: Date.now(),
+          status,
+        });
+      if (mode === 'offline') {
+        record(0);
+        return route.abort('internetdisconnected');
+      }
+      if (mode === 'server') {
+        const response = await route.fetch();
+        record(response.status());
+        return route.fulfill({ response });
+      }
+      if (mode === 'accept') {
+        const status = sink.uploads.some((u) => u.meta.sha256 === meta.sha256 && u.status === 201)
+          ? 200
+          : 201;
+        record(status);
+        return route.fulfill({
+          status,
+          contentType: 'application/json',
+          body: JSON.stringify({ sha256: meta.sha256 }),
+        });
+      }
+      record(mode.status);
       return route.fulfill({
-        status,
+        status: mode.status,
         contentType: 'application/json',
-        body: JSON.stringify({ sha256: meta.sha256 }),
+        headers: mode.retryAfterS !== undefined ? { 'retry-after': String(mode.retryAfterS) } : {},
+        body: JSON.stringify({ error: mode.error ?? 'refused', message: 'from the test' }),
       });
-    }
-    record(mode.status);
-    return route.fulfill({
-      status: mode.status,
-      contentType: 'application/json',
-      headers: mode.retryAfterS !== undefined ? { 'retry-after': String(mode.retryAfterS) } : {},
-      body: JSON.stringify({ error: mode.error ?? 'refused', message: 'from the test' }),
-    });
-    } catch (error) {
-      console.log('SINKERR', error);
-      throw error;
+    } finally {
+      sink.inFlight -= 1;
     }
   });
   return sink;

@@ -12,7 +12,14 @@ export type { BackendPreference } from './inference/backend';
 export type { ImageInput, InferInput, TensorInput } from './inference/input';
 export type { Backend, OutputTensor } from './inference/protocol';
 export type { WorkerFactory } from './inference/session';
-export type { InferResult, RuntimeEvents, RuntimeOptions, RuntimeStatus, VersionEvent } from './options';
+export type {
+  InferOptions,
+  InferResult,
+  RuntimeEvents,
+  RuntimeOptions,
+  RuntimeStatus,
+  VersionEvent,
+} from './options';
 export { selectModel } from './plan/select';
 export { createRuntime, Runtime } from './runtime';
 export type { TelemetryStatus } from './telemetry/reporter';

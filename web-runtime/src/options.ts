@@ -48,6 +48,17 @@ export interface RuntimeOptions {
   capture?: CaptureOptions;
 }
 
+/** Options of one `infer` call. */
+export interface InferOptions {
+  /**
+   * Moves a tensor input's buffer to the model's Worker instead of copying it (zero-copy): after the call starts,
+   * `data` is detached (`byteLength` 0) and the caller must not use it again — the whole `ArrayBuffer` under the
+   * view moves. Default false: the runtime copies the values once (the caller keeps its buffer). Images are
+   * always moved without copying, as their tensor is the runtime's own.
+   */
+  transfer?: boolean;
+}
+
 /** What `infer` returns. */
 export interface InferResult {
   /** The first output's values and dims (most models have one). */

@@ -10,7 +10,7 @@ import {
 } from '@edgefleet/shared';
 import type { CapturePolicy } from '@edgefleet/shared/capture';
 import { ModelCache } from './artifacts/cache';
-import type { Capture } from './capture/capture';
+import type { Capture, InferenceSeen } from './capture/capture';
 import { messageOf, RuntimeError } from './errors';
 import { Emitter } from './events';
 import { FeedbackIntake, type FeedbackResult } from './feedback/intake';
@@ -20,7 +20,7 @@ import type { BackendPreference } from './inference/backend';
 import type { InferInput, TensorInput } from './inference/input';
 import type { Backend } from './inference/protocol';
 import { defaultWorkerFactory } from './inference/session';
-import type { InferResult, RuntimeEvents, RuntimeOptions, RuntimeStatus } from './options';
+import type { InferOptions, InferResult, RuntimeEvents, RuntimeOptions, RuntimeStatus } from './options';
 import { followPlan } from './plan/link';
 import { type Selection, selectModel } from './plan/select';
 import { inferOn } from './serving/infer';
@@ -131,19 +131,34 @@ export class Runtime {
 
   /**
    * Runs the served model on an image (preprocessed per the version's signed spec) or a tensor. Calls that start
-   * before a version switch finish on the old version.
+   * before a version switch finish on the old version. One message goes to the model's Worker and one comes back;
+   * tensors cross without a structured-clone copy, and with `{ transfer: true }` without any copy: the caller's
+   * buffer moves to the Worker and is detached from then on.
+   * @example const { output } = await rt.infer(pixels, [1, 3, 48, 192], { transfer: true }); // pixels.byteLength === 0 now
    */
-  infer(input: InferInput): Promise<InferResult>;
-  infer(data: Float32Array, dims: readonly number[]): Promise<InferResult>;
-  async infer(input: InferInput | Float32Array, dims?: readonly number[]): Promise<InferResult> {
-    const given: InferInput =
-      input instanceof Float32Array ? ({ data: input, dims: dims ?? [] } as TensorInput) : input;
+  infer(input: InferInput, options?: InferOptions): Promise<InferResult>;
+  infer(data: Float32Array, dims: readonly number[], options?: InferOptions): Promise<InferResult>;
+  async infer(
+    input: InferInput | Float32Array,
+    dimsOrOptions?: readonly number[] | InferOptions,
+    options?: InferOptions,
+  ): Promise<InferResult> {
+    const flat = input instanceof Float32Array;
+    const given: InferInput = flat
+      ? ({ data: input, dims: (dimsOrOptions as readonly number[] | undefined) ?? [] } as TensorInput)
+      : input;
+    const opts = (flat ? options : (dimsOrOptions as InferOptions | undefined)) ?? {};
     const capture = this.capture;
-    return inferOn(this.require(), given, {
-      automation: this.automation,
-      predictions: this.predictions,
-      ...(capture ? { seen: (inference) => capture.seen(inference) } : {}),
-    });
+    return inferOn(
+      this.require(),
+      given,
+      {
+        automation: this.automation,
+        predictions: this.predictions,
+        ...(capture ? { seen: (inference: InferenceSeen) => capture.seen(inference) } : {}),
+      },
+      opts,
+    );
   }
 
   /**
@@ -321,7 +336,10 @@ export class Runtime {
           key: this.options.key,
           clientId: this.client.clientId,
           // Samples go only when the telemetry outbox is empty: telemetry is never delayed behind them.
-          telemetryPending: async () => ((await this.reporter?.outbox.count()) ?? 0) > 0,
+          // (and not before the reporter started: an earlier page's reports go first).
+          telemetryPending: async () =>
+            this.options.telemetry !== false &&
+            (!this.reporter || (await this.reporter.outbox.count()) > 0),
           ...(this.options.capture ? { options: this.options.capture } : {}),
         });
       } catch (error) {

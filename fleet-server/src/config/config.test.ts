@@ -72,4 +72,22 @@ describe('loadConfig', () => {
       expect(() => loadConfig([flag!, bad!], {}), `${flag} ${bad}`).toThrow(flag!);
     }
   });
+
+  it('reads the tier retentions as durations, 0 keeping forever', () => {
+    const config = loadConfig([], {});
+    expect(config).toMatchObject({
+      rawRetentionMs: 48 * 3_600_000,
+      hourlyRetentionMs: 30 * 86_400_000,
+      dailyRetentionMs: 400 * 86_400_000,
+      telemetryMaintenanceMs: 60_000,
+    });
+    expect(loadConfig(['--raw-retention', '72h'], {}).rawRetentionMs).toBe(72 * 3_600_000);
+    expect(loadConfig([], { EDGEFLEET_HOURLY_RETENTION: '7d' }).hourlyRetentionMs).toBe(7 * 86_400_000);
+    expect(loadConfig(['--daily-retention', '0'], {}).dailyRetentionMs).toBe(0);
+    expect(loadConfig(['--raw-retention', '10800000'], {}).rawRetentionMs).toBe(10_800_000);
+    for (const bad of ['1h', 'soon', '-5h', '2w']) {
+      expect(() => loadConfig(['--raw-retention', bad], {})).toThrow(/--raw-retention/);
+    }
+    expect(() => loadConfig(['--hourly-retention', '1d'], {})).toThrow(/--hourly-retention/);
+  });
 });

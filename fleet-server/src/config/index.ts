@@ -6,6 +6,18 @@ import { InvalidInput } from '../errors';
 const MiB = 1024 * 1024;
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A duration: `48h`, `30d`, `90m`, `15s`, or a number of ms; `0` where a setting allows it means "forever". */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = typeof v === 'number' ? null : /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v);
+  const ms = typeof v === 'number' ? v : m ? Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 'ms']! : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 48h, 30d, 90m or a number of ms' });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
 const bytes = z.coerce.number().int().positive();
 
 /** Every setting of the fleet server, after flags, env and defaults were merged. */
@@ -146,6 +158,25 @@ export const configSchema = z.object({
    * about 0.1–0.15 ms to parse and merge (bench/monitoring.ts), so the default bounds a request to a few seconds.
    */
   timeseriesRowBudget: z.coerce.number().int().min(10).default(20_000),
+  /**
+   * How long raw telemetry reports are kept (e.g. `48h`); older ones live on only in the hourly and daily tiers,
+   * which merge exactly. 0 keeps them forever. At least 2 h, so an hour is complete before its reports go.
+   */
+  rawRetentionMs: duration
+    .refine((ms) => ms === 0 || ms >= 2 * 3_600_000, '0 (forever) or at least 2h')
+    .default(48 * 3_600_000),
+  /** How long the hourly tiers (per source and fleet-wide) keep an hour (whole UTC days go at once); 0: forever. */
+  hourlyRetentionMs: duration
+    .refine((ms) => ms === 0 || ms >= 2 * 86_400_000, '0 (forever) or at least 2d')
+    .default(30 * 86_400_000),
+  /** How long the daily tiers keep a day; 0: forever. */
+  dailyRetentionMs: duration
+    .refine((ms) => ms === 0 || ms >= 2 * 86_400_000, '0 (forever) or at least 2d')
+    .default(400 * 86_400_000),
+  /** How often the daily roll-up and the retention deletes run (small batches, between ingest writes); 0: never. */
+  telemetryMaintenanceMs: duration
+    .refine((ms) => ms === 0 || (ms >= 1_000 && ms <= 86_400_000), '0 (off), or 1s … 1d')
+    .default(60_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -221,6 +252,10 @@ const SETTINGS = [
   ['storage-reserve-bytes', 'EDGEFLEET_STORAGE_RESERVE_BYTES', 'storageReserveBytes'],
   ['max-event-streams', 'EDGEFLEET_MAX_EVENT_STREAMS', 'maxEventStreams'],
   ['timeseries-row-budget', 'EDGEFLEET_TIMESERIES_ROW_BUDGET', 'timeseriesRowBudget'],
+  ['raw-retention', 'EDGEFLEET_RAW_RETENTION', 'rawRetentionMs'],
+  ['hourly-retention', 'EDGEFLEET_HOURLY_RETENTION', 'hourlyRetentionMs'],
+  ['daily-retention', 'EDGEFLEET_DAILY_RETENTION', 'dailyRetentionMs'],
+  ['telemetry-maintenance', 'EDGEFLEET_TELEMETRY_MAINTENANCE', 'telemetryMaintenanceMs'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, `EDGEFLEET_${string}`, keyof Config])[];
 

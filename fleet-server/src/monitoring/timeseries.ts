@@ -5,6 +5,7 @@ import { type FleetDb, schema } from '../db';
 import type { Selector } from '../labels/selector';
 import type { SpecResolver } from '../models';
 import { pointOf, type TimeseriesPoint } from './point';
+import { rawKeptFromMs, readTierRows } from './tier-rows';
 import { filterBySelector } from './version-metrics';
 
 export const HOUR_MS = 3_600_000;
@@ -52,8 +53,9 @@ export function pointCount(fromMs: number, toMs: number, stepMs: number): number
 
 /**
  * Buckets a version's telemetry into points of `stepMs`: from the raw reports (each bucket's profiles merged
- * with the shared Profile code) when stepMs < 1 h, from the hourly aggregates otherwise. Reads newest first
- * and at most `rowBudget` rows; past the budget the older points are left out and `truncated` says so.
+ * with the shared Profile code) when stepMs < 1 h, otherwise from the coarsest tier that answers (fleet-wide rows
+ * unless a selector or device asks for sources; daily rows for whole-day steps, see {@link readTierRows}). Reads
+ * newest first and at most `rowBudget` rows; past the budget the older points are left out and `truncated` says so.
  */
 export function versionTimeseries(db: FleetDb, specs: SpecResolver, query: TimeseriesQuery): Timeseries {
   const from = Math.floor(query.fromMs / query.stepMs) * query.stepMs;
@@ -63,7 +65,12 @@ export function versionTimeseries(db: FleetDb, specs: SpecResolver, query: Times
   let rows = found
     ? source === 'reports'
       ? readReports(db, query, from)
-      : readAggregates(db, query, from)
+      : readTierRows(db, {
+          ...query,
+          fromMs: from,
+          perSource: query.selector !== undefined || query.deviceId !== undefined,
+          limit: query.rowBudget,
+        })
     : [];
   const rowsRead = rows.length;
   let truncated = false;
@@ -73,6 +80,14 @@ export function versionTimeseries(db: FleetDb, specs: SpecResolver, query: Times
     rows = rows.slice(0, query.rowBudget);
     coveredFrom = coverageStart(rows, from, query.stepMs);
     rows = rows.filter((row) => row.atMs >= coveredFrom);
+  }
+  if (source === 'reports') {
+    // Raw reports before this were deleted by retention: those points are not covered (a step of 1 h or more is).
+    const keptFrom = rawKeptFromMs(db);
+    if (keptFrom > coveredFrom) {
+      coveredFrom = Math.min(query.toMs, from + Math.ceil((keptFrom - from) / query.stepMs) * query.stepMs);
+      rows = rows.filter((row) => row.atMs >= coveredFrom);
+    }
   }
   if (query.selector) rows = filterBySelector(db, rows, query.selector);
   const buckets = new Map<number, { profile: Profile; reports: number }>();
@@ -201,30 +216,4 @@ function readReports(
     .limit(query.rowBudget + 1)
     .all()
     .map((row) => ({ ...row, reports: 1 }));
-}
-
-function readAggregates(db: FleetDb, query: TimeseriesQuery, from: number): Row[] {
-  const t = schema.telemetryAggregates;
-  const conditions: SQL[] = [
-    eq(t.modelName, query.modelName),
-    eq(t.modelVersion, query.version),
-    gte(t.hourMs, from),
-    lt(t.hourMs, query.toMs),
-    eq(t.role, query.role),
-  ];
-  if (query.deviceId !== undefined) conditions.push(eq(t.scope, 'dev'), eq(t.sourceId, query.deviceId));
-  return db
-    .select({
-      scope: t.scope,
-      sourceId: t.sourceId,
-      atMs: t.hourMs,
-      orderMs: t.hourMs,
-      reports: t.reports,
-      profile: t.profile,
-    })
-    .from(t)
-    .where(and(...conditions))
-    .orderBy(desc(t.hourMs))
-    .limit(query.rowBudget + 1)
-    .all();
 }

@@ -54,7 +54,12 @@ export function registerQualityRoutes(app: FleetApp, ctx: ServerContext): void {
     const { sum } = sumFeedback(rows.map((r) => r.feedback));
     return c.json(
       {
-        ...qualityOf(sum, { model: { name, version }, fromMs, toMs, reports: rows.length }),
+        ...qualityOf(sum, {
+          model: { name, version },
+          fromMs,
+          toMs,
+          reports: rows.reduce((n, r) => n + (r.reports ?? 1), 0),
+        }),
         series: seriesOf(rows, fromMs, toMs, Math.min(query.buckets, toMs - fromMs)),
         ...(query.by ? { slices: slicesOf(rows, query.by) } : {}),
       },

@@ -7,10 +7,12 @@ import { TelemetryIngestor } from './ingest';
 import { registerIngestMetrics } from './metrics';
 import { startMqttTelemetry } from './mqtt-ingest';
 import { registerTelemetryRoutes } from './routes';
+import { TierMaintenance } from './tiers';
 
 export { type IngestOutcome, type IngestStats, type ReportSource, TelemetryIngestor } from './ingest';
 export { startMqttTelemetry } from './mqtt-ingest';
 export { registerTelemetryRoutes } from './routes';
+export { TierMaintenance, type TierPassStats, type TierRetention } from './tiers';
 
 /**
  * The ingestion pipeline of one server (the writes of telemetry; monitoring/ owns the reads): the batching writer
@@ -19,6 +21,8 @@ export { registerTelemetryRoutes } from './routes';
 export interface Telemetry extends ServerPart {
   name: 'telemetry';
   ingestor: TelemetryIngestor;
+  /** Daily roll-up and retention of the telemetry tiers (runs every `telemetryMaintenanceMs` once started). */
+  tiers: TierMaintenance;
   /** Ingests reports from the MQTT link too (acks on `…/ack`); `close()` stops that and flushes the writer. */
   start(link: FleetLink): Promise<void>;
 }
@@ -42,17 +46,42 @@ export function createTelemetry(ctx: ServerContext, specs: SpecResolver): Teleme
     now: ctx.now,
     guards,
     onStorageError: (err) => ctx.storage.noteError(err, 'telemetry'),
+    hourlyRetentionMs: config.hourlyRetentionMs,
   });
+  const tiers = new TierMaintenance({
+    db: ctx.db,
+    specs,
+    now: ctx.now,
+    logger: ctx.logger,
+    retention: {
+      rawMs: config.rawRetentionMs,
+      hourlyMs: config.hourlyRetentionMs,
+      dailyMs: config.dailyRetentionMs,
+    },
+  });
+  let maintenanceTimer: NodeJS.Timeout | null = null;
   registerIngestMetrics(ctx.metrics.registry, ingestor.stats);
   let stopMqtt: (() => Promise<void>) | null = null;
   return {
     name: 'telemetry',
     ingestor,
+    tiers,
     routes: (app) => registerTelemetryRoutes(app, ctx, { ingestor, specs }),
     async start(link) {
       stopMqtt = await startMqttTelemetry({ link, fleet: ctx.config.fleet, ingestor, logger: ctx.logger });
+      if (config.telemetryMaintenanceMs > 0) {
+        maintenanceTimer = setInterval(() => {
+          tiers.runPass().catch((err) => {
+            ctx.logger.error({ err }, 'telemetry tier maintenance failed; retried next pass');
+            ctx.storage.noteError(err, 'telemetry');
+          });
+        }, config.telemetryMaintenanceMs);
+        maintenanceTimer.unref();
+      }
     },
     async close() {
+      if (maintenanceTimer) clearInterval(maintenanceTimer);
+      await tiers.idle();
       await stopMqtt?.();
       ingestor.close();
     },

@@ -1,5 +1,6 @@
 import {
   type Ack,
+  type FeedbackAggregate,
   PROTOCOL_VERSION,
   type ProfileDelta,
   profileDeltaOf,
@@ -10,7 +11,13 @@ import {
 import pino, { type Logger } from 'pino';
 import type { FleetDb } from '../db';
 import type { SpecResolver } from '../models';
-import { type AggregateKey, AggregateMerger, aggregateKeyOf } from './aggregates';
+import {
+  type AggregateGroup,
+  type AggregateKey,
+  AggregateMerger,
+  aggregateKeyOf,
+  type FleetHourKey,
+} from './aggregates';
 import type { TelemetryGuards } from './guards';
 import type { ReportEnvelope } from './report-envelope';
 import type { ReportStatus, TelemetryScope } from './schema';
@@ -57,6 +64,10 @@ export interface IngestStats {
   merged: number;
   specMismatches: number;
   unknownVersions: number;
+  /** Stored, not merged: the window began before the hourly tier's retention. */
+  expired: number;
+  /** Acknowledged as duplicates because their raw rows may have been deleted by retention (seq at or below the mark). */
+  pastMark: number;
   rejected: Partial<Record<RejectReason, number>>;
   batches: number;
   lastBatchReports: number;
@@ -79,6 +90,11 @@ export interface TelemetryIngestorOptions {
   guards?: TelemetryGuards;
   /** Hears a failed batch write (the server's storage health counts disk-full and I/O errors). */
   onStorageError?: (err: unknown) => void;
+  /**
+   * How long the hourly tier keeps an hour (ms; 0: forever). A report whose window began in a UTC day already past
+   * it is stored but not merged (`expired`): that day's hourly rows may be gone and its daily row is final.
+   */
+  hourlyRetentionMs?: number;
 }
 
 /** How far past its receive time a window may end (clock slack of clients without a learned offset). */
@@ -122,6 +138,7 @@ interface Pending {
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Batches validated reports and writes each batch in one transaction: report rows with
@@ -137,6 +154,8 @@ export class TelemetryIngestor {
     merged: 0,
     specMismatches: 0,
     unknownVersions: 0,
+    expired: 0,
+    pastMark: 0,
     rejected: {},
     batches: 0,
     lastBatchReports: 0,
@@ -152,7 +171,8 @@ export class TelemetryIngestor {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly store: TelemetryStore;
-  private readonly merger: AggregateMerger;
+  private readonly merger: AggregateMerger<AggregateKey>;
+  private readonly fleetMerger: AggregateMerger<FleetHourKey>;
   private readonly storedListeners: ((stored: StoredReports[]) => void)[] = [];
   /** A device's clock offset (device − server, ms) learned at hello; set by the server once device state runs. */
   clockOffsetOf: (deviceId: string) => number | undefined = () => undefined;
@@ -164,7 +184,8 @@ export class TelemetryIngestor {
     this.log = options.logger ?? pino({ level: 'silent' });
     this.now = options.now ?? Date.now;
     this.store = new TelemetryStore(options.db);
-    this.merger = new AggregateMerger(this.store, this.log);
+    this.merger = new AggregateMerger(this.store.sourceHours, this.log);
+    this.fleetMerger = new AggregateMerger(this.store.fleetHours, this.log, 1_000);
   }
 
   /** Calls `listener` after each commit with the reports it stored (duplicates excluded); it must not throw. */
@@ -281,28 +302,40 @@ export class TelemetryIngestor {
     }
     try {
       const outcomes = this.options.db.transaction(() => {
+        this.expireOld(batch, receivedAt);
         const inserted = this.insertReports(batch, receivedAt);
-        const groups = new Map<string, { key: AggregateKey; deltas: ProfileDelta[] }>();
+        const groups = new Map<string, AggregateGroup<AggregateKey> & { feedback: FeedbackAggregate[] }>();
+        const fleet = new Map<string, AggregateGroup<FleetHourKey>>();
         for (const [i, p] of batch.entries()) {
           if (!inserted[i] || p.status !== 'merged' || !p.delta) continue;
-          const key = aggregateKeyOf(
-            p.source,
-            p.report,
-            Math.floor(p.report.window.startMs / HOUR_MS) * HOUR_MS,
-          );
+          const hourMs = Math.floor(p.report.window.startMs / HOUR_MS) * HOUR_MS;
+          const key = aggregateKeyOf(p.source, p.report, hourMs);
           const id = `${key.scope}\u0000${key.sourceId}\u0000${key.role}\u0000${key.hourMs}\u0000${key.modelName}\u0000${key.modelVersion}`;
-          const group = groups.get(id) ?? { key, deltas: [] };
+          const group = groups.get(id) ?? { key, deltas: [], feedback: [] };
           group.deltas.push(p.delta);
+          if (p.report.feedback) group.feedback.push(p.report.feedback);
           groups.set(id, group);
+          const fleetId = `${key.role}\u0000${key.hourMs}\u0000${key.modelName}\u0000${key.modelVersion}`;
+          const all = fleet.get(fleetId) ?? {
+            key: { modelName: key.modelName, modelVersion: key.modelVersion, role: key.role, hourMs },
+            deltas: [],
+          };
+          all.deltas.push(p.delta);
+          fleet.set(fleetId, all);
         }
         this.merger.merge(groups.values(), receivedAt);
+        this.fleetMerger.merge(fleet.values(), receivedAt);
         const acks = new Map<string, Ack>();
         return batch.map((p, i): IngestOutcome => {
           const client = clientKey(p);
           let ack = acks.get(client);
           if (!ack) {
             const { scope, sourceId } = p.source;
-            const seq = this.store.highestSeq(scope, sourceId, p.report.clientId, p.report.epoch);
+            const { clientId, epoch } = p.report;
+            const seq = Math.max(
+              this.store.highestSeq(scope, sourceId, clientId, epoch),
+              this.store.prunedSeq(scope, sourceId, clientId, epoch),
+            );
             ack = { v: PROTOCOL_VERSION, clientId: p.report.clientId, epoch: p.report.epoch, seq };
             acks.set(client, ack);
           }
@@ -319,6 +352,7 @@ export class TelemetryIngestor {
       this.notifyStored(batch, outcomes);
     } catch (err) {
       this.merger.invalidate();
+      this.fleetMerger.invalidate();
       this.log.error({ err, reports: batch.length }, 'telemetry batch failed; reports stay unacknowledged');
       this.options.onStorageError?.(err);
       for (const p of batch) {
@@ -331,10 +365,37 @@ export class TelemetryIngestor {
     this.stats.lastBatchMs = performance.now() - started;
   }
 
-  /** Inserts the batch; per entry whether it was new (a repeat inside the batch is a duplicate). */
+  /** Reports whose window began in a day past the hourly retention are kept unmerged (see `hourlyRetentionMs`). */
+  private expireOld(batch: Pending[], receivedAt: number): void {
+    const retentionMs = this.options.hourlyRetentionMs ?? 0;
+    if (retentionMs <= 0) return;
+    const cutoffMs = mergeCutoffMs(receivedAt, retentionMs);
+    for (const p of batch) {
+      if (p.status === 'merged' && p.report.window.startMs < cutoffMs) {
+        p.status = 'expired';
+        p.delta = null;
+      }
+    }
+  }
+
+  /**
+   * Inserts the batch; per entry whether it was new (a repeat inside the batch is a duplicate, and so is a seq at or
+   * below its client epoch's retention mark: its row may have been deleted after it was counted).
+   */
   private insertReports(batch: Pending[], receivedAt: number): boolean[] {
-    return batch.map(({ source, report, profileText, inferences, status, delta }) =>
-      this.store.insert({
+    const marks = new Map<string, number>();
+    return batch.map(({ source, report, profileText, inferences, status, delta }) => {
+      const client = `${source.scope}\u0000${source.sourceId}\u0000${report.clientId}\u0000${report.epoch}`;
+      let mark = marks.get(client);
+      if (mark === undefined) {
+        mark = this.store.prunedSeq(source.scope, source.sourceId, report.clientId, report.epoch);
+        marks.set(client, mark);
+      }
+      if (report.seq <= mark) {
+        this.stats.pastMark++;
+        return false;
+      }
+      return this.store.insert({
         scope: source.scope,
         sourceId: source.sourceId,
         clientId: report.clientId,
@@ -355,8 +416,8 @@ export class TelemetryIngestor {
         feedback: report.feedback ?? null,
         profile: profileText,
         receivedAt,
-      }),
-    );
+      });
+    });
   }
 
   private notifyStored(batch: Pending[], outcomes: IngestOutcome[]): void {
@@ -381,6 +442,7 @@ export class TelemetryIngestor {
       this.stats.stored++;
       const status = batch[i]!.status;
       if (status === 'merged') this.stats.merged++;
+      else if (status === 'expired') this.stats.expired++;
       else if (status === 'spec_mismatch') this.stats.specMismatches++;
       else this.stats.unknownVersions++;
     }
@@ -404,6 +466,11 @@ function storedOf(batch: Pending[], outcomes: IngestOutcome[]): StoredReports[] 
     }
   }
   return [...groups.values()];
+}
+
+/** Windows starting before this are not merged: the start of the UTC day the hourly retention reaches into. */
+export function mergeCutoffMs(nowMs: number, hourlyRetentionMs: number): number {
+  return Math.floor((nowMs - hourlyRetentionMs) / DAY_MS) * DAY_MS;
 }
 
 function clientKey(p: Pending): string {

@@ -11,6 +11,8 @@ export function registerIngestMetrics(registry: Registry, ingest: IngestStats): 
     [{ outcome: 'merged' }, ingest.merged],
     [{ outcome: 'spec_mismatch' }, ingest.specMismatches],
     [{ outcome: 'unknown_version' }, ingest.unknownVersions],
+    [{ outcome: 'expired' }, ingest.expired],
+    [{ outcome: 'duplicate_past_mark' }, ingest.pastMark],
   ]);
   counterFrom(
     registry,

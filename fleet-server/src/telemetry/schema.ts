@@ -7,9 +7,10 @@ export type TelemetryScope = 'dev' | 'app';
 /**
  * What happened to a stored report. Every stored report is acknowledged (so the client trims its
  * outbox); only `merged` ones are in the aggregates. The others keep their profile so they can be
- * merged later (e.g. once an unknown version is registered).
+ * merged later (e.g. once an unknown version is registered). `expired`: the window began before the hourly tier's
+ * retention, whose rows are gone, so it is kept raw (until the raw retention) and never merged.
  */
-export type ReportStatus = 'merged' | 'spec_mismatch' | 'unknown_version';
+export type ReportStatus = 'merged' | 'spec_mismatch' | 'unknown_version' | 'expired';
 
 /**
  * One telemetry window report, stored once per `(scope, source, client, epoch, seq)`.
@@ -70,10 +71,91 @@ export const telemetryAggregates = sqliteTable(
     errors: integer('errors').notNull(),
     /** Merged ProfileJSON (without spec). */
     profile: text('profile').notNull(),
+    /** Operator feedback of the hour's reports that carried it, summed (null when none did). */
+    feedback: text('feedback', { mode: 'json' }).$type<FeedbackAggregate>(),
+    feedbackReports: integer('feedback_reports').notNull().default(0),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.modelName, t.modelVersion, t.role, t.scope, t.sourceId, t.hourMs] }),
     index('telemetry_aggregates_version_hour').on(t.modelName, t.modelVersion, t.hourMs),
+    // The daily roll-up finds the hours merged into since its last pass.
+    index('telemetry_aggregates_updated').on(t.updatedAt),
   ],
 );
+
+/** The daily tier per source: the hourly rows of one UTC day merged (kept past the hourly retention). */
+export const telemetryDaily = sqliteTable(
+  'telemetry_daily',
+  {
+    modelName: text('model_name').notNull(),
+    modelVersion: text('model_version').notNull(),
+    role: text('role').$type<'active' | 'shadow'>().notNull(),
+    scope: text('scope').$type<TelemetryScope>().notNull(),
+    sourceId: text('source_id').notNull(),
+    /** Start of the UTC day, in ms. */
+    dayMs: integer('day_ms').notNull(),
+    specHash: text('spec_hash').notNull(),
+    reports: integer('reports').notNull(),
+    inferences: integer('inferences').notNull(),
+    errors: integer('errors').notNull(),
+    profile: text('profile').notNull(),
+    feedback: text('feedback', { mode: 'json' }).$type<FeedbackAggregate>(),
+    feedbackReports: integer('feedback_reports').notNull().default(0),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelName, t.modelVersion, t.role, t.scope, t.sourceId, t.dayMs] }),
+    index('telemetry_daily_version_day').on(t.modelName, t.modelVersion, t.dayMs),
+  ],
+);
+
+/** Length of one period of the fleet-wide tier. */
+export type FleetPeriod = 'hour' | 'day';
+
+/**
+ * The fleet-wide tier: every source's reports of a version's role per hour (merged at ingest) and per day (rolled
+ * up from the hours), so a fleet-wide timeseries reads one row per point however many devices report.
+ */
+export const telemetryFleet = sqliteTable(
+  'telemetry_fleet',
+  {
+    modelName: text('model_name').notNull(),
+    modelVersion: text('model_version').notNull(),
+    role: text('role').$type<'active' | 'shadow'>().notNull(),
+    period: text('period').$type<FleetPeriod>().notNull(),
+    startMs: integer('start_ms').notNull(),
+    specHash: text('spec_hash').notNull(),
+    reports: integer('reports').notNull(),
+    inferences: integer('inferences').notNull(),
+    errors: integer('errors').notNull(),
+    profile: text('profile').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelName, t.modelVersion, t.role, t.period, t.startMs] }),
+    index('telemetry_fleet_updated').on(t.updatedAt),
+  ],
+);
+
+/**
+ * Per client epoch, the highest seq whose raw report was deleted by retention: a resent report at or below it may
+ * have been counted already (its row is gone), so it is acknowledged as a duplicate and never merged again.
+ */
+export const telemetryClientMarks = sqliteTable(
+  'telemetry_client_marks',
+  {
+    scope: text('scope').$type<TelemetryScope>().notNull(),
+    sourceId: text('source_id').notNull(),
+    clientId: text('client_id').notNull(),
+    epoch: integer('epoch').notNull(),
+    prunedSeq: integer('pruned_seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.sourceId, t.clientId, t.epoch] })],
+);
+
+/** Cursors of the tier maintenance (e.g. `daily_rollup`: hourly rows updated up to this ms are rolled up). */
+export const telemetryTierState = sqliteTable('telemetry_tier_state', {
+  name: text('name').primaryKey(),
+  valueMs: integer('value_ms').notNull(),
+});

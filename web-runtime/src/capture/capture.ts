@@ -20,7 +20,8 @@ export interface InferenceSeen {
   model: { name: string; version: string };
   predictionId: string;
   top?: { label: string; confidence: number; margin: number };
-  features: Readonly<Record<string, number>>;
+  /** Input feature values (those the profile measures), computed on demand. */
+  features: () => Readonly<Record<string, number>>;
   /** The version's baseline input features (their edges bound the baseline range). */
   inputs: readonly FeatureSpec[];
 }
@@ -62,7 +63,7 @@ const MAX_ENCODING = 16;
 
 interface Kept {
   snapshot: Snapshot;
-  seen: Omit<InferenceSeen, 'input' | 'inputs'>;
+  seen: Omit<InferenceSeen, 'input' | 'inputs' | 'features'> & { features: Readonly<Record<string, number>> };
   capturedAt: number;
 }
 
@@ -116,9 +117,10 @@ export class Capture {
   seen(inference: InferenceSeen): void {
     const policy = this.policy;
     if (!policy || this.closed) return;
-    const { input, inputs, ...seen } = inference;
-    const reasons = captureReasons(policy, inference, inputs, this.random);
-    const keep = policy.disagreement === true && seen.top !== undefined;
+    const { input, inputs, features: featuresOf, ...rest } = inference;
+    let features = policy.outOfRange ? featuresOf() : undefined;
+    const reasons = captureReasons(policy, { ...rest, features: features ?? {} }, inputs, this.random);
+    const keep = policy.disagreement === true && rest.top !== undefined;
     if (reasons.length === 0 && !keep) return;
     if (reasons.length > 0 && this.encoding.size >= MAX_ENCODING) {
       void this.count((c) => {
@@ -135,9 +137,11 @@ export class Capture {
       });
       return;
     }
+    features ??= featuresOf();
+    const seen = { ...rest, features };
     const kept: Kept = { snapshot, seen, capturedAt: this.now() };
     if (keep) {
-      this.recent.set(seen.predictionId, kept);
+      this.recent.set(rest.predictionId, kept);
       for (const id of this.recent.keys()) {
         if (this.recent.size <= this.keepInputs) break;
         this.recent.delete(id);

@@ -24,17 +24,23 @@ export interface PredictionStoreOptions {
 }
 
 /**
+ * How long predictions gather before one IndexedDB transaction writes them: a transaction per inference cost the
+ * page more main-thread time than a small model's run. A label waits for the write ({@link PredictionStore.settled}).
+ */
+export const WRITE_DELAY_MS = 100;
+
+/**
  * The browser's predictions awaiting labels, in IndexedDB (`predictions`), so a label survives a page reload.
  * Bounded twice, as the agent's store: at most `maxPredictions` (oldest evicted first) and none older than twice
  * the TTL, so a label within the TTL is taken, one after it is told `expired` for another TTL, and beyond that
- * the id is `unknown`. Predictions are written off the answer's path, batched into one transaction per turn;
+ * the id is `unknown`. Predictions are written off the answer's path, batched into one transaction per {@link WRITE_DELAY_MS};
  * every write is awaited ({@link settled}) before a label is looked up. A label is claimed once: the read and
  * the write are one readwrite transaction, which IndexedDB runs one at a time per store (also across tabs).
  */
 export class PredictionStore implements PredictionClaims {
   private queue: PredictionEntry[] = [];
   private writing: Promise<void> = Promise.resolve();
-  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   /** Predictions whose write failed. */
   writeFailures = 0;
 
@@ -47,23 +53,21 @@ export class PredictionStore implements PredictionClaims {
     return (this.opts.now ?? Date.now)();
   }
 
-  /** Keeps a prediction (written with the others of this turn); never throws. */
+  /** Keeps a prediction (written with the others of the next {@link WRITE_DELAY_MS}); never throws. */
   remember(p: KeptPrediction): void {
     this.queue.push({ ...p, classes: [...p.classes] });
-    if (this.scheduled) return;
-    this.scheduled = true;
-    this.writing = this.writing.then(
-      () =>
-        new Promise<void>((resolve) =>
-          setTimeout(() => {
-            this.scheduled = false;
-            void this.writeQueued().then(resolve);
-          }, 0),
-        ),
-    );
+    this.timer ??= setTimeout(() => void this.flush(), WRITE_DELAY_MS);
   }
 
+  /** Resolves once every prediction remembered so far is written (or failed); writes the queued ones now. */
   settled(): Promise<void> {
+    return this.queue.length > 0 ? this.flush() : this.writing;
+  }
+
+  private flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writing = this.writing.then(() => this.writeQueued());
     return this.writing;
   }
 

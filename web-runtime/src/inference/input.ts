@@ -35,22 +35,24 @@ function pixelsOf(input: ImageInput): RawImage {
 }
 
 /**
- * Turns an `infer` input into the model's input tensor: images through the shared preprocessing (the same
+ * Turns an `infer` input into the model's input tensor (`owned`: a new buffer of the runtime's, free to move): images through the shared preprocessing (the same
  * numbers as the agent), tensors checked against the declared dims (symbolic dims, -1, match anything).
  */
 export function toInputTensor(
   input: InferInput,
   spec: PreprocessingSpec,
   declaredDims: readonly number[] | undefined,
-): TensorData & { image: boolean } {
+): TensorData & { image: boolean; owned: boolean } {
   if (isTensor(input)) {
     const dims = [...input.dims];
     const size = dims.reduce((a, b) => a * b, 1);
-    if (size !== input.data.length)
+    if (size !== input.data.length) {
+      const detached = input.data.buffer.byteLength === 0 && size > 0;
       throw new RuntimeError(
         'input_invalid',
-        `dims [${dims}] hold ${size} values but data has ${input.data.length}`,
+        `dims [${dims}] hold ${size} values but data has ${input.data.length}${detached ? ' (its buffer is detached: was it given to an earlier infer with transfer: true?)' : ''}`,
       );
+    }
     if (declaredDims) {
       const fits =
         declaredDims.length === dims.length && declaredDims.every((d, i) => d < 0 || d === dims[i]);
@@ -60,11 +62,11 @@ export function toInputTensor(
           `input shape wrong: expected [${declaredDims}], got [${dims}]`,
         );
     }
-    return { data: input.data, dims, dtype: spec.dtype, image: spec.kind === 'image' };
+    return { data: input.data, dims, dtype: spec.dtype, image: spec.kind === 'image', owned: false };
   }
   if (spec.kind !== 'image')
     throw new RuntimeError('input_invalid', 'this model takes tensors ({ data, dims }), not images');
   const tensor = preprocessImage(pixelsOf(input), spec);
   if (!tensor.ok) throw new RuntimeError('input_invalid', tensor.error.message);
-  return { data: tensor.value.data, dims: tensor.value.dims, dtype: spec.dtype, image: true };
+  return { data: tensor.value.data, dims: tensor.value.dims, dtype: spec.dtype, image: true, owned: true };
 }

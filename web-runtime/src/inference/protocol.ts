@@ -32,6 +32,10 @@ export type WorkerRequest =
       /** Shape of the warm-up input when the model's own metadata has symbolic dims. */
       warmupDims?: number[];
     }
+  /**
+   * One inference. The input buffers are usually transferred (see `WorkerSession.run`); the Worker transfers them
+   * back with the result, so the page reads them again (telemetry features) without a copy either way.
+   */
   | { type: 'run'; id: number; inputs: Record<string, TensorData> };
 
 /** What a loaded session reports about itself. */
@@ -50,10 +54,30 @@ export interface LoadedInfo {
 /** Worker → main thread. */
 export type WorkerResponse =
   | { type: 'loaded'; id: number; info: LoadedInfo }
-  | { type: 'result'; id: number; outputs: Record<string, OutputTensor>; inferMs: number }
+  | {
+      type: 'result';
+      id: number;
+      outputs: Record<string, OutputTensor>;
+      /** The run's input tensors, handed back (transferred) after the run. */
+      inputs: Record<string, TensorData>;
+      inferMs: number;
+    }
   | {
       type: 'error';
       id: number;
       kind: 'no_adapter' | 'backend_failed' | 'inference_failed';
       message: string;
     };
+
+/**
+ * The distinct buffers under `tensors`, for a `postMessage` transfer list (each once: listing a buffer twice
+ * throws). A SharedArrayBuffer is never listed: it is shared, not copied, and cannot be transferred.
+ */
+export function transferList(tensors: Iterable<{ data: ArrayBufferView }>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of tensors) {
+    const buffer = t.data.buffer;
+    if (buffer instanceof ArrayBuffer) buffers.add(buffer);
+  }
+  return [...buffers];
+}

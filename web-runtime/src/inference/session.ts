@@ -1,11 +1,12 @@
 import { RuntimeError } from '../errors';
-import type {
-  Backend,
-  LoadedInfo,
-  OutputTensor,
-  TensorData,
-  WorkerRequest,
-  WorkerResponse,
+import {
+  type Backend,
+  type LoadedInfo,
+  type OutputTensor,
+  type TensorData,
+  transferList,
+  type WorkerRequest,
+  type WorkerResponse,
 } from './protocol';
 
 /** How to start the inference Worker; the default works with Vite and other bundlers that understand `new URL(…, import.meta.url)`. */
@@ -17,6 +18,8 @@ export const defaultWorkerFactory: WorkerFactory = () =>
 /** Result of one run in the Worker. */
 export interface RunResult {
   outputs: Record<string, OutputTensor>;
+  /** The inputs as the Worker handed them back (the same memory when they were transferred). */
+  inputs: Record<string, TensorData>;
   inferMs: number;
 }
 
@@ -88,13 +91,18 @@ export class WorkerSession {
     }
   }
 
-  /** Runs the model once; inputs' buffers are copied, not transferred, so the caller keeps them. */
-  async run(inputs: Record<string, TensorData>): Promise<RunResult> {
+  /**
+   * Runs the model once: one message to the Worker and one back. With `transfer`, the inputs' buffers move to
+   * the Worker (detached here until the result hands them back in `inputs`); without, they are cloned.
+   */
+  async run(inputs: Record<string, TensorData>, options: { transfer?: boolean } = {}): Promise<RunResult> {
     if (this.terminated) throw new RuntimeError('closed', 'this model version was unloaded');
     this.inFlight++;
     try {
-      const answer = await this.call({ type: 'run', id: 0, inputs }, []);
-      if (answer.type === 'result') return { outputs: answer.outputs, inferMs: answer.inferMs };
+      const transfer = options.transfer ? transferList(Object.values(inputs)) : [];
+      const answer = await this.call({ type: 'run', id: 0, inputs }, transfer);
+      if (answer.type === 'result')
+        return { outputs: answer.outputs, inputs: answer.inputs, inferMs: answer.inferMs };
       if (answer.type === 'error') throw new RuntimeError('inference_failed', answer.message);
       throw new RuntimeError('inference_failed', 'unexpected worker answer');
     } finally {

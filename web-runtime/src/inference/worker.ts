@@ -4,13 +4,14 @@
 // `run()` calls on one session fail). The runtime terminates it to swap versions: WASM memory never shrinks
 // and a released WebGPU session can leave a destroyed device behind (onnxruntime#21673).
 import type * as Ort from 'onnxruntime-web';
-import type {
-  Backend,
-  LoadedInfo,
-  OutputTensor,
-  TensorData,
-  WorkerRequest,
-  WorkerResponse,
+import {
+  type Backend,
+  type LoadedInfo,
+  type OutputTensor,
+  type TensorData,
+  transferList,
+  type WorkerRequest,
+  type WorkerResponse,
 } from './protocol';
 
 type OrtModule = typeof Ort;
@@ -106,15 +107,15 @@ async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<vo
   const results = await session.run(feeds);
   const inferMs = performance.now() - started;
   const outputs: Record<string, OutputTensor> = {};
-  const transfer: Transferable[] = [];
   for (const [name, tensor] of Object.entries(results)) {
     const data = (await tensor.getData()) as Float32Array;
-    const copy = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    outputs[name] = { data: copy, dims: [...tensor.dims] };
-    transfer.push(copy.buffer);
+    const values = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    outputs[name] = { data: values, dims: [...tensor.dims] };
     tensor.dispose();
   }
-  reply({ type: 'result', id: request.id, outputs, inferMs }, transfer);
+  // Outputs and the inputs (back to the page, which may read them for telemetry) move, never copied.
+  const transfer = transferList([...Object.values(outputs), ...Object.values(request.inputs)]);
+  reply({ type: 'result', id: request.id, outputs, inputs: request.inputs, inferMs }, transfer);
 }
 
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {

@@ -3,9 +3,9 @@ import type { InferenceSeen } from '../capture/capture';
 import { RuntimeError } from '../errors';
 import { decideInference } from '../feedback/decision';
 import type { PredictionStore } from '../feedback/predictions';
-import { type InferInput, toInputTensor } from '../inference/input';
+import { type InferInput, type TensorInput, toInputTensor } from '../inference/input';
 import type { WorkerSession } from '../inference/session';
-import type { InferResult } from '../options';
+import type { InferOptions, InferResult } from '../options';
 import type { PreparedVersion } from '../versions/prepare';
 
 /** What an inference needs beyond the version: the model's automation level and where predictions are kept. */
@@ -17,14 +17,17 @@ export interface InferDeps {
 }
 
 /**
- * Runs one inference on a prepared version: preprocessing (the version's signed spec), the Worker run (its input
- * features computed meanwhile), the decision route by the automation level, the window's statistics, and the
- * prediction kept for a later label (written after the answer).
+ * Runs one inference on a prepared version: preprocessing (the version's signed spec), one message to the
+ * version's Worker and one back, the decision route by the automation level, and, after the answer, the window's
+ * statistics and the prediction kept for a later label. The input tensor crosses to the Worker without a
+ * structured-clone copy: the runtime's own tensor (an image's) or, with `transfer`, the caller's buffer moves;
+ * otherwise one `slice()` copy moves. The Worker hands it back with the outputs (moved too) for the features.
  */
 export async function inferOn(
   active: PreparedVersion,
   given: InferInput,
   deps: InferDeps,
+  options: InferOptions = {},
 ): Promise<InferResult> {
   const started = performance.now();
   const spec = active.manifest.preprocessing;
@@ -36,22 +39,17 @@ export async function inferOn(
     active.window?.recordError('input_invalid');
     throw error;
   }
+  // A SharedArrayBuffer cannot move; a copy of it can.
+  const movable = (tensor.owned || options.transfer) && tensor.data.buffer instanceof ArrayBuffer;
+  const data = movable ? tensor.data : tensor.data.slice();
   const preprocessMs = performance.now() - started;
   const window = active.window;
   let run: Awaited<ReturnType<WorkerSession['run']>>;
-  let features: Record<string, number> | undefined;
   try {
-    const running = active.session.run({
-      [inputName]: { data: tensor.data, dims: tensor.dims, dtype: tensor.dtype ?? 'float32' },
-    });
-    // The input's features are computed while the Worker runs the model: off the caller's path.
-    if (window)
-      features = window.inputFeatures({
-        data: tensor.data as Float32Array,
-        dims: tensor.dims,
-        image: tensor.image && tensor.data instanceof Float32Array,
-      });
-    run = await running;
+    run = await active.session.run(
+      { [inputName]: { data, dims: tensor.dims, dtype: tensor.dtype ?? 'float32' } },
+      { transfer: true },
+    );
   } catch (error) {
     window?.recordError(error instanceof RuntimeError ? error.kind : 'inference_failed');
     throw error;
@@ -60,8 +58,11 @@ export async function inferOn(
   const first = run.outputs[active.session.info!.outputNames[0]!] ?? Object.values(run.outputs)[0]!;
   const classes = window?.classes;
   const { predictionId, decision, top } = decideInference(deps.automation, classes, first);
-  window?.observe({
-    features: features ?? {},
+  const input = run.inputs[inputName]?.data;
+  window?.observeSoon({
+    ...(input instanceof Float32Array
+      ? { input: { data: input, dims: tensor.dims, image: tensor.image } }
+      : {}),
     top,
     route: decision.route,
     preprocessMs,
@@ -83,14 +84,21 @@ export async function inferOn(
     });
   }
   if (deps.seen) {
+    // A tensor the caller transferred is detached: capture sees it as the Worker handed it back.
+    const returned = run.inputs[inputName];
     deps.seen({
-      input: given,
+      input:
+        'dims' in given && returned ? ({ data: returned.data, dims: tensor.dims } as TensorInput) : given,
       model: { name, version },
       predictionId,
       ...(top && label !== undefined
         ? { top: { label, confidence: top.confidence, margin: top.margin } }
         : {}),
-      features: features ?? {},
+      // Computed only when the policy needs them (out-of-range rules, or a sample taken): off the common path.
+      features: () =>
+        window && input instanceof Float32Array
+          ? window.inputFeatures({ data: input, dims: tensor.dims, image: tensor.image })
+          : {},
       inputs: window?.spec.inputs ?? [],
     });
   }

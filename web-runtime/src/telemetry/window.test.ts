@@ -51,6 +51,34 @@ describe('TelemetryWindow', () => {
     ).toBeUndefined();
   });
 
+  it('counts observations taken off the answer’s path before anything reads the window', async () => {
+    const w = new TelemetryWindow(spec, { name: 'cls', version: '1.0.0' }, { min: -1, max: 1 });
+    const input = { data: new Float32Array(3 * 4 * 4).fill(0.5), dims: [1, 3, 4, 4], image: true };
+    const top = classifierTop({ data: new Float32Array([0.9, 0.1]), dims: [1, 2] });
+    const o = { input, top, route: 'auto' as const, preprocessMs: 1, inferMs: 2, totalMs: 3 };
+    w.observeSoon(o);
+    w.observeSoon(o);
+    expect(w.isEmpty).toBe(false); // a read counts the pending ones at once
+    expect(w.inferences).toBe(2);
+    w.observeSoon(o);
+    const label = { trueIndex: 0, predictedIndex: 0, route: 'auto' as const, confidence: top!.confidence };
+    for (let i = 0; i < 3; i++) expect(w.countLabel(label)).toEqual({ ok: true });
+    w.observeSoon(o);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // and a later task counts them unasked
+    w.observeSoon(o);
+    const report = w.close(
+      { clientId: 'web-1', epoch: 1, seq: 1 },
+      { backend: 'wasm', threads: 1 },
+      {
+        mergedWindows: 0,
+        droppedReports: 0,
+        droppedInferences: 0,
+      },
+    );
+    expect(report?.profile.inferences).toBe(5);
+    expect(report?.feedback?.labels.auto).toEqual({ labelled: 3, correct: 3 });
+  });
+
   it('counts routes and labels into the report’s feedback, never more labels than inferences', () => {
     const w = new TelemetryWindow(spec, { name: 'cls', version: '1.0.0' }, { min: -1, max: 1 });
     const confidence = classifierTop({ data: new Float32Array([0.9, 0.1]), dims: [1, 2] })!.confidence;

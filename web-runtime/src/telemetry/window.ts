@@ -46,6 +46,8 @@ export class TelemetryWindow {
   private profile: Profile;
   private feedback: WindowFeedback | undefined;
   private startMs: number;
+  /** Observations taken off the answer's path ({@link observeSoon}), counted before anything reads the window. */
+  private pending: Observation[] = [];
 
   constructor(
     readonly spec: ProfileSpec,
@@ -68,11 +70,13 @@ export class TelemetryWindow {
   }
 
   get inferences(): number {
+    this.settle();
     return this.profile.inferences;
   }
 
   /** Nothing observed since the window opened (closing it makes no report). */
   get isEmpty(): boolean {
+    this.settle();
     return this.profile.inferences === 0 && this.profile.errorCount === 0;
   }
 
@@ -81,6 +85,23 @@ export class TelemetryWindow {
     if (!input.image || input.dims.length !== 4) return {};
     const features = imageFeatures(input.data, input.dims, 'NCHW', { range: this.range });
     return features.ok ? features.value : {};
+  }
+
+  /**
+   * Counts an observation in a later task (its input features cost about as much as a small model's run), so
+   * the answer goes out first and, in a loop of calls, the work overlaps the Worker's next run. Whatever reads
+   * the window counts pending observations first.
+   */
+  observeSoon(o: Observation): void {
+    if (this.pending.push(o) === 1) setTimeout(() => this.settle(), 0);
+  }
+
+  /** Counts the pending observations now. */
+  settle(): void {
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    for (const o of pending) this.observe(o);
   }
 
   observe(o: Observation): void {
@@ -102,6 +123,7 @@ export class TelemetryWindow {
 
   /** Counts one operator label (see `WindowFeedback.countLabel`): never more labels than inferences. */
   countLabel(label: LabelCount): { ok: true } | { ok: false; refusal: WindowRefusal } {
+    this.settle();
     return this.feedback
       ? this.feedback.countLabel(label, this.profile.inferences)
       : { ok: false, refusal: 'bad_index' };
@@ -115,6 +137,7 @@ export class TelemetryWindow {
     runtime: RuntimeInfo,
     overflow: OverflowCounts,
   ): TelemetryReport | undefined {
+    this.settle();
     const p = this.profile;
     const endMs = Math.max(this.now(), this.startMs);
     const empty = p.inferences === 0 && p.errorCount === 0;
