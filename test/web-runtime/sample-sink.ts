@@ -54,7 +54,7 @@ export async function sampleSink(context: BrowserContext, initial: SinkMode = 's
       const form = await new Request('http://sink/', {
         method: 'POST',
         headers: { 'content-type': (await request.headerValue('content-type')) ?? '' },
-        body: request.postDataBuffer() ?? new Uint8Array(),
+        body: new Uint8Array(request.postDataBuffer() ?? []),
       }).formData();
       const meta = sampleMetaSchema.parse(JSON.parse(await (form.get('meta') as Blob).text()));
       const content = form.get('content') as Blob;

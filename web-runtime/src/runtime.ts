@@ -8,7 +8,7 @@ import {
   type KeyRing,
   type RuntimeInfo,
 } from '@edgefleet/shared';
-import type { CapturePolicy } from '@edgefleet/shared/capture';
+import { type CapturePolicy, MAX_SAMPLE_BYTES } from '@edgefleet/shared/capture';
 import { ModelCache } from './artifacts/cache';
 import type { Capture, InferenceSeen } from './capture/capture';
 import { messageOf, RuntimeError } from './errors';
@@ -335,11 +335,11 @@ export class Runtime {
           server: this.server,
           key: this.options.key,
           clientId: this.client.clientId,
+          maxSampleBytes: MAX_SAMPLE_BYTES,
           // Samples go only when the telemetry outbox is empty: telemetry is never delayed behind them.
           // (and not before the reporter started: an earlier page's reports go first).
           telemetryPending: async () =>
-            this.options.telemetry !== false &&
-            (!this.reporter || (await this.reporter.outbox.count()) > 0),
+            this.options.telemetry !== false && (!this.reporter || (await this.reporter.outbox.count()) > 0),
           ...(this.options.capture ? { options: this.options.capture } : {}),
         });
       } catch (error) {

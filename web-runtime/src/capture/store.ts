@@ -5,7 +5,8 @@ import {
   type CapturePolicy,
   captureDayOf,
 } from '@edgefleet/shared/capture';
-import { getMeta, type SampleEntry, type Store, setMeta } from '../storage/db';
+// Types only from the runtime's modules: the capture chunk shares no code with the base bundle (no common chunk).
+import type { SampleEntry, Store } from '../storage/db';
 
 /** What happened to captured samples on this client, since its storage was created (persisted). */
 export interface CaptureCounters {
@@ -48,15 +49,18 @@ export class SampleStore {
 
   /** Today's capture spending (a fresh record when none is kept). */
   async day(nowMs: number): Promise<CaptureDay> {
-    return (await getMeta<CaptureDay>(this.db, DAY_KEY)) ?? captureDayOf(nowMs);
+    return ((await this.db.get('meta', DAY_KEY))?.value as CaptureDay | undefined) ?? captureDayOf(nowMs);
   }
 
   async counters(): Promise<CaptureCounters> {
-    return { ...emptyCounters(), ...(await getMeta<CaptureCounters>(this.db, COUNTERS_KEY)) };
+    return {
+      ...emptyCounters(),
+      ...((await this.db.get('meta', COUNTERS_KEY))?.value as CaptureCounters | undefined),
+    };
   }
 
-  setCounters(counters: CaptureCounters): Promise<void> {
-    return setMeta(this.db, COUNTERS_KEY, counters);
+  async setCounters(counters: CaptureCounters): Promise<void> {
+    await this.db.put('meta', { key: COUNTERS_KEY, value: counters });
   }
 
   /**
