@@ -20,7 +20,7 @@ import { createMonitoring } from './monitoring';
 import { createMqtt, type Mqtt } from './mqtt';
 import type { Component, ServerPart } from './part';
 import { createQuality } from './quality';
-import { createRollouts, type Rollouts } from './rollouts';
+import { createRollouts, type Rollouts, stageMergesHoldFromId } from './rollouts';
 import { createStorage, type Storage } from './storage';
 import { createTelemetry, type Telemetry } from './telemetry';
 
@@ -126,6 +126,7 @@ function createParts(context: ServerContext): ServerParts {
 function connectParts(
   { rollouts, telemetry, deviceState, events, alerts, storage }: ServerParts,
   options: StartOptions,
+  context: ServerContext,
 ): void {
   storage.health.onState((state) => alerts.evaluator.onStorage(state));
   rollouts.controller.onTransition((id, t) => {
@@ -151,6 +152,9 @@ function connectParts(
   });
   if (options.clockCorrection ?? true)
     telemetry.ingestor.clockOffsetOf = (id) => deviceState.clockOffsetOf(id);
+  // Raw retention keeps the reports a running stage's persisted merge has not read yet.
+  const { db, config, now } = context;
+  telemetry.tiers.holdRaw(() => stageMergesHoldFromId(db, now() - config.rawRetentionMs));
 }
 
 /** Starts everything on one data dir: database (migrated), bootstrap secrets, HTTP API and the MQTT side. */
@@ -162,7 +166,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     const context = await createServerContext(config, database, { logger, now });
     const parts = createParts(context);
-    connectParts(parts, options);
+    connectParts(parts, options, context);
     const app = createHttpApp(context, (routes) => {
       for (const part of Object.values(parts)) part.routes(routes);
     });

@@ -67,7 +67,7 @@ export class RolloutController {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
-  /** Stage telemetry merged so far, per running rollout (in memory only: a restart rebuilds it from the reports). */
+  /** Stage telemetry merged so far, per running rollout (persisted: a restart continues where it was saved). */
   private readonly telemetry: StageTelemetry;
   readonly stats = { ticks: 0, transitions: 0, desiredPublished: 0, publishFailures: 0 };
   /** Told of every committed transition (live events, alerts); see {@link onTransition}. */
@@ -80,6 +80,7 @@ export class RolloutController {
       options.specs,
       options.stageRowBudget,
       options.appClientInferenceCap,
+      { now: options.ctx.now },
     );
   }
 

@@ -11,6 +11,7 @@ export { applyAction, type Decision, decide, type RolloutAction } from './decide
 export { evaluateGates, type Gates, type GateValue } from './gates';
 export { advanceAllowed, type MaintenanceWindow } from './maintenance';
 export { registerRolloutRoutes } from './routes';
+export { stageMergesHoldFromId } from './stage-merge-store';
 export { parseStages, type Stage } from './stages';
 export type * from './types';
 

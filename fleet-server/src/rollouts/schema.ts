@@ -58,3 +58,18 @@ export const rolloutAudit = sqliteTable(
   },
   (t) => [index('rollout_audit_rollout').on(t.rolloutId, t.id)],
 );
+
+/**
+ * A running stage's merged telemetry (candidate and baseline cohorts) and the report rowid it was merged up to, so a
+ * restarted controller continues from there instead of re-reading the stage's raw reports. `stage_key` and
+ * `targets_hash` say which stage, share and target set it belongs to; any change starts it over.
+ */
+export const rolloutStageMerges = sqliteTable('rollout_stage_merges', {
+  rolloutId: text('rollout_id').primaryKey(),
+  stageKey: text('stage_key').notNull(),
+  targetsHash: text('targets_hash').notNull(),
+  lastId: integer('last_id').notNull(),
+  /** `{ candidate, baseline, clientInferences }` as {@link StageMergeState} (profiles as ProfileJSON). */
+  state: text('state').notNull(),
+  savedAt: integer('saved_at').notNull(),
+});

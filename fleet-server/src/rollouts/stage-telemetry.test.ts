@@ -233,6 +233,51 @@ describe('stage telemetry', () => {
     expect([burst.catchingUp, burst.candidate?.reports]).toEqual([false, 10]);
   });
 
+  it('continues a persisted merge after a restart, reading only the reports stored since, even once retention deleted the rest', async () => {
+    const controller = await startedRollout({ gates: { latencyP95Ratio: 2 } });
+    await controller.stop();
+    const rollout = rolloutOf(getRolloutRow(database.db, 'r'));
+    const ids = resolveDeviceTargets(database.db, rollout.spec.target);
+    const start = rollout.state.stageStartedAt!;
+    for (let i = 0; i < 6; i++) await report(`d-0000${i}`, '2.0.0', start + MIN, 5 + i);
+    for (let i = 6; i < 9; i++) await report(`d-0000${i}`, '1.0.0', start + MIN, 8);
+    const specs = dbSpecResolver(database.db);
+    const persist = { now: () => clock.nowMs };
+    const before = new StageTelemetry(database.db, specs, 1_000, undefined, persist).read(rollout, ids, true);
+    const saved = database.db.select().from(schema.rolloutStageMerges).all();
+    expect(saved.map((r) => r.rolloutId)).toEqual(['r']);
+
+    // The raw reports merged so far are gone (as after retention): a rebuild could not find them, a restart need not.
+    database.db.delete(schema.telemetryReports).run();
+    await report('d-00002', '2.0.0', start + 2 * MIN, 7);
+    await report('d-00007', '1.0.0', start + 2 * MIN, 8);
+    const restarted = new StageTelemetry(database.db, specs, 1_000, undefined, persist);
+    const after = restarted.read(rollout, ids, true);
+    expect([after.candidate?.reports, after.baseline?.reports]).toEqual([
+      (before.candidate?.reports ?? 0) + 1,
+      (before.baseline?.reports ?? 0) + 1,
+    ]);
+    expect(after.candidate?.profile.inferences).toBe((before.candidate?.profile.inferences ?? 0) + 1000);
+    expect([...(after.candidate?.targets ?? [])].sort()).toEqual(
+      [...(before.candidate?.targets ?? [])].sort(),
+    );
+    // Without the saved merge, a new instance sees only what is still stored.
+    const unsaved = new StageTelemetry(database.db, specs, 1_000).read(rollout, ids, true);
+    expect(unsaved.candidate?.reports).toBe(1);
+
+    // Another target set is another merge: the saved one is not used for it.
+    const fewer = ids.slice(1);
+    const changed = new StageTelemetry(database.db, specs, 1_000, undefined, persist).read(
+      rollout,
+      fewer,
+      true,
+    );
+    expect(changed.candidate?.reports ?? 0).toBeLessThanOrEqual(1);
+    // A finished rollout's saved merge is forgotten.
+    restarted.retain(new Set());
+    expect(database.db.select().from(schema.rolloutStageMerges).all()).toEqual([]);
+  });
+
   for (const [slow, outcome] of [
     [500, 'rolled_back'],
     [5, 'completed'],

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type { FleetDb } from '../db';
 import type { SpecResolver } from '../models';
 import { memberPercent, memberThreshold } from './assignment';
+import { StageMergeStore, targetsHashOf } from './stage-merge-store';
 import type { QualityCounts, Rollout } from './types';
 
 /** One version's reports merged so far and who sent them. */
@@ -49,6 +50,8 @@ export const DEFAULT_APP_CLIENT_INFERENCE_CAP = 1000;
 /** Where one rollout's stage telemetry was merged up to, and for which stage and targets. */
 interface StageEntry {
   key: string;
+  /** {@link targetsHashOf} the target ids (set when persisted). */
+  targetsHash: string;
   /** Sorted device targets the members were computed from (empty for a web app). */
   targetIds: readonly string[];
   members: ReadonlySet<string>;
@@ -97,13 +100,25 @@ const AFTER_CURSOR = `SELECT ${COLUMNS} FROM telemetry_reports
 export class StageTelemetry {
   private readonly entries = new Map<string, StageEntry>();
   private readonly buckets = new Map<string, number>();
+  private readonly saved: StageMergeStore | null;
 
+  /**
+   * `persist`: each read that merged something saves the stage's merge (`rollout_stage_merges`), and a first read
+   * after a start continues a saved merge of the same stage and targets instead of re-reading the stage's reports
+   * (the controller's instance; ad-hoc reads leave it off).
+   */
   constructor(
     private readonly db: FleetDb,
     private readonly specs: SpecResolver,
     private readonly rowBudget = DEFAULT_ROW_BUDGET,
     private readonly appClientInferenceCap = DEFAULT_APP_CLIENT_INFERENCE_CAP,
-  ) {}
+    persist: { now: () => number } | null = null,
+  ) {
+    this.saved = persist ? new StageMergeStore(db) : null;
+    this.now = persist?.now ?? Date.now;
+  }
+
+  private readonly now: () => number;
 
   /**
    * The stage's merged telemetry now; `targetIds` are the rollout's device targets, sorted (ignored for an app).
@@ -114,6 +129,7 @@ export class StageTelemetry {
     const candidateSpec = this.specs.baselineOf(spec.modelName, spec.candidate)?.spec;
     if (!candidateSpec || state.stageStartedAt === null) {
       this.entries.delete(spec.id);
+      this.saved?.delete(spec.id);
       return { candidate: null, baseline: null, catchingUp: false };
     }
     const baselineSpec =
@@ -129,11 +145,13 @@ export class StageTelemetry {
       baselineSpec ? baselineFromMs : null,
     ].join('|');
     let entry = this.entries.get(spec.id);
+    const restoring = !entry;
     if (!entry || entry.key !== key || !sameIds(entry.targetIds, targetIds)) {
       const ids = spec.target.kind === 'app' ? [] : [...targetIds];
       const members = new Set(ids.filter((id) => this.bucketOf(id, spec.salt) < threshold));
       entry = {
         key,
+        targetsHash: this.saved ? targetsHashOf(ids) : '',
         targetIds: ids,
         members,
         lastId: -1,
@@ -142,21 +160,39 @@ export class StageTelemetry {
         catchingUp: true,
         clientInferences: new Map(),
       };
+      // After a start: continue the saved merge of this very stage (budgeted, as whatever came since is read).
+      const saved =
+        restoring &&
+        this.saved?.load(
+          spec.id,
+          { stageKey: key, targetsHash: entry.targetsHash },
+          { candidate: candidateSpec, baseline: baselineSpec },
+        );
+      if (saved) {
+        entry.lastId = saved.lastId;
+        entry.candidate = saved.candidate;
+        entry.baseline = saved.baseline;
+        entry.clientInferences = saved.clientInferences;
+      }
       this.entries.set(spec.id, entry);
     }
-    this.mergeNewReports(
+    const mergedRows = this.mergeNewReports(
       rollout,
       entry,
       threshold,
       candidateSpec,
       baselineSpec && { spec: baselineSpec, fromMs: baselineFromMs },
     );
+    if (this.saved && mergedRows > 0) {
+      this.saved.save(spec.id, { ...entry, stageKey: entry.key }, this.now());
+    }
     return { candidate: entry.candidate, baseline: entry.baseline, catchingUp: entry.catchingUp };
   }
 
-  /** Forgets the entries of rollouts not in `ids` (finished, or deleted). */
+  /** Forgets the entries (and saved merges) of rollouts not in `ids` (finished, or deleted). */
   retain(ids: ReadonlySet<string>): void {
     for (const id of this.entries.keys()) if (!ids.has(id)) this.entries.delete(id);
+    this.saved?.retain(ids);
   }
 
   private mergeNewReports(
@@ -165,7 +201,7 @@ export class StageTelemetry {
     threshold: number,
     candidateSpec: ProfileSpec,
     baseline: { spec: ProfileSpec; fromMs: number } | undefined,
-  ): void {
+  ): number {
     const { spec, state } = rollout;
     const stageStartMs = state.stageStartedAt as number;
     const app = spec.target.kind === 'app' ? spec.target.appId : null;
@@ -224,6 +260,7 @@ export class StageTelemetry {
       }
     }
     entry.catchingUp = budgeted && read >= this.rowBudget; // an unbudgeted read took everything
+    return read;
   }
 
   private bucketOf(id: string, salt: string): number {

@@ -78,6 +78,11 @@ export class TierMaintenance {
     return this.running;
   }
 
+  /** Sets which raw reports are held from deletion (see `rawHeldFromId`). */
+  holdRaw(heldFromId: () => number): void {
+    this.options.rawHeldFromId = heldFromId;
+  }
+
   /** Resolves once no pass runs (close waits for it before the database closes). */
   async idle(): Promise<void> {
     await this.running?.catch(() => undefined);
