@@ -1,6 +1,9 @@
 import type { ApiRoute, SuccessStatus } from '@edgefleet/shared/api';
 import { errorBodySchema } from '@edgefleet/shared/api';
 import { createRoute, type RouteConfig, z } from '@hono/zod-openapi';
+import { documentMiniSchemas } from './mini-openapi';
+
+documentMiniSchemas();
 
 export { errorBodySchema };
 

@@ -37,7 +37,7 @@ const originSchema = z
 /** Body of `POST /api/v1/apps`. */
 export const appCreateSchema = z
   .object({
-    id: idSchema.optional(),
+    id: z.optional(idSchema),
     name: z.string().min(1).max(128),
     allowedOrigins: z.array(originSchema).max(32).default([]),
   })
@@ -62,7 +62,7 @@ export type AppPatch = z.infer<typeof appPatchSchema>;
 
 /** `GET /api/v1/app/plan`: the calling app's plan; null until a rollout targets the app. */
 export const appPlanViewSchema = z
-  .object({ appId: idSchema, rev: z.int(), plan: appPlanSchema.nullable() })
+  .object({ appId: idSchema, rev: z.int(), plan: z.nullable(appPlanSchema) })
   .meta({ id: 'AppPlanView', example: { appId: 'shop', rev: 0, plan: null } });
 /** `GET /api/v1/app/plan`. */
 export type AppPlanView = z.infer<typeof appPlanViewSchema>;

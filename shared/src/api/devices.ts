@@ -151,7 +151,7 @@ export const createdEnrollmentTokenSchema = enrollmentTokenSchema.extend({ token
 export const enrollmentTokenCreateSchema = z
   .object({
     /** Labels every device enrolled with the token gets; only these (and `deviceLabelKeys`) count for selectors. */
-    labels: labelsSchema.default({}),
+    labels: z._default(labelsSchema, {}),
     /** Label keys a device may set itself when it enrolls (e.g. `station`); any other device label is refused. */
     deviceLabelKeys: z.array(labelKeySchema).max(32).default([]),
     /** How many devices may enroll with it: 1 unless said otherwise (a token is never unlimited). */
@@ -171,7 +171,7 @@ export const enrollmentTokenCreateSchema = z
 export type EnrollmentTokenCreate = z.infer<typeof enrollmentTokenCreateSchema>;
 
 /** `POST /api/v1/enroll` request, as the agent sends it. */
-export const enrollRequestApiSchema = enrollRequestSchema.meta({
+export const enrollRequestApiSchema = z.object(enrollRequestSchema.shape).meta({
   id: 'EnrollRequest',
   example: {
     enrollmentToken: 'efe_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
@@ -182,7 +182,7 @@ export const enrollRequestApiSchema = enrollRequestSchema.meta({
   },
 });
 /** `POST /api/v1/enroll` answer: the device's own credentials and endpoints. */
-export const enrollResponseApiSchema = enrollResponseSchema.meta({
+export const enrollResponseApiSchema = z.object(enrollResponseSchema.shape).meta({
   id: 'EnrollResponse',
   example: {
     deviceId: 'st-1',

@@ -22,12 +22,14 @@ const EXAMPLE_SPEC: ProfileSpec = {
 };
 
 /** A version's ProfileSpec: the baseline's bin edges per feature that clients count into. */
-export const profileSpecApiSchema = profileSpecSchema.meta({ id: 'ProfileSpec', example: EXAMPLE_SPEC });
+export const profileSpecApiSchema = z
+  .object(profileSpecSchema.shape)
+  .meta({ id: 'ProfileSpec', example: EXAMPLE_SPEC });
 /**
  * A profile as JSON (a baseline or a merged window), features in spec order. Typed as {@link ProfileJSON}: the
  * schema leaves the moments tuples to the profile reader (which names the field at fault) and documents them.
  */
-export const profileJsonApiSchema = profileJsonSchema.meta({
+export const profileJsonApiSchema = z.object(profileJsonSchema.shape).meta({
   id: 'ProfileJSON',
   example: new Profile(EXAMPLE_SPEC).toJSON(),
 }) as unknown as z.ZodType<ProfileJSON>;
@@ -45,7 +47,7 @@ export const modelVersionViewSchema = z
     lineage: lineageSchema,
     specHash: z.string(),
     baselineSha256: z.string(),
-    goldenSha256: sha256HexSchema.nullable(),
+    goldenSha256: z.nullable(sha256HexSchema),
     /** Who registered it: `admin:<admin token id>` (lineage.createdBy is what the caller claims). */
     createdBy: z.string(),
     createdAt: z.int(),
@@ -141,8 +143,9 @@ export const fromReferenceSchema = z
   .meta({ id: 'BaselineFromReference', example: { fromReference: { sha256: SHA, classes: ['0', '180'] } } });
 
 /** Body of `POST /api/v1/models/{name}/versions`: the shared create body; the baseline may be computed here. */
-export const versionCreateSchema = modelVersionCreateSchema
-  .extend({
+export const versionCreateSchema = z
+  .object({
+    ...modelVersionCreateSchema.shape,
     baseline: z.union([modelVersionCreateSchema.shape.baseline, fromReferenceSchema]),
     description: z.string().max(1024).optional(),
   })
@@ -189,11 +192,11 @@ export type ComputedBaseline = z.infer<typeof computedBaselineSchema>;
 
 /** Path parameters naming a model. */
 export const modelParamsSchema = z.object({
-  name: idSchema.meta({ param: { name: 'name', in: 'path' }, example: 'cls' }),
+  name: idSchema.check(z.meta({ param: { name: 'name', in: 'path' }, example: 'cls' })),
 });
 /** Path parameters naming a model version. */
 export const versionParamsSchema = modelParamsSchema.extend({
-  version: modelVersionSchema.meta({ param: { name: 'version', in: 'path' }, example: '1.1.0' }),
+  version: modelVersionSchema.check(z.meta({ param: { name: 'version', in: 'path' }, example: '1.1.0' })),
 });
 
 const versions = `${API_PREFIX}/models/{name}/versions`;

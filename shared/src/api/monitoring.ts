@@ -318,7 +318,7 @@ export const deviceReportSchema = z
     errors: z.number(),
     /** End-to-end latency of the window; null when none was measured or the profile is not under a known spec. */
     latencyMs: quantilesSchema.nullable(),
-    software: softwareMetricsSchema.nullable(),
+    software: z.nullable(softwareMetricsSchema),
     runtime: runtimeInfoSchema,
     receivedAt: z.int(),
     status: z.string(),

@@ -231,7 +231,7 @@ export const qualityQuerySchema = rangeQuerySchema.pick({ from: true, to: true }
     .max(MAX_QUALITY_BUCKETS)
     .default(24)
     .meta({ description: `time buckets of the series over [from, to), 1 to ${MAX_QUALITY_BUCKETS}` }),
-  by: labelKeySchema.optional().meta({
+  by: z.optional(labelKeySchema).meta({
     description: 'device label key to slice by (e.g. line); each web app is a slice of its own',
   }),
 });

@@ -164,7 +164,7 @@ export const rolloutTargetRequestSchema = z.union([
 /** Body of `POST /api/v1/rollouts`. */
 export const rolloutCreateSchema = z
   .strictObject({
-    id: idSchema.optional(),
+    id: z.optional(idSchema),
     model: idSchema,
     candidate: z.string().min(1).max(128),
     baseline: z
@@ -221,7 +221,7 @@ export const rolloutCreateSchema = z
       .max(7 * 86_400_000)
       .optional()
       .meta({ description: 'ms; default 900000 (15 min)' }),
-    salt: saltSchema.optional(),
+    salt: z.optional(saltSchema),
   })
   .meta({
     id: 'RolloutCreate',
@@ -315,7 +315,7 @@ export const rolloutSummarySchema = z
     id: idSchema,
     model: idSchema,
     candidate: modelVersionSchema,
-    baseline: modelVersionSchema.nullable().meta({ description: 'null: a first deployment' }),
+    baseline: z.nullable(modelVersionSchema).meta({ description: 'null: a first deployment' }),
     strategy: z.enum(ROLLOUT_STRATEGIES),
     target: rolloutTargetSchema,
     status: z.enum(ROLLOUT_STATUSES),
@@ -342,7 +342,7 @@ export const rolloutStageSchema = z
     /** Deadline of the stage while its gates are undecided; null: none. */
     maxDurationMs: z.int().nullable(),
     /** The automation level the stage gives its members on the candidate (automation ladder); absent: none. */
-    automation: automationSchema.optional(),
+    automation: z.optional(automationSchema),
     state: z.enum(['done', 'current', 'pending']),
   })
   .meta({
@@ -438,7 +438,7 @@ export const rolloutDetailSchema = rolloutSummarySchema
         minDurationMs: z.int(),
         maxDurationMs: z.int().nullable(),
         /** The automation level the stage's members on the candidate run now (the ladder's rung); null: none set. */
-        automation: automationSchema.nullable().optional(),
+        automation: z.optional(z.nullable(automationSchema)),
         /** Steps the ladder went down in this stage (quality gates breached). */
         stepsDown: z.int().optional(),
       })

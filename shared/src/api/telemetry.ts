@@ -47,7 +47,7 @@ export const telemetryRoutes = [
   defineRoute({
     method: 'post',
     path: `${API_PREFIX}/telemetry`,
-    body: telemetryBatchSchema.meta({ id: 'TelemetryBatch', example: sampleBatch() }),
+    body: z.object(telemetryBatchSchema.shape).meta({ id: 'TelemetryBatch', example: sampleBatch() }),
     bodyAlso: ['text/plain'],
     responses: { 200: telemetryAcksSchema, 503: telemetryAcksSchema },
   }),

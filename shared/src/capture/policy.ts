@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod';
 
 /** Why a sample was captured; one sample may have several reasons. */
 export const CAPTURE_REASONS = [
@@ -26,49 +26,58 @@ export const MAX_CLASS_QUOTAS = 256;
 export const capturePolicySchema = z
   .strictObject({
     /** Capture when the top-1 confidence is below τ. */
-    lowConfidence: z.strictObject({ below: z.number().min(0).max(1) }).optional(),
+    lowConfidence: z.optional(z.strictObject({ below: z.number().check(z.gte(0), z.lte(1)) })),
     /** Capture when top-1 minus top-2 confidence is below μ. */
-    lowMargin: z.strictObject({ below: z.number().min(0).max(1) }).optional(),
+    lowMargin: z.optional(z.strictObject({ below: z.number().check(z.gte(0), z.lte(1)) })),
     /**
      * Capture when an input feature falls outside the baseline's range (its under- or overflow bin): the named
      * features, or every profiled input feature when `features` is absent (e.g. a drifting feature's tail).
      */
-    outOfRange: z
-      .strictObject({ features: z.array(z.string().min(1).max(128)).min(1).max(64).optional() })
-      .optional(),
+    outOfRange: z.optional(
+      z.strictObject({
+        features: z.optional(
+          z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(z.minLength(1), z.maxLength(64)),
+        ),
+      }),
+    ),
     /** Capture a uniform random share of all inferences. */
-    random: z.strictObject({ rate: z.number().min(0).max(1) }).optional(),
+    random: z.optional(z.strictObject({ rate: z.number().check(z.gte(0), z.lte(1)) })),
     /** Capture when an operator's label differs from the prediction (while the input is still kept). */
-    disagreement: z.boolean().optional(),
+    disagreement: z.optional(z.boolean()),
     /** Per-device (per-browser) bounds per UTC day; exhaustion is counted and reported, never silent. */
     budget: z.strictObject({
-      maxSamplesPerDay: z.int().min(1).max(100_000),
-      maxBytesPerDay: z.int().min(1).max(MAX_CAPTURE_BYTES_PER_DAY),
+      maxSamplesPerDay: z.int().check(z.gte(1), z.lte(100_000)),
+      maxBytesPerDay: z.int().check(z.gte(1), z.lte(MAX_CAPTURE_BYTES_PER_DAY)),
       /** Per predicted class: most samples per day (classes not named are bounded only by the totals). */
-      classQuotas: z
-        .record(z.string().min(1).max(128), z.int().min(0).max(100_000))
-        .refine(
-          (q) => Object.keys(q).length <= MAX_CLASS_QUOTAS,
-          `expected at most ${MAX_CLASS_QUOTAS} classes`,
-        )
-        .optional(),
+      classQuotas: z.optional(
+        z
+          .record(z.string().check(z.minLength(1), z.maxLength(128)), z.int().check(z.gte(0), z.lte(100_000)))
+          .check(
+            z.refine(
+              (q) => Object.keys(q).length <= MAX_CLASS_QUOTAS,
+              `expected at most ${MAX_CLASS_QUOTAS} classes`,
+            ),
+          ),
+      ),
     }),
     /** Days a captured sample waits on the client (not yet uploaded) before it is dropped and counted. */
-    clientRetentionDays: z.int().min(1).max(365),
+    clientRetentionDays: z.int().check(z.gte(1), z.lte(365)),
     /** Downscale so the longer side is at most this many pixels (aspect kept); absent: stored as received. */
-    maxSidePx: z.int().min(16).max(8192).optional(),
+    maxSidePx: z.optional(z.int().check(z.gte(16), z.lte(8192))),
   })
-  .meta({
-    id: 'CapturePolicy',
-    example: {
-      lowConfidence: { below: 0.8 },
-      outOfRange: { features: ['brightness'] },
-      random: { rate: 0.01 },
-      disagreement: true,
-      budget: { maxSamplesPerDay: 500, maxBytesPerDay: 50_000_000, classQuotas: { '180': 100 } },
-      clientRetentionDays: 7,
-      maxSidePx: 640,
-    },
-  });
+  .check(
+    z.meta({
+      id: 'CapturePolicy',
+      example: {
+        lowConfidence: { below: 0.8 },
+        outOfRange: { features: ['brightness'] },
+        random: { rate: 0.01 },
+        disagreement: true,
+        budget: { maxSamplesPerDay: 500, maxBytesPerDay: 50_000_000, classQuotas: { '180': 100 } },
+        clientRetentionDays: 7,
+        maxSidePx: 640,
+      },
+    }),
+  );
 /** What a client captures for one model. */
 export type CapturePolicy = z.infer<typeof capturePolicySchema>;

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { parseMessage, validateMessage } from '../protocol/parse';
 import { fail, ok, type Result } from '../result';
+import { z } from '../zod';
 import { type HostTensor, type TensorJson, tensorFromJson, tensorJsonSchema } from './tensor';
 
 /** Largest golden pair file accepted (64 MiB). */
@@ -12,10 +12,12 @@ export const MAX_GOLDEN_TENSORS = 16;
 export const DEFAULT_GOLDEN_TOLERANCE = { abs: 1e-4, rel: 1e-3 } as const;
 
 const tensorMap = z
-  .record(z.string().min(1).max(128), tensorJsonSchema)
-  .refine(
-    (m) => Object.keys(m).length >= 1 && Object.keys(m).length <= MAX_GOLDEN_TENSORS,
-    `expected 1 to ${MAX_GOLDEN_TENSORS} tensors`,
+  .record(z.string().check(z.minLength(1), z.maxLength(128)), tensorJsonSchema)
+  .check(
+    z.refine(
+      (m) => Object.keys(m).length >= 1 && Object.keys(m).length <= MAX_GOLDEN_TENSORS,
+      `expected 1 to ${MAX_GOLDEN_TENSORS} tensors`,
+    ),
   );
 
 /**
@@ -32,9 +34,13 @@ export const goldenPairSchema = z.strictObject({
   v: z.literal(1),
   inputs: tensorMap,
   outputs: tensorMap,
-  tolerance: z
-    .strictObject({ abs: z.number().min(0).max(1e6), rel: z.number().min(0).max(1e6) })
-    .default(DEFAULT_GOLDEN_TOLERANCE),
+  tolerance: z._default(
+    z.strictObject({
+      abs: z.number().check(z.gte(0), z.lte(1e6)),
+      rel: z.number().check(z.gte(0), z.lte(1e6)),
+    }),
+    DEFAULT_GOLDEN_TOLERANCE,
+  ),
 });
 /** A golden pair file as JSON (what a producer writes). */
 export type GoldenPairJson = z.input<typeof goldenPairSchema>;

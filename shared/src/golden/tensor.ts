@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { fail, ok, type Result } from '../result';
 import { base64Decode } from '../signing/base64url';
+import { z } from '../zod';
 
 /** Element types a tensor file may hold (golden pairs, `.json` / `.npy` reference inputs). */
 export const TENSOR_FILE_DTYPES = ['float32', 'float64', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
@@ -33,17 +33,18 @@ export interface HostTensor {
 export const tensorJsonSchema = z
   .strictObject({
     dtype: z.enum(TENSOR_FILE_DTYPES),
-    dims: z.array(z.int().min(0).max(MAX_TENSOR_ELEMENTS)).max(MAX_TENSOR_RANK),
-    data: z
-      .array(z.union([z.number(), z.boolean(), z.null()]))
-      .max(MAX_TENSOR_ELEMENTS)
-      .optional(),
-    base64: z.string().max(MAX_BASE64_CHARS).optional(),
+    dims: z.array(z.int().check(z.gte(0), z.lte(MAX_TENSOR_ELEMENTS))).check(z.maxLength(MAX_TENSOR_RANK)),
+    data: z.optional(
+      z.array(z.union([z.number(), z.boolean(), z.null()])).check(z.maxLength(MAX_TENSOR_ELEMENTS)),
+    ),
+    base64: z.optional(z.string().check(z.maxLength(MAX_BASE64_CHARS))),
   })
-  .refine((t) => (t.data === undefined) !== (t.base64 === undefined), {
-    message: 'expected exactly one of data or base64',
-    path: ['data'],
-  });
+  .check(
+    z.refine((t) => (t.data === undefined) !== (t.base64 === undefined), {
+      message: 'expected exactly one of data or base64',
+      path: ['data'],
+    }),
+  );
 export type TensorJson = z.infer<typeof tensorJsonSchema>;
 
 const BYTES_PER_ELEMENT: Record<TensorFileDtype, number> = {

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { fail, ok, type ParseError, type Result } from '../result';
 import { CategoryCounts, categoryCountsJsonSchema } from '../sketches/category-counts';
 import { DDSketch, ddSketchJsonSchema } from '../sketches/ddsketch';
 import { Histogram, MAX_HISTOGRAM_EDGES } from '../sketches/histogram';
 import { Moments, momentsJsonSchema, momentsTupleSchema } from '../sketches/moments';
 import { countNumber, parseWire } from '../sketches/wire';
+import { z } from '../zod';
 import type { FeatureStats, Profile } from './profile';
 import {
   MAX_INPUT_FEATURES,
@@ -18,20 +18,20 @@ import {
 // an error names the full path, e.g. `inputs.3.m.mean`.
 const featureJsonSchema = z.object({
   m: momentsTupleSchema,
-  h: z.array(countNumber).max(MAX_HISTOGRAM_EDGES + 1),
+  h: z.array(countNumber).check(z.maxLength(MAX_HISTOGRAM_EDGES + 1)),
 });
 
 /** Zod schema of a {@link ProfileJSON}; features are listed in spec order, without names. */
 export const profileJsonSchema = z.object({
   v: z.literal(1),
-  specHash: z.string().regex(/^[0-9a-f]{16}$/),
-  spec: profileSpecSchema.optional(),
+  specHash: z.string().check(z.regex(/^[0-9a-f]{16}$/)),
+  spec: z.optional(profileSpecSchema),
   inferences: countNumber,
   unknownFeatures: countNumber,
   nullOutputs: countNumber,
   errors: categoryCountsJsonSchema,
-  inputs: z.array(featureJsonSchema).max(MAX_INPUT_FEATURES),
-  outputs: z.array(featureJsonSchema).max(MAX_OUTPUT_FEATURES),
+  inputs: z.array(featureJsonSchema).check(z.maxLength(MAX_INPUT_FEATURES)),
+  outputs: z.array(featureJsonSchema).check(z.maxLength(MAX_OUTPUT_FEATURES)),
   classes: categoryCountsJsonSchema,
   latency: z.object({ preprocess: ddSketchJsonSchema, infer: ddSketchJsonSchema, total: ddSketchJsonSchema }),
   shadow: z.object({ compared: countNumber, agreed: countNumber, maxAbsDiff: momentsJsonSchema }),

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import type { Result } from '../result';
 import { MAX_STORE_BINS } from '../sketches/bin-store';
 import { MAX_CATEGORIES } from '../sketches/category-counts';
 import { isValidEdges } from '../sketches/histogram';
 import { isValidRelativeAccuracy } from '../sketches/log-mapping';
 import { parseWire } from '../sketches/wire';
+import { z } from '../zod';
 
 /** Most bins a baseline may ask for (edges ≤ MAX_BASELINE_BINS + 1). */
 export const MAX_BASELINE_BINS = 20;
@@ -45,12 +45,16 @@ export function isUsableFeatureName(name: string): boolean {
 const featureSpecSchema = z.object({
   name: z
     .string()
-    .refine(isUsableFeatureName, { message: 'expected 1–128 characters, not an Object.prototype key' }),
+    .check(
+      z.refine(isUsableFeatureName, { message: 'expected 1–128 characters, not an Object.prototype key' }),
+    ),
   edges: z
     .array(z.number())
-    .min(2)
-    .max(MAX_BASELINE_BINS + 1)
-    .refine(isValidEdges, { message: 'expected strictly increasing finite edges' }),
+    .check(
+      z.minLength(2),
+      z.maxLength(MAX_BASELINE_BINS + 1),
+      z.refine(isValidEdges, { message: 'expected strictly increasing finite edges' }),
+    ),
 });
 
 const uniqueNames = (fs: { name: string }[]) => new Set(fs.map((f) => f.name)).size === fs.length;
@@ -60,22 +64,21 @@ export const profileSpecSchema = z.object({
   v: z.literal(1),
   inputs: z
     .array(featureSpecSchema)
-    .max(MAX_INPUT_FEATURES)
-    .refine(uniqueNames, { message: 'duplicate feature name' }),
+    .check(z.maxLength(MAX_INPUT_FEATURES), z.refine(uniqueNames, { message: 'duplicate feature name' })),
   outputs: z
     .array(featureSpecSchema)
-    .max(MAX_OUTPUT_FEATURES)
-    .refine(uniqueNames, { message: 'duplicate feature name' }),
-  classes: z
-    .array(z.string().max(128))
-    .max(MAX_CLASSES)
-    .refine((cs) => new Set(cs).size === cs.length, { message: 'duplicate class' })
-    .optional(),
+    .check(z.maxLength(MAX_OUTPUT_FEATURES), z.refine(uniqueNames, { message: 'duplicate feature name' })),
+  classes: z.optional(
+    z.array(z.string().check(z.maxLength(128))).check(
+      z.maxLength(MAX_CLASSES),
+      z.refine((cs) => new Set(cs).size === cs.length, { message: 'duplicate class' }),
+    ),
+  ),
   latency: z.object({
     relativeAccuracy: z
       .number()
-      .refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ relativeAccuracy ≤ 0.5' }),
-    maxBins: z.number().int().min(16).max(MAX_STORE_BINS),
+      .check(z.refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ relativeAccuracy ≤ 0.5' })),
+    maxBins: z.int().check(z.gte(16), z.lte(MAX_STORE_BINS)),
   }),
 });
 

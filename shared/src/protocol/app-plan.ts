@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { capturePolicySchema } from '../capture/policy';
+import { z } from '../zod';
 import { automationSchema } from './automation';
 import { policiesSchema, telemetryConfigSchema } from './desired';
 import { modelRefSchema } from './manifest';
@@ -14,14 +14,14 @@ export type RolloutStrategy = (typeof ROLLOUT_STRATEGIES)[number];
 /** A rollout salt: 1 to 64 chars of `[A-Za-z0-9_-]`. */
 export const saltSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a salt of [A-Za-z0-9_-], at most 64 chars');
+  .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a salt of [A-Za-z0-9_-], at most 64 chars'));
 
 /** A stage share in percent, 0 to 100 in steps of 0.01 (one bucket of 10000). */
-export const percentSchema = z
-  .number()
-  .min(0)
-  .max(100)
-  .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, 'expected a percent in steps of 0.01');
+export const percentSchema = z.number().check(
+  z.gte(0),
+  z.lte(100),
+  z.refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, 'expected a percent in steps of 0.01'),
+);
 
 /** A candidate being rolled out to a share of the app's clients, who bucket themselves with `inStage`. */
 export const appCandidateSchema = z.object({
@@ -41,12 +41,12 @@ export type AppCandidate = z.infer<typeof appCandidateSchema>;
  */
 export const appModelPlanSchema = z.object({
   name: idSchema,
-  current: modelRefSchema.nullable(),
-  candidate: appCandidateSchema.optional(),
+  current: z.nullable(modelRefSchema),
+  candidate: z.optional(appCandidateSchema),
   /** How much this model decides alone in the app's browsers; absent: `full`. */
-  automation: automationSchema.optional(),
+  automation: z.optional(automationSchema),
   /** What the app's browsers capture of this model's inputs; absent: nothing. */
-  capture: capturePolicySchema.optional(),
+  capture: z.optional(capturePolicySchema),
 });
 /** One model slot of an app plan. */
 export type AppModelPlan = z.infer<typeof appModelPlanSchema>;
@@ -54,16 +54,16 @@ export type AppModelPlan = z.infer<typeof appModelPlanSchema>;
 /** The app-level plan (retained on `…/app/{appId}/desired`): one message for every browser of the app. */
 export const appPlanSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
-  rev: z.int().min(1),
+  rev: z.int().check(z.gte(1)),
   appId: idSchema,
   issuedAt: timestampMsSchema,
-  models: z
-    .array(appModelPlanSchema)
-    .max(16)
-    .refine(
+  models: z.array(appModelPlanSchema).check(
+    z.maxLength(16),
+    z.refine(
       (models) => new Set(models.map((m) => m.name)).size === models.length,
       'expected unique model names',
     ),
+  ),
   telemetry: telemetryConfigSchema,
   policies: policiesSchema,
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod';
 
 /** The automation ladder of a model deployment, from "the model only watches" to "the model decides alone". */
 export const AUTOMATION_LEVELS = ['shadow', 'assist', 'partial', 'full'] as const;
@@ -17,9 +17,9 @@ export const automationSchema = z.discriminatedUnion('level', [
   z.strictObject({
     level: z.literal('partial'),
     /** τ: smallest top-1 confidence the model decides alone at. */
-    minConfidence: z.number().min(0).max(1),
+    minConfidence: z.number().check(z.gte(0), z.lte(1)),
     /** μ: smallest margin (top-1 minus top-2 confidence) the model decides alone at. */
-    minMargin: z.number().min(0).max(1),
+    minMargin: z.number().check(z.gte(0), z.lte(1)),
   }),
   z.strictObject({ level: z.literal('full') }),
 ]);

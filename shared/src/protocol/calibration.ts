@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod';
 import { countSchema } from './primitives';
 
 /**
@@ -8,8 +8,10 @@ import { countSchema } from './primitives';
  */
 export const CALIBRATION_BINS = 10;
 
-const binCounts = z.array(countSchema).length(CALIBRATION_BINS);
-const binSums = z.array(z.number().min(0).max(Number.MAX_SAFE_INTEGER)).length(CALIBRATION_BINS);
+const binCounts = z.array(countSchema).check(z.length(CALIBRATION_BINS));
+const binSums = z
+  .array(z.number().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)))
+  .check(z.length(CALIBRATION_BINS));
 
 /**
  * Top-1 confidence per fixed bin, as mergeable sums. Label-free: `routed[b]` inferences whose confidence
@@ -26,10 +28,12 @@ export const calibrationSchema = z
     correct: binCounts,
     labelledConfidence: binSums,
   })
-  .superRefine((c, ctx) => {
-    const problem = calibrationProblem(c);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      const problem = calibrationProblem(c);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+    }),
+  );
 /** Calibration counts of one window and model version (see {@link calibrationSchema}). */
 export type Calibration = z.infer<typeof calibrationSchema>;
 

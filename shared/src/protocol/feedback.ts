@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { fail, type Result } from '../result';
+import { z } from '../zod';
 import type { DecisionRoute } from './automation';
 import {
   type Calibration,
@@ -32,17 +32,23 @@ const routeLabelsSchema = z.strictObject({
  */
 export const feedbackAggregateSchema = z
   .strictObject({
-    classes: z.array(z.string().min(1).max(128)).min(1).max(MAX_FEEDBACK_CLASSES),
-    counts: z.array(z.array(countSchema).max(MAX_FEEDBACK_CLASSES)).max(MAX_FEEDBACK_CLASSES),
+    classes: z
+      .array(z.string().check(z.minLength(1), z.maxLength(128)))
+      .check(z.minLength(1), z.maxLength(MAX_FEEDBACK_CLASSES)),
+    counts: z
+      .array(z.array(countSchema).check(z.maxLength(MAX_FEEDBACK_CLASSES)))
+      .check(z.maxLength(MAX_FEEDBACK_CLASSES)),
     labels: z.strictObject({ auto: routeLabelsSchema, review: routeLabelsSchema }),
     routed: z.strictObject({ auto: countSchema, review: countSchema }),
     /** Optional: clients before it send none; a merge with one that has none keeps the one there is. */
-    calibration: calibrationSchema.optional(),
+    calibration: z.optional(calibrationSchema),
   })
-  .superRefine((f, ctx) => {
-    const problem = feedbackProblem(f);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-  });
+  .check(
+    z.superRefine((f, ctx) => {
+      const problem = feedbackProblem(f);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+    }),
+  );
 /** Operator feedback of one window and model version. */
 export type FeedbackAggregate = z.infer<typeof feedbackAggregateSchema>;
 

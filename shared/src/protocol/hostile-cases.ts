@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as core from 'zod/v4/core';
 import { appPlanSchema } from './app-plan';
 import { desiredStateSchema } from './desired';
 import { enrollRequestSchema, enrollResponseSchema, modelVersionCreateSchema } from './http';
@@ -13,7 +13,7 @@ import { ackSchema, telemetryBatchSchema, telemetryReportSchema } from './teleme
 /** One schema under test. */
 export interface HostileCase {
   name: string;
-  schema: z.ZodType;
+  schema: core.$ZodType;
   sample: () => unknown;
   maxBytes: number;
   /** Paths that may be left out. */

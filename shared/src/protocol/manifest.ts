@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod';
 import { preprocessingSpecSchema } from './preprocessing';
 import {
   base64UrlSchema,
@@ -26,18 +26,18 @@ export const manifestSchema = z.strictObject({
   version: modelVersionSchema,
   format: z.literal('onnx'),
   sha256: sha256HexSchema,
-  sizeBytes: z.int().min(1).max(MAX_ARTIFACT_BYTES),
+  sizeBytes: z.int().check(z.gte(1), z.lte(MAX_ARTIFACT_BYTES)),
   preprocessing: preprocessingSpecSchema,
   specHash: hashHexSchema,
   baselineSha256: sha256HexSchema,
-  goldenSha256: sha256HexSchema.optional(),
+  goldenSha256: z.optional(sha256HexSchema),
   createdAt: timestampMsSchema,
 });
 /** What the fleet signs about one model version (see {@link manifestSchema}). */
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** A key id: the RFC 7638 JWK thumbprint (base64url SHA-256, 43 chars) of the signing key. */
-export const keyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected a base64url key id');
+export const keyIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected a base64url key id'));
 
 /** An ES256 signature: `value` is the 64-byte IEEE P1363 `r‖s`, base64url without padding (86 chars). */
 export const manifestSignatureSchema = z.strictObject({
@@ -66,12 +66,14 @@ export const modelRefSchema = z
     signature: manifestSignatureSchema,
     artifactUrl: urlSchema,
     profileSpecUrl: urlSchema,
-    goldenUrl: urlSchema.optional(),
+    goldenUrl: z.optional(urlSchema),
   })
-  .refine((ref) => ref.goldenUrl === undefined || ref.manifest.goldenSha256 !== undefined, {
-    message: 'expected manifest.goldenSha256 to verify goldenUrl with',
-    path: ['manifest', 'goldenSha256'],
-  });
+  .check(
+    z.refine((ref) => ref.goldenUrl === undefined || ref.manifest.goldenSha256 !== undefined, {
+      message: 'expected manifest.goldenSha256 to verify goldenUrl with',
+      path: ['manifest', 'goldenSha256'],
+    }),
+  );
 /** A model version as a client receives it (see {@link modelRefSchema}). */
 export type ModelRef = z.infer<typeof modelRefSchema>;
 
@@ -81,9 +83,9 @@ export const publicJwkSchema = z.object({
   crv: z.literal('P-256'),
   x: base64UrlSchema(43),
   y: base64UrlSchema(43),
-  kid: keyIdSchema.optional(),
-  alg: z.literal('ES256').optional(),
-  use: z.literal('sig').optional(),
+  kid: z.optional(keyIdSchema),
+  alg: z.optional(z.literal('ES256')),
+  use: z.optional(z.literal('sig')),
 });
 /** A P-256 public key as JWK. */
 export type PublicJwk = z.infer<typeof publicJwkSchema>;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as core from 'zod/v4/core';
 import { fail, ok, type Result } from '../result';
 import { appPlanSchema } from './app-plan';
 import { desiredStateSchema } from './desired';
@@ -40,7 +40,7 @@ export type TopicMessage =
         scope: 'dev';
         kind: K;
         topic: Extract<ParsedTopic, { scope: 'dev' }> & { kind: K };
-        message: z.output<DeviceMessages[K]['schema']>;
+        message: core.output<DeviceMessages[K]['schema']>;
       };
     }[keyof DeviceMessages]
   | {
@@ -48,7 +48,7 @@ export type TopicMessage =
         scope: 'app';
         kind: K;
         topic: Extract<ParsedTopic, { scope: 'app' }> & { kind: K };
-        message: z.output<AppMessages[K]['schema']>;
+        message: core.output<AppMessages[K]['schema']>;
       };
     }[keyof AppMessages];
 
@@ -74,7 +74,7 @@ const idInPayload = (message: TopicMessage): { field: string; id: string } | und
  */
 export const parseTopicMessage = (topic: ParsedTopic, payload: string | Uint8Array): Result<TopicMessage> => {
   const spec = topic.scope === 'dev' ? DEVICE_TOPIC_MESSAGES[topic.kind] : APP_TOPIC_MESSAGES[topic.kind];
-  const parsed = parseMessage(spec.schema as z.ZodType, payload, spec);
+  const parsed = parseMessage(spec.schema as core.$ZodType, payload, spec);
   if (!parsed.ok) return parsed;
   const message = { scope: topic.scope, kind: topic.kind, topic, message: parsed.value } as TopicMessage;
   const own = idInPayload(message);

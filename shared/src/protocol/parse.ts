@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as core from 'zod/v4/core';
 import { fail, ok, type ParseError, type Result } from '../result';
+import { z } from '../zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './limits';
 
 /** Options of {@link parseMessage} and {@link serializeMessage}. */
@@ -37,7 +38,7 @@ const utf8Length = (text: string): number => {
 export const formatPath = (path: readonly PropertyKey[]): string => truncate(path.map(String).join('.'));
 
 /** The first zod issue as a ParseError of kind `invalid`, its path naming the field at fault. */
-export const toParseError = (error: z.ZodError): ParseError => {
+export const toParseError = (error: core.$ZodError): ParseError => {
   const [first] = error.issues;
   if (first === undefined) return { kind: 'invalid', message: 'invalid value' };
   const path = formatPath(first.path);
@@ -47,13 +48,14 @@ export const toParseError = (error: z.ZodError): ParseError => {
 };
 
 /** The protocol version a schema pins with a literal `v` field, if it has one. */
-const declaredVersion = (schema: z.ZodType): unknown => {
-  if (schema instanceof z.ZodObject) {
-    const v = schema.shape.v;
-    return v instanceof z.ZodLiteral && v.values.size === 1 ? [...v.values][0] : undefined;
+const declaredVersion = (schema: core.$ZodType): unknown => {
+  if (schema instanceof core.$ZodObject) {
+    const v = schema._zod.def.shape.v;
+    const values = v instanceof core.$ZodLiteral ? v._zod.def.values : [];
+    return values.length === 1 ? values[0] : undefined;
   }
-  if (schema instanceof z.ZodUnion) {
-    const versions = new Set((schema.options as z.ZodType[]).map(declaredVersion));
+  if (schema instanceof core.$ZodUnion) {
+    const versions = new Set((schema._zod.def.options as core.$ZodType[]).map(declaredVersion));
     return versions.size === 1 ? [...versions][0] : undefined;
   }
   return undefined;
@@ -89,7 +91,10 @@ const mayHaveProtoKey = (text: string): boolean => text.includes('__proto__') ||
 const dropProtoKeys = (key: string, value: unknown): unknown => (key === '__proto__' ? undefined : value);
 
 /** Validates an already-parsed JSON value against a message schema: version first, then shape. */
-export const validateMessage = <S extends z.ZodType>(schema: S, json: unknown): Result<z.output<S>> => {
+export const validateMessage = <S extends core.$ZodType>(
+  schema: S,
+  json: unknown,
+): Result<core.output<S>> => {
   const version = declaredVersion(schema);
   if (version !== undefined && typeof json === 'object' && json !== null && !Array.isArray(json)) {
     const v = (json as { v?: unknown }).v;
@@ -101,7 +106,7 @@ export const validateMessage = <S extends z.ZodType>(schema: S, json: unknown): 
       });
     }
   }
-  const parsed = schema.safeParse(json);
+  const parsed = z.safeParse(schema, json);
   return parsed.success ? ok(parsed.data) : fail(toParseError(parsed.error));
 };
 
@@ -111,11 +116,11 @@ export const validateMessage = <S extends z.ZodType>(schema: S, json: unknown): 
  * `unsupported_version` (a `v` other than the schema's), `invalid` (with `path` naming the field).
  * @example const r = parseMessage(desiredStateSchema, payload, { maxBytes: MAX_DESIRED_BYTES });
  */
-export const parseMessage = <S extends z.ZodType>(
+export const parseMessage = <S extends core.$ZodType>(
   schema: S,
   payload: string | Uint8Array,
   options: MessageOptions = {},
-): Result<z.output<S>> => {
+): Result<core.output<S>> => {
   try {
     const text = checkSize(payload, options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     if (!text.ok) return text;
@@ -138,13 +143,13 @@ export const parseMessage = <S extends z.ZodType>(
  * Validates a message against `schema` and serialises it to the JSON string that goes on the wire, refusing
  * one larger than `maxBytes` (so an oversized report is caught by its sender, not dropped by the receiver).
  */
-export const serializeMessage = <S extends z.ZodType>(
+export const serializeMessage = <S extends core.$ZodType>(
   schema: S,
-  message: z.input<S>,
+  message: core.input<S>,
   options: MessageOptions = {},
 ): Result<string> => {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const checked = schema.safeParse(message);
+  const checked = z.safeParse(schema, message);
   if (!checked.success) return fail(toParseError(checked.error));
   const text = JSON.stringify(checked.data);
   const size = encoder.encode(text).byteLength;

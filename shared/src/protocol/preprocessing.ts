@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import { z } from '../zod';
 
 /** Element types a model input tensor may have. */
 export const TENSOR_DTYPES = ['float32', 'float16', 'uint8', 'int8'] as const;
 
-const channelValues = z.array(z.number()).min(1).max(4);
+const channelValues = z.array(z.number()).check(z.minLength(1), z.maxLength(4));
 
 const channelsOf = (order: 'RGB' | 'BGR' | 'GRAY'): number => (order === 'GRAY' ? 1 : 3);
 
@@ -15,30 +15,32 @@ const channelsOf = (order: 'RGB' | 'BGR' | 'GRAY'): number => (order === 'GRAY' 
 export const imagePreprocessingSchema = z
   .strictObject({
     kind: z.literal('image'),
-    inputName: z.string().min(1).max(128).optional(),
+    inputName: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
     layout: z.enum(['NCHW', 'NHWC']),
-    width: z.int().min(1).max(8192),
-    height: z.int().min(1).max(8192),
+    width: z.int().check(z.gte(1), z.lte(8192)),
+    height: z.int().check(z.gte(1), z.lte(8192)),
     resize: z.enum(['stretch', 'letterbox', 'center_crop']),
     channelOrder: z.enum(['RGB', 'BGR', 'GRAY']),
-    scale: z.number().positive(),
+    scale: z.number().check(z.positive()),
     mean: channelValues,
-    std: z.array(z.number().positive()).min(1).max(4),
+    std: z.array(z.number().check(z.positive())).check(z.minLength(1), z.maxLength(4)),
     dtype: z.enum(TENSOR_DTYPES),
   })
-  .refine((spec) => spec.mean.length === channelsOf(spec.channelOrder), {
-    message: 'expected one mean per channel',
-    path: ['mean'],
-  })
-  .refine((spec) => spec.std.length === channelsOf(spec.channelOrder), {
-    message: 'expected one std per channel',
-    path: ['std'],
-  });
+  .check(
+    z.refine((spec) => spec.mean.length === channelsOf(spec.channelOrder), {
+      message: 'expected one mean per channel',
+      path: ['mean'],
+    }),
+    z.refine((spec) => spec.std.length === channelsOf(spec.channelOrder), {
+      message: 'expected one std per channel',
+      path: ['std'],
+    }),
+  );
 
 /** Inputs that reach the model as they are (feature vectors): only the tensor's name and type are fixed. */
 export const tensorPreprocessingSchema = z.strictObject({
   kind: z.literal('tensor'),
-  inputName: z.string().min(1).max(128).optional(),
+  inputName: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   dtype: z.enum(TENSOR_DTYPES),
 });
 

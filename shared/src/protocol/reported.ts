@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod';
 import {
   countSchema,
   idSchema,
@@ -27,13 +27,13 @@ export type DeployStep = (typeof DEPLOY_STEPS)[number];
 /** What a client can run. */
 export const capabilitiesSchema = z.object({
   platform: z.enum(['node', 'browser']),
-  os: textSchema(64).optional(),
-  arch: textSchema(32).optional(),
+  os: z.optional(textSchema(64)),
+  arch: z.optional(textSchema(32)),
   /** Inference backends available, best first (`cpu`, `cuda`, `webgpu`, `wasm`, …). */
-  backends: z.array(tokenSchema).max(16),
-  cpuCount: z.int().min(0).max(65_536).optional(),
-  memoryBytes: countSchema.optional(),
-  storageBytes: countSchema.optional(),
+  backends: z.array(tokenSchema).check(z.maxLength(16)),
+  cpuCount: z.optional(z.int().check(z.gte(0), z.lte(65_536))),
+  memoryBytes: z.optional(countSchema),
+  storageBytes: z.optional(countSchema),
 });
 /** What a client can run. */
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
@@ -42,8 +42,8 @@ export type Capabilities = z.infer<typeof capabilitiesSchema>;
 export const deployErrorSchema = z.object({
   step: z.enum(DEPLOY_STEPS),
   message: textSchema(1024),
-  model: modelVersionIdSchema.optional(),
-  rev: z.int().min(0).optional(),
+  model: z.optional(modelVersionIdSchema),
+  rev: z.optional(z.int().check(z.gte(0))),
   at: timestampMsSchema,
 });
 /** A failed step of deploying or serving a version. */
@@ -51,9 +51,9 @@ export type DeployError = z.infer<typeof deployErrorSchema>;
 
 /** The versions a client actually has loaded, per role. */
 export const runningModelsSchema = z.object({
-  active: modelVersionIdSchema.nullable(),
-  shadow: modelVersionIdSchema.nullable(),
-  standby: modelVersionIdSchema.nullable(),
+  active: z.nullable(modelVersionIdSchema),
+  shadow: z.nullable(modelVersionIdSchema),
+  standby: z.nullable(modelVersionIdSchema),
 });
 /** The versions a client actually has loaded, per role. */
 export type RunningModels = z.infer<typeof runningModelsSchema>;
@@ -61,13 +61,13 @@ export type RunningModels = z.infer<typeof runningModelsSchema>;
 /** How a client's telemetry storage is doing (agents): `full` and `error` mean windows are being lost, counted. */
 export const storageHealthSchema = z.object({
   status: z.enum(['ok', 'full', 'error']),
-  message: textSchema(512).nullable(),
-  since: timestampMsSchema.nullable(),
+  message: z.nullable(textSchema(512)),
+  since: z.nullable(timestampMsSchema),
   /** Windows and inferences that could not be stored since the client started. */
   unstoredReports: countSchema,
   unstoredInferences: countSchema,
   /** Corrupt outbox files renamed aside since the client started. */
-  quarantined: z.int().min(0).max(1_000_000),
+  quarantined: z.int().check(z.gte(0), z.lte(1_000_000)),
 });
 /** How a client's telemetry storage is doing. */
 export type StorageHealth = z.infer<typeof storageHealthSchema>;
@@ -82,7 +82,7 @@ const reportedBase = {
   agentVersion: textSchema(64),
   at: timestampMsSchema,
   /** Telemetry storage health (absent from older agents). */
-  storage: storageHealthSchema.optional(),
+  storage: z.optional(storageHealthSchema),
 };
 
 /** Published on every (re)connect; the server answers with the desired state if its rev is newer. */
@@ -100,8 +100,8 @@ export const stateReportSchema = z.object({
   type: z.literal('state'),
   ...reportedBase,
   running: runningModelsSchema,
-  errors: z.array(deployErrorSchema).max(32),
-  capabilities: capabilitiesSchema.optional(),
+  errors: z.array(deployErrorSchema).check(z.maxLength(32)),
+  capabilities: z.optional(capabilitiesSchema),
 });
 /** The state a device runs. */
 export type StateReport = z.infer<typeof stateReportSchema>;

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { profileJsonSchema } from '../profile/profile-json';
+import { z } from '../zod';
 import { checkFeedbackAgainstWindow, feedbackAggregateSchema } from './feedback';
 import {
   countSchema,
@@ -17,13 +17,13 @@ export const runtimeInfoSchema = z.object({
   /** Backend actually in use (`cpu`, `cuda`, `webgpu`, `wasm`, …). */
   backend: tokenSchema,
   /** Threads actually in use (WASM silently drops to 1 without cross-origin isolation). */
-  threads: z.int().min(0).max(4096),
+  threads: z.int().check(z.gte(0), z.lte(4096)),
   /** GPU adapter description, when a GPU backend runs. */
-  adapter: textSchema(256).optional(),
+  adapter: z.optional(textSchema(256)),
   /** Why a preferred backend was not used, e.g. `requestAdapter() returned null`. */
-  fallbackReason: textSchema(512).optional(),
+  fallbackReason: z.optional(textSchema(512)),
   /** Version of the inference runtime (onnxruntime-node / -web). */
-  runtimeVersion: textSchema(64).optional(),
+  runtimeVersion: z.optional(textSchema(64)),
 });
 /** Where and how inference ran. */
 export type RuntimeInfo = z.infer<typeof runtimeInfoSchema>;
@@ -33,8 +33,8 @@ export const MAX_SOFTWARE_BYTES = 2 ** 50;
 /** Largest duration in {@link softwareMetricsSchema} (about 31 years, in ms). */
 export const MAX_SOFTWARE_MS = 1e12;
 
-const bytesSchema = z.int().min(0).max(MAX_SOFTWARE_BYTES);
-const durationMsSchema = z.number().min(0).max(MAX_SOFTWARE_MS);
+const bytesSchema = z.int().check(z.gte(0), z.lte(MAX_SOFTWARE_BYTES));
+const durationMsSchema = z.number().check(z.gte(0), z.lte(MAX_SOFTWARE_MS));
 
 /**
  * Process metrics of the client over the window (Node agents; browsers leave them out). The same for
@@ -90,35 +90,37 @@ export const telemetryReportSchema = z
     profile: profileJsonSchema,
     runtime: runtimeInfoSchema,
     /** Process metrics over the window; optional (browsers and older agents leave it out). */
-    software: softwareMetricsSchema.optional(),
+    software: z.optional(softwareMetricsSchema),
     overflow: overflowCountersSchema,
     /** Operator feedback of the window (active role only); optional (older clients and unlabelled windows). */
-    feedback: feedbackAggregateSchema.optional(),
+    feedback: z.optional(feedbackAggregateSchema),
   })
-  .refine((report) => report.window.endMs >= report.window.startMs, {
-    message: 'expected window.endMs >= window.startMs',
-    path: ['window', 'endMs'],
-  })
-  .refine((report) => report.profile.specHash === report.specHash, {
-    message: 'expected profile.specHash to equal the report specHash',
-    path: ['profile', 'specHash'],
-  })
-  .superRefine((report, ctx) => {
-    if (!report.feedback) return;
-    if (report.role !== 'active')
-      ctx.addIssue({
-        code: 'custom',
-        message: 'expected feedback only in an active report',
-        path: ['feedback'],
-      });
-    const checked = checkFeedbackAgainstWindow(report.feedback, report.profile.inferences);
-    if (!checked.ok)
-      ctx.addIssue({
-        code: 'custom',
-        message: checked.error.message,
-        path: (checked.error.path ?? 'feedback').split('.'),
-      });
-  });
+  .check(
+    z.refine((report) => report.window.endMs >= report.window.startMs, {
+      message: 'expected window.endMs >= window.startMs',
+      path: ['window', 'endMs'],
+    }),
+    z.refine((report) => report.profile.specHash === report.specHash, {
+      message: 'expected profile.specHash to equal the report specHash',
+      path: ['profile', 'specHash'],
+    }),
+    z.superRefine((report, ctx) => {
+      if (!report.feedback) return;
+      if (report.role !== 'active')
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected feedback only in an active report',
+          path: ['feedback'],
+        });
+      const checked = checkFeedbackAgainstWindow(report.feedback, report.profile.inferences);
+      if (!checked.ok)
+        ctx.addIssue({
+          code: 'custom',
+          message: checked.error.message,
+          path: (checked.error.path ?? 'feedback').split('.'),
+        });
+    }),
+  );
 /** One telemetry window report. */
 export type TelemetryReport = z.infer<typeof telemetryReportSchema>;
 
@@ -127,7 +129,7 @@ export const MAX_REPORTS_PER_BATCH = 64;
 
 /** Body of an HTTP telemetry `POST` (also used by `sendBeacon` on page hide). */
 export const telemetryBatchSchema = z.object({
-  reports: z.array(telemetryReportSchema).min(1).max(MAX_REPORTS_PER_BATCH),
+  reports: z.array(telemetryReportSchema).check(z.minLength(1), z.maxLength(MAX_REPORTS_PER_BATCH)),
 });
 /** Body of an HTTP telemetry `POST`. */
 export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
@@ -151,11 +153,13 @@ export const ackSchema = z
     clientId: idSchema,
     epoch: countSchema,
     seq: countSchema,
-    seqs: z.array(countSchema).min(1).max(MAX_ACK_SEQS).optional(),
+    seqs: z.optional(z.array(countSchema).check(z.minLength(1), z.maxLength(MAX_ACK_SEQS))),
   })
-  .refine((ack) => ack.seqs === undefined || ack.seqs.every((s) => s <= ack.seq), {
-    message: 'expected every seqs entry <= seq (the highest stored seq)',
-    path: ['seqs'],
-  });
+  .check(
+    z.refine((ack) => ack.seqs === undefined || ack.seqs.every((s) => s <= ack.seq), {
+      message: 'expected every seqs entry <= seq (the highest stored seq)',
+      path: ['seqs'],
+    }),
+  );
 /** Acknowledgement of stored reports. */
 export type Ack = z.infer<typeof ackSchema>;

@@ -1,8 +1,8 @@
-import type { z } from 'zod';
 import { type PublicJwk, publicJwkSchema } from '../protocol/manifest';
 import { toParseError } from '../protocol/parse';
 import { base64UrlSchema } from '../protocol/primitives';
 import { fail, ok, type Result } from '../result';
+import { z } from '../zod';
 import { base64UrlEncode } from './base64url';
 import { canonicalJson } from './canonical-json';
 import { subtleCrypto, toArrayBufferView } from './digest';
@@ -10,7 +10,7 @@ import { subtleCrypto, toArrayBufferView } from './digest';
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
 /** A P-256 private key as JWK: the public members plus `d`. Never leaves the fleet server. */
-export const privateJwkSchema = publicJwkSchema.extend({ d: base64UrlSchema(43) });
+export const privateJwkSchema = z.extend(publicJwkSchema, { d: base64UrlSchema(43) });
 /** A P-256 private key as JWK. */
 export type PrivateJwk = z.infer<typeof privateJwkSchema>;
 
@@ -67,7 +67,7 @@ export const keyIdOf = async (publicKey: CryptoKey): Promise<string> =>
   jwkThumbprint(publicMembers(await subtleCrypto().exportKey('jwk', publicKey)));
 
 const importJwk = async <T extends PublicJwk>(
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   jwk: unknown,
   usage: 'sign' | 'verify',
   extractable: boolean,

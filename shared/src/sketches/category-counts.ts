@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ok, type Result } from '../result';
+import { z } from '../zod';
 import { SketchMismatchError } from './errors';
 import { countNumber, invalid, parseWire } from './wire';
 
@@ -16,8 +16,10 @@ export interface CategoryCountsOptions {
 /** Wire form of {@link CategoryCounts}: `[key, count]` pairs sorted by key (never object keys). */
 export const categoryCountsJsonSchema = z.object({
   v: z.literal(1),
-  max: z.number().int().min(1).max(MAX_CATEGORIES),
-  c: z.array(z.tuple([z.string().max(MAX_CATEGORY_KEY_LENGTH), countNumber])).max(MAX_CATEGORIES),
+  max: z.int().check(z.gte(1), z.lte(MAX_CATEGORIES)),
+  c: z
+    .array(z.tuple([z.string().check(z.maxLength(MAX_CATEGORY_KEY_LENGTH)), countNumber]))
+    .check(z.maxLength(MAX_CATEGORIES)),
   other: countNumber,
 });
 

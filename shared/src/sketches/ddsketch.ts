@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ok, type Result } from '../result';
+import { z } from '../zod';
 import { BinStore } from './bin-store';
 import { LogMapping } from './log-mapping';
 import {

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ok, type Result } from '../result';
+import { z } from '../zod';
 import { SketchMismatchError } from './errors';
 import { countNumber, finiteNumber, invalid, parseWire } from './wire';
 
@@ -21,9 +21,9 @@ export function isValidEdges(edges: ArrayLike<number>): boolean {
 /** Wire form of a {@link Histogram}: `counts.length === edges.length + 1`. */
 export const histogramJsonSchema = z.object({
   v: z.literal(1),
-  edges: z.array(finiteNumber).min(1).max(MAX_HISTOGRAM_EDGES),
-  counts: z.array(countNumber).max(MAX_HISTOGRAM_EDGES + 1),
-  nan: countNumber.optional(),
+  edges: z.array(finiteNumber).check(z.minLength(1), z.maxLength(MAX_HISTOGRAM_EDGES)),
+  counts: z.array(countNumber).check(z.maxLength(MAX_HISTOGRAM_EDGES + 1)),
+  nan: z.optional(countNumber),
 });
 
 /** Wire form of a {@link Histogram}. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod';
 import { MAX_STORE_BINS } from './bin-store';
 import { SketchMismatchError } from './errors';
 import { isValidRelativeAccuracy } from './log-mapping';
@@ -19,14 +19,16 @@ export const MAX_KEY_MAGNITUDE = 1e8;
 /** Wire fields of a sketch's parameters. */
 export const logSketchParamsWire = {
   v: z.literal(1),
-  alpha: finiteNumber.refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ alpha ≤ 0.5' }),
-  maxBins: z.number().int().min(16).max(MAX_STORE_BINS),
+  alpha: finiteNumber.check(z.refine(isValidRelativeAccuracy, { message: 'expected 1e-4 ≤ alpha ≤ 0.5' })),
+  maxBins: z.int().check(z.gte(16), z.lte(MAX_STORE_BINS)),
 };
 
 /** Wire fields of one bin store: counts of keys from `key0` on; -k skips k empty bins. */
 export const binStoreWire = {
-  key0: z.number().int().min(-MAX_KEY_MAGNITUDE).max(MAX_KEY_MAGNITUDE),
-  bins: z.array(z.number().int().min(-MAX_STORE_BINS).max(Number.MAX_SAFE_INTEGER)).max(MAX_STORE_BINS),
+  key0: z.int().check(z.gte(-MAX_KEY_MAGNITUDE), z.lte(MAX_KEY_MAGNITUDE)),
+  bins: z
+    .array(z.int().check(z.gte(-MAX_STORE_BINS), z.lte(Number.MAX_SAFE_INTEGER)))
+    .check(z.maxLength(MAX_STORE_BINS)),
 };
 
 /** The options with their defaults (α 0.01, 2048 bins); throws RangeError for values out of range. */

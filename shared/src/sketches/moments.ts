@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ok, type Result } from '../result';
+import { z } from '../zod';
 import { countNumber, finiteNumber, invalid, jsonSafe, parseWire } from './wire';
 
 /** Wire form of {@link Moments}; the non-finite counters are omitted when zero. */
@@ -7,12 +7,12 @@ export const momentsJsonSchema = z.object({
   v: z.literal(1),
   n: countNumber,
   mean: finiteNumber,
-  m2: finiteNumber.nonnegative(),
+  m2: z.number().check(z.nonnegative()),
   min: finiteNumber,
   max: finiteNumber,
-  nan: countNumber.optional(),
-  pinf: countNumber.optional(),
-  ninf: countNumber.optional(),
+  nan: z.optional(countNumber),
+  pinf: z.optional(countNumber),
+  ninf: z.optional(countNumber),
 });
 
 /** Wire form of {@link Moments}. */
@@ -29,9 +29,8 @@ export type MomentsTuple = number[];
  * names the field, e.g. `m.mean`); the metadata documents them as numbers.
  */
 export const momentsTupleSchema = z
-  .array(z.unknown().meta({ type: 'number', description: 'checked by Moments.fromTuple' }))
-  .min(5)
-  .max(TUPLE_FIELDS.length);
+  .array(z.unknown().check(z.meta({ type: 'number', description: 'checked by Moments.fromTuple' })))
+  .check(z.minLength(5), z.maxLength(TUPLE_FIELDS.length));
 
 /**
  * Count, mean, variance (Welford; Chan et al. to merge), min and max of the finite values;

@@ -1,21 +1,21 @@
-import { z } from 'zod';
 import { fail, ok, type ParseError, type Result } from '../result';
+import { z } from '../zod';
 
 /** A finite JSON number (zod 4 already refuses NaN and ±Infinity). */
 export const finiteNumber = z.number();
 
 /** A non-negative integer count that stays exact in a double. */
-export const countNumber = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const countNumber = z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER));
 
 /** Keys that must never become object properties when we build objects from wire data. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A label or kind used as a category key: bounded length, not a prototype key. */
-export const categoryKey = z
-  .string()
-  .min(1)
-  .max(128)
-  .refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'reserved key' });
+export const categoryKey = z.string().check(
+  z.minLength(1),
+  z.maxLength(128),
+  z.refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'reserved key' }),
+);
 
 /** Replaces a non-finite number with a JSON-safe one (saturating ±Infinity, NaN → 0). */
 export function jsonSafe(x: number): number {
@@ -25,7 +25,7 @@ export function jsonSafe(x: number): number {
 }
 
 /** Validates `json` with `schema`, mapping the first issue to a `ParseError` naming the field; never throws. */
-export function parseWire<T>(schema: z.ZodType<T>, json: unknown, what: string): Result<T> {
+export function parseWire<T>(schema: z.ZodMiniType<T>, json: unknown, what: string): Result<T> {
   try {
     if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
       const v = (json as { v?: unknown }).v;

@@ -39,12 +39,12 @@ const computeRoute = contractRoute(apiRoute('POST /api/v1/baselines'), {
 const FIELDS = ['model', 'preprocessing', 'options', 'reference'];
 
 /** A JSON form field, sent as text (`-F 'preprocessing=<pre.json'`) or as a small file part. */
-async function jsonField<T extends z.ZodType>(
+async function jsonField<T extends z.core.$ZodType>(
   form: Record<string, unknown>,
   name: string,
   fieldSchema: T,
   required: boolean,
-): Promise<z.output<T> | undefined> {
+): Promise<z.core.output<T> | undefined> {
   const value = form[name];
   if (value === undefined && !required) return undefined;
   const raw = value instanceof File && value.size <= 64 * 1024 ? await value.text() : value;
@@ -55,13 +55,13 @@ async function jsonField<T extends z.ZodType>(
   } catch {
     throw new InvalidInput(`${name}: not JSON`, { field: name });
   }
-  const parsed = fieldSchema.safeParse(json);
+  const parsed = z.safeParse(fieldSchema, json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = [name, ...issue.path.map(String)].join('.');
     throw new InvalidInput(`${field}: ${issue.message}`, { field });
   }
-  return parsed.data as z.output<T>;
+  return parsed.data as z.core.output<T>;
 }
 
 /** A sha256 form field as plain text (`-F model=<sha256>`). */
