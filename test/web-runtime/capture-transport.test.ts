@@ -104,9 +104,9 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
       baseline.push(await flushMs());
       await drained(page);
     }
-    // Each sample upload now takes 2 s: a backlog of 8 takes 16 s.
-    sink.delayMs = 2_000;
-    await inferAll(page, images(3000, 8));
+    // Each sample upload now takes 3 s: a backlog of 16 takes 48 s, longer than the three flushes below.
+    sink.delayMs = 3_000;
+    await inferAll(page, images(3000, 16));
     const reports = shared.fleet.reports().length;
     const under: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -116,19 +116,17 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
         'no upload in flight',
       );
       under.push(await flushMs());
-      // The upload was still in flight while telemetry went through.
-      expect(sink.inFlight).toBeGreaterThan(0);
+      expect((await captureStatus(page))!.queued).toBeGreaterThan(0);
     }
     expect(shared.fleet.reports().length).toBe(reports + 3);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
     console.log(
       `web.capture.telemetry_flush_ms: ${median(baseline)} ms; under_sample_backlog: ${median(under)} ms`,
     );
-    // Far below one sample upload (2 s): telemetry never queued behind one.
-    expect(median(under)).toBeLessThan(1_000);
-    expect((await captureStatus(page))!.queued).toBeGreaterThan(0);
+    // Well below one sample upload (3 s): telemetry never waited for one.
+    expect(median(under)).toBeLessThan(1_500);
     await context.close();
-  }, 120_000);
+  }, 180_000);
 
   describe.each([
     [403, 'capture_disabled'],
