@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
+import { profileText } from '../telemetry/profile-codec';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -91,7 +92,8 @@ function readHours(db: FleetDb, q: TierQuery, fromMs: number, toMs: number, limi
     .where(and(...conditions))
     .orderBy(desc(t.hourMs))
     .limit(limit)
-    .all();
+    .all()
+    .map((row) => ({ ...row, profile: profileText(row.profile) }));
 }
 
 function readDays(db: FleetDb, q: TierQuery, fromMs: number, toMs: number, limit: number): TierRow[] {
@@ -118,7 +120,8 @@ function readDays(db: FleetDb, q: TierQuery, fromMs: number, toMs: number, limit
     .where(and(...conditions))
     .orderBy(desc(t.dayMs))
     .limit(limit)
-    .all();
+    .all()
+    .map((row) => ({ ...row, profile: profileText(row.profile) }));
 }
 
 function readFleet(
@@ -146,5 +149,5 @@ function readFleet(
     .orderBy(desc(f.startMs))
     .limit(limit)
     .all()
-    .map((row) => ({ ...row, scope: '*', sourceId: '*' }));
+    .map((row) => ({ ...row, profile: profileText(row.profile), scope: '*', sourceId: '*' }));
 }

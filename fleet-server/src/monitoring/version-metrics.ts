@@ -10,6 +10,7 @@ import { and, eq, gte, inArray, lt } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import { matchesSelector, type Selector } from '../labels/selector';
 import type { SpecResolver } from '../models';
+import { profileText } from '../telemetry/profile-codec';
 
 const HOUR_MS = 3_600_000;
 
@@ -66,7 +67,7 @@ export function mergedProfile(db: FleetDb, specs: SpecResolver, query: VersionQu
   const apps = new Set<string>();
   let reports = 0;
   for (const row of rows) {
-    const parsed = Profile.fromJSON(JSON.parse(row.profile), found.spec);
+    const parsed = Profile.fromJSON(JSON.parse(profileText(row.profile)), found.spec);
     if (!parsed.ok) continue;
     merged.merge(parsed.value);
     reports += row.reports;

@@ -1,5 +1,6 @@
 import { type FeedbackAggregate, mergeFeedback, Profile, type ProfileDelta } from '@edgefleet/shared';
 import type { Logger } from 'pino';
+import { profileText, type StoredProfile } from './profile-codec';
 import type { ReportEnvelope } from './report-envelope';
 import type { TelemetryScope } from './schema';
 
@@ -40,7 +41,7 @@ export function aggregateKeyOf(
 /** A stored aggregate as read back: its counts, ProfileJSON text and (per-source rows) summed feedback. */
 export interface StoredAggregate {
   reports: number;
-  profile: string;
+  profile: StoredProfile;
   feedback?: FeedbackAggregate | null;
   feedbackReports?: number;
 }
@@ -115,7 +116,7 @@ export class AggregateMerger<K extends object = AggregateKey> {
       return { profile: new Profile(like.spec), reports: 0, feedback: null, feedbackReports: 0 };
     }
     const row = this.table.read(key)!;
-    const parsed = Profile.fromJSON(JSON.parse(row.profile), like.spec);
+    const parsed = Profile.fromJSON(JSON.parse(profileText(row.profile)), like.spec);
     if (!parsed.ok) {
       this.log.error(
         { key: key as unknown, error: parsed.error.message },

@@ -10,6 +10,7 @@ import { dbSpecResolver } from '../models';
 import { versionMetrics } from '../monitoring/version-metrics';
 import { CLS_SPEC, clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
 import { TelemetryIngestor } from './ingest';
+import { profileText } from './profile-codec';
 import { parseReportEnvelope } from './report-envelope';
 
 let dir: string;
@@ -154,7 +155,9 @@ describe('TelemetryIngestor', () => {
       .where(eq(schema.telemetryAggregates.sourceId, 'c'))
       .all();
     expect(aggregate?.reports).toBe(2);
-    expect(JSON.parse(aggregate!.profile)).toEqual(JSON.parse(JSON.stringify(expected.toJSON())));
+    expect(JSON.parse(profileText(aggregate!.profile))).toEqual(
+      JSON.parse(JSON.stringify(expected.toJSON())),
+    );
   });
 
   it('answers a failed write with storage_failed and no ack', async () => {

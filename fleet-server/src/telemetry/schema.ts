@@ -1,5 +1,6 @@
 import type { FeedbackAggregate, RuntimeInfo, SoftwareMetrics } from '@edgefleet/shared';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { StoredProfile } from './profile-codec';
 
 /** Where a report came from: a device (`dev`, source = device id) or a web app's browsers (`app`, source = app id). */
 export type TelemetryScope = 'dev' | 'app';
@@ -70,7 +71,7 @@ export const telemetryAggregates = sqliteTable(
     inferences: integer('inferences').notNull(),
     errors: integer('errors').notNull(),
     /** Merged ProfileJSON (without spec). */
-    profile: text('profile').notNull(),
+    profile: text('profile').$type<StoredProfile>().notNull(),
     /** Operator feedback of the hour's reports that carried it, summed (null when none did). */
     feedback: text('feedback', { mode: 'json' }).$type<FeedbackAggregate>(),
     feedbackReports: integer('feedback_reports').notNull().default(0),
@@ -99,7 +100,7 @@ export const telemetryDaily = sqliteTable(
     reports: integer('reports').notNull(),
     inferences: integer('inferences').notNull(),
     errors: integer('errors').notNull(),
-    profile: text('profile').notNull(),
+    profile: text('profile').$type<StoredProfile>().notNull(),
     feedback: text('feedback', { mode: 'json' }).$type<FeedbackAggregate>(),
     feedbackReports: integer('feedback_reports').notNull().default(0),
     updatedAt: integer('updated_at').notNull(),
@@ -129,7 +130,7 @@ export const telemetryFleet = sqliteTable(
     reports: integer('reports').notNull(),
     inferences: integer('inferences').notNull(),
     errors: integer('errors').notNull(),
-    profile: text('profile').notNull(),
+    profile: text('profile').$type<StoredProfile>().notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [

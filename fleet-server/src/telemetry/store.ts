@@ -1,6 +1,7 @@
 import { and, eq, max, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
 import type { AggregateKey, AggregateTable, FleetHourKey, StoredAggregate } from './aggregates';
+import { packProfile } from './profile-codec';
 
 /** One report row as stored. */
 export type ReportRow = typeof schema.telemetryReports.$inferInsert;
@@ -142,7 +143,7 @@ export class TelemetryStore {
           reports: merged.reports,
           inferences: merged.profile.inferences,
           errors: merged.profile.errorCount,
-          profile: JSON.stringify(merged.profile.toJSON()),
+          profile: packProfile(JSON.stringify(merged.profile.toJSON())),
           feedback: merged.feedback,
           feedbackReports: merged.feedbackReports,
           updatedAt: nowMs,
@@ -231,7 +232,7 @@ function fleetHourTable(db: FleetDb): AggregateTable<FleetHourKey> {
         reports: merged.reports,
         inferences: merged.profile.inferences,
         errors: merged.profile.errorCount,
-        profile: JSON.stringify(merged.profile.toJSON()),
+        profile: packProfile(JSON.stringify(merged.profile.toJSON())),
         updatedAt: nowMs,
       }),
   };

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { FleetDb } from '../db';
+import type { StoredProfile } from './profile-codec';
 
 /** A per-source hourly row as the daily roll-up reads it. */
 export interface HourRow {
   reports: number;
-  profile: string;
+  profile: StoredProfile;
   feedback: string | null;
   feedback_reports: number;
 }
@@ -183,7 +184,7 @@ export interface DayFigures {
   reports: number;
   inferences: number;
   errors: number;
-  profile: string;
+  profile: Uint8Array;
   feedback: string | null;
   feedback_reports: number;
   updated_at: number;

@@ -12,6 +12,7 @@ import { versionTimeseries } from '../monitoring/timeseries';
 import { feedbackRowsOf } from '../quality/store';
 import { CLS_SPEC, clsReport, clsWindowProfile, insertClsVersion } from './fixtures';
 import { TelemetryIngestor } from './ingest';
+import { profileText, type StoredProfile } from './profile-codec';
 import { DAY_MS, HOUR_MS, TierMaintenance, type TierRetention } from './tiers';
 
 const T0 = Date.UTC(2026, 10, 20); // a UTC day start
@@ -176,14 +177,16 @@ describe('telemetry tiers', () => {
           return groups;
         };
         const spec = specs.baselineOf('cls', '1.0.0')!.spec;
-        const read = (text: string) => {
-          const parsed = Profile.fromJSON(JSON.parse(text), spec);
+        const read = (stored: StoredProfile) => {
+          const parsed = Profile.fromJSON(JSON.parse(profileText(stored)), spec);
           if (!parsed.ok) throw new Error(parsed.error.message);
           return parsed;
         };
         const hours = db.select().from(schema.telemetryAggregates).all();
         const hourly = byKey((s) => `d${s.device}@${Math.floor(s.startMs / HOUR_MS) * HOUR_MS}`);
         expect(hours).toHaveLength(hourly.size);
+        // Tier rows are stored deflated.
+        for (const row of hours) expect(row.profile).toBeInstanceOf(Uint8Array);
         for (const row of hours) {
           const group = hourly.get(`${row.sourceId}@${row.hourMs}`)!;
           expect(row.reports).toBe(group.length);

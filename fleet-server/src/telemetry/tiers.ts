@@ -5,6 +5,7 @@ import type { FleetDb } from '../db';
 import type { SpecResolver } from '../models';
 import { addFeedbackInto } from './aggregates';
 import { mergeCutoffMs } from './ingest';
+import { packProfile, profileText } from './profile-codec';
 import { type DayFigures, type HourRow, type SourceDay, TierStore } from './tier-store';
 
 export const HOUR_MS = 3_600_000;
@@ -119,8 +120,9 @@ export class TierMaintenance {
     const after = (this.store.cursor(ROLLUP_CURSOR) ?? -1) - ROLLUP_OVERLAP_MS;
     const days = this.store.touchedSourceDays(after, nowMs);
     const fleetDays = new Map<string, { model: string; version: string; role: string; dayMs: number }>();
-    for (let i = 0; i < days.length; i += this.batchRows / 24) {
-      const chunk = days.slice(i, i + this.batchRows / 24);
+    const perTransaction = Math.max(1, Math.floor(this.batchRows / 24)); // a day reads up to 24 hours
+    for (let i = 0; i < days.length; i += perTransaction) {
+      const chunk = days.slice(i, i + perTransaction);
       this.store.transaction(() => {
         for (const day of chunk) {
           const figures = this.mergeHours(
@@ -178,7 +180,7 @@ export class TierMaintenance {
     let reports = 0;
     let feedbackReports = 0;
     for (const hour of hours) {
-      if (!mergeJsonInto(profile, JSON.parse(hour.profile)).ok) {
+      if (!mergeJsonInto(profile, JSON.parse(profileText(hour.profile))).ok) {
         this.log.error({ model, version }, 'unreadable hourly aggregate; left out of its day');
         continue;
       }
@@ -197,7 +199,7 @@ export class TierMaintenance {
       reports,
       inferences: profile.inferences,
       errors: profile.errorCount,
-      profile: JSON.stringify(profile.toJSON()),
+      profile: packProfile(JSON.stringify(profile.toJSON())),
       feedback: sum.feedback ? JSON.stringify(sum.feedback) : null,
       feedback_reports: feedbackReports,
       updated_at: nowMs,
