@@ -17,6 +17,7 @@ import type { AgentTensor } from '../src/runtime/tensor';
 import { ServingEngine } from '../src/serving/engine';
 import { TelemetryWindows } from '../src/telemetry/windows';
 import { CLS_MODEL_PATH, CLS_PREPROCESSING, DET_MODEL_PATH, localModel } from '../src/testing/cls';
+import { captureOverhead } from './capture';
 import { eventLoopDuringDet } from './event-loop';
 import { feedbackOverhead } from './feedback';
 
@@ -222,6 +223,7 @@ console.log(`agent.threads: ${THREADS}`);
 const cls = await compare('cls', CLS_MODEL_PATH, CLS_PREPROCESSING, ['0', '180'], quick ? 100 : 600);
 await http(cls.engine, quick ? 50 : 300);
 await feedbackOverhead(cls.session, quick ? 200 : 1000);
+await captureOverhead(cls.session, quick ? 200 : 1000);
 const det = await compare(
   'det320',
   DET_MODEL_PATH,

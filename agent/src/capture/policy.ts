@@ -128,8 +128,9 @@ export class CaptureRules {
       return;
     }
     this.pending++;
+    // Already after the answer (the engine's deferred observations): stored in this turn of the event loop,
+    // so it does not land on the next request; a downscale goes to sharp's thread pool.
     this.chain = this.chain
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(() => this.store(chosen))
       .catch((err: Error) => {
         this.deps.counters.dropped.storeFailed++;
