@@ -12,10 +12,13 @@ import sharp from 'sharp';
 import { AGENT_NODE_FLAGS } from '../scripts/node-flags.mjs';
 import { createApi } from '../src/http/app';
 import { ModelSession, type SessionOptions } from '../src/runtime/model-session';
+import { ortSessionOptions } from '../src/runtime/runner';
 import type { AgentTensor } from '../src/runtime/tensor';
 import { ServingEngine } from '../src/serving/engine';
 import { TelemetryWindows } from '../src/telemetry/windows';
 import { CLS_MODEL_PATH, CLS_PREPROCESSING, DET_MODEL_PATH, localModel } from '../src/testing/cls';
+import { captureOverhead } from './capture';
+import { eventLoopDuringDet } from './event-loop';
 import { feedbackOverhead } from './feedback';
 
 const THREADS = Math.max(1, Math.min(4, availableParallelism()));
@@ -32,8 +35,9 @@ const quantile = (xs: number[], q: number): number => {
 };
 
 /**
- * Raw `session.run` and the agent path on the same session and input (one ORT thread pool, so neither
- * side competes with the other's spinning threads), alternating blocks so drift hits both alike.
+ * Raw `session.run` (an onnxruntime-node session in this process, the agent's options) and the agent path
+ * (placed where the agent places it: inline or in its own process) on the same input, alternating calls so
+ * drift hits both alike. Intra-op threads never spin, so the idle side does not compete with the other.
  */
 async function compare(
   name: string,
@@ -43,7 +47,7 @@ async function compare(
   iters: number,
 ) {
   const session = await ModelSession.load(localModel(modelPath, '1.0.0', prep, classes), OPTIONS);
-  const raw = session.ortSession;
+  const raw = await ort.InferenceSession.create(modelPath, ortSessionOptions(OPTIONS));
   const windows = new TelemetryWindows();
   const engine = new ServingEngine(windows, logger);
   engine.switchTo({ active: session, shadow: null, standby: null });
@@ -101,6 +105,7 @@ async function compare(
   }
   const r50 = quantile(rawMs, 0.5);
   const a50 = quantile(agentMs, 0.5);
+  console.log(`agent.${name}.placement: ${session.placement}`);
   console.log(`agent.${name}.raw_p50_ms: ${r50.toFixed(3)} ms`);
   console.log(`agent.${name}.raw_p95_ms: ${quantile(rawMs, 0.95).toFixed(3)} ms`);
   console.log(`agent.${name}.p50_ms: ${a50.toFixed(3)} ms`);
@@ -111,6 +116,7 @@ async function compare(
   );
   console.log(`agent.${name}.busy_overhead_ratio: ${(agentBusyMs / rawBusyMs).toFixed(3)}`);
   console.log(`agent.${name}.inline_stats_overhead_ratio: ${(quantile(inlineMs, 0.5) / r50).toFixed(3)}`);
+  await raw.release();
   return { session, engine };
 }
 
@@ -173,8 +179,11 @@ function rss(): void {
   console.log(`agent.rss_delta_default_node_flags_mb: ${(agentDefault - rawDefault).toFixed(1)} MB`);
 }
 
-/** RSS growth over hot swaps (onnxruntime #25325): load, warm up, serve, release — 50 times. */
-async function swaps(count: number): Promise<void> {
+/**
+ * RSS growth over hot swaps (onnxruntime #25325): load, warm up, serve, release — `count` times, inline and
+ * with each version in its own process (the process, and what onnxruntime kept, ends with the version).
+ */
+async function swaps(count: number, placement: 'inline' | 'process'): Promise<void> {
   const engine = new ServingEngine(new TelemetryWindows(), logger);
   const tensor: AgentTensor = {
     data: new Float32Array(3 * 48 * 192).fill(0.1),
@@ -182,17 +191,31 @@ async function swaps(count: number): Promise<void> {
     dtype: 'float32',
   };
   let rssAfter10 = 0;
+  const pids: number[] = [];
   for (let i = 0; i < count; i++) {
-    const next = await ModelSession.load(localModel(CLS_MODEL_PATH, `1.0.${i}`), OPTIONS);
+    const next = await ModelSession.load(localModel(CLS_MODEL_PATH, `1.0.${i}`), { ...OPTIONS, placement });
     await next.warmUp(1);
+    if (next.pid) pids.push(next.pid);
     const retired = engine.switchTo({ active: next, shadow: null, standby: null });
     await Promise.all(retired.map((s) => s.release()));
     await engine.infer({ kind: 'tensor', tensor });
     if (i === 9) rssAfter10 = process.memoryUsage().rss;
   }
   const growth = (process.memoryUsage().rss - rssAfter10) / (1024 * 1024);
-  console.log(`agent.swap_rss_growth_mb: ${growth.toFixed(1)} MB (swaps 10 to ${count})`);
+  const suffix = placement === 'inline' ? '' : `_${placement}`;
+  console.log(`agent.swap_rss_growth${suffix}_mb: ${growth.toFixed(1)} MB (swaps 10 to ${count})`);
   await Promise.all(engine.switchTo({ active: null, shadow: null, standby: null }).map((s) => s.release()));
+  if (placement === 'process') {
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    console.log(`agent.swap_processes_left: ${alive.length} (of ${pids.length} started)`);
+  }
 }
 
 const quick = process.argv.includes('--quick');
@@ -200,6 +223,7 @@ console.log(`agent.threads: ${THREADS}`);
 const cls = await compare('cls', CLS_MODEL_PATH, CLS_PREPROCESSING, ['0', '180'], quick ? 100 : 600);
 await http(cls.engine, quick ? 50 : 300);
 await feedbackOverhead(cls.session, quick ? 200 : 1000);
+await captureOverhead(cls.session, quick ? 200 : 1000);
 const det = await compare(
   'det320',
   DET_MODEL_PATH,
@@ -207,6 +231,12 @@ const det = await compare(
   undefined,
   quick ? 20 : 100,
 );
-await Promise.all([cls.session.release(), det.session.release()]);
-await swaps(quick ? 20 : 50);
+const detInline = await ModelSession.load(
+  localModel(DET_MODEL_PATH, '1.0.0', { ...CLS_PREPROCESSING, width: 320, height: 320 }, undefined),
+  { ...OPTIONS, placement: 'inline' },
+);
+await eventLoopDuringDet(det.session, detInline, quick ? 1_500 : 4_000);
+await Promise.all([cls.session.release(), det.session.release(), detInline.release()]);
+await swaps(quick ? 20 : 50, 'inline');
+await swaps(quick ? 20 : 50, 'process');
 rss();

@@ -1,6 +1,6 @@
 // Bundles the agent into dist/ as plain ESM for devices: no tsx at run time (tsx alone costs ~30 MB
 // of RSS). Workspace packages (TypeScript sources) are bundled; npm dependencies stay external.
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { AGENT_SHEBANG } from './node-flags.mjs';
@@ -36,3 +36,8 @@ for (const [name, entry, banner] of [
   });
 }
 chmodSync(join(outdir, 'edgefleet-agent.mjs'), 0o755);
+// The inference process's entry is forked by path (beside the bundle, as beside process-runner.ts).
+copyFileSync(
+  new URL('../src/runtime/inference-process.mjs', import.meta.url),
+  join(outdir, 'inference-process.mjs'),
+);

@@ -1,6 +1,7 @@
 import type { DeployError, EnrollResponse, RuntimeInfo } from '@edgefleet/shared';
 import * as ort from 'onnxruntime-node';
 import pino, { type Logger } from 'pino';
+import { type AgentCapture, createCapture } from './capture';
 import type { AgentConfig } from './config';
 import { createDeployment } from './deploy';
 import type { Deployer } from './deploy/deployer';
@@ -29,6 +30,8 @@ export interface RunningAgent {
   sender: TelemetrySender | null;
   watcher: WatchedFolder | null;
   enrollment: EnrollResponse | undefined;
+  /** The data capture: policy rules, daily budget, sample queue and its uploader. */
+  capture: AgentCapture;
   /** Closes the current window into the outbox now (and tries to send it). */
   flushWindow(): void;
   /** Errors of the last desired state applied (or of the restore). */
@@ -93,6 +96,28 @@ export async function startAgent(
         ...(options.resendAfterMs !== undefined ? { resendAfterMs: options.resendAfterMs } : {}),
       })
     : null;
+  const capture = createCapture({
+    dataDir: config.dataDir,
+    clientId: enrollment?.deviceId ?? 'unenrolled',
+    policy: () => deployment.deployer.state.capture,
+    queueMaxBytes: config.captureQueueBytes,
+    ...(enrollment
+      ? {
+          upload: {
+            apiUrl: enrollment.apiUrl,
+            deviceToken: enrollment.deviceToken,
+            bytesPerS: config.captureUploadBytesPerS,
+            // Telemetry first: a sample goes only when every report is stored and acknowledged.
+            canSend: () => telemetry.outbox.stats().pending === 0,
+          },
+        }
+      : {}),
+    logger,
+  });
+  engine.observeInference = capture.rules.observeInference;
+  feedback.onDisagreement = capture.rules.observeDisagreement;
+  telemetry.addSoftwareFigures(() => (capture.active() ? { capture: capture.counters() } : {}));
+  telemetry.onWindowClosed(capture.notify);
   const watcher = config.watch
     ? new WatchedFolder(engine, {
         dir: config.watch,
@@ -112,6 +137,7 @@ export async function startAgent(
     serving: engine.counters,
     automation: engine.automation,
     feedback: feedback.counters,
+    capture: capture.counters(),
     outbox: { epoch: telemetry.outbox.epoch, ...telemetry.outbox.stats() },
     storage: telemetry.outbox.storage(),
     recoveredAtStart: telemetry.recovered,
@@ -122,6 +148,7 @@ export async function startAgent(
   });
 
   telemetry.start();
+  capture.start();
   const api = await startLocalApi({ config, engine, feedback, status });
   await watcher?.start();
   await fleet?.start();
@@ -141,6 +168,7 @@ export async function startAgent(
     sender: fleet?.sender ?? null,
     watcher,
     enrollment,
+    capture,
     flushWindow: telemetry.flushWindow,
     lastErrors: deployment.errors,
     reportedRev: deployment.appliedRev,
@@ -150,6 +178,7 @@ export async function startAgent(
         await api.close();
         await engine.drainShadow();
         telemetry.stop();
+        await capture.close();
         await fleet?.stop();
         await deployment.close();
         telemetry.close();

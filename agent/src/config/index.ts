@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_INLINE_MAX_MS } from '../runtime/runner';
 
 const MiB = 1024 * 1024;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -45,6 +46,8 @@ export const agentConfigSchema = z.object({
   threads: int(1, 256).default(Math.max(1, Math.min(4, availableParallelism()))),
   interOpThreads: int(1, 64).default(1),
   graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  /** Models whose warm run takes at most this (ms) run on the JS thread; slower ones in their own process. */
+  inlineMaxMs: z.coerce.number().min(0).max(60_000).default(DEFAULT_INLINE_MAX_MS),
   /** Versions kept on disk beyond those in use. */
   keepVersions: int(0, 100).default(2),
   /** Telemetry window until the desired state says otherwise. */
@@ -71,6 +74,10 @@ export const agentConfigSchema = z.object({
   maxPredictions: int(0, 10_000_000).default(100_000),
   /** Byte budget of the images kept for review on the device (oldest evicted first); 0 keeps none. */
   reviewImageBytes: int(0, 2 ** 40).default(256 * MiB),
+  /** Bandwidth bound of captured-sample uploads (bytes/s on average; telemetry always goes first). */
+  captureUploadBytesPerS: int(1024, 2 ** 34).default(256 * 1024),
+  /** Bound of the captured-sample queue (`capture.db`) in bytes; a sample that does not fit is dropped and counted. */
+  captureQueueBytes: int(0, 2 ** 40).default(256 * MiB),
   /** MQTT URL override (default: from enrollment). */
   mqttUrl: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -94,6 +101,7 @@ export const SETTINGS = [
   ['threads', 'EDGEFLEET_AGENT_THREADS', 'threads'],
   ['inter-op-threads', 'EDGEFLEET_AGENT_INTER_OP_THREADS', 'interOpThreads'],
   ['graph-optimization', 'EDGEFLEET_AGENT_GRAPH_OPTIMIZATION', 'graphOptimization'],
+  ['inline-max-ms', 'EDGEFLEET_AGENT_INLINE_MAX_MS', 'inlineMaxMs'],
   ['keep-versions', 'EDGEFLEET_AGENT_KEEP_VERSIONS', 'keepVersions'],
   ['window-ms', 'EDGEFLEET_AGENT_WINDOW_MS', 'windowMs'],
   ['outbox-max-reports', 'EDGEFLEET_AGENT_OUTBOX_MAX_REPORTS', 'outboxMaxReports'],
@@ -107,6 +115,8 @@ export const SETTINGS = [
   ['feedback-ttl-ms', 'EDGEFLEET_AGENT_FEEDBACK_TTL_MS', 'feedbackTtlMs'],
   ['max-predictions', 'EDGEFLEET_AGENT_MAX_PREDICTIONS', 'maxPredictions'],
   ['review-image-bytes', 'EDGEFLEET_AGENT_REVIEW_IMAGE_BYTES', 'reviewImageBytes'],
+  ['capture-upload-bytes-per-s', 'EDGEFLEET_AGENT_CAPTURE_UPLOAD_BYTES_PER_S', 'captureUploadBytesPerS'],
+  ['capture-queue-bytes', 'EDGEFLEET_AGENT_CAPTURE_QUEUE_BYTES', 'captureQueueBytes'],
   ['mqtt-url', 'EDGEFLEET_AGENT_MQTT_URL', 'mqttUrl'],
   ['log-level', 'EDGEFLEET_AGENT_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, string, keyof AgentConfig])[];

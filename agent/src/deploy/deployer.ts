@@ -265,6 +265,7 @@ export class Deployer {
       shadowSampleRate: desired.policies.shadowSampleRate,
       telemetry: desired.telemetry,
       ...(desired.automation ? { automation: desired.automation } : {}),
+      ...(desired.capture ? { capture: desired.capture } : {}),
     };
     // The switch is durable first: a restart must serve what was reported. If the state cannot be saved (a full
     // disk), nothing switches, the rev stays, and every version of this desired state is reported failed.
@@ -304,7 +305,7 @@ export class Deployer {
   }
 
   private async loadChecked(stored: StoredModel, golden: 'required' | 'if_present'): Promise<ModelSession> {
-    const session = await ModelSession.load(stored, this.opts.sessionOptions);
+    const session = await ModelSession.load(stored, this.opts.sessionOptions, this.opts.logger);
     try {
       await session.warmUp();
       await session.checkGolden(golden);

@@ -14,6 +14,7 @@ export interface DeploymentDeps {
     | 'threads'
     | 'interOpThreads'
     | 'graphOptimization'
+    | 'inlineMaxMs'
     | 'keepVersions'
     | 'applyRetries'
     | 'applyRetryMs'
@@ -60,6 +61,7 @@ export async function createDeployment({
       intraOpNumThreads: config.threads,
       interOpNumThreads: config.interOpThreads,
       graphOptimizationLevel: config.graphOptimization,
+      inlineMaxMs: config.inlineMaxMs,
     },
     keepVersions: config.keepVersions,
     retry: { attempts: config.applyRetries, baseMs: config.applyRetryMs },

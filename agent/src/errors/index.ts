@@ -13,6 +13,8 @@ export type AgentErrorKind =
   | 'label_expired'
   | 'invalid_label'
   | 'window_full'
+  /** The inference process died (crash, kill, hang) during the run; it is started again for the next. */
+  | 'runtime_crashed'
   | 'internal';
 
 type AgentErrorStatus = 400 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 503 | 504 | 500;
@@ -29,6 +31,7 @@ const STATUS: Record<AgentErrorKind, AgentErrorStatus> = {
   label_expired: 410,
   invalid_label: 422,
   window_full: 429,
+  runtime_crashed: 503,
   internal: 500,
 };
 

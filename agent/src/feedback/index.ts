@@ -15,6 +15,14 @@ export type KeptPrediction = PredictionRecord & { image?: Uint8Array };
 /** Most pending reviews one `GET /v1/review` lists. */
 export const MAX_REVIEW_LIST = 500;
 
+/** An operator's label that differs from the prediction, heard before the prediction's review image is deleted. */
+export interface Disagreement {
+  record: PredictionRecord;
+  label: string;
+  /** The prediction's kept review image, while it is still kept (read it during the call). */
+  image: () => ReviewImage | undefined;
+}
+
 /** Counters of the feedback path (also in `/v1/status`). */
 export interface FeedbackCounters {
   predictionsKept: number;
@@ -60,6 +68,8 @@ export class OperatorFeedback {
   };
   private readonly store: PredictionStore;
   private readonly images: ReviewImageStore | null = null;
+  /** Hears each counted label that differs from its prediction (the agent's data capture); never breaks a label. */
+  onDisagreement: ((d: Disagreement) => void) | null = null;
 
   constructor(
     opts: FeedbackOptions,
@@ -164,6 +174,13 @@ export class OperatorFeedback {
       throw this.refuse('window_full', labelRefusalMessage.window_full(record.model));
     }
     this.counters.labelsCounted++;
+    if (this.onDisagreement && record.classes[record.predictedIndex] !== label) {
+      try {
+        this.onDisagreement({ record, label, image: () => this.reviewImage(predictionId) });
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'disagreement capture failed');
+      }
+    }
     this.forgetImage(predictionId);
     return { predictionId, counted: true };
   }

@@ -6,31 +6,22 @@ import {
   type PreprocessingSpec,
   type ProfileSpec,
 } from '@edgefleet/shared';
-import * as ort from 'onnxruntime-node';
+import type { Logger } from 'pino';
 import { DeployFailure } from '../errors';
 import type { StoredModel } from '../store/model-store';
 import { checkGolden, checkGoldenFits, parseGolden } from './golden';
-import { type AgentTensor, fromOrtTensor, toOrtTensor } from './tensor';
+import { InlineRunner } from './inline-runner';
+import { ProcessRunner } from './process-runner';
+import { DEFAULT_INLINE_MAX_MS, type ModelRunner, type SessionOptions } from './runner';
+import type { AgentTensor } from './tensor';
 
-/** onnxruntime session options the agent sets explicitly (never left to defaults: see DESIGN pitfalls). */
-export interface SessionOptions {
-  intraOpNumThreads: number;
-  interOpNumThreads: number;
-  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Let intra-op threads spin after a run (lower latency under constant load, more CPU). Default off. */
-  allowSpinning?: boolean;
-}
-
-export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-};
+export { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './runner';
 
 /**
- * One loaded model version. Inference runs on the calling (main) thread: onnxruntime-node's `run`
- * holds the JS thread for the whole inference; measured here, the cls model takes ~2 ms and det at
- * 320×320 ~32 ms on 2 cores, so a worker hop would cost more than the ≤ 5 % overhead budget on cls.
+ * One loaded model version. Where `run` executes is measured at load (see {@link SessionOptions.placement}):
+ * onnxruntime-node's `run` holds the JS thread for the whole inference (its async `run` is a synchronous
+ * call in a `setImmediate`; measured: the event loop stalls as long as det runs), so slow models run in a
+ * child process ({@link ProcessRunner}) and only those whose warm run is cheaper than the hop stay inline.
  * Requests in flight keep their session: {@link ModelSession.release} waits for them.
  */
 export class ModelSession {
@@ -47,38 +38,72 @@ export class ModelSession {
 
   private constructor(
     readonly stored: StoredModel,
-    private readonly session: ort.InferenceSession,
+    private runner: ModelRunner,
   ) {
     this.manifest = stored.ref.manifest;
     this.id = { name: this.manifest.name, version: this.manifest.version };
     this.spec = stored.spec;
     this.preprocessing = this.manifest.preprocessing;
-    this.inputName = this.preprocessing.inputName ?? session.inputNames[0]!;
-    this.outputNames = session.outputNames;
+    this.inputName = this.preprocessing.inputName ?? runner.signature.inputNames[0]!;
+    this.outputNames = runner.signature.outputNames;
     this.isClassifier = (this.spec.classes?.length ?? 0) > 0;
   }
 
-  /** Loads a stored version (step `load`). */
-  static async load(stored: StoredModel, options: SessionOptions): Promise<ModelSession> {
+  /** Loads a stored version (step `load`) where {@link SessionOptions.placement} says. */
+  static async load(stored: StoredModel, options: SessionOptions, logger?: Logger): Promise<ModelSession> {
+    const placement = options.placement ?? 'auto';
+    const label = `${stored.ref.manifest.name}@${stored.ref.manifest.version}`;
+    let runner: ModelRunner;
     try {
-      const session = await ort.InferenceSession.create(stored.modelPath, {
-        intraOpNumThreads: options.intraOpNumThreads,
-        interOpNumThreads: options.interOpNumThreads,
-        graphOptimizationLevel: options.graphOptimizationLevel,
-        executionMode: 'sequential',
-        // No busy-waiting pool threads after a run: on a small shared box they steal the core the
-        // JS thread needs for statistics and I/O (and burn power on an idle station).
-        extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
-      });
-      return new ModelSession(stored, session);
+      runner =
+        placement === 'inline'
+          ? await InlineRunner.create(stored.modelPath, options)
+          : await ProcessRunner.start(stored.modelPath, options, label, logger);
     } catch (err) {
       throw new DeployFailure('load', `onnxruntime: ${(err as Error).message}`);
     }
+    const session = new ModelSession(stored, runner);
+    if (placement === 'auto' && runner instanceof ProcessRunner) {
+      await session.placeByRunTime(runner, options);
+    }
+    return session;
   }
 
-  /** The underlying onnxruntime session (benchmarks compare against its bare `run`). */
-  get ortSession(): ort.InferenceSession {
-    return this.session;
+  /** Moves the session inline when its warm run (timed in the child, without the hop) is under the limit. */
+  private async placeByRunTime(runner: ProcessRunner, options: SessionOptions): Promise<void> {
+    const runs: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        await runner.run(this.zeroInput());
+        runs.push(runner.lastRunMs);
+      }
+    } catch (err) {
+      await runner.release();
+      throw new DeployFailure('warmup', `warm-up run failed: ${(err as Error).message}`);
+    }
+    // The first run allocates; the best of the next four is the model's own time (load on the box only adds).
+    const runMs = Math.min(...runs.slice(1));
+    if (runMs > (options.inlineMaxMs ?? DEFAULT_INLINE_MAX_MS)) return;
+    try {
+      this.runner = await InlineRunner.create(this.stored.modelPath, options);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** `inline` (the agent's JS thread) or `process` (its own child process). */
+  get placement(): 'inline' | 'process' {
+    return this.runner.placement;
+  }
+
+  /** The inference process's pid when the session runs in one. */
+  get pid(): number | undefined {
+    return this.runner instanceof ProcessRunner ? this.runner.pid : undefined;
+  }
+
+  /** Times the inference process died and was started again. */
+  get restarts(): number {
+    return this.runner instanceof ProcessRunner ? this.runner.restarts : 0;
   }
 
   get label(): string {
@@ -90,12 +115,7 @@ export class ModelSession {
     if (this.released) throw new Error(`session ${this.label} was released`);
     this.inFlight++;
     try {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(t);
-      const out = await this.session.run(ortFeeds);
-      const result: Record<string, AgentTensor> = {};
-      for (const name of this.outputNames) result[name] = fromOrtTensor(out[name]!);
-      return result;
+      return await this.runner.run(feeds);
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) this.drained?.();
@@ -104,8 +124,7 @@ export class ModelSession {
 
   /** The model's input shape from its metadata; dynamic dims are -1. */
   inputShape(): number[] {
-    const meta = this.session.inputMetadata.find((m) => m.name === this.inputName);
-    const shape = meta?.isTensor ? meta.shape : [];
+    const shape = this.runner.signature.inputShapes.get(this.inputName) ?? [];
     return shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1));
   }
 
@@ -140,7 +159,7 @@ export class ModelSession {
       return;
     }
     const golden = parseGolden(this.stored.golden);
-    checkGoldenFits(golden, { inputNames: this.session.inputNames, outputNames: this.outputNames });
+    checkGoldenFits(golden, { inputNames: this.runner.signature.inputNames, outputNames: this.outputNames });
     let outputs: Record<string, AgentTensor>;
     try {
       outputs = await this.run(golden.inputs);
@@ -155,6 +174,6 @@ export class ModelSession {
     if (this.released) return;
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.released = true;
-    await this.session.release();
+    await this.runner.release();
   }
 }

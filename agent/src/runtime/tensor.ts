@@ -27,3 +27,24 @@ export function elementCount(dims: readonly number[]): number {
   }
   return n;
 }
+
+type TypedArrayCtor = {
+  new (buffer: ArrayBuffer, byteOffset?: number, length?: number): AgentTensor['data'];
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/** The typed array each onnxruntime dtype travels in (float16 as bit patterns, bool as bytes). */
+export const TENSOR_ARRAYS: Readonly<Record<string, TypedArrayCtor>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+} as unknown as Record<string, TypedArrayCtor>;

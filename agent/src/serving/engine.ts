@@ -6,6 +6,7 @@ import {
   decideRoute,
   type ModelVersionId,
 } from '@edgefleet/shared';
+import type { FeatureSpec } from '@edgefleet/shared/profile';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors';
 import type { KeptPrediction } from '../feedback';
@@ -32,6 +33,21 @@ export interface InferResult {
   /** Who decides: the model (`auto`) or a human (`review`), by the deployment's automation level. */
   decision: Decision;
   latencyMs: InferenceTimings;
+}
+
+/**
+ * One answered inference of the active version as the data capture sees it, after the answer: its input, top
+ * class and the input feature values telemetry computed (valid only during the call: copy what is kept).
+ */
+export interface ObservedInference {
+  model: ModelVersionId;
+  /** The version's profiled input features (their baseline edges). */
+  inputs: readonly FeatureSpec[];
+  input: InferInput;
+  top?: TopClass;
+  features?: Readonly<Record<string, number>>;
+  predictionId: string;
+  createdMs: number;
 }
 
 /** How a caller wants one inference handled. */
@@ -70,8 +86,8 @@ export class ServingEngine {
   shadowSampleRate = 1;
   /**
    * Per-inference limit from the desired state's policies, counted from {@link InferOptions.receivedAtMs}.
-   * onnxruntime-node runs on the JS thread and cannot be interrupted: an inference over the limit finishes
-   * (its session stays in use until then), is counted as a `timeout` error, and fails with `timeout`
+   * A run is not interrupted at the limit (a process is killed only past its `hangMs`): an inference over the
+   * limit finishes (its session stays in use until then), is counted as a `timeout` error, and fails with `timeout`
    * (HTTP 504) for callers that ask for it ({@link InferOptions.failOnTimeout}); others get the result.
    */
   inferenceTimeoutMs: number | undefined;
@@ -88,6 +104,8 @@ export class ServingEngine {
   automation: Automation = DEFAULT_AUTOMATION;
   /** Keeps each classifier prediction for a later label (the agent's {@link OperatorFeedback}); none in unit tests. */
   rememberPrediction: ((record: KeptPrediction) => void) | null = null;
+  /** Hears each active inference after its answer, with its features (the agent's data capture); none in unit tests. */
+  observeInference: ((inference: ObservedInference) => void) | null = null;
 
   constructor(
     private readonly windows: TelemetryWindows,
@@ -138,7 +156,10 @@ export class ServingEngine {
       outputs = await session.run({ [session.inputName]: tensor });
     } catch (err) {
       this.counters.failed++;
-      this.windows.profileFor(session, 'active').recordError('infer');
+      // A kind from the runtime (`runtime_crashed`: its process died) is kept; anything else is `infer`.
+      const kind = err instanceof AgentError ? err.kind : 'infer';
+      this.windows.profileFor(session, 'active').recordError(kind);
+      if (err instanceof AgentError) throw err;
       throw new AgentError('internal', `inference failed on ${session.label}: ${(err as Error).message}`);
     }
     const t2 = performance.now();
@@ -170,11 +191,20 @@ export class ServingEngine {
       }
       // The window open now: one that closed during the run has been written already.
       const profile = this.windows.profileFor(session, 'active');
-      observeInput(profile, session, tensor);
+      const features = observeInput(profile, session, tensor);
       observeOutput(profile, session, top);
       observeTimings(profile, latencyMs);
       this.windows.recordRoute(session, decision.route, top?.confidence);
       if (timedOut) profile.recordError('timeout');
+      this.observeInference?.({
+        model: session.id,
+        inputs: session.spec.inputs,
+        input,
+        ...(top ? { top } : {}),
+        ...(features ? { features } : {}),
+        predictionId,
+        createdMs,
+      });
     });
     this.counters.inferences++;
     const shadow = this.slots.shadow;
@@ -224,7 +254,7 @@ export class ServingEngine {
       this.counters.shadowRuns++;
     } catch (err) {
       this.counters.shadowFailures++;
-      profile.recordError('infer');
+      profile.recordError(err instanceof AgentError ? err.kind : 'infer');
       this.logger.warn({ err: (err as Error).message, model: shadow.label }, 'shadow inference failed');
     }
   }

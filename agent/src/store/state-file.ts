@@ -6,6 +6,7 @@ import {
   type ModelVersionId,
   type TelemetryConfig,
 } from '@edgefleet/shared';
+import { type CapturePolicy, capturePolicySchema } from '@edgefleet/shared/capture';
 
 /** What the agent runs, persisted so a restart serves the last good models at once, without the server. */
 export interface AgentState {
@@ -18,6 +19,8 @@ export interface AgentState {
   telemetry?: TelemetryConfig;
   /** The desired state's automation level: a restart without the server must not let the model decide more. */
   automation?: Automation;
+  /** The desired state's capture policy: a restart without the server captures by the same rules and budget. */
+  capture?: CapturePolicy;
 }
 
 export const EMPTY_STATE: AgentState = {
@@ -59,6 +62,8 @@ export function readState(path: string): { state: AgentState; problem?: string }
       throw new Error('expected {appliedRev, active, shadow, standby, shadowSampleRate}');
     if (state.automation !== undefined && !automationSchema.safeParse(state.automation).success)
       throw new Error('expected automation to be an automation level');
+    if (state.capture !== undefined && !capturePolicySchema.safeParse(state.capture).success)
+      throw new Error('expected capture to be a capture policy');
     return { state };
   } catch (err) {
     return {

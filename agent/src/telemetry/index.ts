@@ -36,6 +36,8 @@ export interface AgentTelemetry {
   storageHealth(): StorageHealth;
   /** The process figures now. */
   process(): SoftwareMetrics;
+  /** Adds figures of another part (the data capture) to the software metrics of every window from now on. */
+  addSoftwareFigures(figures: () => Partial<Pick<SoftwareMetrics, 'capture'>>): void;
   /** Starts the window and checkpoint timers. */
   start(): void;
   /** Stops the timers and closes the open window into the outbox (before the link goes). */
@@ -65,12 +67,17 @@ export function createTelemetry({
   const checkpoints = new WindowCheckpoints(config.dataDir);
   const recovered = recoverCheckpoint(checkpoints, outbox, runtime, logger);
   const listeners: (() => void)[] = [];
+  const extraFigures: (() => Partial<Pick<SoftwareMetrics, 'capture'>>)[] = [];
+  const withExtras = (metrics: SoftwareMetrics): SoftwareMetrics => {
+    for (const figures of extraFigures) Object.assign(metrics, figures());
+    return metrics;
+  };
 
   let checkpointed = windows.touched;
   const flushWindow = () => {
     const drafts = windows.close();
     // Process-wide, so the same in every report of the window; measured even when no report is due.
-    const metrics = software.window();
+    const metrics = withExtras(software.window());
     for (const draft of drafts) outbox.append(draft, runtime, metrics);
     // Appended (or counted as unstored): the checkpoint of this window is done.
     checkpointed = windows.touched;
@@ -113,7 +120,8 @@ export function createTelemetry({
       const h = outbox.storage();
       return { ...h, quarantined: h.quarantined.length };
     },
-    process: () => software.current(),
+    process: () => withExtras(software.current()),
+    addSoftwareFigures: (figures) => extraFigures.push(figures),
     start() {
       checkpointTimer = setInterval(saveCheckpoint, CHECKPOINT_MS);
       checkpointTimer.unref();

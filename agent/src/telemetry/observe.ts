@@ -38,8 +38,15 @@ function imageSetup(session: ModelSession): ImageFeatureOptions {
 
 const inputValues: number[] = [];
 
-/** Feeds the window profile with one inference's input statistics (shared feature extraction). */
-export function observeInput(profile: Profile, session: ModelSession, input: AgentTensor): void {
+/**
+ * Feeds the window profile with one inference's input statistics (shared feature extraction). Returns the
+ * feature values by name (a record reused by the next call: read it before then), or undefined when none.
+ */
+export function observeInput(
+  profile: Profile,
+  session: ModelSession,
+  input: AgentTensor,
+): Readonly<Record<string, number>> | undefined {
   const p = session.preprocessing;
   const names = session.spec.inputs;
   if (
@@ -54,10 +61,11 @@ export function observeInput(profile: Profile, session: ModelSession, input: Age
       inputValues.length = names.length;
       for (let i = 0; i < names.length; i++) inputValues[i] = r.value[names[i]!.name] ?? Number.NaN;
       profile.observeInputValues(inputValues);
-      return;
+      return r.value;
     }
   }
   profile.observeInputs({});
+  return undefined;
 }
 
 /** Top class of a classifier output (cheap: on the response path); undefined for other models or bad outputs. */

@@ -1,4 +1,10 @@
 export { admitSample, type BudgetRefusal, type CaptureDay, captureDayOf } from './budget';
+export {
+  type CaptureCounters,
+  captureCountersSchema,
+  emptyCaptureCounters,
+  mergeCaptureCounters,
+} from './counters';
 export { type CaptureCandidate, captureReasons } from './decide';
 export {
   CAPTURE_REASONS,

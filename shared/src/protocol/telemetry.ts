@@ -1,3 +1,4 @@
+import { captureCountersSchema } from '../capture/counters';
 import { profileJsonSchema } from '../profile/profile-json';
 import { z } from '../zod';
 import { checkFeedbackAgainstWindow, feedbackAggregateSchema } from './feedback';
@@ -55,6 +56,8 @@ export const softwareMetricsSchema = z.object({
   eventLoopDelayP99Ms: durationMsSchema,
   /** Largest event-loop delay over the window, in ms. */
   eventLoopDelayMaxMs: durationMsSchema,
+  /** The agent's data capture since it started and its sample queue (absent: no capture policy ever applied). */
+  capture: z.optional(captureCountersSchema),
 });
 /** Process metrics of one window. */
 export type SoftwareMetrics = z.infer<typeof softwareMetricsSchema>;
