@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { type RunningAgent, resolveAgentConfig, startAgent } from '@edgefleet/agent';
+import { type SampleMeta, sampleMetaSchema } from '@edgefleet/shared/capture';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '../../fleet-server/src/testing/harness';
+import {
+  freePort,
+  inferPng,
+  publishDesired,
+  registerCls,
+  startEnrolledAgent,
+  startServerWithBroker,
+  stripesPng,
+  until,
+} from './fleet';
+
+/**
+ * The fleet server behind a front that answers `POST /api/v1/samples` by the route's contract (201 stored, 200
+ * duplicate; the first try's answer is lost after storing) and passes every other request to the real server.
+ * Stands in for the server's sample route until it lands; everything else is real.
+ */
+function sampleFront(upstream: string, port: number) {
+  const stored = new Map<string, SampleMeta>();
+  let tries = 0;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    if (req.method === 'POST' && req.url === '/api/v1/samples') {
+      const form = await new Request('http://front/', { method: 'POST', headers, body }).formData();
+      const meta = sampleMetaSchema.parse(JSON.parse(await (form.get('meta') as Blob).text()));
+      const content = Buffer.from(await (form.get('content') as Blob).arrayBuffer());
+      if (createHash('sha256').update(content).digest('hex') !== meta.sha256) {
+        res.writeHead(422).end('{"error":"sha256"}');
+        return;
+      }
+      const duplicate = stored.has(meta.sha256);
+      stored.set(meta.sha256, meta);
+      // The first answer is lost after the sample was stored.
+      if (++tries === 1) {
+        res.destroy();
+        return;
+      }
+      res
+        .writeHead(duplicate ? 200 : 201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ sha256: meta.sha256, status: duplicate ? 'duplicate' : 'stored' }));
+      return;
+    }
+    headers.delete('host');
+    headers.delete('content-length');
+    const up = await fetch(`${upstream}${req.url}`, {
+      method: req.method ?? 'GET',
+      headers,
+      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
+    });
+    const out: Record<string, string> = {};
+    up.headers.forEach((v, k) => {
+      if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length') out[k] = v;
+    });
+    res.writeHead(up.status, out).end(Buffer.from(await up.arrayBuffer()));
+  };
+  let server: Server | null = null;
+  return {
+    stored,
+    tries: () => tries,
+    url: `http://127.0.0.1:${port}`,
+    async start() {
+      server = createServer((req, res) => {
+        handle(req, res).catch(() => res.destroy());
+      });
+      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    },
+    close: () => new Promise((r) => (server ? server.close(r) : r(undefined))),
+  };
+}
+
+describe('captured samples offline, across a restart, uploaded exactly once (real agent, broker, server, model)', () => {
+  let t: TestServer;
+  let agent: RunningAgent;
+  let front: ReturnType<typeof sampleFront>;
+  beforeAll(async () => {
+    t = await startServerWithBroker();
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await front?.close();
+    await t.dispose();
+  });
+
+  it('keeps samples while the server is unreachable and a restart happens, then uploads each once', async () => {
+    const ref = await registerCls(t, '1.0.0');
+    const started = await startEnrolledAgent(t, 'station-up');
+    agent = started.agent;
+    await until(() => agent.link?.connected, 10_000, 'connect');
+    const desired = await publishDesired(
+      t,
+      'station-up',
+      { active: ref },
+      {
+        capture: {
+          random: { rate: 1 },
+          budget: { maxSamplesPerDay: 100, maxBytesPerDay: 1 << 26 },
+          clientRetentionDays: 7,
+        },
+      },
+    );
+    await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
+    // From now on the device's API base is the front, which is not up yet: sample uploads fail.
+    front = sampleFront(t.url, await freePort());
+    await agent.close();
+    const enrollmentPath = join(started.dataDir, 'enrollment.json');
+    writeFileSync(
+      enrollmentPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(enrollmentPath, 'utf8')), apiUrl: front.url }),
+    );
+    const restart = () =>
+      startAgent(
+        resolveAgentConfig({ dataDir: started.dataDir, httpPort: 0, threads: 1, logLevel: 'silent' }),
+        {
+          reconnect: { baseMs: 50, maxMs: 200 },
+        },
+      );
+    agent = await restart();
+    const images = [
+      await stripesPng(192, 48),
+      await stripesPng(160, 48),
+      await stripesPng(128, 48),
+      await stripesPng(176, 48),
+    ];
+    for (const png of images) await inferPng(agent.url, png);
+    await until(() => agent.capture.counters().queue.samples === images.length, 10_000, 'samples queued');
+    // Restart while still unreachable: the queue survives.
+    await agent.close();
+    agent = await restart();
+    expect(agent.capture.counters().queue.samples).toBe(images.length);
+    await front.start();
+    await until(() => agent.capture.counters().queue.samples === 0, 60_000, 'queue uploaded');
+    expect(front.stored.size).toBe(images.length);
+    // The first answer was lost: one resend, answered as a duplicate; nothing stored twice.
+    expect(front.tries()).toBe(images.length + 1);
+    expect(agent.capture.counters()).toMatchObject({ uploaded: images.length - 1, duplicates: 1 });
+    for (const meta of front.stored.values())
+      expect(meta).toMatchObject({ clientId: 'station-up', reasons: ['random'] });
+  });
+});

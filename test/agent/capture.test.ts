@@ -1,0 +1,149 @@
+import type { RunningAgent } from '@edgefleet/agent';
+import { type DesiredState, deviceTopic } from '@edgefleet/shared';
+import type { CapturePolicy } from '@edgefleet/shared/capture';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../fleet-server/src/db';
+import type { TestServer } from '../../fleet-server/src/testing/harness';
+import {
+  inferPng,
+  publishDesired,
+  registerCls,
+  startEnrolledAgent,
+  startServerWithBroker,
+  stripesPng,
+  until,
+} from './fleet';
+
+const budget = { maxSamplesPerDay: 1_000, maxBytesPerDay: 1 << 26 };
+
+/** A distinct PNG per `i` (the same stripes, a different grey level in one corner). */
+async function distinctPng(i: number): Promise<Uint8Array<ArrayBuffer>> {
+  const base = await stripesPng();
+  const mark = await sharp({
+    create: { width: 4, height: 4, channels: 3, background: { r: i % 256, g: (i >> 8) % 256, b: 7 } },
+  })
+    .png()
+    .toBuffer();
+  return new Uint8Array(
+    await sharp(base)
+      .composite([{ input: mark, left: 0, top: 0 }])
+      .png()
+      .toBuffer(),
+  );
+}
+
+// The agent's capture on a real agent, real broker, real server, real cls model (the sample upload route is the
+// server's; until it answers, samples wait in the queue).
+describe('data capture on the agent (real agent, broker, server, cls model)', () => {
+  let t: TestServer;
+  let agent: RunningAgent;
+  beforeAll(async () => {
+    t = await startServerWithBroker();
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await t.dispose();
+  });
+
+  it('captures under the policy, counts a full queue while serving goes on, reports the counters, refuses a malformed policy', async () => {
+    const ref = await registerCls(t, '1.0.0');
+    const pngs = await Promise.all(Array.from({ length: 8 }, (_, i) => distinctPng(i)));
+    // Room for exactly the first three samples (they are stored in capture order).
+    const room = pngs[0]!.length + pngs[1]!.length + pngs[2]!.length;
+    agent = (await startEnrolledAgent(t, 'station-cap', { captureQueueBytes: room })).agent;
+    await until(() => agent.link?.connected, 10_000, 'connect');
+    const policy: CapturePolicy = { random: { rate: 1 }, budget, clientRetentionDays: 7 };
+    const desired = await publishDesired(t, 'station-cap', { active: ref }, { capture: policy });
+    await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
+
+    for (const png of pngs) await inferPng(agent.url, png);
+    await until(
+      () => agent.capture.counters().captured.random + agent.capture.counters().dropped.overflow >= 8,
+      10_000,
+      'captures stored',
+    );
+    const c = agent.capture.counters();
+    expect(c.captured.random).toBe(3);
+    expect(c.dropped.overflow).toBe(5);
+    expect(c.queue.samples).toBe(3);
+    // Serving went on: all eight answered (inferPng throws otherwise), and the status says so.
+    const status = (await (await fetch(`${agent.url}/v1/status`)).json()) as {
+      capture: typeof c;
+      serving: { inferences: number };
+    };
+    expect(status.serving.inferences).toBe(8);
+    expect(status.capture.dropped.overflow).toBe(5);
+
+    // The counters reach the server in the window's software metrics.
+    agent.flushWindow();
+    await until(() => agent.outbox.stats().pending === 0, 20_000, 'outbox drained');
+    const rows = t.server.context.db
+      .select()
+      .from(schema.telemetryReports)
+      .all()
+      .filter((r) => r.clientId === 'station-cap');
+    const reported = rows.map((r) => r.software?.capture).find((x) => x !== undefined);
+    expect(reported).toMatchObject({
+      captured: { random: 3 },
+      dropped: { overflow: 5 },
+      queue: { samples: 3 },
+    });
+
+    // A desired state whose capture policy is malformed is ignored whole, like any malformed desired state.
+    const bad = {
+      ...desired,
+      rev: desired.rev + 1,
+      capture: { ...policy, budget: { maxSamplesPerDay: -1, maxBytesPerDay: 1 } },
+      models: { ...desired.models, active: null },
+    } as unknown as DesiredState;
+    await t.server.parts.mqtt.link!.publish(
+      deviceTopic(agent.enrollment!.fleet, 'station-cap', 'desired'),
+      JSON.stringify(bad),
+      { qos: 1, retain: false },
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(agent.reportedRev()).toBe(desired.rev);
+    expect(agent.deployer.running().active).toMatchObject({ version: '1.0.0' });
+    expect(agent.deployer.state.capture).toEqual(policy);
+  });
+
+  it('captures a label that disagrees with the prediction, with the label, and not one that agrees', async () => {
+    await agent.close();
+    const ref = await registerCls(t, '1.0.1');
+    agent = (await startEnrolledAgent(t, 'station-dis')).agent;
+    await until(() => agent.link?.connected, 10_000, 'connect');
+    const policy: CapturePolicy = { disagreement: true, budget, clientRetentionDays: 7 };
+    // assist: every prediction goes to review, so its image is kept for the label.
+    const desired = await publishDesired(
+      t,
+      'station-dis',
+      { active: ref },
+      { capture: policy, automation: { level: 'assist' } },
+    );
+    await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
+    const label = (predictionId: string, value: string) =>
+      fetch(`${agent.url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ predictionId, label: value }),
+      });
+    const agreeing = await inferPng(agent.url, await distinctPng(100));
+    const disagreeing = await inferPng(agent.url, await distinctPng(101));
+    expect((await label(agreeing.predictionId, agreeing.top.label)).status).toBe(200);
+    const other = disagreeing.top.label === '0' ? '180' : '0';
+    expect((await label(disagreeing.predictionId, other)).status).toBe(200);
+    await until(() => agent.capture.counters().captured.disagreement === 1, 10_000, 'disagreement captured');
+    await new Promise((r) => setTimeout(r, 200));
+    const c = agent.capture.counters();
+    expect(c.captured.disagreement).toBe(1);
+    expect(c.queue.samples).toBe(1);
+    const queued = agent.capture.queue.next()!;
+    expect(JSON.parse(queued.meta)).toMatchObject({
+      reasons: ['disagreement'],
+      label: other,
+      predictionId: disagreeing.predictionId,
+      top: [{ label: disagreeing.top.label }],
+    });
+  });
+});
