@@ -1,5 +1,6 @@
 import type { Decision, PublicJwk, RuntimeInfo } from '@edgefleet/shared';
 import type { ProgressEvent } from './artifacts/download';
+import type { CaptureOptions, CaptureStatus } from './capture/capture';
 import type { RuntimeError } from './errors';
 import type { FeedbackCounters } from './feedback/intake';
 import type { BackendPreference } from './inference/backend';
@@ -40,6 +41,11 @@ export interface RuntimeOptions {
    * predictions IndexedDB keeps for them (default 10 000, oldest evicted first).
    */
   feedback?: { ttlMs?: number; maxPredictions?: number };
+  /**
+   * Sample capture, when the app plan carries a capture policy for the model: queue bounds in IndexedDB (default
+   * 200 samples, 20 MB), upload retry and pacing, inputs kept for disagreeing labels (default 16).
+   */
+  capture?: CaptureOptions;
 }
 
 /** Options of one `infer` call. */
@@ -104,4 +110,6 @@ export interface RuntimeStatus extends TelemetryStatus {
   runtime: RuntimeInfo;
   /** Labels counted and refused (by kind); predictions that could not be kept (their labels will be unknown). */
   feedback: FeedbackCounters & { predictionWriteFailures: number };
+  /** Captured samples: queued, uploaded, refused by budget or server, dropped (present once capture started). */
+  capture?: CaptureStatus;
 }

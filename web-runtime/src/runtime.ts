@@ -8,7 +8,9 @@ import {
   type KeyRing,
   type RuntimeInfo,
 } from '@edgefleet/shared';
+import { type CapturePolicy, MAX_SAMPLE_BYTES } from '@edgefleet/shared/capture';
 import { ModelCache } from './artifacts/cache';
+import type { Capture, InferenceSeen } from './capture/capture';
 import { messageOf, RuntimeError } from './errors';
 import { Emitter } from './events';
 import { FeedbackIntake, type FeedbackResult } from './feedback/intake';
@@ -74,6 +76,8 @@ export class Runtime {
   private automation: Automation = DEFAULT_AUTOMATION;
   private readonly predictions: PredictionStore;
   private readonly labels: FeedbackIntake;
+  /** The capture chunk, loaded when a plan first carries a capture policy for the model (or samples wait). */
+  private capture: Capture | undefined;
 
   /** @internal use {@link createRuntime} */
   constructor(
@@ -144,10 +148,15 @@ export class Runtime {
       ? ({ data: input, dims: (dimsOrOptions as readonly number[] | undefined) ?? [] } as TensorInput)
       : input;
     const opts = (flat ? options : (dimsOrOptions as InferOptions | undefined)) ?? {};
+    const capture = this.capture;
     return inferOn(
       this.require(),
       given,
-      { automation: this.automation, predictions: this.predictions },
+      {
+        automation: this.automation,
+        predictions: this.predictions,
+        ...(capture ? { seen: (inference: InferenceSeen) => capture.seen(inference) } : {}),
+      },
       opts,
     );
   }
@@ -162,7 +171,10 @@ export class Runtime {
    */
   feedback(predictionId: string, label: string): Promise<FeedbackResult> {
     if (this.closed) return Promise.reject(new RuntimeError('closed', 'the runtime is closed'));
-    return this.labels.submit(predictionId, label);
+    return this.labels.submit(predictionId, label).then((counted) => {
+      this.capture?.labelled(predictionId, label);
+      return counted;
+    });
   }
 
   /** Closes the current telemetry window into the outbox and tries to send it; never throws when offline. */
@@ -189,7 +201,15 @@ export class Runtime {
       ...structuredClone(this.labels.counters),
       predictionWriteFailures: this.predictions.writeFailures,
     };
-    return { ...telemetry, connected: this.connected, planRev: this.appliedRev, runtime, feedback };
+    const capture = await this.capture?.status();
+    return {
+      ...telemetry,
+      connected: this.connected,
+      planRev: this.appliedRev,
+      runtime,
+      feedback,
+      ...(capture ? { capture } : {}),
+    };
   }
 
   /** Stops following the plan, writes the open window to the outbox and terminates the Worker. */
@@ -202,6 +222,7 @@ export class Runtime {
       await this.reporter.closeWindow().catch(() => undefined);
     }
     this.active?.session.terminate();
+    await this.capture?.close();
     await this.predictions.settled();
     this.store.close();
   }
@@ -267,12 +288,14 @@ export class Runtime {
         if (initial) throw error;
         // The fleet took the model away (e.g. a first deployment rolled back): stop serving it.
         this.appliedRev = plan.rev;
+        this.capture?.setPolicy(undefined);
         this.withdraw();
         this.events.emit('error', error);
         return;
       }
       // The level is the model's in this app, whichever version serves it.
       this.automation = selection.automation;
+      await this.followCapture(selection.capture);
       // Same bytes are not the same version (v2 may be v1's network with new metadata and baseline).
       const current = this.active?.manifest;
       const wanted = selection.ref.manifest;
@@ -295,6 +318,36 @@ export class Runtime {
     });
     this.switching = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Loads the capture chunk when a policy first appears (or samples wait from an earlier page) and hands it the
+   * policy; without either, nothing is imported and `infer` pays nothing.
+   */
+  private async followCapture(policy: CapturePolicy | undefined): Promise<void> {
+    if (!this.capture) {
+      if (!policy && (await this.store.count('samples')) === 0) return;
+      try {
+        const { Capture } = await import('./capture/index');
+        if (this.closed) return;
+        this.capture = new Capture({
+          db: this.store,
+          server: this.server,
+          key: this.options.key,
+          clientId: this.client.clientId,
+          maxSampleBytes: MAX_SAMPLE_BYTES,
+          // Samples go only when the telemetry outbox is empty: telemetry is never delayed behind them.
+          // (and not before the reporter started: an earlier page's reports go first).
+          telemetryPending: async () =>
+            this.options.telemetry !== false && (!this.reporter || (await this.reporter.outbox.count()) > 0),
+          ...(this.options.capture ? { options: this.options.capture } : {}),
+        });
+      } catch (error) {
+        this.events.emit('error', new RuntimeError('network', `capture not loaded: ${messageOf(error)}`));
+        return;
+      }
+    }
+    this.capture.setPolicy(policy);
   }
 
   private async activate(selection: Selection, golden: GoldenPolicy): Promise<void> {

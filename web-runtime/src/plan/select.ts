@@ -1,4 +1,5 @@
 import { type AppPlan, type Automation, DEFAULT_AUTOMATION, inStage, type ModelRef } from '@edgefleet/shared';
+import type { CapturePolicy } from '@edgefleet/shared/capture';
 
 /** The version a client runs for one model of the app plan, and why. */
 export interface Selection {
@@ -8,6 +9,8 @@ export interface Selection {
   rolloutId?: string;
   /** How much the model decides alone in this app (the plan's slot; absent there: `full`). */
   automation: Automation;
+  /** What this app's browsers capture of the model's inputs (the plan's slot); absent: nothing. */
+  capture?: CapturePolicy;
 }
 
 /**
@@ -21,8 +24,9 @@ export function selectModel(plan: AppPlan, model: string, clientId: string): Sel
   if (!slot) return undefined;
   const candidate = slot.candidate;
   const automation = slot.automation ?? DEFAULT_AUTOMATION;
+  const capture = slot.capture ? { capture: slot.capture } : {};
   if (candidate && candidate.strategy !== 'shadow' && inStage(clientId, candidate.salt, candidate.percent)) {
-    return { ref: candidate.ref, role: 'candidate', rolloutId: candidate.rolloutId, automation };
+    return { ref: candidate.ref, role: 'candidate', rolloutId: candidate.rolloutId, automation, ...capture };
   }
-  return slot.current ? { ref: slot.current, role: 'current', automation } : undefined;
+  return slot.current ? { ref: slot.current, role: 'current', automation, ...capture } : undefined;
 }

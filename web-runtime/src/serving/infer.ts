@@ -1,8 +1,9 @@
 import type { Automation } from '@edgefleet/shared';
+import type { InferenceSeen } from '../capture/capture';
 import { RuntimeError } from '../errors';
 import { decideInference } from '../feedback/decision';
 import type { PredictionStore } from '../feedback/predictions';
-import { type InferInput, toInputTensor } from '../inference/input';
+import { type InferInput, type TensorInput, toInputTensor } from '../inference/input';
 import type { WorkerSession } from '../inference/session';
 import type { InferOptions, InferResult } from '../options';
 import type { PreparedVersion } from '../versions/prepare';
@@ -11,6 +12,8 @@ import type { PreparedVersion } from '../versions/prepare';
 export interface InferDeps {
   automation: Automation;
   predictions: Pick<PredictionStore, 'remember'>;
+  /** Sees each answered inference synchronously (the input still as given): the capture policy's hook. */
+  seen?: (inference: InferenceSeen) => void;
 }
 
 /**
@@ -78,6 +81,25 @@ export async function inferOn(
       confidence: top.confidence,
       route: decision.route,
       reason: decision.reason,
+    });
+  }
+  if (deps.seen) {
+    // A tensor the caller transferred is detached: capture sees it as the Worker handed it back.
+    const returned = run.inputs[inputName];
+    deps.seen({
+      input:
+        'dims' in given && returned ? ({ data: returned.data, dims: tensor.dims } as TensorInput) : given,
+      model: { name, version },
+      predictionId,
+      ...(top && label !== undefined
+        ? { top: { label, confidence: top.confidence, margin: top.margin } }
+        : {}),
+      // Computed only when the policy needs them (out-of-range rules, or a sample taken): off the common path.
+      features: () =>
+        window && input instanceof Float32Array
+          ? window.inputFeatures({ data: input, dims: tensor.dims, image: tensor.image })
+          : {},
+      inputs: window?.spec.inputs ?? [],
     });
   }
   return {

@@ -1,4 +1,5 @@
 import type { KeptPrediction } from '@edgefleet/shared';
+import type { SampleMeta } from '@edgefleet/shared/capture';
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 
 /** One cached model artifact, keyed by its sha256. */
@@ -30,6 +31,16 @@ export interface PredictionEntry extends KeptPrediction {
   labelledMs?: number;
 }
 
+/** A captured sample waiting for upload, keyed by its content sha256 (see `capture/`). */
+export interface SampleEntry {
+  sha256: string;
+  /** The `sampleMetaSchema` metadata, exactly as it will be uploaded. */
+  meta: SampleMeta;
+  content: ArrayBuffer;
+  /** When it entered the queue (retention counts from here). */
+  queuedAt: number;
+}
+
 /** Small values: clientId, epoch, last plan, signing keys, overflow counters. */
 export interface MetaRecord {
   key: string;
@@ -42,6 +53,7 @@ export interface RuntimeDb extends DBSchema {
   outbox: { key: [number, number]; value: OutboxEntry };
   meta: { key: string; value: MetaRecord };
   predictions: { key: string; value: PredictionEntry; indexes: { byCreated: number } };
+  samples: { key: string; value: SampleEntry; indexes: { byQueued: number } };
 }
 
 /** The runtime's IndexedDB database. */
@@ -49,7 +61,7 @@ export type Store = IDBPDatabase<RuntimeDb>;
 
 /** Opens (and creates, or upgrades from an earlier version of the runtime) the runtime database `name`. */
 export function openStore(name: string): Promise<Store> {
-  return openDB<RuntimeDb>(name, 2, {
+  return openDB<RuntimeDb>(name, 3, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         const models = db.createObjectStore('models', { keyPath: 'sha256' });
@@ -61,6 +73,9 @@ export function openStore(name: string): Promise<Store> {
         const predictions = db.createObjectStore('predictions', { keyPath: 'predictionId' });
         predictions.createIndex('byCreated', 'createdMs');
       }
+      // Captured samples: their own store, never in the telemetry outbox's way.
+      if (oldVersion < 3)
+        db.createObjectStore('samples', { keyPath: 'sha256' }).createIndex('byQueued', 'queuedAt');
     },
   });
 }
