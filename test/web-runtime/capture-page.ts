@@ -66,7 +66,7 @@ export async function start(page: Page, capture: Record<string, number> = {}): P
         backend: 'wasm',
         live: true,
         telemetry: { windowMs: 3_600_000, retryMs: 200 },
-        capture: { retryMs: 200, paceMsPerKb: 0, ...capture },
+        capture: { retryMs: 200, maxRetryMs: 1_000, paceMsPerKb: 0, ...capture },
       });
     },
     { server: shared.fleet.t.url, key: shared.fleet.key, capture },

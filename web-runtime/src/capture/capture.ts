@@ -30,8 +30,9 @@ export interface CaptureOptions {
   maxQueuedSamples?: number;
   /** Most bytes waiting in IndexedDB (default 20 MB). */
   maxQueuedBytes?: number;
-  /** First retry delay after a failed upload (default 5 s, doubling to 5 min). */
+  /** First retry delay after a failed upload (default 5 s), doubling up to `maxRetryMs` (default 5 min). */
   retryMs?: number;
+  maxRetryMs?: number;
   /** Pause after each upload per kB sent (default 1 ms/kB: about 1 MB/s at most). */
   paceMsPerKb?: number;
   /** Inputs kept in memory for a later disagreeing label (default 16). */
@@ -102,7 +103,7 @@ export class Capture {
       key: deps.key,
       telemetryPending: deps.telemetryPending,
       retryMs: o.retryMs ?? 5_000,
-      maxRetryMs: 300_000,
+      maxRetryMs: o.maxRetryMs ?? 300_000,
       paceMsPerKb: o.paceMsPerKb ?? 1,
       onVerdict: (entry, verdict) => this.settle(entry.sha256, verdict),
     });
@@ -264,10 +265,13 @@ export class Capture {
 
   private async settle(sha256: string, verdict: UploadVerdict): Promise<void> {
     if (verdict.kind === 'retry') return;
-    await this.store.delete({ sha256 });
-    await this.count((c) => {
-      if (verdict.kind === 'delivered') c.uploaded += 1;
-      else c.refused[verdict.status] = (c.refused[verdict.status] ?? 0) + 1;
+    // One serial task: a status read never sees the sample gone but not yet counted.
+    await this.serial(async () => {
+      await this.store.delete({ sha256 });
+      await this.count((c) => {
+        if (verdict.kind === 'delivered') c.uploaded += 1;
+        else c.refused[verdict.status] = (c.refused[verdict.status] ?? 0) + 1;
+      }, false);
     });
     // Retention also runs between uploads, so a long-lived page drops what waited too long.
     await this.expire();
