@@ -82,6 +82,7 @@ function sampleFront(upstream: string, port: number) {
 describe('captured samples offline, across a restart, uploaded exactly once (real agent, broker, server, model)', () => {
   let t: TestServer;
   let agent: RunningAgent;
+  let dataDir = '';
   let front: ReturnType<typeof sampleFront>;
   beforeAll(async () => {
     t = await startServerWithBroker();
@@ -95,6 +96,7 @@ describe('captured samples offline, across a restart, uploaded exactly once (rea
   it('keeps samples while the server is unreachable and a restart happens, then uploads each once', async () => {
     const ref = await registerCls(t, '1.0.0');
     const started = await startEnrolledAgent(t, 'station-up');
+    dataDir = started.dataDir;
     agent = started.agent;
     await until(() => agent.link?.connected, 10_000, 'connect');
     const desired = await publishDesired(
@@ -146,5 +148,31 @@ describe('captured samples offline, across a restart, uploaded exactly once (rea
     expect(agent.capture.counters()).toMatchObject({ uploaded: images.length - 1, duplicates: 1 });
     for (const meta of front.stored.values())
       expect(meta).toMatchObject({ clientId: 'station-up', reasons: ['random'] });
+  });
+  it('keeps telemetry flowing while a sample backlog uploads at the bandwidth bound', async () => {
+    await agent.close();
+    // 1 kB/s: each sample of a few kB holds the uploader for seconds, so a backlog lasts through the windows below.
+    agent = await startAgent(
+      resolveAgentConfig({
+        dataDir,
+        httpPort: 0,
+        threads: 1,
+        logLevel: 'silent',
+        captureUploadBytesPerS: 1024,
+      }),
+      { reconnect: { baseMs: 50, maxMs: 200 } },
+    );
+    await until(() => agent.link?.connected, 10_000, 'connect');
+    for (const w of [96, 112, 144, 208]) await inferPng(agent.url, await stripesPng(w, 48));
+    await until(() => agent.capture.counters().queue.samples >= 3, 10_000, 'backlog queued');
+    for (let i = 0; i < 3; i++) {
+      await inferPng(agent.url, await stripesPng(192, 48));
+      const t0 = Date.now();
+      agent.flushWindow();
+      await until(() => agent.outbox.stats().pending === 0, 5_000, `window ${i} acknowledged`);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    }
+    // The backlog was still uploading all along (telemetry did not wait for it), and goes on after.
+    expect(agent.capture.counters().queue.samples).toBeGreaterThan(0);
   });
 });
