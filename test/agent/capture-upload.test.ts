@@ -18,12 +18,12 @@ import {
 } from './fleet';
 
 /**
- * The fleet server behind a front that answers `POST /api/v1/samples` by the route's contract (201 stored, 200
- * duplicate; the first try's answer is lost after storing) and passes every other request to the real server.
- * Stands in for the server's sample route until it lands; everything else is real.
+ * The fleet server behind a front that passes every request to the real server and records what the real sample
+ * route answered; the answer to the first `POST /api/v1/samples` is lost after the server stored it.
  */
 function sampleFront(upstream: string, port: number) {
   const stored = new Map<string, SampleMeta>();
+  const answers: number[] = [];
   let tries = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -31,25 +31,12 @@ function sampleFront(upstream: string, port: number) {
     const body = Buffer.concat(chunks);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    if (req.method === 'POST' && req.url === '/api/v1/samples') {
+    const isSample = req.method === 'POST' && req.url === '/api/v1/samples';
+    let meta: SampleMeta | null = null;
+    if (isSample) {
       const form = await new Request('http://front/', { method: 'POST', headers, body }).formData();
-      const meta = sampleMetaSchema.parse(JSON.parse(await (form.get('meta') as Blob).text()));
-      const content = Buffer.from(await (form.get('content') as Blob).arrayBuffer());
-      if (createHash('sha256').update(content).digest('hex') !== meta.sha256) {
-        res.writeHead(422).end('{"error":"sha256"}');
-        return;
-      }
-      const duplicate = stored.has(meta.sha256);
-      stored.set(meta.sha256, meta);
-      // The first answer is lost after the sample was stored.
-      if (++tries === 1) {
-        res.destroy();
-        return;
-      }
-      res
-        .writeHead(duplicate ? 200 : 201, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ sha256: meta.sha256, status: duplicate ? 'duplicate' : 'stored' }));
-      return;
+      meta = sampleMetaSchema.parse(JSON.parse(await (form.get('meta') as Blob).text()));
+      tries++;
     }
     headers.delete('host');
     headers.delete('content-length');
@@ -62,11 +49,22 @@ function sampleFront(upstream: string, port: number) {
     up.headers.forEach((v, k) => {
       if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length') out[k] = v;
     });
-    res.writeHead(up.status, out).end(Buffer.from(await up.arrayBuffer()));
+    const answer = Buffer.from(await up.arrayBuffer());
+    if (isSample && meta) {
+      answers.push(up.status);
+      if (up.status === 201) stored.set(meta.sha256, meta);
+      // The first answer is lost after the server stored the sample.
+      if (tries === 1) {
+        res.destroy();
+        return;
+      }
+    }
+    res.writeHead(up.status, out).end(answer);
   };
   let server: Server | null = null;
   return {
     stored,
+    answers,
     tries: () => tries,
     url: `http://127.0.0.1:${port}`,
     async start() {
@@ -111,7 +109,14 @@ describe('captured samples offline, across a restart, uploaded exactly once (rea
         },
       },
     );
-    await until(() => agent.reportedRev() === desired.rev, 20_000, 'applied');
+    // The server accepts samples only where an admin's capture setting reaches (opt-in): set it for this device.
+    const setting = await fetch(`${t.url}/api/v1/models/cls/capture`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ target: { devices: ['station-up'] }, policy: desired.capture }),
+    });
+    expect(setting.status).toBe(200);
+    await until(() => agent.reportedRev() >= desired.rev, 20_000, 'applied');
     // From now on the device's API base is the front, which is not up yet: sample uploads fail.
     front = sampleFront(t.url, await freePort());
     await agent.close();
@@ -142,7 +147,10 @@ describe('captured samples offline, across a restart, uploaded exactly once (rea
     expect(agent.capture.counters().queue.samples).toBe(images.length);
     await front.start();
     await until(() => agent.capture.counters().queue.samples === 0, 60_000, 'queue uploaded');
+    // The real server stored each sample once and answered the resend as a duplicate.
     expect(front.stored.size).toBe(images.length);
+    expect(front.answers.filter((a) => a === 201)).toHaveLength(images.length);
+    expect(front.answers.filter((a) => a === 200)).toHaveLength(1);
     // The first answer was lost: one resend, answered as a duplicate; nothing stored twice.
     expect(front.tries()).toBe(images.length + 1);
     expect(agent.capture.counters()).toMatchObject({ uploaded: images.length - 1, duplicates: 1 });
