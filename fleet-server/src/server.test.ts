@@ -119,6 +119,7 @@ describe('parts', () => {
         'device-state',
         'telemetry',
         'automation',
+        'samples',
         'rollouts',
         'alerts',
         'events',
