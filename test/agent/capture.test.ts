@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RunningAgent } from '@edgefleet/agent';
 import { type DesiredState, deviceTopic } from '@edgefleet/shared';
 import type { CapturePolicy } from '@edgefleet/shared/capture';
@@ -55,7 +56,7 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
     expect(res.status).toBe(200);
   };
 
-  it('captures under the policy, counts a full queue while serving goes on, reports the counters, refuses a malformed policy', async () => {
+  it('captures under the policy, evicts the oldest from a full queue while serving goes on, reports the counters, refuses a malformed policy', async () => {
     const ref = await registerCls(t, '1.0.0');
     const pngs = await Promise.all(Array.from({ length: 8 }, (_, i) => distinctPng(i)));
     // Room for exactly the first three samples (they are stored in capture order).
@@ -73,17 +74,27 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
       10_000,
       'captures stored',
     );
+    await agent.capture.rules.drain();
     const c = agent.capture.counters();
-    expect(c.captured.random).toBe(3);
-    expect(c.dropped.overflow).toBe(5);
-    expect(c.queue.samples).toBe(3);
+    // Each new random sample made room by evicting the oldest (all are random-only); one that could not get room
+    // (the oldest is in flight to the server, which answers 507) is counted as overflow.
+    expect(c.captured.random + c.dropped.overflow).toBe(8);
+    expect(c.dropped.evicted).toBeGreaterThanOrEqual(3);
+    expect(c.captured.random - c.dropped.evicted).toBe(c.queue.samples);
+    expect(c.queue.samples).toBeGreaterThanOrEqual(2);
+    expect(c.queue.samples).toBeLessThanOrEqual(3);
+    expect(c.queue.bytes).toBeLessThanOrEqual(room);
+    // What waits is the newest (stored as received: the PNG's own hash), not the first three.
+    const sha = (png: Uint8Array) => createHash('sha256').update(png).digest('hex');
+    expect(agent.capture.queue.has(sha(pngs[7]!))).toBe(true);
+    expect(pngs.slice(0, 3).filter((png) => agent.capture.queue.has(sha(png))).length).toBeLessThanOrEqual(1);
     // Serving went on: all eight answered (inferPng throws otherwise), and the status says so.
     const status = (await (await fetch(`${agent.url}/v1/status`)).json()) as {
       capture: typeof c;
       serving: { inferences: number };
     };
     expect(status.serving.inferences).toBe(8);
-    expect(status.capture.dropped.overflow).toBe(5);
+    expect(status.capture.dropped.evicted).toBe(c.dropped.evicted);
 
     // The counters reach the server in the window's software metrics.
     agent.flushWindow();
@@ -95,9 +106,9 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
       .filter((r) => r.clientId === 'station-cap');
     const reported = rows.map((r) => r.software?.capture).find((x) => x !== undefined);
     expect(reported).toMatchObject({
-      captured: { random: 3 },
-      dropped: { overflow: 5 },
-      queue: { samples: 3 },
+      captured: { random: c.captured.random },
+      dropped: { overflow: c.dropped.overflow, evicted: c.dropped.evicted },
+      queue: { samples: c.queue.samples },
     });
 
     // A desired state whose capture policy is malformed is ignored whole, like any malformed desired state.
