@@ -129,6 +129,38 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
     expect(agent.deployer.state.capture).toEqual(policy);
   });
 
+  it('captures a JSON tensor input of the local API as its raw float32 bytes (application/octet-stream)', async () => {
+    await agent?.close();
+    const ref = await registerCls(t, '1.0.2');
+    agent = (await startEnrolledAgent(t, 'station-tensor')).agent;
+    await until(() => agent.link?.connected, 10_000, 'connect');
+    const policy: CapturePolicy = { random: { rate: 1 }, budget, clientRetentionDays: 7, maxSidePx: 16 };
+    await optIn('station-tensor', policy);
+    const desired = await publishDesired(t, 'station-tensor', { active: ref }, { capture: policy });
+    await until(() => agent.reportedRev() >= desired.rev, 20_000, 'applied');
+    // `+ 0`: no -0, which JSON sends as 0.
+    const data = Array.from({ length: 3 * 48 * 192 }, (_, k) => Math.round(Math.sin(k) * 1e4) / 1e4 + 0);
+    const res = await fetch(`${agent.url}/v1/infer?outputs=false`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dims: [1, 3, 48, 192], data }),
+    });
+    expect(res.status).toBe(200);
+    const { predictionId } = (await res.json()) as { predictionId: string };
+    await until(() => agent.capture.counters().captured.random === 1, 10_000, 'tensor captured');
+    const queued = agent.capture.queue.next()!;
+    const bytes = Buffer.from(Float32Array.from(data).buffer);
+    expect(Buffer.compare(queued.content, bytes)).toBe(0);
+    expect(JSON.parse(queued.meta)).toMatchObject({
+      contentType: 'application/octet-stream',
+      sizeBytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      reasons: ['random'],
+      predictionId,
+    });
+    expect(JSON.parse(queued.meta).width).toBeUndefined();
+  });
+
   it('captures a label that disagrees with the prediction, with the label, and not one that agrees', async () => {
     await agent.close();
     const ref = await registerCls(t, '1.0.1');
