@@ -32,6 +32,9 @@ export const emptyCounters = (): BrowserCaptureCounters => ({
   disagreementInputGone: 0,
 });
 
+/** Persisted counters read back: what does not fit the current shape (an earlier version's, a damaged record) is 0. */
+export const readCounters = (stored: unknown): BrowserCaptureCounters => fill(emptyCounters(), stored);
+
 /** `stored` read into the shape of `template`: counts where the template has counts (others 0), never throws. */
 function fill<T>(template: T, stored: unknown): T {
   if (typeof template === 'number')
@@ -72,7 +75,7 @@ export class SampleStore {
 
   async counters(): Promise<BrowserCaptureCounters> {
     // Counters an earlier version of the runtime kept in another shape read as 0 where they do not fit.
-    return fill(emptyCounters(), (await this.db.get('meta', COUNTERS_KEY))?.value);
+    return readCounters((await this.db.get('meta', COUNTERS_KEY))?.value);
   }
 
   async setCounters(counters: BrowserCaptureCounters): Promise<void> {
