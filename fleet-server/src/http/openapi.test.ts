@@ -64,10 +64,6 @@ describe('/openapi.json', () => {
         'POST /api/v1/broker/acl',
         'POST /api/v1/broker/superuser',
         // Served next (issue 15): the contract landed first so clients can integrate.
-        'GET /api/v1/samples',
-        'GET /api/v1/samples/{sha256}',
-        'GET /api/v1/samples/{sha256}/content',
-        'PUT /api/v1/samples/{sha256}/label',
         'POST /api/v1/datasets',
         'GET /api/v1/datasets',
         'GET /api/v1/datasets/{id}',
