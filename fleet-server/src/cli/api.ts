@@ -74,7 +74,7 @@ export class CliApi {
     });
   }
 
-  /** Sends route `key` and resolves to the successful answer itself (a raw body to stream); throws CliError otherwise. */
+  /** Sends route `key` and resolves to the raw 2xx answer (a download, read by the caller); throws CliError otherwise. */
   async download<K extends keyof ApiRoutes>(key: K, input: CallInput<ApiRoutes[K]>): Promise<Response> {
     let res: Response;
     try {
@@ -84,13 +84,11 @@ export class CliApi {
       throw error;
     }
     if (res.ok) return res;
-    const text = await res.text();
+    const text = await res.text().catch(() => '');
     let json: unknown;
     try {
       json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    } catch {}
     const fallback = `${res.status} ${res.statusText || 'error'} from the server (not an EdgeFleet error body)`;
     throw cliErrorOf(ApiError.of(res.status, parseErrorBody(json), fallback), this.target);
   }

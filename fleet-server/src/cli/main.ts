@@ -17,6 +17,7 @@ Commands:
   automation     set and list how much a model decides alone, per device target or web app ('automation help')
   capture        set and get which samples a model's clients capture, per device target or web app ('capture help')
   samples        list, show, label and download captured samples ('samples help')
+  dataset        create, list, show, export and verify datasets of labelled samples ('dataset help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
   quality        a version's accuracy from operator labels, per slice and over time ('quality --help')
   help           show this text
@@ -56,6 +57,10 @@ const GROUPS: Record<string, () => Promise<{ run: Run; usage: string }>> = {
   samples: async () => {
     const m = await import('./samples');
     return { run: m.samplesCommand, usage: m.SAMPLES_USAGE };
+  },
+  dataset: async () => {
+    const m = await import('./dataset');
+    return { run: m.datasetCommand, usage: m.DATASET_USAGE };
   },
   'admin-token': async () => {
     const m = await import('./admin-token');

@@ -63,11 +63,6 @@ describe('/openapi.json', () => {
         'POST /api/v1/broker/auth',
         'POST /api/v1/broker/acl',
         'POST /api/v1/broker/superuser',
-        // Served next (issue 15): the contract landed first so clients can integrate.
-        'POST /api/v1/datasets',
-        'GET /api/v1/datasets',
-        'GET /api/v1/datasets/{id}',
-        'GET /api/v1/datasets/{id}/export',
       ].sort(),
     );
   });

@@ -127,12 +127,14 @@ export function registerReviewRoutes(
 
   app.openapi({ ...labelRoute, middleware: [admin] }, (c) => {
     const { sha256 } = c.req.valid('param');
-    const stored = setLabel(ctx.db, sha256, c.req.valid('json').label, actorOf(c), ctx.now());
-    if (!stored) throw new NotFound(`no sample ${sha256}`, { field: 'sha256' });
-    ctx.logger.info(
-      { sha256, label: stored.label, actor: stored.labelledBy ?? actorOf(c) },
-      'sample labelled',
-    );
-    return c.json(stored, 200);
+    const { label } = c.req.valid('json');
+    const actor = actorOf(c);
+    const atMs = ctx.now();
+    if (!setLabel(ctx.db, sha256, label, actor, atMs))
+      throw new NotFound(`no sample ${sha256}`, { field: 'sha256' });
+    ctx.logger.info({ sha256, label, actor }, 'sample labelled');
+    const by =
+      label === null ? { labelledBy: null, labelledAt: null } : { labelledBy: actor, labelledAt: atMs };
+    return c.json({ sha256, label, ...by }, 200);
   });
 }

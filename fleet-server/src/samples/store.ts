@@ -214,17 +214,9 @@ export function sampleOf(db: FleetDb, sha256: string) {
   return db.select().from(s).where(eq(s.sha256, sha256)).get();
 }
 
-/** A sample's label as stored after a set. */
-export interface StoredLabel {
-  sha256: string;
-  label: string | null;
-  labelledBy: string | null;
-  labelledAt: number | null;
-}
-
 /**
  * Sets (or clears) a sample's label and appends the change to its label audit (who, when, what it replaced), in one
- * transaction; undefined when there is no such sample.
+ * transaction; false when there is no such sample.
  */
 export function setLabel(
   db: FleetDb,
@@ -232,19 +224,19 @@ export function setLabel(
   label: string | null,
   by: string,
   atMs: number,
-): StoredLabel | undefined {
+): boolean {
   const set =
     label === null
       ? { label, labelledBy: null, labelledAt: null }
       : { label, labelledBy: by, labelledAt: atMs };
   return db.transaction((tx) => {
     const before = tx.select({ label: s.label }).from(s).where(eq(s.sha256, sha256)).get();
-    if (!before) return undefined;
+    if (!before) return false;
     tx.update(s).set(set).where(eq(s.sha256, sha256)).run();
     tx.insert(schema.sampleLabelAudit)
       .values({ sha256, label, previous: before.label, actor: by, at: atMs })
       .run();
-    return { sha256, ...set };
+    return true;
   });
 }
 
