@@ -59,11 +59,7 @@ describe('/openapi.json', () => {
     const registered = new Set(registeredRoutes());
     const missing = API_ROUTES.map(routeKeyOf).filter((key) => !registered.has(key));
     expect(missing.sort()).toEqual(
-      [
-        'POST /api/v1/broker/auth',
-        'POST /api/v1/broker/acl',
-        'POST /api/v1/broker/superuser',
-      ].sort(),
+      ['POST /api/v1/broker/auth', 'POST /api/v1/broker/acl', 'POST /api/v1/broker/superuser'].sort(),
     );
   });
 
