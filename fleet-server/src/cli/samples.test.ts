@@ -161,6 +161,10 @@ describe('edgefleet samples', { timeout: BIN_TEST_TIMEOUT_MS }, () => {
     expect((await home.run(['samples', 'get', frameSha, '--thumb', '-o', thumb], { env })).code).toBe(0);
     const info = await sharp(readFileSync(thumb)).metadata();
     expect([info.format, info.width, info.height]).toEqual(['jpeg', 256, 192]);
+    const noDir = join(home.dir, 'no-such-dir', 'x.png');
+    const unwritable = await home.run(['samples', 'get', frameSha, '-o', noDir], { env });
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toContain(`cannot write ${noDir}`);
     const missing = join(home.dir, 'missing.png');
     const notFound = await home.run(['samples', 'get', 'c'.repeat(64), '-o', missing], { env });
     expect(notFound.code).toBe(4);

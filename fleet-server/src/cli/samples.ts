@@ -227,7 +227,10 @@ async function getSample(sha256: string, values: Values, api: CliApi, io: CliIo)
   } catch (error) {
     await rm(partial, { force: true });
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot write ${out}: ${(error as Error).message}`, EXIT.usage);
+    // A file system error names its syscall; anything else broke the download itself.
+    if ((error as NodeJS.ErrnoException).syscall)
+      throw new CliError(`cannot write ${out}: ${(error as Error).message}`, EXIT.usage);
+    throw new CliError(`download of ${sha256} interrupted: ${(error as Error).message}`, EXIT.unreachable);
   }
   const type = res.headers.get('content-type') ?? 'application/octet-stream';
   if (values.json) return printJson(io, { sha256, file: out, sizeBytes, contentType: type });

@@ -292,6 +292,19 @@ describe('GET /api/v1/samples/{sha256}/content', () => {
       code: 'unsupported_media_type',
     });
     expect((await t.call(`/api/v1/samples/${'f'.repeat(64)}/content`)).status).toBe(404);
+    // A PNG whose header decodes (the upload checks it) but whose pixel data is cut short: 422, not a crash.
+    const whole = await pngOf(106, 320, 240);
+    const cut = whole.slice(0, Math.floor(whole.byteLength / 2));
+    const cutSha = await upload('a-00000.secret', 'a-00000', cut, { capturedAt: base + 7000 });
+    expect(await errorOf(await t.call(`/api/v1/samples/${cutSha}/content?thumb=1`))).toEqual({
+      status: 422,
+      code: 'unprocessable_content',
+    });
+    const head = await fetch(`${t.url}/api/v1/samples/${cutSha}/content`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    expect([head.status, head.headers.get('content-length')]).toEqual([200, String(cut.byteLength)]);
     expect((await t.call(`/api/v1/samples/${shas.frame}/content?thumb=2`)).status).toBe(400);
     const gone = await pngOf(105, 20, 20);
     const sha = await upload('a-00000.secret', 'a-00000', gone, { capturedAt: base + 6000 });
