@@ -3,6 +3,7 @@ import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { type LiveMode, liveMode, onLiveModeChange, startLiveEvents, stopLiveEvents } from './api/events';
 import { getToken, onTokenChange, setToken } from './api/session';
 import { AlertsPage } from './pages/alerts';
+import { DatasetsPage } from './pages/datasets';
 import { DevicePage } from './pages/device';
 import { FleetPage } from './pages/fleet';
 import { LoginPage } from './pages/login';
@@ -12,6 +13,7 @@ import { QualityPage } from './pages/quality';
 import { RolloutDetailPage } from './pages/rollout-detail';
 import { RolloutFormPage } from './pages/rollout-form';
 import { RolloutsPage } from './pages/rollouts';
+import { SamplesPage } from './pages/samples';
 import { href, type Route, useRoute } from './router';
 
 const NAV = [
@@ -20,6 +22,8 @@ const NAV = [
   ['rollouts', 'Rollouts'],
   ['monitoring', 'Monitoring'],
   ['quality', 'Quality'],
+  ['samples', 'Samples'],
+  ['datasets', 'Datasets'],
   ['alerts', 'Alerts'],
 ] as const;
 
@@ -41,7 +45,7 @@ function Page({ route }: { route: Route }) {
     case 'devices':
       return id ? <DevicePage id={id} /> : <FleetPage query={route.query} />;
     case 'models':
-      return <ModelsPage selected={id ?? route.query.get('model')} />;
+      return <ModelsPage selected={id ?? route.query.get('model')} version={route.query.get('version')} />;
     case 'rollouts':
       if (id === 'new') return <RolloutFormPage />;
       return id ? <RolloutDetailPage id={id} /> : <RolloutsPage />;
@@ -49,6 +53,10 @@ function Page({ route }: { route: Route }) {
       return <MonitoringPage query={route.query} />;
     case 'quality':
       return <QualityPage query={route.query} />;
+    case 'samples':
+      return <SamplesPage query={route.query} />;
+    case 'datasets':
+      return <DatasetsPage id={id} />;
     case 'alerts':
       return <AlertsPage />;
     default:
