@@ -2,8 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { type LiveMode, liveMode, onLiveModeChange, startLiveEvents, stopLiveEvents } from './api/events';
 import { getToken, onTokenChange, setToken } from './api/session';
+import { ErrorBox, Loading } from './components/states';
 import { AlertsPage } from './pages/alerts';
-import { DatasetsPage } from './pages/datasets';
 import { DevicePage } from './pages/device';
 import { FleetPage } from './pages/fleet';
 import { LoginPage } from './pages/login';
@@ -13,8 +13,32 @@ import { QualityPage } from './pages/quality';
 import { RolloutDetailPage } from './pages/rollout-detail';
 import { RolloutFormPage } from './pages/rollout-form';
 import { RolloutsPage } from './pages/rollouts';
-import { SamplesPage } from './pages/samples';
 import { href, type Route, useRoute } from './router';
+
+// The data-loop pages are loaded on first visit: the other pages do not carry their code.
+const loadSamples = () => import('./pages/samples');
+const loadDatasets = () => import('./pages/datasets');
+
+/** Renders a page from a module loaded on demand; a failed load (server gone, new build) shows the error. */
+function Lazy<M>({ load, render }: { load: () => Promise<M>; render: (module: M) => ComponentChildren }) {
+  const [state, setState] = useState<{ module: M | null; error: Error | null }>({
+    module: null,
+    error: null,
+  });
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (module) => live && setState({ module, error: null }),
+      (error: Error) => live && setState({ module: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [load]);
+  if (state.error) return <ErrorBox error={state.error} />;
+  if (!state.module) return <Loading what="Loading the page" />;
+  return <>{render(state.module)}</>;
+}
 
 const NAV = [
   ['fleet', 'Fleet'],
@@ -54,9 +78,9 @@ function Page({ route }: { route: Route }) {
     case 'quality':
       return <QualityPage query={route.query} />;
     case 'samples':
-      return <SamplesPage query={route.query} />;
+      return <Lazy load={loadSamples} render={(m) => <m.SamplesPage query={route.query} />} />;
     case 'datasets':
-      return <DatasetsPage id={id} />;
+      return <Lazy load={loadDatasets} render={(m) => <m.DatasetsPage id={id} />} />;
     case 'alerts':
       return <AlertsPage />;
     default:

@@ -10,9 +10,9 @@ import type { TestServer } from '../../fleet-server/src/testing/harness';
 
 /** Line 2 sees normal light; line 3's lamp failed (dark images the model is unsure of). */
 export const SAMPLE_DEVICES = [
-  { id: 'cam-21', labels: { site: 'plant-a', line: '2' } },
-  { id: 'cam-22', labels: { site: 'plant-a', line: '2' } },
-  { id: 'cam-31', labels: { site: 'plant-a', line: '3' } },
+  { id: 'cam-21', labels: { site: 'plant-a', line: '2' }, samples: 24 },
+  { id: 'cam-22', labels: { site: 'plant-a', line: '2' }, samples: 24 },
+  { id: 'cam-31', labels: { site: 'plant-a', line: '3' }, samples: 4 },
 ] as const;
 
 /** A sample as uploaded, with the truth an operator would give it. */
@@ -48,13 +48,12 @@ const flip = (o: Orientation): Orientation => (o === '0' ? '180' : '0');
 
 /**
  * Enrolls the sample devices, opts lines 2 and 3 into capture for `model` (an admin setting), and uploads
- * `perDevice` crops from each: line 2 bright, predicted right with high confidence (random ε-sample), line 3
+ * each device's crops (more than one page of the Samples grid in all): line 2 bright, predicted right with high confidence (random ε-sample), line 3
  * dark, low confidence and every other one predicted wrong.
  */
 export async function seedSamples(
   t: TestServer,
   model: { name: string; version: string },
-  perDevice = 4,
 ): Promise<SeededSamples> {
   const tokens: Record<string, string> = {};
   for (const d of SAMPLE_DEVICES) tokens[d.id] = await enrollTestDevice(t, d.id, d.labels);
@@ -73,15 +72,16 @@ export async function seedSamples(
   if (setting.status !== 200) throw new Error(`capture setting: ${setting.status} ${await setting.text()}`);
   const samples: SeededSample[] = [];
   const start = Date.now() - 30 * 60_000;
+  // One capture every 20 s, the newest a few minutes ago.
   let seed = 100;
   for (const d of SAMPLE_DEVICES) {
     const dark = d.labels.line === '3';
-    for (let i = 0; i < perDevice; i++) {
+    for (let i = 0; i < d.samples; i++) {
       seed++;
       const image = await inspectionSample(seed, dark ? { brightness: -95, contrast: 0.6 } : {});
       const bytes = new Uint8Array(image.bytes);
       const predicted = dark && i % 2 === 1 ? flip(image.orientation) : image.orientation;
-      const confidence = dark ? 0.55 + i * 0.03 : 0.93 + i * 0.01;
+      const confidence = dark ? 0.55 + i * 0.03 : 0.9 + (i % 10) * 0.01;
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const meta: SampleMeta = {
         v: 1,
@@ -89,14 +89,14 @@ export async function seedSamples(
         contentType: 'image/png',
         sizeBytes: bytes.byteLength,
         clientId: d.id,
-        capturedAt: start + samples.length * 60_000,
+        capturedAt: start + samples.length * 20_000,
         model,
         reasons: dark ? ['low_confidence'] : ['random'],
         top: [
           { label: predicted, confidence },
           { label: flip(predicted), confidence: 1 - confidence },
         ],
-        features: { brightness: dark ? 0.18 + i * 0.01 : 0.74 - i * 0.01 },
+        features: { brightness: dark ? 0.18 + i * 0.01 : 0.74 - (i % 10) * 0.01 },
       };
       await upload(t, tokens[d.id]!, meta, bytes);
       samples.push({
@@ -122,7 +122,7 @@ export async function seedSamples(
       contentType: 'image/png',
       sizeBytes: shared.bytes.byteLength,
       clientId: other,
-      capturedAt: start + samples.length * 60_000,
+      capturedAt: start + samples.length * 20_000,
       model,
       reasons: ['random'],
       top: [{ label: sample.predicted, confidence: 0.9 }],

@@ -44,14 +44,20 @@ async function goto(hash: string): Promise<void> {
   }, hash);
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+async function shot(name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
   if (UPDATE_DOCS) copyFileSync(join(SCREENSHOTS, `${name}.png`), join(DOCS_SCREENSHOTS, `${name}.png`));
 }
 
+const select = (name: string) => page.locator(`[data-testid="sample-filters"] select[name="${name}"]`);
 const tiles = () => page.getByTestId('sample-grid').getByTestId('sample-tile');
 const selectedSha = () =>
   page.locator('[data-testid="sample-tile"][aria-pressed="true"]').getAttribute('data-sha');
+/** Thumbnails the browser has decoded. */
+const loadedThumbs = () =>
+  tiles()
+    .locator('img')
+    .evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
 const truthOf = (sha: string | null) => seeded.samples.find((s) => s.sha256 === sha)!.truth;
 const keyOf = (label: string) => (label === '0' ? '1' : '2'); // the model's classes are ['0', '180']
 
@@ -83,19 +89,26 @@ afterAll(async () => {
 
 describe('Samples page', () => {
   it('shows every capture as a thumbnail fetched with the token, and the captures of the selected one', async () => {
+    await page.setViewportSize({ width: 1440, height: 500 }); // a few rows in view
     await page.getByRole('link', { name: 'Samples' }).click();
     await page.getByTestId('page-samples').waitFor();
-    // 12 images, one captured twice.
-    await expect.poll(() => tiles().count()).toBe(seeded.samples.length + 1);
-    // Thumbnails are real JPEGs the server made, decoded by the browser.
-    await expect
-      .poll(() =>
-        tiles()
-          .locator('img')
-          .evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length),
-      )
-      .toBe(seeded.samples.length + 1);
-    await page.locator(`[data-testid="sample-tile"][data-sha="${seeded.shared.sha256}"]`).click();
+    // 52 images, one captured twice: a page of 48 first, the rest behind "Load more" (the cursor).
+    const total = seeded.samples.length + 1;
+    await expect.poll(() => tiles().count()).toBe(48);
+    // Thumbnails are real JPEGs the server made, fetched as they come into view: not the whole page at once.
+    await expect.poll(loadedThumbs).toBeGreaterThan(0);
+    expect(await loadedThumbs()).toBeLessThan(48);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => tiles().count()).toBe(total);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    for (let i = 0; i < total; i += 6) await tiles().nth(i).scrollIntoViewIfNeeded();
+    await expect.poll(loadedThumbs).toBe(total);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    // The shared image's two captures are two tiles; the older (further down) is picked by a click.
+    const shared = page.locator(`[data-testid="sample-tile"][data-sha="${seeded.shared.sha256}"]`);
+    await expect.poll(() => shared.count()).toBe(2);
+    await shared.last().click();
+    expect(await shared.last().getAttribute('aria-pressed')).toBe('true');
     const detail = page.getByTestId('sample-detail');
     await expect.poll(() => detail.getByTestId('capture').count()).toBe(2);
     await detail.getByRole('link', { name: 'cam-21' }).waitFor();
@@ -104,28 +117,32 @@ describe('Samples page', () => {
       .getByRole('link', { name: `${MODEL}@2.1.0` })
       .first()
       .waitFor();
-    await detail.getByText('brightness=0.74').waitFor();
+    await detail.getByText('brightness=0.74').first().waitFor();
     expect(await detail.locator('img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(
       0,
     );
   });
 
   it('filters by slice, reason and label state, kept in the URL (a reload shows the same)', async () => {
+    // A malformed selector is the server's 400, shown, not a blank page.
+    await page.getByLabel('Slice by labels').fill('line in (2');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('alert').filter({ hasText: 'HTTP 400' }).waitFor();
     await page.getByLabel('Slice by labels').fill('line=3');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => page.url()).toContain('slice=line%3D3');
     const line3 = seeded.samples.filter((s) => s.line === '3');
     await expect.poll(() => tiles().count()).toBe(line3.length);
-    await page.getByLabel('Reason', { exact: true }).selectOption('random');
+    await select('reason').selectOption('random');
     await expect.poll(() => page.url()).toContain('reason=random');
     await page.getByText('No samples match this filter.').waitFor();
-    await page.getByLabel('Reason', { exact: true }).selectOption('low_confidence');
-    await page.getByLabel('Labelled', { exact: true }).selectOption('false');
+    await select('reason').selectOption('low_confidence');
+    await select('labelled').selectOption('false');
     await expect.poll(() => tiles().count()).toBe(line3.length);
     await page.reload();
     await expect.poll(() => tiles().count()).toBe(line3.length);
     expect(await page.getByLabel('Slice by labels').inputValue()).toBe('line=3');
-    expect(await page.getByLabel('Labelled', { exact: true }).inputValue()).toBe('false');
+    expect(await select('labelled').inputValue()).toBe('false');
     // Another device's crops are not in this slice.
     const shas = await tiles().evaluateAll((ts) => ts.map((x) => (x as HTMLElement).dataset.sha));
     expect(new Set(shas)).toEqual(new Set(line3.map((s) => s.sha256)));
@@ -173,9 +190,8 @@ describe('Samples page', () => {
 
   it('exports the filtered samples as a dataset and downloads its tar', async () => {
     // The labelled line-3 samples (the filter shows labelled ones now).
-    await page.getByLabel('Labelled', { exact: true }).selectOption('true');
+    await select('labelled').selectOption('true');
     await expect.poll(() => tiles().count()).toBe(4);
-    await shot('samples');
     await page.getByRole('button', { name: 'Export as dataset' }).click();
     const dialog = page.getByTestId('export-dialog');
     await dialog.getByLabel('Dataset name').fill('line 3 dark');
@@ -210,6 +226,13 @@ describe('Samples page', () => {
     for (const s of manifest.samples)
       expect(files.get(s.path)).toEqual(line3.find((x) => x.sha256 === s.sha256)!.bytes);
     await result.getByRole('button', { name: 'Close' }).click();
+    // The README's picture: every sample of the model, the labelled ones among them, the shared image picked.
+    await goto(`#/samples?model=${MODEL}`);
+    await expect.poll(() => tiles().count()).toBe(48);
+    await page.locator(`[data-testid="sample-tile"][data-sha="${seeded.shared.sha256}"]`).first().click();
+    await expect.poll(() => page.getByTestId('sample-detail').getByTestId('capture').count()).toBe(2);
+    await expect.poll(loadedThumbs).toBeGreaterThan(12);
+    await shot('samples', false);
   });
 });
 

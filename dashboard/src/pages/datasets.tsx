@@ -2,7 +2,7 @@ import type { Dataset, SampleFilter } from '@edgefleet/shared/api';
 import { api } from '../api/client';
 import { useLive } from '../api/use-live';
 import { Async, Empty } from '../components/states';
-import { Card, Facts } from '../components/widgets';
+import { Card, DeviceTags, Facts } from '../components/widgets';
 import { formatBytes, formatTime } from '../format';
 import { href } from '../router';
 import { ExportLink } from './dataset-export';
@@ -24,20 +24,6 @@ const versionLink = (v: { name: string; version: string }) => (
     {v.name}@{v.version}
   </a>
 );
-
-/** Devices as links (a dataset's provenance). */
-export function DeviceTags({ ids }: { ids: string[] }) {
-  if (ids.length === 0) return <span class="muted">none</span>;
-  return (
-    <span class="tags">
-      {ids.map((id) => (
-        <a key={id} class="tag link-tag" href={href('devices', id)}>
-          {id}
-        </a>
-      ))}
-    </span>
-  );
-}
 
 const counts = (record: Record<string, number | undefined>) =>
   Object.entries(record)

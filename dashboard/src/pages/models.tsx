@@ -14,10 +14,9 @@ import { baselineHistograms } from '../baseline';
 import { Chart } from '../components/chart';
 import { paletteColor } from '../components/metric-charts';
 import { Async, Empty } from '../components/states';
-import { Card, Facts, Pill } from '../components/widgets';
+import { Card, DeviceTags, Facts, Pill } from '../components/widgets';
 import { formatBytes, formatNumber, formatTime } from '../format';
 import { href } from '../router';
-import { DeviceTags } from './datasets';
 
 function TensorTable({ inputs, outputs }: { inputs: TensorInfo[]; outputs: TensorInfo[] }) {
   const rows = [...inputs.map((t) => ['input', t] as const), ...outputs.map((t) => ['output', t] as const)];

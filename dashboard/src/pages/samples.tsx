@@ -56,7 +56,9 @@ function Tile({ sample, selected, onSelect }: { sample: Sample; selected: boolea
     >
       <Thumb sha256={sample.sha256} alt={`sample ${sample.sha256.slice(0, 12)}`} />
       <span class="tile-caption">
-        <span class="mono small">{sample.top[0]?.label ?? '?'}</span>
+        <span class="mono small" title="predicted class">
+          → {sample.top[0]?.label ?? '?'}
+        </span>
         {sample.label === null ? (
           <Pill tone="muted">unlabelled</Pill>
         ) : (
