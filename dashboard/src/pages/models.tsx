@@ -7,7 +7,7 @@ import type {
 } from '@edgefleet/shared/api';
 import { runningModelsOf } from '@edgefleet/shared/api/client';
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { useLive } from '../api/use-live';
 import { baselineHistograms } from '../baseline';
@@ -283,6 +283,10 @@ function ModelVersions({
 }) {
   const versions = useLive(() => api.versions(name), [name]);
   const [picked, setPicked] = useState<string | null>(initial);
+  // A link to another version of the same model (`?version=`) picks it.
+  useEffect(() => {
+    if (initial) setPicked(initial);
+  }, [initial]);
   return (
     <Async resource={versions} what="Loading versions">
       {({ versions: list }) => {
