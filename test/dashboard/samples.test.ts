@@ -169,6 +169,10 @@ describe('Samples page', () => {
     await expect.poll(() => storedLabel(sha)).toBeNull();
     await page.keyboard.press(keyOf(truthOf(sha)));
     await expect.poll(() => storedLabel(sha)).toBe(truthOf(sha));
+    // The pane shows the server's label audit: set, cleared, set again.
+    const history = page.getByTestId('sample-detail').getByTestId('label-history').locator('li');
+    await expect.poll(() => history.count()).toBe(3);
+    await history.nth(1).getByText('none', { exact: true }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 

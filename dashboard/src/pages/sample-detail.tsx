@@ -131,7 +131,8 @@ export function SampleDetail({
   pending: boolean;
   onLabel: (label: string | null) => void;
 }) {
-  const captures = useLive(() => api.sample(sample.sha256), [sample.sha256]);
+  // Reloaded when a label is stored (its time changes), so the label history shows it.
+  const captures = useLive(() => api.sample(sample.sha256), [sample.sha256, sample.labelledAt]);
   return (
     <Card
       title={<span class="mono small">{sample.sha256.slice(0, 16)}…</span>}
@@ -157,9 +158,28 @@ export function SampleDetail({
         {sample.contentType}, {formatBytes(sample.sizeBytes)}
         {sample.width !== null && sample.height !== null ? `, ${sample.width}×${sample.height}` : ''}
       </p>
-      <h3>Captures</h3>
       <Async resource={captures} what="Loading the captures">
-        {({ captures: list }) => list.map((c) => <Capture key={c.id} c={c} />)}
+        {({ captures: list, labelHistory }) => (
+          <>
+            <h3>Captures ({list.length})</h3>
+            {list.map((c) => (
+              <Capture key={c.id} c={c} />
+            ))}
+            {labelHistory.length > 0 && (
+              <>
+                <h3>Label history</h3>
+                <ul class="plain small" data-testid="label-history">
+                  {labelHistory.map((h) => (
+                    <li key={`${h.at}-${h.actor}-${h.label}`}>
+                      {formatTime(h.at)} {h.actor}: {h.previous ?? 'none'} →{' '}
+                      <strong>{h.label ?? 'none'}</strong>
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </>
+        )}
       </Async>
     </Card>
   );
