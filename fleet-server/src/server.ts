@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { type Alerts, createAlerts } from './alerts';
 import { createApps } from './apps';
 import { type Artifacts, createArtifacts } from './artifacts';
+import { createDownloads } from './auth/downloads';
 import { type AutomationPart, createAutomation } from './automation';
 import type { Config } from './config';
 import { advertisedHost, createServerContext, type ServerContext } from './context';
@@ -91,6 +92,7 @@ export interface ServerParts {
   automation: AutomationPart;
   samples: SamplesPart;
   datasets: DatasetsPart;
+  downloads: ServerPart;
   alerts: Alerts;
   events: FleetEvents;
   storage: Storage;
@@ -118,6 +120,7 @@ function createParts(context: ServerContext): ServerParts {
     automation: createAutomation(context),
     samples,
     datasets: createDatasets(context, samples.blobs),
+    downloads: createDownloads(context),
     alerts: createAlerts(context, specs, events.bus),
     events,
     storage: createStorage(context),

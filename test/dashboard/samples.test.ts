@@ -1,6 +1,6 @@
 // The Samples page, datasets and the model page's data lineage in real Chromium against a real fleet server:
 // real crops uploaded by enrolled devices through the real upload route, labelled with the keyboard (stored by
-// the server), exported as a dataset (the tar the browser downloads is read back), and a version trained on it.
+// the server), exported as a dataset (the tar the browser downloads through a signed link is read back), and a version trained on it.
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,6 +215,11 @@ describe('Samples page', () => {
       result.getByRole('button', { name: 'download .tar' }).click(),
     ]);
     expect(download.suggestedFilename()).toBe('line_3_dark.tar');
+    // Streamed by the browser from a signed link (no Blob of the whole tar in the page), not a blob: URL.
+    const signedUrl = new URL(download.url());
+    expect(`${signedUrl.origin}${signedUrl.pathname}`).toBe(`${t.url}/api/v1/datasets/${datasetId}/export`);
+    expect([...signedUrl.searchParams.keys()]).toEqual(['exp', 'by', 'sig']);
+    expect(await download.failure()).toBeNull();
     const tar = new Uint8Array(readFileSync((await download.path())!));
     const files = new Map<string, Uint8Array>();
     for await (const entry of readTarEntries(bufferSource(tar), {
@@ -253,6 +258,13 @@ describe('datasets and lineage', () => {
       .waitFor();
     await expect.poll(() => detail.locator('tbody tr').count()).toBe(4);
     await detail.getByText('none yet').waitFor(); // no version trained on it yet
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      detail.getByRole('button', { name: 'download .tar' }).first().click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('line_3_dark.tar');
+    expect(new URL(download.url()).searchParams.get('sig')).toMatch(/^[\w-]{43}$/);
+    expect(await download.failure()).toBeNull();
   });
 
   it('shows a version trained on the dataset: the dataset, its devices, and the devices that run the version', async () => {

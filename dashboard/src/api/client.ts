@@ -41,8 +41,8 @@ function call<K extends keyof ApiRoutes>(
 }
 
 /**
- * A binary answer (sample content, dataset tar) as a Blob: fetched with the token in a header, since an
- * `<img src>` or a plain link could not carry it.
+ * A small binary answer (a sample's thumbnail) as a Blob: fetched with the token in a header, since an `<img src>`
+ * could not carry it. Large downloads go through a signed URL instead (`datasetExportUrl`).
  */
 async function blob<K extends keyof ApiRoutes>(
   key: K,
@@ -147,8 +147,14 @@ export const api = {
   datasets: () => call('GET /api/v1/datasets', {}),
   dataset: (id: string) => call('GET /api/v1/datasets/{id}', { params: { id } }),
   createDataset: (body: DatasetCreate) => call('POST /api/v1/datasets', { body }),
-  /** A dataset's tar (images, labels.jsonl, manifest.json). */
-  datasetExport: (id: string) => blob('GET /api/v1/datasets/{id}/export', { params: { id } }),
+  /**
+   * A short-lived signed URL of a dataset's tar (images, labels.jsonl, manifest.json): a plain link the browser
+   * streams to disk, where a fetch with the token in a header would hold the whole tar in memory first.
+   */
+  datasetExportUrl: (id: string) =>
+    call('POST /api/v1/downloads', {
+      body: { path: `${API_BASE}/datasets/${encodeURIComponent(id)}/export` },
+    }),
 };
 
 /** The query of `GET /api/v1/samples` as the client sends it. */

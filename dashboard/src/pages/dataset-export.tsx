@@ -4,19 +4,24 @@ import { api } from '../api/client';
 import { formatBytes } from '../format';
 import { href } from '../router';
 
-/** Saves a Blob as a file through a temporary object URL (the export needs the token, so no plain link). */
-function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
+/**
+ * Follows a plain link with `download`: the browser streams the answer to disk (no Blob in memory) and names the
+ * file `filename` (same origin).
+ */
+function downloadByLink(url: string, filename: string): void {
   const link = document.createElement('a');
   link.href = url;
   link.download = filename;
+  link.rel = 'noopener';
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Downloads a dataset's tar (`GET /datasets/{id}/export`, with the token) as `<name>.tar`. */
+/**
+ * Downloads a dataset's tar as `<name>.tar`: asks for a signed URL of `GET /datasets/{id}/export` (valid a few
+ * minutes, for this admin token only) on each click, then lets the browser fetch it.
+ */
 export function ExportLink({ dataset }: { dataset: Pick<Dataset, 'id' | 'name'> }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -24,10 +29,8 @@ export function ExportLink({ dataset }: { dataset: Pick<Dataset, 'id' | 'name'> 
     setBusy(true);
     setError(null);
     try {
-      saveBlob(
-        await api.datasetExport(dataset.id),
-        `${dataset.name.replace(/[^\w.-]+/g, '_') || dataset.id}.tar`,
-      );
+      const { url } = await api.datasetExportUrl(dataset.id);
+      downloadByLink(url, `${dataset.name.replace(/[^\w.-]+/g, '_') || dataset.id}.tar`);
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -37,7 +40,7 @@ export function ExportLink({ dataset }: { dataset: Pick<Dataset, 'id' | 'name'> 
   return (
     <>
       <button type="button" class="link" disabled={busy} onClick={download} data-action="download-export">
-        {busy ? 'downloading…' : 'download .tar'}
+        {busy ? 'signing…' : 'download .tar'}
       </button>
       {error && (
         <span class="bad-text small" role="alert">

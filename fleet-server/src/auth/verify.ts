@@ -68,3 +68,13 @@ export function verifyPublishableKey(db: FleetDb, key: string): AppKeyVerdict {
   if (row.disabledAt !== null) return { ok: false, reason: 'disabled' };
   return { ok: true, appId: row.id, allowedOrigins: row.allowedOrigins };
 }
+
+/** Whether the admin token with this id exists and is not revoked (a signed URL is only as good as its signer). */
+export function adminTokenActive(db: FleetDb, tokenId: string): boolean {
+  const row = db
+    .select({ id: schema.adminTokens.id })
+    .from(schema.adminTokens)
+    .where(and(eq(schema.adminTokens.id, tokenId), isNull(schema.adminTokens.revokedAt)))
+    .get();
+  return row !== undefined;
+}

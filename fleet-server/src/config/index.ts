@@ -187,6 +187,8 @@ export const configSchema = z.object({
   sampleAppDailyCap: z.coerce.number().int().min(0).default(10_000),
   /** Largest dataset export (tar bytes); a larger one answers 413 `export_too_large` before anything is sent. */
   maxExportBytes: bytes.default(4 * 1024 * MiB),
+  /** How long a signed download URL (`POST /api/v1/downloads`) works (`5m`, `90s`, or ms): 10 s … 1 h. */
+  downloadUrlTtlMs: duration.refine((ms) => ms >= 10_000 && ms <= 3_600_000, '10s … 1h').default(5 * 60_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -271,6 +273,7 @@ const SETTINGS = [
   ['sample-gc-interval-ms', 'EDGEFLEET_SAMPLE_GC_INTERVAL_MS', 'sampleGcIntervalMs'],
   ['sample-app-daily-cap', 'EDGEFLEET_SAMPLE_APP_DAILY_CAP', 'sampleAppDailyCap'],
   ['max-export-bytes', 'EDGEFLEET_MAX_EXPORT_BYTES', 'maxExportBytes'],
+  ['download-url-ttl', 'EDGEFLEET_DOWNLOAD_URL_TTL', 'downloadUrlTtlMs'],
   ['log-level', 'EDGEFLEET_LOG_LEVEL', 'logLevel'],
 ] as const satisfies readonly (readonly [string, `EDGEFLEET_${string}`, keyof Config])[];
 

@@ -12,6 +12,7 @@ import {
   type TestServer,
 } from '../testing/harness';
 import { samplePath } from './export';
+import { exportFileName } from './routes';
 import { type SeededSample, seedDatasetSamples } from './test-support';
 import { verifyDatasetArchive } from './verify';
 
@@ -232,6 +233,17 @@ describe('GET /api/v1/datasets[/{id}]', () => {
 });
 
 describe('GET /api/v1/datasets/{id}/export', () => {
+  it('names the file after the dataset, with nothing a header or a file system could misread', async () => {
+    expect(exportFileName('line 3 dark', 'ds-000000000000')).toBe('line_3_dark.tar');
+    expect(exportFileName('..', 'ds-000000000000')).toBe('ds-000000000000.tar');
+    expect(exportFileName('ünï', 'ds-000000000000')).toBe('n_.tar');
+    const ds = await created({ name: '"evil"\r\n/../x; filename=y ü' });
+    const res = await t.call(`/api/v1/datasets/${ds.id}/export`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="evil_.._x_filename_y_.tar"');
+    await res.arrayBuffer();
+  });
+
   it('round-trips: every file in the tar matches its manifest entry, the stored sample and labels.jsonl', async () => {
     const ds = await created({ name: 'round trip', labelledOnly: false });
     const res = await t.call(`/api/v1/datasets/${ds.id}/export`);

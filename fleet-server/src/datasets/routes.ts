@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { apiRoute, type Dataset, MAX_DATASET_SAMPLES, type SampleFilter } from '@edgefleet/shared/api';
 import type { ArtifactStore } from '../artifacts/store';
+import { requireAdminOrSignedUrl } from '../auth/downloads';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
 import { FleetError, InvalidInput, NotFound } from '../errors';
 import type { FleetApp } from '../http/app';
-import { contractRoute } from '../http/openapi';
+import { contractRoute, SECURITY } from '../http/openapi';
 import { parseSelector, type Selector } from '../labels/selector';
 import { actorOf } from '../model-settings/apply';
 import { prepareExport } from './export';
@@ -55,11 +56,24 @@ const exportRoute = contractRoute(apiRoute('GET /api/v1/datasets/{id}/export'), 
     '`export_too_large`; a sample missing or of another size in the sample store → 409 `dataset_incomplete` ' +
     '(details list the hashes). A blob that changes or vanishes while streaming aborts the response (the client ' +
     'sees a short body against Content-Length, never a shorter valid tar). Every outcome is counted in ' +
-    '`edgefleet_dataset_exports_total{result}`.',
-  security: [{ adminToken: [] }],
+    '`edgefleet_dataset_exports_total{result}`. A signed URL (`POST /api/v1/downloads`) opens it without a header.',
+  security: SECURITY.adminOrSignedUrl,
   errors: [400, 401, 403, 404, 409, 413],
   responses: { 200: 'The tar' },
 });
+
+/**
+ * The file name a browser saves an export as: the dataset's name with everything but letters, digits, `.`, `-`
+ * and `_` turned into `_` (no quote, slash or control character reaches the header), e.g. `line_3_dark.tar`;
+ * the id when nothing is left.
+ */
+export function exportFileName(name: string, id: string): string {
+  const safe = name
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 120);
+  return `${safe || id}.tar`;
+}
 
 /** A new dataset id: `ds-` and 12 hex digits. */
 const newDatasetId = (): string => `ds-${randomBytes(6).toString('hex')}`;
@@ -124,7 +138,7 @@ export function registerDatasetRoutes(
     return c.json({ ...toDataset(row), samples: samplesOfDataset(ctx.db, id) }, 200);
   });
 
-  app.openapi({ ...exportRoute, middleware: [admin] }, async (c) => {
+  app.openapi({ ...exportRoute, middleware: [requireAdminOrSignedUrl(ctx)] }, async (c) => {
     const { id } = c.req.valid('param');
     try {
       const row = findDataset(ctx.db, id);
@@ -146,7 +160,7 @@ export function registerDatasetRoutes(
       return c.body(stream, 200, {
         'content-type': 'application/x-tar',
         'content-length': String(prepared.sizeBytes),
-        'content-disposition': `attachment; filename="${id}.tar"`,
+        'content-disposition': `attachment; filename="${exportFileName(row.name, id)}"`,
         'cache-control': 'no-store',
       });
     } catch (error) {

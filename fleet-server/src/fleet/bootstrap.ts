@@ -74,3 +74,14 @@ export function writeSetting(db: FleetDb, key: string, value: string, now: numbe
     .onConflictDoUpdate({ target: schema.fleetSettings.key, set: { value, updatedAt: now } })
     .run();
 }
+
+/**
+ * One fleet setting, created by `make` if it is missing. Insert-or-ignore then read: replicas that race on the
+ * first use all end up with the one value that won.
+ */
+export function readOrCreateSetting(db: FleetDb, key: string, make: () => string, now: number): string {
+  db.insert(schema.fleetSettings).values({ key, value: make(), updatedAt: now }).onConflictDoNothing().run();
+  const value = readSetting(db, key);
+  if (value === null) throw new Error(`fleet setting ${key} vanished right after it was written`);
+  return value;
+}

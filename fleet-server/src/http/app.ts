@@ -90,6 +90,12 @@ export function createHttpApp(ctx: ServerContext, registerRoutes: (app: FleetApp
     scheme: 'bearer',
     description: 'Device token `<deviceId>.<secret>` from enrollment',
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'signedUrl', {
+    type: 'apiKey',
+    in: 'query',
+    name: 'sig',
+    description: 'A signed download URL from `POST /api/v1/downloads` (`exp`, `by` and `sig` in the query)',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'publishableKey', {
     type: 'http',
     scheme: 'bearer',

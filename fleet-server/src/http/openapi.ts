@@ -42,8 +42,12 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<
 type SecurityRequirement = Record<string, string[]>;
 
 /** Security requirement objects by credential kind. */
-export const SECURITY: Record<'admin' | 'device' | 'deviceOrAdmin' | 'app', SecurityRequirement[]> = {
+export const SECURITY: Record<
+  'admin' | 'adminOrSignedUrl' | 'device' | 'deviceOrAdmin' | 'app',
+  SecurityRequirement[]
+> = {
   admin: [{ adminToken: [] }],
+  adminOrSignedUrl: [{ adminToken: [] }, { signedUrl: [] }],
   device: [{ deviceToken: [] }],
   deviceOrAdmin: [{ deviceToken: [] }, { adminToken: [] }],
   app: [{ publishableKey: [] }],

@@ -1,5 +1,6 @@
 import { apiRoute } from '@edgefleet/shared/api';
 import type { ArtifactStore } from '../artifacts/store';
+import { requireAdminOrSignedUrl } from '../auth/downloads';
 import { requireAuth } from '../auth/middleware';
 import type { ServerContext } from '../context';
 import { InvalidInput, NotFound } from '../errors';
@@ -45,7 +46,7 @@ const contentRoute = contractRoute(apiRoute('GET /api/v1/samples/{sha256}/conten
     `naming \`<sha256>.<ext>\` (inline for images, attachment otherwise). \`thumb=1\`: a JPEG at most ` +
     `${THUMBNAIL_MAX_PX} px on its longer side (415 for a sample that is no image, 422 for one that does not decode). ` +
     ADMIN_ONLY,
-  security: SECURITY.admin,
+  security: SECURITY.adminOrSignedUrl,
   errors: [400, 401, 403, 404, 415, 422],
 });
 
@@ -106,7 +107,7 @@ export function registerReviewRoutes(
     return c.json({ captures, labelHistory: labelHistoryOf(ctx.db, sha256) }, 200);
   });
 
-  app.openapi({ ...contentRoute, middleware: [admin] }, async (c) => {
+  app.openapi({ ...contentRoute, middleware: [requireAdminOrSignedUrl(ctx)] }, async (c) => {
     const { sha256 } = c.req.valid('param');
     const sample = sampleOf(ctx.db, sha256);
     const sizeBytes = sample ? await blobs.sizeOf(sha256) : null;

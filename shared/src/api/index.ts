@@ -86,6 +86,14 @@ export {
   reportedStateSchema,
 } from './devices';
 export {
+  type DownloadUrl,
+  type DownloadUrlRequest,
+  downloadRoutes,
+  downloadUrlRequestSchema,
+  downloadUrlSchema,
+  SIGNED_URL_PARAMS,
+} from './downloads';
+export {
   ERROR_CODES,
   type ErrorBody,
   type ErrorCode,

@@ -5,6 +5,7 @@ import { automationRoutes } from './automation';
 import { brokerHookRoutes } from './broker-hooks';
 import { datasetRoutes } from './datasets';
 import { deviceRoutes } from './devices';
+import { downloadRoutes } from './downloads';
 import { eventRoutes } from './events';
 import { modelRoutes } from './models';
 import { monitoringRoutes } from './monitoring';
@@ -31,6 +32,7 @@ export const API_ROUTES = [
   ...automationRoutes,
   ...sampleRoutes,
   ...datasetRoutes,
+  ...downloadRoutes,
   ...alertRoutes,
   ...eventRoutes,
   ...brokerHookRoutes,
