@@ -36,7 +36,15 @@ export interface DemoConfig {
   dashboardBuild: boolean;
   /** The in-process fleet server's pino level. */
   logLevel: string;
+  /**
+   * When line 2's lights fail by themselves (the data loop follows): once the stations' canary is over, `seconds`
+   * after the demo is up (a running canary rolls back), or `off` (only key d).
+   */
+  dimAfter: DimAfter;
 }
+
+/** When line 2's lights fail by themselves: see {@link DemoConfig.dimAfter}. */
+export type DimAfter = { kind: 'canary' } | { kind: 'seconds'; seconds: number } | { kind: 'off' };
 
 /**
  * The canary of 1.1.0 is also an automation ladder: its first stage's stations (line 2 when it can) serve the
@@ -72,6 +80,9 @@ Flags:
   --no-web               do not build or serve the browser demo page
   --no-dashboard-build   serve dashboard/dist as it is (no build first)
   --log-level LEVEL      fleet server log level (default warn)
+  --dim-after WHEN       when a lamp fails on line 2 and the data loop closes on its images: canary (default:
+                         once the canary is over), S seconds after the demo is up (a running canary rolls
+                         back), or off (only key d)
   --help                 this text
 `;
 
@@ -94,6 +105,7 @@ const OPTIONS = {
   'no-web': { type: 'boolean' },
   'no-dashboard-build': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'dim-after': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -122,6 +134,18 @@ function checkStages(text: string): string {
     throw new TypeError(`--stages: expected a list like 34%:1m,100%, got '${text.slice(0, 200)}'`);
   }
   return text;
+}
+
+function dimAfter(text: string | undefined): DimAfter {
+  if (text === undefined || text === 'canary') return { kind: 'canary' };
+  if (text === 'off') return { kind: 'off' };
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 7 * 86_400) {
+    throw new TypeError(
+      `--dim-after: expected canary, off or seconds in 0 … ${7 * 86_400}, got '${text.slice(0, 50)}'`,
+    );
+  }
+  return { kind: 'seconds', seconds };
 }
 
 /** Parses the demo's flags; `help` is true for `--help`. Throws TypeError naming the flag at fault. */
@@ -163,6 +187,7 @@ export function parseDemoArgs(argv: readonly string[]): { help: boolean; config:
       web: v['no-web'] !== true,
       dashboardBuild: v['no-dashboard-build'] !== true,
       logLevel,
+      dimAfter: dimAfter(v['dim-after']),
     },
   };
 }
