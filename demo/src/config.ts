@@ -57,7 +57,9 @@ export const USAGE = `Usage: pnpm demo [flags]
 
 Starts a fleet server, N device agents fed by image generators and the browser demo page on embedded
 defaults, registers cls 1.0.0 and 1.1.0 (the real PaddleOCR direction classifier), deploys 1.0.0 and starts
-a canary rollout of 1.1.0. Ctrl-C stops everything. A second run resumes the same fleet.
+a canary rollout of 1.1.0. Once the canary is over a lamp fails on line 2: the demo captures its images,
+labels them, exports them as a dataset and registers cls 1.2.0 trained on it (the data loop). Ctrl-C stops
+everything. A second run resumes the same fleet.
 
 Flags:
   --devices N            device agents to run (default 6; site=plant-a, half on line=1, half on line=2)
