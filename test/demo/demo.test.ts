@@ -435,9 +435,11 @@ describe('pnpm demo', () => {
       expect(s.reasons.every((r) => ['out_of_range', 'low_confidence', 'random'].includes(r))).toBe(true);
       expect(s.label).toMatch(/^(0|180)$/);
     }
-    // The labels are the images' true orientations: the real model, right on ≈ 97 % of clear lines, mostly agrees.
+    // The labels are the images' true orientations: both occur (30 % of parts come upside down), and the real
+    // model, right on ≈ 97 % of clear lines (dark ones too), agrees with nearly all of them.
+    expect(Object.keys(dataset.provenance.labels).sort()).toEqual(['0', '180']);
     const agree = labelled.filter((s) => s.top[0]?.label === s.label).length;
-    expect(agree / labelled.length).toBeGreaterThan(0.75);
+    expect(agree / labelled.length).toBeGreaterThan(0.85);
 
     // The export: every file's bytes hash to the manifest's sha256; labels.jsonl carries the stored labels.
     const res = await fetch(`${url}/api/v1/datasets/${datasetId}/export`, {
