@@ -238,7 +238,7 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
       if (stop.stopping) return;
       for (const r of [status.rollout, status.appRollout])
         if (r) for (const l of newAuditLines(r, printed)) say(l);
-      say(formatStatus(status));
+      say(formatStatus({ ...status, ...(state.dataLoop ? { dataLoop: state.dataLoop } : {}) }));
     } catch (error) {
       if (!stop.stopping) warn(`status: ${(error as Error).message}`);
     }

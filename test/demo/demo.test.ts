@@ -483,6 +483,8 @@ describe('pnpm demo', () => {
     expect(retrained.sha256).not.toBe(parent.sha256);
     expect(retrained.specHash).toBe(parent.specHash);
 
+    // Every status line from now on names the dataset and the version trained on it.
+    await demo.waitFor(new RegExp(`\\| data loop ${datasetId} → cls 1\\.2\\.0$`, 'm'), 10_000);
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
     expect(processesUnder(dataDir)).toEqual([]);

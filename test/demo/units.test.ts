@@ -411,6 +411,17 @@ describe('status line', () => {
       reports: {},
     });
     expect(first).toMatch(/rollout ro_1 all-at-once none→1\.0\.0 stage 1\/1 34% 21s running gates wait/);
+    // Once the data loop closed, every line names its dataset and the version trained on it.
+    const closed = formatStatus({
+      rollout: null,
+      appRollout: null,
+      online: 6,
+      devices: 6,
+      running: { '1.1.0': 6 },
+      reports: { '1.1.0': 9 },
+      dataLoop: { dataset: 'ds-1', version: '1.2.0' },
+    });
+    expect(closed).toMatch(/ \| reports 1\.1\.0:9 \| data loop ds-1 → cls 1\.2\.0$/);
   });
 
   it('prints each audit entry once', () => {
