@@ -126,6 +126,27 @@ describe('parts', () => {
         'storage',
         'artifacts',
       ]);
+      // Every part, in the order their routes are mounted (the dashboard's catch-all last).
+      expect(Object.keys(parts)).toEqual([
+        'fleet',
+        'artifacts',
+        'models',
+        'devices',
+        'apps',
+        'rollouts',
+        'telemetry',
+        'mqtt',
+        'deviceState',
+        'monitoring',
+        'quality',
+        'automation',
+        'samples',
+        'datasets',
+        'alerts',
+        'events',
+        'storage',
+        'dashboard',
+      ]);
       expect(components).toContain(parts.storage);
       expect(parts.storage.health).toBe(context.storage);
       let probes = 0;

@@ -8,6 +8,7 @@ import { type AutomationPart, createAutomation } from './automation';
 import type { Config } from './config';
 import { advertisedHost, createServerContext, type ServerContext } from './context';
 import { createDashboard } from './dashboard';
+import { createDatasets, type DatasetsPart } from './datasets';
 import { openDatabase } from './db';
 import { createDeviceState, type DeviceState } from './device-state';
 import { createDevices } from './devices';
@@ -89,6 +90,7 @@ export interface ServerParts {
   quality: ServerPart;
   automation: AutomationPart;
   samples: SamplesPart;
+  datasets: DatasetsPart;
   alerts: Alerts;
   events: FleetEvents;
   storage: Storage;
@@ -100,6 +102,7 @@ function createParts(context: ServerContext): ServerParts {
   const models = createModels(context);
   const { specs } = models;
   const events = createEvents(context);
+  const samples = createSamples(context);
   return {
     fleet: createFleet(context),
     artifacts: createArtifacts(context),
@@ -113,7 +116,8 @@ function createParts(context: ServerContext): ServerParts {
     monitoring: createMonitoring(context, specs),
     quality: createQuality(context),
     automation: createAutomation(context),
-    samples: createSamples(context),
+    samples,
+    datasets: createDatasets(context, samples.blobs),
     alerts: createAlerts(context, specs, events.bus),
     events,
     storage: createStorage(context),

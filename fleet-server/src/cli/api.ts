@@ -1,5 +1,5 @@
 import type { ApiRoutes, CallInput, CallOutput, ErrorDetails } from '@edgefleet/shared/api';
-import { ApiClient, ApiError, fieldIssuesOf } from '@edgefleet/shared/api/client';
+import { ApiClient, ApiError, fieldIssuesOf, parseErrorBody } from '@edgefleet/shared/api/client';
 import { CliError, type CliIo, EXIT } from './io';
 import type { Target } from './settings';
 
@@ -72,6 +72,25 @@ export class CliApi {
       await new Promise((resolve) => setTimeout(resolve, waitS * 1000));
       return this.callRetrying(key, input, policy, attempt + 1);
     });
+  }
+
+  /** Sends route `key` and resolves to the raw 2xx answer (a download, read by the caller); throws CliError otherwise. */
+  async download<K extends keyof ApiRoutes>(key: K, input: CallInput<ApiRoutes[K]>): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.client.send(key, input);
+    } catch (error) {
+      if (error instanceof ApiError) throw cliErrorOf(error, this.target);
+      throw error;
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {}
+    const fallback = `${res.status} ${res.statusText || 'error'} from the server (not an EdgeFleet error body)`;
+    throw cliErrorOf(ApiError.of(res.status, parseErrorBody(json), fallback), this.target);
   }
 
   /** Calls route `key`; resolves to its JSON answer, throws CliError otherwise. */

@@ -57,10 +57,14 @@ export function lineageFromPairs(pairs: readonly string[]): Record<string, unkno
   return lineage;
 }
 
-/** The lineage to register: --lineage or --lineage-kv, `createdBy` defaulting to the local user, schema-checked. */
+/**
+ * The lineage to register: --lineage or --lineage-kv, `createdBy` defaulting to the local user, `trainedOn` from
+ * --trained-on (a different `trainedOn` in --lineage is a usage error), schema-checked.
+ */
 export async function readLineage(
   json: string | undefined,
   pairs: readonly string[] | undefined,
+  trainedOn?: string,
 ): Promise<Lineage> {
   if (json !== undefined && pairs !== undefined)
     throw new UsageError('give --lineage or --lineage-kv, not both');
@@ -68,11 +72,18 @@ export async function readLineage(
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new UsageError('--lineage: expected a JSON object');
   }
-  const lineage = { createdBy: localUser(), ...given };
+  const claimed = (given as { trainedOn?: unknown }).trainedOn;
+  if (trainedOn !== undefined && claimed !== undefined && claimed !== trainedOn)
+    throw new UsageError(`--trained-on ${trainedOn} and --lineage trainedOn ${String(claimed)} differ`);
+  const lineage = { createdBy: localUser(), ...given, ...(trainedOn !== undefined ? { trainedOn } : {}) };
   const parsed = lineageSchema.safeParse(lineage);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UsageError(`lineage.${issue.path.join('.')}: ${issue.message}`);
+    const flag =
+      issue.path[0] === 'trainedOn' && trainedOn !== undefined
+        ? '--trained-on'
+        : `lineage.${issue.path.join('.')}`;
+    throw new UsageError(`${flag}: ${issue.message}`);
   }
   return parsed.data;
 }

@@ -15,6 +15,7 @@ Commands:
   admin-token    create a new admin token from the data dir, no server or token needed ('admin-token help')
   rollout        plan, create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
   automation     set and list how much a model decides alone, per device target or web app ('automation help')
+  dataset        create, list, show, export and verify datasets of labelled samples ('dataset help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
   quality        a version's accuracy from operator labels, per slice and over time ('quality --help')
   help           show this text
@@ -46,6 +47,10 @@ const GROUPS: Record<string, () => Promise<{ run: Run; usage: string }>> = {
   automation: async () => {
     const m = await import('./automation');
     return { run: m.automationCommand, usage: m.AUTOMATION_USAGE };
+  },
+  dataset: async () => {
+    const m = await import('./dataset');
+    return { run: m.datasetCommand, usage: m.DATASET_USAGE };
   },
   'admin-token': async () => {
     const m = await import('./admin-token');

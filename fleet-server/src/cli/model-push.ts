@@ -39,6 +39,7 @@ export const PUSH_OPTIONS = {
   preprocessing: { type: 'string' },
   lineage: { type: 'string' },
   'lineage-kv': { type: 'string', multiple: true },
+  'trained-on': { type: 'string' },
   baseline: { type: 'string' },
   bins: { type: 'string' },
   classes: { type: 'string' },
@@ -204,12 +205,15 @@ async function registerVersion(
 
 export const PUSH_USAGE = `Usage: edgefleet model push FILE.onnx --name NAME --version VERSION --preprocessing JSON|@file
          --baseline DIR|FILE.tar|BASELINE.json [--bins N] [--classes a,b,…]
-         [--lineage JSON|@file | --lineage-kv KEY=VALUE ...] [--golden FILE] [--description TEXT]
+         [--lineage JSON|@file | --lineage-kv KEY=VALUE ...] [--trained-on DATASET_ID]
+         [--golden FILE] [--description TEXT]
 
 --baseline DIR runs the reference images (.png, .jpg) or tensors (.npy, .json) through the model on this
 machine, with the same preprocessing, feature and profile code as the server and the clients.
 --lineage-kv keys: createdBy (default: your user name), createdAt, trainingDataSha256, codeRevision, notes,
   parent=NAME@VERSION, params.NAME=VALUE, metrics.NAME=NUMBER
+--trained-on: the dataset (edgefleet dataset list) this version was trained on; the server refuses an unknown
+  one, and the dataset lists the version among those trained on it.
 ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -232,7 +236,7 @@ export async function modelPush(argv: readonly string[], env: Env, io: CliIo): P
     const issue = parsedPre.error.issues[0]!;
     throw new UsageError(`--preprocessing: ${issue.path.join('.') || 'spec'}: ${issue.message}`);
   }
-  const lineage = await readLineage(v.lineage, v['lineage-kv']);
+  const lineage = await readLineage(v.lineage, v['lineage-kv'], v['trained-on']);
   const options = {
     ...(v.bins ? { bins: binsOf(v.bins) } : {}),
     ...(v.classes ? { classes: v.classes.split(',') } : {}),

@@ -185,7 +185,7 @@ export const configSchema = z.object({
   sampleGcIntervalMs: z.coerce.number().int().min(0).default(3_600_000),
   /** Samples the browsers of one app may upload per UTC day, all clients together (a public key's flood bound). */
   sampleAppDailyCap: z.coerce.number().int().min(0).default(10_000),
-  /** Largest dataset export (tar bytes); larger answers 413 before anything is sent. Not acted on yet: dataset export is not built. */
+  /** Largest dataset export (tar bytes); a larger one answers 413 `export_too_large` before anything is sent. */
   maxExportBytes: bytes.default(4 * 1024 * MiB),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -163,3 +163,15 @@ export class CaptureDisabled extends FleetError {
   readonly status = 403;
   readonly code = 'capture_disabled';
 }
+
+/** A dataset export larger than `--max-export-bytes`: refused before a byte is sent. */
+export class ExportTooLarge extends FleetError {
+  readonly status = 413;
+  readonly code = 'export_too_large';
+}
+
+/** A dataset whose stored samples are gone or damaged: its export would be incomplete, so none is sent. */
+export class DatasetIncomplete extends FleetError {
+  readonly status = 409;
+  readonly code = 'dataset_incomplete';
+}

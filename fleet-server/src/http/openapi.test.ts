@@ -68,10 +68,6 @@ describe('/openapi.json', () => {
         'GET /api/v1/samples/{sha256}',
         'GET /api/v1/samples/{sha256}/content',
         'PUT /api/v1/samples/{sha256}/label',
-        'POST /api/v1/datasets',
-        'GET /api/v1/datasets',
-        'GET /api/v1/datasets/{id}',
-        'GET /api/v1/datasets/{id}/export',
       ].sort(),
     );
   });

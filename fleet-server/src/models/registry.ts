@@ -11,6 +11,7 @@ import { imageTensorDims } from '@edgefleet/shared';
 import type { ArtifactKind, ModelSignature, VersionCreateInput } from '@edgefleet/shared/api';
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import type { ServerContext } from '../context';
+import { datasetExists } from '../datasets/store';
 import { type FleetDb, schema } from '../db';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { API_PREFIX } from '../http/app';
@@ -152,6 +153,13 @@ export async function createModelVersion(
   if (findVersion(ctx, input.name, input.version)) {
     throw new Conflict(`${input.name}@${input.version} exists; versions are immutable`, { field: 'version' });
   }
+  const trainedOn = input.lineage.trainedOn;
+  if (trainedOn !== undefined && !datasetExists(ctx.db, trainedOn)) {
+    throw new InvalidInput(
+      `lineage.trainedOn: no dataset ${trainedOn}; create it first (POST ${API_PREFIX}/datasets, edgefleet dataset create)`,
+      { field: 'lineage.trainedOn' },
+    );
+  }
   const artifact = requireArtifact(ctx, input.sha256, 'model', 'sha256');
   if (artifact.sizeBytes !== input.sizeBytes) {
     throw new InvalidInput(
@@ -249,7 +257,7 @@ export async function createModelVersion(
     throw error;
   }
   ctx.logger.info(
-    { model: input.name, version: input.version, sha256: artifact.sha256 },
+    { model: input.name, version: input.version, sha256: artifact.sha256, trainedOn },
     'model version created',
   );
   return row;

@@ -8,6 +8,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { canPublish, canSubscribe } from './acl';
 import { protectClient } from './client-guards';
 import type { BrokerAuth, Principal } from './principal';
+import { indexRetainedMessages } from './retained-index';
 
 /** Options of {@link startBroker}. */
 export interface BrokerOptions {
@@ -133,6 +134,8 @@ export async function startBroker(options: BrokerOptions): Promise<EmbeddedBroke
       done(null, null); // SUBACK 0x80
     },
   });
+
+  indexRetainedMessages(aedes);
 
   aedes.on('clientError', (client, err) => {
     stats.clientErrors++;

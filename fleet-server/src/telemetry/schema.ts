@@ -139,9 +139,16 @@ export const telemetryFleet = sqliteTable(
   ],
 );
 
+/** The window bound of a mark that must stay (see {@link telemetryClientMarks}; marks made before it existed too). */
+export const MARK_UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
 /**
  * Per client epoch, the highest seq whose raw report was deleted by retention: a resent report at or below it may
  * have been counted already (its row is gone), so it is acknowledged as a duplicate and never merged again.
+ * `windowStartMaxMs` is the latest window start (server clock, as stored) of those reports: once it is before the
+ * hourly tier's merge cutoff, a resend of any of them would be stored `expired` (never merged), so tier maintenance
+ * deletes the mark. A report whose window was moved back because it ended in the future (its clock ahead) is
+ * re-dated at every resend, so it gives its mark no bound ({@link MARK_UNBOUNDED}): that mark stays.
  */
 export const telemetryClientMarks = sqliteTable(
   'telemetry_client_marks',
@@ -151,8 +158,12 @@ export const telemetryClientMarks = sqliteTable(
     clientId: text('client_id').notNull(),
     epoch: integer('epoch').notNull(),
     prunedSeq: integer('pruned_seq').notNull(),
+    windowStartMaxMs: integer('window_start_max_ms').notNull().default(MARK_UNBOUNDED),
   },
-  (t) => [primaryKey({ columns: [t.scope, t.sourceId, t.clientId, t.epoch] })],
+  (t) => [
+    primaryKey({ columns: [t.scope, t.sourceId, t.clientId, t.epoch] }),
+    index('telemetry_client_marks_window').on(t.windowStartMaxMs),
+  ],
 );
 
 /** Cursors of the tier maintenance (e.g. `daily_rollup`: hourly rows updated up to this ms are rolled up). */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FleetDb } from '../db';
 import type { StoredProfile } from './profile-codec';
+import { MARK_UNBOUNDED } from './schema';
 
 /** A per-source hourly row as the daily roll-up reads it. */
 export interface HourRow {
@@ -28,10 +29,20 @@ interface RawRow {
   client_id: string;
   epoch: number;
   seq: number;
+  window_start_ms: number;
+  window_end_ms: number;
   received_at: number;
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * What a deleted report adds to its mark's window bound: its window start, or no bound when ingest moved its window
+ * back to end at its receive time (a clock ahead; a resend is re-dated to its own receive time, so it could merge).
+ */
+function markBoundOf(row: RawRow): number {
+  return row.window_end_ms >= row.received_at ? MARK_UNBOUNDED : row.window_start_ms;
+}
 
 /**
  * The queries of tier maintenance (roll-up and retention) on SQLite, prepared once. Every write is a small
@@ -73,11 +84,16 @@ export class TierStore {
         ON CONFLICT DO UPDATE SET spec_hash = excluded.spec_hash, reports = excluded.reports,
           inferences = excluded.inferences, errors = excluded.errors, profile = excluded.profile,
           updated_at = excluded.updated_at`),
-      rawAfter: s(`SELECT id, scope, source_id, client_id, epoch, seq, received_at FROM telemetry_reports
-        WHERE id > ? ORDER BY id LIMIT ?`),
-      raiseMark: s(`INSERT INTO telemetry_client_marks (scope, source_id, client_id, epoch, pruned_seq)
-        VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET pruned_seq = max(pruned_seq, excluded.pruned_seq)`),
+      rawAfter:
+        s(`SELECT id, scope, source_id, client_id, epoch, seq, window_start_ms, window_end_ms, received_at
+        FROM telemetry_reports WHERE id > ? ORDER BY id LIMIT ?`),
+      raiseMark: s(`INSERT INTO telemetry_client_marks (scope, source_id, client_id, epoch, pruned_seq,
+          window_start_max_ms) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT DO UPDATE SET pruned_seq = max(pruned_seq, excluded.pruned_seq),
+          window_start_max_ms = max(window_start_max_ms, excluded.window_start_max_ms)`),
+      deleteMarks:
+        s(`DELETE FROM telemetry_client_marks WHERE rowid IN (SELECT rowid FROM telemetry_client_marks
+        WHERE window_start_max_ms < ? LIMIT ?)`),
       deleteRawRange: s('DELETE FROM telemetry_reports WHERE id >= ? AND id <= ?'),
       versions: s('SELECT DISTINCT model_name AS name, model_version AS version FROM telemetry_fleet'),
       deleteHours: s(`DELETE FROM telemetry_aggregates WHERE rowid IN (SELECT rowid FROM telemetry_aggregates
@@ -148,15 +164,22 @@ export class TierStore {
     const first = rows[0];
     const last = rows[rows.length - 1];
     if (!first || !last) return;
-    const marks = new Map<string, RawRow>();
+    const marks = new Map<string, { row: RawRow; seq: number; windowStartMaxMs: number }>();
     for (const row of rows) {
       const key = `${row.scope}\u0000${row.source_id}\u0000${row.client_id}\u0000${row.epoch}`;
-      const seen = marks.get(key);
-      if (!seen || seen.seq < row.seq) marks.set(key, row);
+      const seen = marks.get(key) ?? { row, seq: 0, windowStartMaxMs: 0 };
+      seen.seq = Math.max(seen.seq, row.seq);
+      seen.windowStartMaxMs = Math.max(seen.windowStartMaxMs, markBoundOf(row));
+      marks.set(key, seen);
     }
-    for (const m of marks.values())
-      this.statements.raiseMark.run(m.scope, m.source_id, m.client_id, m.epoch, m.seq);
+    for (const { row: m, seq, windowStartMaxMs } of marks.values())
+      this.statements.raiseMark.run(m.scope, m.source_id, m.client_id, m.epoch, seq, windowStartMaxMs);
     this.statements.deleteRawRange.run(first.id, last.id);
+  }
+
+  /** Deletes up to `limit` client marks whose reports' windows all began before `beforeMs`; how many. */
+  deleteMarks(beforeMs: number, limit: number): number {
+    return this.statements.deleteMarks.run(beforeMs, limit).changes;
   }
 
   /** Model versions with a fleet-wide row (every version that has any tier row has one). */

@@ -404,6 +404,69 @@ describe('telemetry tiers', () => {
     expect(Number(totals())).toBe(14);
   });
 
+  it('deletes a client mark once a resend of what it covers would be stored expired, and not before', async () => {
+    const { db, ingestor, tiers, clock } = setup({ rawMs: 48 * HOUR_MS, hourlyMs: 3 * DAY_MS, dailyMs: 0 });
+    const sent = windowsOf(
+      Array.from({ length: 6 }, (_, i) => ({
+        device: 0,
+        minute: 60 + i,
+        seed: i + 1,
+        inferences: 10,
+        labelled: undefined,
+      })),
+    );
+    clock.now = T0 + 2 * HOUR_MS;
+    await ingest(ingestor, sent);
+    // d1's clock runs a day ahead: its window is moved back to end when it was received.
+    const ahead = await ingestor.submit(
+      dev('d1'),
+      clsReport('d1', 1, clsWindowProfile(7), { startMs: T0 + DAY_MS + 2 * HOUR_MS }),
+    );
+    expect(ahead).toMatchObject({ status: 'stored', reportStatus: 'merged' });
+    const marks = () =>
+      db
+        .select({ client: schema.telemetryClientMarks.clientId, seq: schema.telemetryClientMarks.prunedSeq })
+        .from(schema.telemetryClientMarks)
+        .all()
+        .sort((a, b) => a.client.localeCompare(b.client));
+    const merged = () => ingestor.stats.merged;
+    const resend = (at: Sent) =>
+      ingestor.submit(dev('d0'), clsReport('d0', at.seq, at.profile, { startMs: at.startMs }));
+
+    // Day 3: the raw rows are gone, the hour T0+1h is still in the hourly tier: the marks keep resends out.
+    clock.now = T0 + 3 * DAY_MS;
+    const first = await tiers.runPass();
+    expect(first).toMatchObject({ rawDeleted: 7, marksDeleted: 0 });
+    expect(marks()).toEqual([
+      { client: 'd0', seq: 6 },
+      { client: 'd1', seq: 1 },
+    ]);
+    const before = merged();
+    expect(await resend(sent[2]!)).toMatchObject({ status: 'duplicate', ack: { seq: 6 } });
+    expect(merged()).toBe(before);
+
+    // Day 4, one hour past: T0's day is past the hourly retention, a resend would be stored expired: d0's mark goes.
+    // d1's window was re-dated at receipt and would be again: its mark stays.
+    clock.now = T0 + 4 * DAY_MS + HOUR_MS;
+    const second = await tiers.runPass();
+    expect(second.marksDeleted).toBe(1);
+    expect(marks()).toEqual([{ client: 'd1', seq: 1 }]);
+    expect(await resend(sent[2]!)).toMatchObject({ status: 'stored', reportStatus: 'expired' });
+    expect(merged()).toBe(before);
+    const aheadAgain = await ingestor.submit(
+      dev('d1'),
+      clsReport('d1', 1, clsWindowProfile(7), { startMs: T0 + DAY_MS + 2 * HOUR_MS }),
+    );
+    expect(aheadAgain).toMatchObject({ status: 'duplicate' });
+    expect(merged()).toBe(before);
+    // The daily tier still counts every report once.
+    const daily = db
+      .select({ n: sum(schema.telemetryDaily.reports) })
+      .from(schema.telemetryDaily)
+      .get();
+    expect(Number(daily?.n)).toBe(7);
+  });
+
   it('keeps raw reports a reader holds, whatever their age', async () => {
     const { database, ingestor, clock, specs } = setup({ rawMs: 48 * HOUR_MS, hourlyMs: 0, dailyMs: 0 });
     const sent = windowsOf(

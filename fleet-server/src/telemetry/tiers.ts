@@ -27,6 +27,8 @@ export interface TierPassStats {
   rawDeleted: number;
   hoursDeleted: number;
   daysDeleted: number;
+  /** Client marks deleted: every report they covered would be stored `expired` if it came again. */
+  marksDeleted: number;
   transactions: number;
 }
 
@@ -53,7 +55,8 @@ const ROLLUP_OVERLAP_MS = 5 * 60_000;
 
 /**
  * Rolls hourly rows up into daily ones and deletes what each tier's retention let go: raw reports (raising each
- * client epoch's mark first, so a resent old report stays a duplicate), then hourly, then daily rows. Every step is
+ * client epoch's mark first, so a resent old report stays a duplicate), the marks no longer needed (a resend of
+ * what they cover would be stored `expired`), then hourly, then daily rows. Every step is
  * a small transaction with a yield between them, so ingest runs in between; a pass interrupted anywhere is
  * completed by the next (roll-ups are recomputed from the hours, never added to).
  */
@@ -96,6 +99,7 @@ export class TierMaintenance {
       rawDeleted: 0,
       hoursDeleted: 0,
       daysDeleted: 0,
+      marksDeleted: 0,
       transactions: 0,
     };
     await this.rollUpDays(nowMs, stats);
@@ -103,6 +107,8 @@ export class TierMaintenance {
     if (rawMs > 0) await this.deleteRaw(nowMs - rawMs, stats);
     if (hourlyMs > 0) {
       const before = mergeCutoffMs(nowMs, hourlyMs);
+      // A mark only keeps resent reports from merging twice; past the merge cutoff ingest stores them `expired`.
+      await this.deleteUntilDone(stats, (n) => this.store.deleteMarks(before, n), 'marks');
       await this.deleteEach(stats, (v, n) => this.store.deleteHours(v.name, v.version, before, n), 'hours');
       await this.deleteUntilDone(stats, (n) => this.store.deleteFleet('hour', before, n), 'hours');
     }
@@ -244,13 +250,14 @@ export class TierMaintenance {
   private async deleteUntilDone(
     stats: TierPassStats,
     remove: (limit: number) => number,
-    counter: 'hours' | 'days',
+    counter: 'hours' | 'days' | 'marks',
   ): Promise<void> {
     for (;;) {
       const removed = this.store.transaction(() => remove(this.batchRows));
       stats.transactions++;
       if (counter === 'hours') stats.hoursDeleted += removed;
-      else stats.daysDeleted += removed;
+      else if (counter === 'days') stats.daysDeleted += removed;
+      else stats.marksDeleted += removed;
       if (removed < this.batchRows) return;
       await yieldToIngest();
     }

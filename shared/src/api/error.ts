@@ -52,6 +52,10 @@ export const ERROR_CODES = {
     "503: the server's storage has no space left (SQLITE_FULL, ENOSPC, EDQUOT); nothing was stored, retry after Retry-After",
   storage_failed: "503: the server's storage failed otherwise (read-only, I/O error); nothing was stored",
   too_many_streams: '503: every `/api/v1/events` stream slot is taken; retry later',
+  export_too_large:
+    '413: a dataset export over --max-export-bytes (`details.sizeBytes`, `details.maxBytes`); nothing was sent',
+  dataset_incomplete:
+    '409: samples of the dataset are missing or damaged in the sample store (`details.missing`); nothing was sent',
   internal: '500: an unexpected server failure (logged with the request)',
 } as const;
 /** A machine code of an error answer. */

@@ -23,6 +23,8 @@ export interface TarEntry {
 export interface TarLimits {
   maxEntries: number;
   maxEntryBytes: number;
+  /** What the archive is, in error messages and `details.field` (default `reference`). */
+  archive?: string;
 }
 
 const BLOCK = 512;
@@ -46,7 +48,7 @@ function checksumOk(block: Uint8Array): boolean {
 }
 
 /** Refuses paths that would escape a directory if anyone ever extracted them, or that are not plain names. */
-export function checkEntryPath(path: string): void {
+export function checkEntryPath(path: string, archive = 'reference'): void {
   const unsafe =
     path === '' ||
     path.startsWith('/') ||
@@ -57,9 +59,9 @@ export function checkEntryPath(path: string): void {
     path.length > 1024;
   if (unsafe) {
     throw new InvalidInput(
-      `reference entry '${path.slice(0, 200)}': unsafe path (absolute, '..' or backslash)`,
+      `${archive} entry '${path.slice(0, 200)}': unsafe path (absolute, '..' or backslash)`,
       {
-        field: 'reference',
+        field: archive,
         entry: path.slice(0, 200),
       },
     );
@@ -94,8 +96,9 @@ export async function* readTarEntries(source: ByteSource, limits: TarLimits): As
   let offset = 0;
   let count = 0;
   let longPath: string | undefined;
+  const archive = limits.archive ?? 'reference';
   const bad = (message: string): InvalidInput =>
-    new InvalidInput(`reference archive: ${message}`, { field: 'reference', offset });
+    new InvalidInput(`${archive} archive: ${message}`, { field: archive, offset });
   while (offset + BLOCK <= source.sizeBytes) {
     const header = await source.read(offset, BLOCK);
     if (header.every((b) => b === 0)) return;
@@ -109,16 +112,16 @@ export async function* readTarEntries(source: ByteSource, limits: TarLimits): As
     const type = String.fromCharCode(header[156]!);
     const dataOffset = offset + BLOCK;
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
-      throw new PayloadTooLarge(`reference entry '${path}' is too large`, {
-        field: 'reference',
+      throw new PayloadTooLarge(`${archive} entry '${path}' is too large`, {
+        field: archive,
         entry: path,
       });
     }
     const regular = type === '0' || type === '\0' || type === '7';
     if (regular && sizeBytes > limits.maxEntryBytes) {
       throw new PayloadTooLarge(
-        `reference entry '${path}' has ${sizeBytes} bytes, at most ${limits.maxEntryBytes}`,
-        { field: 'reference', entry: path, maxBytes: limits.maxEntryBytes },
+        `${archive} entry '${path}' has ${sizeBytes} bytes, at most ${limits.maxEntryBytes}`,
+        { field: archive, entry: path, maxBytes: limits.maxEntryBytes },
       );
     }
     if (dataOffset + sizeBytes > source.sizeBytes) throw bad(`entry '${path}' is truncated`);
@@ -133,7 +136,7 @@ export async function* readTarEntries(source: ByteSource, limits: TarLimits): As
     const kind = TYPE_NAMES[type];
     if (kind) throw bad(`entry '${path}' is a ${kind}; only regular files are accepted`);
     if (!regular) throw bad(`entry '${path}' has unknown type '${type}'`);
-    checkEntryPath(path);
+    checkEntryPath(path, archive);
     if (++count > limits.maxEntries) throw bad(`more than ${limits.maxEntries} files`);
     yield { path, sizeBytes, read: () => source.read(dataOffset, sizeBytes) };
   }

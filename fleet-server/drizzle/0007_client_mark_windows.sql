@@ -1,0 +1,2 @@
+ALTER TABLE `telemetry_client_marks` ADD `window_start_max_ms` integer DEFAULT 9007199254740991 NOT NULL;--> statement-breakpoint
+CREATE INDEX `telemetry_client_marks_window` ON `telemetry_client_marks` (`window_start_max_ms`);
