@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RunningAgent } from '@edgefleet/agent';
 import { type DesiredState, deviceTopic } from '@edgefleet/shared';
 import type { CapturePolicy } from '@edgefleet/shared/capture';
@@ -55,7 +56,7 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
     expect(res.status).toBe(200);
   };
 
-  it('captures under the policy, counts a full queue while serving goes on, reports the counters, refuses a malformed policy', async () => {
+  it('captures under the policy, evicts the oldest from a full queue while serving goes on, reports the counters, refuses a malformed policy', async () => {
     const ref = await registerCls(t, '1.0.0');
     const pngs = await Promise.all(Array.from({ length: 8 }, (_, i) => distinctPng(i)));
     // Room for exactly the first three samples (they are stored in capture order).
@@ -73,17 +74,27 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
       10_000,
       'captures stored',
     );
+    await agent.capture.rules.drain();
     const c = agent.capture.counters();
-    expect(c.captured.random).toBe(3);
-    expect(c.dropped.overflow).toBe(5);
-    expect(c.queue.samples).toBe(3);
+    // Each new random sample made room by evicting the oldest (all are random-only); one that could not get room
+    // (the oldest is in flight to the server, which answers 507) is counted as overflow.
+    expect(c.captured.random + c.dropped.overflow).toBe(8);
+    expect(c.dropped.evicted).toBeGreaterThanOrEqual(3);
+    expect(c.captured.random - c.dropped.evicted).toBe(c.queue.samples);
+    expect(c.queue.samples).toBeGreaterThanOrEqual(2);
+    expect(c.queue.samples).toBeLessThanOrEqual(3);
+    expect(c.queue.bytes).toBeLessThanOrEqual(room);
+    // What waits is the newest (stored as received: the PNG's own hash), not the first three.
+    const sha = (png: Uint8Array) => createHash('sha256').update(png).digest('hex');
+    expect(agent.capture.queue.has(sha(pngs[7]!))).toBe(true);
+    expect(pngs.slice(0, 3).filter((png) => agent.capture.queue.has(sha(png))).length).toBeLessThanOrEqual(1);
     // Serving went on: all eight answered (inferPng throws otherwise), and the status says so.
     const status = (await (await fetch(`${agent.url}/v1/status`)).json()) as {
       capture: typeof c;
       serving: { inferences: number };
     };
     expect(status.serving.inferences).toBe(8);
-    expect(status.capture.dropped.overflow).toBe(5);
+    expect(status.capture.dropped.evicted).toBe(c.dropped.evicted);
 
     // The counters reach the server in the window's software metrics.
     agent.flushWindow();
@@ -95,9 +106,9 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
       .filter((r) => r.clientId === 'station-cap');
     const reported = rows.map((r) => r.software?.capture).find((x) => x !== undefined);
     expect(reported).toMatchObject({
-      captured: { random: 3 },
-      dropped: { overflow: 5 },
-      queue: { samples: 3 },
+      captured: { random: c.captured.random },
+      dropped: { overflow: c.dropped.overflow, evicted: c.dropped.evicted },
+      queue: { samples: c.queue.samples },
     });
 
     // A desired state whose capture policy is malformed is ignored whole, like any malformed desired state.
@@ -116,6 +127,38 @@ describe('data capture on the agent (real agent, broker, server, cls model)', ()
     expect(agent.reportedRev()).toBe(desired.rev);
     expect(agent.deployer.running().active).toMatchObject({ version: '1.0.0' });
     expect(agent.deployer.state.capture).toEqual(policy);
+  });
+
+  it('captures a JSON tensor input of the local API as its raw float32 bytes (application/octet-stream)', async () => {
+    await agent?.close();
+    const ref = await registerCls(t, '1.0.2');
+    agent = (await startEnrolledAgent(t, 'station-tensor')).agent;
+    await until(() => agent.link?.connected, 10_000, 'connect');
+    const policy: CapturePolicy = { random: { rate: 1 }, budget, clientRetentionDays: 7, maxSidePx: 16 };
+    await optIn('station-tensor', policy);
+    const desired = await publishDesired(t, 'station-tensor', { active: ref }, { capture: policy });
+    await until(() => agent.reportedRev() >= desired.rev, 20_000, 'applied');
+    // `+ 0`: no -0, which JSON sends as 0.
+    const data = Array.from({ length: 3 * 48 * 192 }, (_, k) => Math.round(Math.sin(k) * 1e4) / 1e4 + 0);
+    const res = await fetch(`${agent.url}/v1/infer?outputs=false`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dims: [1, 3, 48, 192], data }),
+    });
+    expect(res.status).toBe(200);
+    const { predictionId } = (await res.json()) as { predictionId: string };
+    await until(() => agent.capture.counters().captured.random === 1, 10_000, 'tensor captured');
+    const queued = agent.capture.queue.next()!;
+    const bytes = Buffer.from(Float32Array.from(data).buffer);
+    expect(Buffer.compare(queued.content, bytes)).toBe(0);
+    expect(JSON.parse(queued.meta)).toMatchObject({
+      contentType: 'application/octet-stream',
+      sizeBytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      reasons: ['random'],
+      predictionId,
+    });
+    expect(JSON.parse(queued.meta).width).toBeUndefined();
   });
 
   it('captures a label that disagrees with the prediction, with the label, and not one that agrees', async () => {

@@ -111,7 +111,7 @@ export async function drained(page: Page, timeoutMs = 30_000): Promise<CaptureSt
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await captureStatus(page);
-    if (status?.queued === 0) return status;
+    if (status?.queue.samples === 0) return status;
     if (Date.now() > deadline) throw new Error(`samples still queued: ${JSON.stringify(status)}`);
     await new Promise((r) => setTimeout(r, 100));
   }

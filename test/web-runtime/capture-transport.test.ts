@@ -51,10 +51,10 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
     const answers = await inferAll(page, images(2000, 6));
     const offline = await until(
       () => captureStatus(page),
-      (s) => s?.captured === 6,
+      (s) => s?.captured.random === 6,
       'not captured',
     );
-    expect(offline).toMatchObject({ queued: 6, uploaded: 0 });
+    expect(offline).toMatchObject({ queue: { samples: 6 }, uploaded: 0 });
     // The page goes away offline: its open telemetry window lands in the telemetry outbox.
     await page.evaluate(() => window.ef.runtime!.close());
     expect(sink.uploads.filter((u) => u.status !== 0)).toEqual([]);
@@ -67,7 +67,12 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
     const reportsBefore = shared.fleet.reports().length;
     await start(page);
     const status = await drained(page);
-    expect(status).toMatchObject({ captured: 6, uploaded: 6, queued: 0, refused: {} });
+    expect(status).toMatchObject({
+      captured: { random: 6 },
+      uploaded: 6,
+      queue: { samples: 0 },
+      dropped: { rejected: 0 },
+    });
     const delivered = sink.delivered();
     expect(delivered.size).toBe(6);
     expect([...delivered.values()]).toEqual([1, 1, 1, 1, 1, 1]);
@@ -83,7 +88,7 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
     const uploads = sink.uploads.length;
     await start(page);
     await sleep(1_500);
-    expect((await captureStatus(page))?.queued).toBe(0);
+    expect((await captureStatus(page))?.queue.samples).toBe(0);
     expect(sink.uploads.length).toBe(uploads);
     await context.close();
   }, 120_000);
@@ -116,7 +121,7 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
         'no upload in flight',
       );
       under.push(await flushMs());
-      expect((await captureStatus(page))!.queued).toBeGreaterThan(0);
+      expect((await captureStatus(page))!.queue.samples).toBeGreaterThan(0);
     }
     expect(shared.fleet.reports().length).toBe(reports + 3);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
@@ -127,6 +132,49 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
     expect(median(under)).toBeLessThan(1_500);
     await context.close();
   }, 180_000);
+
+  it('a full queue evicts the oldest random samples (counted); the counters reach the server in telemetry', async () => {
+    // 507: the server keeps saying "later", so samples stay queued; the queue holds three.
+    const { context, sink, page } = await open({ status: 507, error: 'sample_store_full' });
+    await start(page, { maxQueuedSamples: 3 });
+    const answers = await inferAll(page, images(6000, 5));
+    const full = await until(
+      () => captureStatus(page),
+      (s) => (s?.captured.random ?? 0) + (s?.dropped.overflow ?? 0) === 5,
+      'not captured',
+    );
+    expect(full).toMatchObject({
+      captured: { random: 5 },
+      dropped: { evicted: 2, overflow: 0 },
+      queue: { samples: 3 },
+      uploaded: 0,
+    });
+    // The counters go out in the next window's report (software metrics, as the agent's), and the server stores them.
+    const clientId = await page.evaluate(() => window.ef.runtime!.clientId);
+    const flushed = await page.evaluate(() => window.ef.runtime!.flush());
+    expect(flushed.buffered).toBe(0);
+    const stored = shared.fleet
+      .reports()
+      .filter((r) => r.clientId === clientId)
+      .map((r) => r.software?.capture)
+      .filter((c) => c !== undefined);
+    expect(stored.at(-1)).toMatchObject({
+      captured: { random: 5 },
+      dropped: { evicted: 2, overflow: 0, rejected: 0 },
+      queue: { samples: 3 },
+      uploaded: 0,
+    });
+    expect(stored.at(-1)!.queue.bytes).toBeGreaterThan(0);
+    expect(stored.at(-1)).not.toHaveProperty('rejectedByStatus');
+    // Three waited, the last two among them (only older samples make room; the one in flight to the server is
+    // never evicted, so which older one stayed depends on timing): they are what the server gets once it takes them.
+    sink.mode = 'accept';
+    await drained(page);
+    const got = new Set(sink.uploads.filter((u) => u.status === 201).map((u) => u.meta.predictionId));
+    expect(got.size).toBe(3);
+    for (const a of answers.slice(3)) expect(got.has(a.predictionId)).toBe(true);
+    await context.close();
+  }, 60_000);
 
   describe.each([
     [403, 'capture_disabled'],
@@ -139,7 +187,13 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
       await start(page);
       await inferAll(page, images(4000 + status, 3));
       const s = await drained(page);
-      expect(s).toMatchObject({ captured: 3, uploaded: 0, queued: 0, refused: { [status]: 3 } });
+      expect(s).toMatchObject({
+        captured: { random: 3 },
+        uploaded: 0,
+        queue: { samples: 0 },
+        dropped: { rejected: 3 },
+        rejectedByStatus: { [status]: 3 },
+      });
       await sleep(1_000);
       expect(sink.uploads.length).toBe(3);
       await context.close();
@@ -161,10 +215,14 @@ describe('sample transport (real Chromium, WASM, PaddleOCR cls)', () => {
         (n) => n >= 4,
         'not retried',
       );
-      expect((await captureStatus(page))!).toMatchObject({ queued: 2, uploaded: 0, refused: {} });
+      expect((await captureStatus(page))!).toMatchObject({
+        queue: { samples: 2 },
+        uploaded: 0,
+        dropped: { rejected: 0 },
+      });
       sink.mode = 'accept';
       const s = await drained(page);
-      expect(s).toMatchObject({ captured: 2, uploaded: 2, refused: {} });
+      expect(s).toMatchObject({ captured: { random: 2 }, uploaded: 2, dropped: { rejected: 0 } });
       expect([...sink.delivered().values()]).toEqual([1, 1]);
       await context.close();
     }, 60_000);

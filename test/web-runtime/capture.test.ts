@@ -82,7 +82,17 @@ describe('capture policies (real Chromium, WASM, PaddleOCR cls)', () => {
       expect(u.meta.top).toEqual([{ label: answer.top.label, confidence: answer.top.confidence }]);
       expect(u.meta.features?.brightness).toBeTypeOf('number');
     }
-    expect(status).toMatchObject({ captured: expected.size, uploaded: expected.size, queued: 0 });
+    // Counted by reason: a sample with both reasons counts under both.
+    const withReason = (r: string) => [...expected.values()].filter((x) => x.includes(r)).length;
+    expect(status).toMatchObject({
+      captured: {
+        low_confidence: withReason('low_confidence'),
+        low_margin: withReason('low_margin'),
+        random: 0,
+      },
+      uploaded: expected.size,
+      queue: { samples: 0, bytes: 0 },
+    });
   });
 
   it('out of range: the images whose brightness leaves the baseline range, and only those', async () => {
@@ -157,9 +167,9 @@ describe('budget', () => {
     const status = await drained(a.page);
     expect(a.sink.delivered().size).toBe(3);
     expect(status).toMatchObject({
-      captured: 3,
+      captured: { random: 3 },
       uploaded: 3,
-      budget: { samples: 7, bytes: 0, class_quota: 0 },
+      refused: { samples: 7, bytes: 0, class_quota: 0 },
     });
     await a.context.close();
 
@@ -175,7 +185,7 @@ describe('budget', () => {
     const admitted = Math.min(2, perClass('0')) + Math.min(1, perClass('180'));
     const quotaStatus = await drained(b.page);
     expect(b.sink.delivered().size).toBe(admitted);
-    expect(quotaStatus.budget.class_quota).toBe(10 - admitted);
+    expect(quotaStatus.refused.class_quota).toBe(10 - admitted);
     await b.context.close();
 
     // Bytes: the admitted samples' sizes never pass the day's byte budget.
@@ -186,8 +196,8 @@ describe('budget', () => {
     const bytesStatus = await drained(c.page);
     const sent = c.sink.uploads.reduce((s, u) => s + u.sizeBytes, 0);
     expect(sent).toBeLessThanOrEqual(4_000);
-    expect(bytesStatus.budget.bytes).toBeGreaterThan(0);
-    expect(bytesStatus.captured + bytesStatus.budget.bytes).toBe(10);
+    expect(bytesStatus.refused.bytes).toBeGreaterThan(0);
+    expect(bytesStatus.captured.random + bytesStatus.refused.bytes).toBe(10);
     await c.context.close();
   }, 120_000);
 });

@@ -25,7 +25,8 @@ import { followPlan } from './plan/link';
 import { type Selection, selectModel } from './plan/select';
 import { inferOn } from './serving/infer';
 import { openStore, type Store, startClient } from './storage/db';
-import { Reporter } from './telemetry/reporter';
+import { Reporter, type WindowState } from './telemetry/reporter';
+import type { TelemetryWindow } from './telemetry/window';
 import type { GoldenPolicy } from './versions/golden';
 import { type PreparedVersion, prepareVersion } from './versions/prepare';
 
@@ -250,8 +251,7 @@ export class Runtime {
           ...(t.retryMs ? { retryMs: t.retryMs } : {}),
           onStatus: () => void this.status().then((s) => this.events.emit('status', s)),
         },
-        () =>
-          this.active?.window ? { window: this.active.window, runtime: this.active.runtime } : undefined,
+        () => (this.active ? this.windowState(this.active.window, this.active.runtime) : undefined),
       );
       this.reporter.start();
     }
@@ -365,7 +365,7 @@ export class Runtime {
       golden,
       onProgress: (event) => this.events.emit('progress', event),
       onWarning: (error) => this.events.emit('error', error),
-      onRefused: (window, runtime) => void this.reporter?.closeWindow(window, runtime),
+      onRefused: (window, runtime) => void this.reporter?.closeWindow(this.windowState(window, runtime)),
     });
     const previous = this.active;
     this.active = prepared;
@@ -381,7 +381,7 @@ export class Runtime {
       // In-flight calls finish on the old Worker; its last window is reported once they have.
       void previous.session
         .retire()
-        .then(() => this.reporter?.closeWindow(previous.window, previous.runtime));
+        .then(() => this.reporter?.closeWindow(this.windowState(previous.window, previous.runtime)));
     }
   }
 
@@ -391,7 +391,16 @@ export class Runtime {
     if (!previous) return;
     this.active = undefined;
     this.withdrawnInfo = previous.runtime;
-    void previous.session.retire().then(() => this.reporter?.closeWindow(previous.window, previous.runtime));
+    void previous.session
+      .retire()
+      .then(() => this.reporter?.closeWindow(this.windowState(previous.window, previous.runtime)));
+  }
+
+  /** A closing window with what it reports beside its statistics: the capture counters, once capture ran. */
+  private windowState(window: TelemetryWindow | undefined, runtime: RuntimeInfo): WindowState | undefined {
+    if (!window) return undefined;
+    const capture = this.capture?.counters();
+    return { window, runtime, ...(capture ? { software: { capture } } : {}) };
   }
 
   private require(): Active {

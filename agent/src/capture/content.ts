@@ -39,6 +39,14 @@ export async function sampleContent(
   return { bytes: data, contentType, sha256: sha256Hex(data), width: info.width, height: info.height };
 }
 
+/**
+ * The stored form of a captured tensor input: its raw little-endian bytes as the model got them (dtype and dims
+ * are the model version's input signature; a free batch dim is the byte count over one item's), never resized.
+ */
+export function tensorSampleContent(bytes: Buffer): SampleContent {
+  return { bytes, contentType: 'application/octet-stream', sha256: sha256Hex(bytes) };
+}
+
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

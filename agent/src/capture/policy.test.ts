@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CapturePolicy, SampleMeta } from '@edgefleet/shared/capture';
+import { type CapturePolicy, type SampleMeta, sampleMetaSchema } from '@edgefleet/shared/capture';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../image/decode';
 import type { ModelSession } from '../runtime/model-session';
+import type { AgentTensor } from '../runtime/tensor';
 import type { ObservedInference } from '../serving/engine';
 import { ServingEngine } from '../serving/engine';
 import { TelemetryWindows } from '../telemetry/windows';
@@ -26,7 +28,12 @@ interface Seen {
 }
 
 /** Runs `images` through the real engine with `policy`; returns what each inference saw and the queued samples. */
-async function run(session: ModelSession, images: Uint8Array[], policy: CapturePolicy, random = Math.random) {
+async function run(
+  session: ModelSession,
+  images: (Uint8Array | AgentTensor)[],
+  policy: CapturePolicy,
+  random = Math.random,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ef-capture-rules-'));
   const engine = new ServingEngine(new TelemetryWindows(), logger);
   engine.switchTo({ active: session, shadow: null, standby: null });
@@ -48,9 +55,13 @@ async function run(session: ModelSession, images: Uint8Array[], policy: CaptureP
     });
     capture.rules.observeInference(inference);
   };
-  for (const png of images) {
-    await engine.infer({ kind: 'image', image: await decodeImage(png), encoded: png });
+  for (const input of images) {
+    if (input instanceof Uint8Array)
+      await engine.infer({ kind: 'image', image: await decodeImage(input), encoded: input });
+    else await engine.infer({ kind: 'tensor', tensor: input });
     await new Promise((r) => setImmediate(r));
+    // The caller may reuse its tensor from here on: capture kept a copy.
+    if (!(input instanceof Uint8Array)) (input.data as Float32Array).fill(0);
   }
   await capture.close();
   const db = new Database(join(dir, 'capture.db'), { readonly: true });
@@ -154,6 +165,32 @@ describe('capture rules on the real cls model and real images', () => {
         width: meta.width,
         height: meta.height,
       });
+    }
+  });
+
+  it('captures tensor inputs as their raw little-endian bytes (application/octet-stream), copied at the call', async () => {
+    const tensors: AgentTensor[] = Array.from({ length: 6 }, (_, i) => ({
+      data: Float32Array.from({ length: 3 * 48 * 192 }, (_, k) => Math.sin(k * (i + 1) * 0.01)),
+      dims: [1, 3, 48, 192],
+      dtype: 'float32',
+    }));
+    const expected = tensors.map((t) => Buffer.from(new Uint8Array((t.data as Float32Array).slice().buffer)));
+    const { seen, samples, counters } = await run(session, tensors, {
+      random: { rate: 1 },
+      budget,
+      clientRetentionDays: 7,
+      maxSidePx: 64, // images only: a tensor is never resized
+    });
+    expect(samples).toHaveLength(6);
+    expect(counters.captured.random).toBe(6);
+    const byId = new Map(seen.map((s, i) => [s.predictionId, expected[i]!]));
+    for (const s of samples) {
+      expect(s.meta).toMatchObject({ contentType: 'application/octet-stream', sizeBytes: 3 * 48 * 192 * 4 });
+      expect(s.meta.width).toBeUndefined();
+      expect(sampleMetaSchema.safeParse(s.meta).success).toBe(true);
+      expect(s.meta.sha256).toBe(createHash('sha256').update(s.content).digest('hex'));
+      // The bytes the model got, not the zeros the caller wrote afterwards.
+      expect(Buffer.compare(s.content, byId.get(s.meta.predictionId!)!)).toBe(0);
     }
   });
 

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Disagreement } from '../feedback';
 import type { ObservedInference } from '../serving/engine';
 import type { CaptureBudget } from './budget';
-import { sampleContent } from './content';
+import { sampleContent, tensorSampleContent } from './content';
 import type { SampleQueue } from './queue';
 
 /** Captures waiting for their content to be stored; beyond it a capture is dropped and counted as overflow. */
@@ -20,7 +20,9 @@ export const MAX_PENDING_CAPTURES = 16;
 /** One capture chosen by a rule, before its content is stored. */
 interface Chosen {
   reasons: CaptureReason[];
+  /** An encoded image (PNG, JPEG), or a copy of a tensor input's raw bytes (`tensor`). */
   encoded: Uint8Array;
+  tensor?: true;
   size?: { width: number; height: number };
   meta: Omit<SampleMeta, 'sha256' | 'contentType' | 'sizeBytes' | 'width' | 'height'>;
   /** The predicted class (per-class quotas count it). */
@@ -46,8 +48,9 @@ export interface CaptureRulesDeps {
 /**
  * Applies the capture policy: on each active inference (after its answer, with the features telemetry computed)
  * the shared {@link captureReasons} decides, and on each operator label that differs from its prediction the
- * `disagreement` rule. A chosen sample is stored later, one at a time, off the inference path: downscaled if the
- * policy says so, hashed, admitted by the daily budget (persisted), queued.
+ * `disagreement` rule. A chosen sample is stored later, one at a time, off the inference path: an image downscaled
+ * if the policy says so, a tensor input as its raw bytes; hashed, admitted by the daily budget (persisted), queued
+ * (evicting older samples as {@link SampleQueue} allows).
  */
 export class CaptureRules {
   private chain: Promise<void> = Promise.resolve();
@@ -66,8 +69,15 @@ export class CaptureRules {
       inference.inputs,
       this.deps.random,
     );
-    // Only encoded images are captured (tensor inputs have no sample file format yet).
-    if (reasons.length === 0 || input.kind !== 'image' || !input.encoded) return;
+    if (reasons.length === 0) return;
+    // An image as it was sent; a tensor's raw bytes, copied now (the caller's tensor is only valid during the call).
+    let content: Pick<Chosen, 'encoded' | 'size' | 'tensor'>;
+    if (input.kind === 'tensor') {
+      const { buffer, byteOffset, byteLength } = input.tensor.data;
+      content = { encoded: Buffer.from(new Uint8Array(buffer, byteOffset, byteLength)), tensor: true };
+    } else if (input.encoded) {
+      content = { encoded: input.encoded, size: { width: input.image.width, height: input.image.height } };
+    } else return;
     const kept: Record<string, number> = {};
     for (const spec of inference.inputs.slice(0, 64)) {
       const value = features[spec.name];
@@ -75,8 +85,7 @@ export class CaptureRules {
     }
     this.schedule({
       reasons,
-      encoded: input.encoded,
-      size: { width: input.image.width, height: input.image.height },
+      ...content,
       ...(top ? { predicted: top.label } : {}),
       meta: {
         v: 1,
@@ -145,11 +154,14 @@ export class CaptureRules {
     const { counters, queue, budget } = this.deps;
     const policy = this.deps.policy();
     if (!policy) return;
-    const content = await sampleContent(chosen.encoded, chosen.size, policy.maxSidePx);
+    const content = chosen.tensor
+      ? tensorSampleContent(Buffer.from(chosen.encoded))
+      : await sampleContent(chosen.encoded, chosen.size, policy.maxSidePx);
     const sizeBytes = content.bytes.length;
-    // Already waiting (the same image again): no second sample, no budget spent.
+    // Already waiting (the same input again): no second sample, no budget spent.
     if (queue.has(content.sha256)) return;
-    if (sizeBytes > MAX_SAMPLE_BYTES || !queue.fits(sizeBytes)) {
+    const randomOnly = chosen.reasons.length === 1 && chosen.reasons[0] === 'random';
+    if (sizeBytes > MAX_SAMPLE_BYTES || !queue.roomFor(sizeBytes, randomOnly)) {
       counters.dropped.overflow++;
       return;
     }
@@ -168,13 +180,16 @@ export class CaptureRules {
       sizeBytes,
       ...(content.width ? { width: content.width, height: content.height } : {}),
     });
-    const outcome = queue.enqueue({
-      sha256: content.sha256,
-      capturedMs: meta.capturedAt,
-      sizeBytes,
-      meta: JSON.stringify(meta),
-      content: content.bytes,
-    });
+    const outcome = queue.enqueue(
+      {
+        sha256: content.sha256,
+        capturedMs: meta.capturedAt,
+        sizeBytes,
+        meta: JSON.stringify(meta),
+        content: content.bytes,
+      },
+      randomOnly,
+    );
     if (outcome !== 'queued') return;
     for (const reason of chosen.reasons) counters.captured[reason]++;
     this.deps.onQueued();

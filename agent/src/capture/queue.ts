@@ -8,12 +8,18 @@ export type EnqueueOutcome = 'queued' | 'duplicate' | 'overflow' | 'store_failed
 
 /**
  * The durable queue of captured samples waiting for upload (its own table in `capture.db`, apart from the
- * telemetry outbox): deduplicated by content sha256, bounded in bytes (a sample that does not fit is refused and
- * counted as `overflow`: what waits already is kept), and samples older than the policy's `clientRetentionDays`
- * are deleted and counted as `retention`. Never throws: a failing disk is counted as `storeFailed`.
+ * telemetry outbox): deduplicated by content sha256, bounded in bytes, and samples older than the policy's
+ * `clientRetentionDays` are deleted and counted as `retention`. When a sample does not fit, older ones make room
+ * for it (counted as `evicted`): samples only the ε-random rule chose go first, oldest first, then — for a sample a
+ * rule about the model chose (low confidence, low margin, out of range, disagreement) — the oldest of the others;
+ * a random-only sample never pushes out a rule-chosen one, and the sample being uploaded is never evicted. A sample
+ * that cannot get room is refused and counted as `overflow`. Never throws: a failing disk is counted as
+ * `storeFailed`.
  */
 export class SampleQueue {
   private depth = { samples: 0, bytes: 0 };
+  /** The sample handed to the uploader last (kept out of eviction until it is removed or tried). */
+  private leased: string | undefined;
 
   constructor(
     private readonly store: CaptureStore,
@@ -38,23 +44,46 @@ export class SampleQueue {
     }
   }
 
-  /** Whether `sizeBytes` more fit under the bound. */
+  /** Whether `sizeBytes` more fit under the bound as it is (without evicting). */
   fits(sizeBytes: number): boolean {
     return this.depth.bytes + sizeBytes <= this.maxBytes;
   }
 
-  enqueue(sample: Omit<StoredSample, 'attempts'>): EnqueueOutcome {
-    if (!this.fits(sample.sizeBytes)) {
+  /** Whether a sample of `sizeBytes` can be queued, evicting what its reasons allow if needed. */
+  roomFor(sizeBytes: number, randomOnly: boolean): boolean {
+    if (sizeBytes > this.maxBytes) return false;
+    if (this.fits(sizeBytes)) return true;
+    try {
+      return this.store.victims(this.needed(sizeBytes), { randomOnly, keep: this.leased }) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Queues a sample, evicting older ones when it does not fit (see the class); `randomOnly`: its only reason is `random`. */
+  enqueue(sample: Omit<StoredSample, 'attempts'>, randomOnly = false): EnqueueOutcome {
+    if (sample.sizeBytes > this.maxBytes) {
       this.counters.dropped.overflow++;
       return 'overflow';
     }
+    let evicted: { sha256: string; sizeBytes: number }[] | undefined;
     try {
-      if (!this.store.insert(sample)) return 'duplicate';
+      evicted = this.store.victims(this.needed(sample.sizeBytes), { randomOnly, keep: this.leased });
+      if (!evicted) {
+        this.counters.dropped.overflow++;
+        return 'overflow';
+      }
+      if (!this.store.insertEvicting(sample, evicted)) return 'duplicate';
     } catch {
       this.counters.dropped.storeFailed++;
       return 'store_failed';
     }
-    this.depth = { samples: this.depth.samples + 1, bytes: this.depth.bytes + sample.sizeBytes };
+    const freed = evicted.reduce((sum, v) => sum + v.sizeBytes, 0);
+    this.counters.dropped.evicted += evicted.length;
+    this.depth = {
+      samples: this.depth.samples + 1 - evicted.length,
+      bytes: this.depth.bytes + sample.sizeBytes - freed,
+    };
     this.publishDepth();
     return 'queued';
   }
@@ -62,7 +91,9 @@ export class SampleQueue {
   /** The oldest sample waiting. */
   next(): StoredSample | undefined {
     try {
-      return this.store.next();
+      const sample = this.store.next();
+      this.leased = sample?.sha256;
+      return sample;
     } catch {
       return undefined;
     }
@@ -70,6 +101,7 @@ export class SampleQueue {
 
   /** Removes a sample (uploaded, a duplicate on the server, or refused for good). */
   remove(sample: StoredSample): void {
+    if (this.leased === sample.sha256) this.leased = undefined;
     try {
       if (this.store.delete(sample.sha256)) {
         this.depth = {
@@ -85,6 +117,7 @@ export class SampleQueue {
 
   /** Counts a failed try of a sample that stays queued. */
   countTry(sample: StoredSample): void {
+    if (this.leased === sample.sha256) this.leased = undefined;
     try {
       this.store.countTry(sample.sha256);
     } catch {
@@ -104,6 +137,11 @@ export class SampleQueue {
     } catch {
       return 0;
     }
+  }
+
+  /** Bytes to free before `sizeBytes` more fit. */
+  private needed(sizeBytes: number): number {
+    return this.depth.bytes + sizeBytes - this.maxBytes;
   }
 
   private refresh(): void {

@@ -58,6 +58,11 @@ export class CaptureStore {
       >(
         'SELECT sha256, captured_ms, size_bytes, meta, content, attempts FROM samples ORDER BY captured_ms, sha256 LIMIT 1',
       ),
+      // Eviction order: samples chosen only by the ε-random rule first, then the others; oldest first in each.
+      victims: this.db.prepare<[string], { sha256: string; size_bytes: number; random_only: number }>(
+        `SELECT sha256, size_bytes, (json_extract(meta, '$.reasons') = '["random"]') AS random_only
+         FROM samples WHERE sha256 != ? ORDER BY random_only DESC, captured_ms, sha256`,
+      ),
       delete: this.db.prepare('DELETE FROM samples WHERE sha256 = ?'),
       tried: this.db.prepare('UPDATE samples SET attempts = attempts + 1 WHERE sha256 = ?'),
       expire: this.db.prepare<[number], { size_bytes: number }>(
@@ -73,6 +78,37 @@ export class CaptureStore {
   /** Queues a sample; false when one with the same content is queued already. */
   insert(s: Omit<StoredSample, 'attempts'>): boolean {
     return this.stmts.insert.run(s.sha256, s.capturedMs, s.sizeBytes, s.meta, s.content).changes === 1;
+  }
+
+  /**
+   * The queued samples to evict so that `needBytes` more bytes fit, in eviction order (ε-random-only samples
+   * first, then — unless `randomOnly` — the others; oldest first), never `keep` (the sample being uploaded);
+   * undefined when evicting every candidate would still not free enough.
+   */
+  victims(
+    needBytes: number,
+    opts: { randomOnly: boolean; keep?: string | undefined },
+  ): { sha256: string; sizeBytes: number }[] | undefined {
+    const chosen: { sha256: string; sizeBytes: number }[] = [];
+    let freed = 0;
+    if (needBytes <= 0) return chosen;
+    for (const row of this.stmts.victims.iterate(opts.keep ?? '')) {
+      // A sample the random rule chose never pushes out one that a rule about the model chose.
+      if (opts.randomOnly && !row.random_only) break;
+      chosen.push({ sha256: row.sha256, sizeBytes: row.size_bytes });
+      freed += row.size_bytes;
+      if (freed >= needBytes) return chosen;
+    }
+    return undefined;
+  }
+
+  /** Deletes `evicted` and queues `s` in one transaction; false when `s`'s content is queued already. */
+  insertEvicting(s: Omit<StoredSample, 'attempts'>, evicted: readonly { sha256: string }[]): boolean {
+    return this.db.transaction(() => {
+      if (this.has(s.sha256)) return false;
+      for (const v of evicted) this.stmts.delete.run(v.sha256);
+      return this.insert(s);
+    })();
   }
 
   has(sha256: string): boolean {

@@ -1,6 +1,9 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { MAX_SOFTWARE_BYTES, MAX_SOFTWARE_MS, type SoftwareMetrics } from '@edgefleet/shared';
 
+/** The process figures of the software metrics: a Node agent always has every one. */
+export type ProcessMetrics = Required<Omit<SoftwareMetrics, 'capture'>>;
+
 const bytes = (value: number): number =>
   Number.isFinite(value) ? Math.min(Math.max(Math.round(value), 0), MAX_SOFTWARE_BYTES) : 0;
 const ms = (value: number): number =>
@@ -22,7 +25,7 @@ export class SoftwareMonitor {
   }
 
   /** The metrics since the last window end (or the start), without starting a new window. */
-  current(): SoftwareMetrics {
+  current(): ProcessMetrics {
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage(this.cpuAt);
     const h = this.loopDelay;
@@ -43,7 +46,7 @@ export class SoftwareMonitor {
   }
 
   /** The metrics of the window that ends now; the next window starts. */
-  window(): SoftwareMetrics {
+  window(): ProcessMetrics {
     const metrics = this.current();
     this.cpuAt = process.cpuUsage();
     this.loopDelay.reset();

@@ -15,6 +15,8 @@ Commands:
   admin-token    create a new admin token from the data dir, no server or token needed ('admin-token help')
   rollout        plan, create, list, show, pause, resume, promote, abort, roll back rollouts ('rollout help')
   automation     set and list how much a model decides alone, per device target or web app ('automation help')
+  capture        set and get which samples a model's clients capture, per device target or web app ('capture help')
+  samples        list, show, label and download captured samples ('samples help')
   dataset        create, list, show, export and verify datasets of labelled samples ('dataset help')
   drift          a version's drift against its baseline, worst feature first ('drift --help')
   quality        a version's accuracy from operator labels, per slice and over time ('quality --help')
@@ -47,6 +49,14 @@ const GROUPS: Record<string, () => Promise<{ run: Run; usage: string }>> = {
   automation: async () => {
     const m = await import('./automation');
     return { run: m.automationCommand, usage: m.AUTOMATION_USAGE };
+  },
+  capture: async () => {
+    const m = await import('./capture');
+    return { run: m.captureCommand, usage: m.CAPTURE_USAGE };
+  },
+  samples: async () => {
+    const m = await import('./samples');
+    return { run: m.samplesCommand, usage: m.SAMPLES_USAGE };
   },
   dataset: async () => {
     const m = await import('./dataset');

@@ -179,9 +179,9 @@ export const configSchema = z.object({
     .default(60_000),
   /** Bytes the sample store may hold (blobs); an upload past it answers 507 `sample_store_full`. */
   sampleStoreBytes: bytes.default(10 * 1024 * MiB),
-  /** Unlabelled samples in no dataset are to be deleted this long after their last capture (`30d`, `12h`, or ms). Not acted on yet: sample collection is not built. */
+  /** Unlabelled samples in no dataset are deleted (with their blobs) this long after their last capture (`30d`, `12h`, or ms); 0 keeps them. */
   sampleRetentionMs: duration.default(30 * 86_400_000),
-  /** How often expired samples and unreferenced sample blobs are to be collected (ms); 0 turns collection off. Not acted on yet. */
+  /** How often expired samples, sample blobs without a sample and old budget days are collected (ms); 0 turns collection off. */
   sampleGcIntervalMs: z.coerce.number().int().min(0).default(3_600_000),
   /** Samples the browsers of one app may upload per UTC day, all clients together (a public key's flood bound). */
   sampleAppDailyCap: z.coerce.number().int().min(0).default(10_000),

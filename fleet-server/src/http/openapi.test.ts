@@ -59,16 +59,7 @@ describe('/openapi.json', () => {
     const registered = new Set(registeredRoutes());
     const missing = API_ROUTES.map(routeKeyOf).filter((key) => !registered.has(key));
     expect(missing.sort()).toEqual(
-      [
-        'POST /api/v1/broker/auth',
-        'POST /api/v1/broker/acl',
-        'POST /api/v1/broker/superuser',
-        // Served next (issue 15): the contract landed first so clients can integrate.
-        'GET /api/v1/samples',
-        'GET /api/v1/samples/{sha256}',
-        'GET /api/v1/samples/{sha256}/content',
-        'PUT /api/v1/samples/{sha256}/label',
-      ].sort(),
+      ['POST /api/v1/broker/auth', 'POST /api/v1/broker/acl', 'POST /api/v1/broker/superuser'].sort(),
     );
   });
 

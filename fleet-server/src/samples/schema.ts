@@ -62,3 +62,19 @@ export const sampleBudgetDays = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.clientKey, t.modelName, t.dayMs] })],
 );
+
+/** Every label set or cleared on a sample, append-only (the audit: who, when, what); `samples.label` is the latest. */
+export const sampleLabelAudit = sqliteTable(
+  'sample_label_audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sha256: text('sha256').notNull(),
+    /** The label set, or null: cleared. */
+    label: text('label'),
+    /** The label it replaced. */
+    previous: text('previous'),
+    actor: text('actor').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('sample_label_audit_sample').on(t.sha256, t.id)],
+);

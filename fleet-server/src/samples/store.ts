@@ -214,7 +214,10 @@ export function sampleOf(db: FleetDb, sha256: string) {
   return db.select().from(s).where(eq(s.sha256, sha256)).get();
 }
 
-/** Sets (or clears) a sample's label; false when there is no such sample. */
+/**
+ * Sets (or clears) a sample's label and appends the change to its label audit (who, when, what it replaced), in one
+ * transaction; false when there is no such sample.
+ */
 export function setLabel(
   db: FleetDb,
   sha256: string,
@@ -226,12 +229,31 @@ export function setLabel(
     label === null
       ? { label, labelledBy: null, labelledAt: null }
       : { label, labelledBy: by, labelledAt: atMs };
-  return db.update(s).set(set).where(eq(s.sha256, sha256)).run().changes > 0;
+  return db.transaction((tx) => {
+    const before = tx.select({ label: s.label }).from(s).where(eq(s.sha256, sha256)).get();
+    if (!before) return false;
+    tx.update(s).set(set).where(eq(s.sha256, sha256)).run();
+    tx.insert(schema.sampleLabelAudit)
+      .values({ sha256, label, previous: before.label, actor: by, at: atMs })
+      .run();
+    return true;
+  });
+}
+
+/** The label changes of a sample, oldest first (labels known at capture are not in it: see `labelledBy`). */
+export function labelHistoryOf(db: FleetDb, sha256: string) {
+  const a = schema.sampleLabelAudit;
+  return db
+    .select({ label: a.label, previous: a.previous, actor: a.actor, at: a.at })
+    .from(a)
+    .where(eq(a.sha256, sha256))
+    .orderBy(a.id)
+    .all();
 }
 
 /**
- * Deletes up to `limit` samples (and their captures) that expired: unlabelled, last seen before `beforeMs`, in no
- * dataset. Returns their hashes (their blobs go next).
+ * Deletes up to `limit` samples (with their captures and label audit) that expired: unlabelled, last seen before
+ * `beforeMs`, in no dataset. Returns their hashes (their blobs go next).
  */
 export function deleteExpiredSamples(db: FleetDb, beforeMs: number, limit: number): string[] {
   const d = schema.datasetSamples;
@@ -251,6 +273,7 @@ export function deleteExpiredSamples(db: FleetDb, beforeMs: number, limit: numbe
     const hashes = rows.map((r) => r.sha256);
     if (hashes.length === 0) return hashes;
     tx.delete(c).where(inArray(c.sha256, hashes)).run();
+    tx.delete(schema.sampleLabelAudit).where(inArray(schema.sampleLabelAudit.sha256, hashes)).run();
     tx.delete(s).where(inArray(s.sha256, hashes)).run();
     return hashes;
   });

@@ -9,6 +9,7 @@ import { FleetError, InvalidInput, PayloadTooLarge } from '../errors';
 import type { FleetApp } from '../http/app';
 import type { AppEnv } from '../http/env';
 import { contractRoute, SECURITY } from '../http/openapi';
+import type { UploadsInFlight } from './in-flight';
 import { storeUpload } from './upload';
 
 /** Largest upload body: the largest sample plus room for its meta and the multipart framing. */
@@ -61,6 +62,7 @@ export function registerUploadRoutes(
   app: FleetApp,
   ctx: ServerContext,
   blobs: ArtifactStore,
+  inFlight: UploadsInFlight,
   counts: Map<string, number>,
 ): void {
   const limit = bodyLimit({
@@ -83,7 +85,7 @@ export function registerUploadRoutes(
       if (error instanceof FleetError) throw error;
       throw new InvalidInput('malformed multipart body', { field: 'body' });
     }
-    const result = await storeUpload(ctx, blobs, c.get('principal'), {
+    const result = await storeUpload(ctx, blobs, inFlight, c.get('principal'), {
       meta: form.meta,
       content: form.content,
     });

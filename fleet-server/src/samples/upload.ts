@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { SampleUploadResult } from '@edgefleet/shared/api';
 import {
   admitSample,
+  type BudgetRefusal,
+  type CaptureDay,
   type CapturePolicy,
   MAX_CAPTURE_BYTES_PER_DAY,
   type SampleMeta,
@@ -24,6 +26,7 @@ import {
 import type { Principal } from '../http/env';
 import { invalidInputFrom } from '../http/errors';
 import { appValueInForce, deviceValuesInForce } from '../model-settings/store';
+import type { UploadsInFlight } from './in-flight';
 import {
   budgetDayOf,
   captureExists,
@@ -127,43 +130,116 @@ async function verifyContent(
   return { width: info.width ?? null, height: info.height ?? null };
 }
 
-/** Spends one sample of a budget, or throws 429 `capture_budget_exhausted` (counted in the day record). */
-function spendBudget(
-  ctx: ServerContext,
-  key: { clientKey: string; model: string },
-  budget: CapturePolicy['budget'],
-  sample: { sizeBytes: number; label?: string },
-  atMs: number,
-  what: string,
-): void {
-  const day = budgetDayOf(ctx.db, key.clientKey, key.model, atMs);
-  const admitted = admitSample(budget, day, sample, atMs);
-  saveBudgetDay(ctx.db, key.clientKey, key.model, admitted.day);
-  if (!admitted.refused) return;
+/** One day budget an upload is charged to: whose, which model, the limits and the day it counts in. */
+interface BudgetCharge {
+  clientKey: string;
+  model: string;
+  budget: CapturePolicy['budget'];
+  sample: { sizeBytes: number; label?: string };
+  atMs: number;
+  what: string;
+}
+
+type Admission =
+  | { ok: true; days: CaptureDay[] }
+  | { ok: false; charge: BudgetCharge; day: CaptureDay; refused: BudgetRefusal };
+
+/** Admits a sample against every charge in order (the app's cap first); saves nothing. */
+function admitAll(ctx: ServerContext, charges: readonly BudgetCharge[]): Admission {
+  const days: CaptureDay[] = [];
+  for (const charge of charges) {
+    const day = budgetDayOf(ctx.db, charge.clientKey, charge.model, charge.atMs);
+    const admitted = admitSample(charge.budget, day, charge.sample, charge.atMs);
+    if (admitted.refused) return { ok: false, charge, day: admitted.day, refused: admitted.refused };
+    days.push(admitted.day);
+  }
+  return { ok: true, days };
+}
+
+/** Counts the refusal in the day of the budget that ran out (the others are left as they were), and throws 429. */
+function refuse(ctx: ServerContext, refusal: Extract<Admission, { ok: false }>): never {
+  const { charge, day } = refusal;
+  saveBudgetDay(ctx.db, charge.clientKey, charge.model, day);
   const retryAfterS = Math.ceil((day.dayMs + DAY_MS - ctx.now()) / 1000);
   throw new BudgetExhausted(
     'capture_budget_exhausted',
-    `${what} is exhausted for the day (${admitted.refused})`,
+    `${charge.what} is exhausted for the day (${refusal.refused})`,
     Math.max(1, retryAfterS),
-    { field: 'budget', exhausted: admitted.refused },
+    { field: 'budget', exhausted: refusal.refused },
   );
+}
+
+function storeFull(ctx: ServerContext): SampleStoreFull {
+  return new SampleStoreFull(`the sample store is full (${ctx.config.sampleStoreBytes} bytes)`, {
+    field: 'store',
+    maxBytes: ctx.config.sampleStoreBytes,
+  });
+}
+
+/** Whether storing a sample of `sizeBytes` (new bytes, unless a sample row has them) passes the store's quota. */
+function fitsStore(ctx: ServerContext, sha256: string, sizeBytes: number): boolean {
+  return sampleExists(ctx.db, sha256) || storedSampleBytes(ctx.db) + sizeBytes <= ctx.config.sampleStoreBytes;
+}
+
+/** The day budgets an upload is charged to: for a browser the app's daily cap first, then the client's policy budget. */
+function chargesOf(ctx: ServerContext, source: SampleSource, meta: SampleMeta, policy: CapturePolicy) {
+  const charges: BudgetCharge[] = [];
+  if ('appId' in source)
+    charges.push({
+      clientKey: `app:${source.appId}`,
+      model: '*',
+      budget: { maxSamplesPerDay: ctx.config.sampleAppDailyCap, maxBytesPerDay: MAX_CAPTURE_BYTES_PER_DAY },
+      sample: { sizeBytes: 0 },
+      atMs: ctx.now(),
+      what: `the daily sample cap of app ${source.appId}`,
+    });
+  const top = meta.top?.[0]?.label;
+  charges.push({
+    clientKey: 'deviceId' in source ? `dev:${source.deviceId}` : `app:${source.appId}:${meta.clientId}`,
+    model: meta.model.name,
+    budget: policy.budget,
+    sample: { sizeBytes: meta.sizeBytes, ...(top !== undefined ? { label: top } : {}) },
+    atMs: meta.capturedAt,
+    what: 'the capture budget',
+  });
+  return charges;
 }
 
 /**
  * Stores one uploaded sample after every check, cheapest first: meta, credential, dedup (a resend answers
- * `duplicate` at once), opt-in policy, capture time, content (size, hash, decodable), store quota, then the
- * budgets (the policy's per client and day, and for browsers the app's daily cap), spent only by samples
- * that pass everything else.
+ * `duplicate` at once), opt-in policy, capture time, content (size, hash, decodable), store quota, the budgets
+ * (for browsers the app's daily cap, then the policy's per client and day). The bytes are written next; then, in one
+ * synchronous transaction, dedup, quota and budgets are checked again and the budgets charged with the capture row:
+ * a refused upload charges no budget (a refusal is counted in the day that refused), and of two identical uploads
+ * at once only the one that stores is charged. The digest is held from the start (`inFlight`), so the collector
+ * never removes bytes between their write and their row.
  */
 export async function storeUpload(
   ctx: ServerContext,
   blobs: ArtifactStore,
+  inFlight: UploadsInFlight,
   principal: Principal,
   parts: UploadParts,
 ): Promise<SampleUploadResult> {
   const meta = await parseMeta(parts.meta);
   const source = sourceOf(ctx, principal, meta);
-  if (captureExists(ctx.db, meta.sha256, meta.clientId)) return { sha256: meta.sha256, status: 'duplicate' };
+  const release = inFlight.hold(meta.sha256);
+  try {
+    return await storeHeld(ctx, blobs, source, meta, parts.content);
+  } finally {
+    release();
+  }
+}
+
+async function storeHeld(
+  ctx: ServerContext,
+  blobs: ArtifactStore,
+  source: SampleSource,
+  meta: SampleMeta,
+  content: unknown,
+): Promise<SampleUploadResult> {
+  const duplicate = { sha256: meta.sha256, status: 'duplicate' } as const;
+  if (captureExists(ctx.db, meta.sha256, meta.clientId)) return duplicate;
   const policy = policyOf(ctx, source, meta.model.name);
   const now = ctx.now();
   if (
@@ -174,33 +250,15 @@ export async function storeUpload(
       `meta.capturedAt is outside the policy's retention (${policy.clientRetentionDays} days) or in the future`,
       { field: 'meta.capturedAt' },
     );
-  if (!(parts.content instanceof File))
+  if (!(content instanceof File))
     throw new InvalidInput('expected a file part `content`', { field: 'content' });
-  const bytes = new Uint8Array(await parts.content.arrayBuffer());
+  const bytes = new Uint8Array(await content.arrayBuffer());
   const dims = await verifyContent(meta, bytes);
-  const known = sampleExists(ctx.db, meta.sha256);
-  if (!known && storedSampleBytes(ctx.db) + meta.sizeBytes > ctx.config.sampleStoreBytes)
-    throw new SampleStoreFull(`the sample store is full (${ctx.config.sampleStoreBytes} bytes)`, {
-      field: 'store',
-      maxBytes: ctx.config.sampleStoreBytes,
-    });
-  const clientKey = 'deviceId' in source ? `dev:${source.deviceId}` : `app:${source.appId}:${meta.clientId}`;
-  const top = meta.top?.[0]?.label;
-  const sample = { sizeBytes: meta.sizeBytes, ...(top !== undefined ? { label: top } : {}) };
-  if ('appId' in source) {
-    const cap = { maxSamplesPerDay: ctx.config.sampleAppDailyCap, maxBytesPerDay: MAX_CAPTURE_BYTES_PER_DAY };
-    const budgetKey = { clientKey: `app:${source.appId}`, model: '*' };
-    spendBudget(ctx, budgetKey, cap, { sizeBytes: 0 }, now, `the daily sample cap of app ${source.appId}`);
-  }
-  spendBudget(
-    ctx,
-    { clientKey, model: meta.model.name },
-    policy.budget,
-    sample,
-    meta.capturedAt,
-    'the capture budget',
-  );
-  if (!known) {
+  if (!fitsStore(ctx, meta.sha256, meta.sizeBytes)) throw storeFull(ctx);
+  const charges = chargesOf(ctx, source, meta, policy);
+  const precheck = admitAll(ctx, charges);
+  if (!precheck.ok) refuse(ctx, precheck);
+  if (!sampleExists(ctx.db, meta.sha256)) {
     const received = await blobs.receive(
       (async function* () {
         yield bytes;
@@ -209,6 +267,18 @@ export async function storeUpload(
     );
     await received.commit();
   }
-  const stored = insertCapture(ctx.db, meta, source, dims, now);
-  return { sha256: meta.sha256, status: stored ? 'stored' : 'duplicate' };
+  // From here on nothing awaits: checks, charges and the row are one step for every other request.
+  const outcome = ctx.db.transaction(() => {
+    if (captureExists(ctx.db, meta.sha256, meta.clientId)) return 'duplicate' as const;
+    if (!fitsStore(ctx, meta.sha256, meta.sizeBytes)) return 'full' as const;
+    const admitted = admitAll(ctx, charges);
+    if (!admitted.ok) return admitted;
+    charges.forEach((c, i) => {
+      saveBudgetDay(ctx.db, c.clientKey, c.model, admitted.days[i]!);
+    });
+    return insertCapture(ctx.db, meta, source, dims, now) ? ('stored' as const) : ('duplicate' as const);
+  });
+  if (outcome === 'full') throw storeFull(ctx);
+  if (typeof outcome === 'object') refuse(ctx, outcome);
+  return outcome === 'stored' ? { sha256: meta.sha256, status: 'stored' } : duplicate;
 }

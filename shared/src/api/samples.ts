@@ -237,6 +237,27 @@ export const sampleLabelSchema = z
     },
   });
 
+/** One change of a sample's label (the label audit): set (or cleared: null) by whom and when, and what it replaced. */
+export const sampleLabelChangeSchema = z.object({
+  label: z.string().nullable(),
+  previous: z.string().nullable(),
+  actor: z.string(),
+  at: z.int(),
+});
+
+/** `GET /api/v1/samples/{sha256}`: every capture of the bytes (newest first) and the label audit (oldest first). */
+export const sampleCapturesSchema = z
+  .object({ captures: z.array(sampleSchema), labelHistory: z.array(sampleLabelChangeSchema) })
+  .meta({
+    id: 'SampleCaptures',
+    example: {
+      captures: [],
+      labelHistory: [{ label: '180', previous: null, actor: 'admin:tok1', at: 1_763_900_100_000 }],
+    },
+  });
+/** `GET /api/v1/samples/{sha256}`. */
+export type SampleCaptures = z.infer<typeof sampleCapturesSchema>;
+
 const shaParams = z.object({ sha256: sha256HexSchema });
 
 /** Capture settings, sample upload (devices, browsers) and review (admin). */
@@ -271,9 +292,7 @@ export const sampleRoutes = [
     path: `${API_PREFIX}/samples/{sha256}`,
     params: shaParams,
     responses: {
-      200: z
-        .object({ captures: z.array(sampleSchema) })
-        .meta({ id: 'SampleCaptures', example: { captures: [] } }),
+      200: sampleCapturesSchema,
     },
   }),
   defineRoute({

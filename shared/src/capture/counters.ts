@@ -18,8 +18,18 @@ export const captureCountersSchema = z.strictObject({
   }),
   /** Samples a rule chose that the daily budget refused, by what ran out. */
   refused: z.strictObject({ samples: count, bytes: count, class_quota: count }),
-  /** Samples lost after they were chosen: too old (`clientRetentionDays`), queue full, content refused by the server, storage failure. */
-  dropped: z.strictObject({ retention: count, overflow: count, rejected: count, storeFailed: count }),
+  /**
+   * Samples lost after they were chosen: too old (`clientRetentionDays`), no room in the queue even after
+   * evicting, content refused by the server, storage failure, and queued samples evicted to make room for a newer
+   * one (ε-random samples first, oldest first; `evicted` is absent in reports of older clients: 0).
+   */
+  dropped: z.strictObject({
+    retention: count,
+    overflow: count,
+    rejected: count,
+    storeFailed: count,
+    evicted: z._default(count, 0),
+  }),
   /** Samples the server stored, and resends it already had (a lost answer). */
   uploaded: count,
   duplicates: count,
@@ -34,7 +44,7 @@ export function emptyCaptureCounters(): CaptureCounters {
   return {
     captured: { low_confidence: 0, low_margin: 0, out_of_range: 0, random: 0, disagreement: 0 },
     refused: { samples: 0, bytes: 0, class_quota: 0 },
-    dropped: { retention: 0, overflow: 0, rejected: 0, storeFailed: 0 },
+    dropped: { retention: 0, overflow: 0, rejected: 0, storeFailed: 0, evicted: 0 },
     uploaded: 0,
     duplicates: 0,
     queue: { samples: 0, bytes: 0 },

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { emptyCaptureCounters } from '../capture/counters';
 import { sampleSoftware } from '../protocol/samples';
 import { MAX_SOFTWARE_MS, softwareMetricsSchema } from '../protocol/telemetry';
 import { mergeSoftwareMetrics } from './software';
@@ -29,6 +30,18 @@ describe('mergeSoftwareMetrics', () => {
     expect(mergeSoftwareMetrics(undefined, undefined)).toBeUndefined();
   });
 
+  it('merges the capture-only metrics of a browser: no process figure is made up, the counters take the larger', () => {
+    const counters = emptyCaptureCounters();
+    const early = { capture: { ...counters, uploaded: 2, queue: { samples: 5, bytes: 900 } } };
+    const late = { capture: { ...counters, uploaded: 7, queue: { samples: 1, bytes: 100 } } };
+    const merged = mergeSoftwareMetrics(early, late)!;
+    expect(merged).toEqual({ capture: { ...counters, uploaded: 7, queue: { samples: 5, bytes: 900 } } });
+    expect(softwareMetricsSchema.safeParse(merged).success).toBe(true);
+    // An agent's window beside a capture-only one keeps its process figures as they are.
+    const agent = sampleSoftware();
+    expect(mergeSoftwareMetrics(agent, early)).toEqual({ ...agent, capture: early.capture });
+  });
+
   it('is commutative, associative and stays within the schema (property)', () => {
     fc.assert(
       fc.property(metricsArb, metricsArb, metricsArb, (a, b, c) => {
@@ -39,7 +52,7 @@ describe('mergeSoftwareMetrics', () => {
         const right = mergeSoftwareMetrics(a, mergeSoftwareMetrics(b, c))!;
         expect(left.rssBytes).toBe(right.rssBytes);
         expect(left.eventLoopDelayMaxMs).toBe(right.eventLoopDelayMaxMs);
-        expect(left.cpuUserMs).toBeCloseTo(right.cpuUserMs, -1);
+        expect(left.cpuUserMs).toBeCloseTo(right.cpuUserMs!, -1);
       }),
     );
   });

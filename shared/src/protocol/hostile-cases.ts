@@ -33,6 +33,18 @@ const softwareDurations = (at: string): string[] =>
     (field) => `${at}.${field}`,
   );
 
+/** Process figures browsers leave out (they report only capture counters in `software`). */
+const softwareOptional = (at: string): string[] =>
+  [
+    'rssBytes',
+    'heapUsedBytes',
+    'cpuUserMs',
+    'cpuSystemMs',
+    'eventLoopDelayP50Ms',
+    'eventLoopDelayP99Ms',
+    'eventLoopDelayMaxMs',
+  ].map((field) => `${at}.${field}`);
+
 const refOptional = (at: string): string[] => [`${at}.goldenUrl`];
 
 /** Every message and body schema with a valid sample. */
@@ -74,7 +86,7 @@ export const hostileCases: HostileCase[] = [
     schema: telemetryReportSchema,
     sample: samples.sampleTelemetry,
     maxBytes: limits.MAX_TELEMETRY_BYTES,
-    optional: ['runtime.fallbackReason', 'software'],
+    optional: ['runtime.fallbackReason', 'software', ...softwareOptional('software')],
     nonNegative: softwareDurations('software'),
     opaque: sketchTuples('profile'),
     versioned: true,
@@ -89,6 +101,8 @@ export const hostileCases: HostileCase[] = [
       'reports.1.runtime.fallbackReason',
       'reports.0.software',
       'reports.1.software',
+      ...softwareOptional('reports.0.software'),
+      ...softwareOptional('reports.1.software'),
     ],
     nonNegative: [...softwareDurations('reports.0.software'), ...softwareDurations('reports.1.software')],
     opaque: [...sketchTuples('reports.0.profile'), ...sketchTuples('reports.1.profile')],

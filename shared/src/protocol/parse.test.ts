@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { emptyCaptureCounters } from '../capture/counters';
 import { appPlanSchema, percentSchema } from './app-plan';
 import { desiredStateSchema } from './desired';
 import { MAX_ACK_BYTES, MAX_DESIRED_BYTES, MAX_TELEMETRY_BYTES } from './limits';
@@ -67,17 +68,32 @@ describe('parseMessage', () => {
     });
   });
 
-  it('takes software metrics as optional, but whole, bounded and finite when present', () => {
+  it('takes software metrics and each of their figures as optional, but bounded and finite when present', () => {
     const parseReport = (value: unknown) =>
       parseMessage(telemetryReportSchema, JSON.stringify(value), { maxBytes: MAX_TELEMETRY_BYTES });
     const { software, ...withoutSoftware } = sampleTelemetry();
     expect(software).toBeDefined();
     expect(parseReport(withoutSoftware)).toEqual({ ok: true, value: withoutSoftware });
+    // A browser has no process figures: it sends only its capture counters.
+    const captureOnly = { ...withoutSoftware, software: { capture: emptyCaptureCounters() } };
+    expect(parseReport(captureOnly)).toEqual({ ok: true, value: captureOnly });
+    // An older client's counters have no `evicted`: it reads as 0.
+    const { evicted: _e, ...olderDropped } = emptyCaptureCounters().dropped;
+    const older = {
+      ...withoutSoftware,
+      software: { capture: { ...emptyCaptureCounters(), dropped: olderDropped } },
+    };
+    expect(parseReport(older)).toEqual({ ok: true, value: captureOnly });
+    const forged = { ...emptyCaptureCounters(), uploaded: -1 };
+    expect(parseReport({ ...withoutSoftware, software: { capture: forged } })).toMatchObject({
+      ok: false,
+      error: { path: 'software.capture.uploaded' },
+    });
     for (const field of Object.keys(software!) as (keyof SoftwareMetrics)[]) {
       const { [field]: _left, ...partial } = software!;
-      expect(parseReport({ ...withoutSoftware, software: partial }), field).toMatchObject({
-        ok: false,
-        error: { path: `software.${field}` },
+      expect(parseReport({ ...withoutSoftware, software: partial }), field).toEqual({
+        ok: true,
+        value: { ...withoutSoftware, software: partial },
       });
       const tooLarge = field.endsWith('Bytes') ? MAX_SOFTWARE_BYTES + 1 : MAX_SOFTWARE_MS * 2;
       for (const value of [tooLarge, -0.5, null, '1']) {

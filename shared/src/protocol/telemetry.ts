@@ -38,28 +38,29 @@ const bytesSchema = z.int().check(z.gte(0), z.lte(MAX_SOFTWARE_BYTES));
 const durationMsSchema = z.number().check(z.gte(0), z.lte(MAX_SOFTWARE_MS));
 
 /**
- * Process metrics of the client over the window (Node agents; browsers leave them out). The same for
- * every report of one window: they measure the process, not a model version.
+ * Software metrics of the client over the window: process metrics (Node agents; browsers have no such figures
+ * and leave them out) and the data capture's counters (agents and browsers). The same for every report of one
+ * window: they measure the client, not a model version.
  */
 export const softwareMetricsSchema = z.object({
   /** Resident set size at the window end, in bytes. */
-  rssBytes: bytesSchema,
+  rssBytes: z.optional(bytesSchema),
   /** V8 heap in use at the window end, in bytes. */
-  heapUsedBytes: bytesSchema,
+  heapUsedBytes: z.optional(bytesSchema),
   /** CPU time in user mode over the window, in ms (may exceed the window on several cores). */
-  cpuUserMs: durationMsSchema,
+  cpuUserMs: z.optional(durationMsSchema),
   /** CPU time in kernel mode over the window, in ms. */
-  cpuSystemMs: durationMsSchema,
+  cpuSystemMs: z.optional(durationMsSchema),
   /** Median event-loop delay over the window, in ms. */
-  eventLoopDelayP50Ms: durationMsSchema,
+  eventLoopDelayP50Ms: z.optional(durationMsSchema),
   /** 99th percentile event-loop delay over the window, in ms. */
-  eventLoopDelayP99Ms: durationMsSchema,
+  eventLoopDelayP99Ms: z.optional(durationMsSchema),
   /** Largest event-loop delay over the window, in ms. */
-  eventLoopDelayMaxMs: durationMsSchema,
-  /** The agent's data capture since it started and its sample queue (absent: no capture policy ever applied). */
+  eventLoopDelayMaxMs: z.optional(durationMsSchema),
+  /** The client's data capture since it started and its sample queue (absent: no capture policy ever applied). */
   capture: z.optional(captureCountersSchema),
 });
-/** Process metrics of one window. */
+/** Software metrics of one window. */
 export type SoftwareMetrics = z.infer<typeof softwareMetricsSchema>;
 
 /** What a full outbox did instead of losing data silently. */
@@ -92,7 +93,7 @@ export const telemetryReportSchema = z
     /** The window's statistics; `Profile.fromJSON` re-checks the sketches inside before merging. */
     profile: profileJsonSchema,
     runtime: runtimeInfoSchema,
-    /** Process metrics over the window; optional (browsers and older agents leave it out). */
+    /** Software metrics over the window: process figures (agents) and capture counters (agents, browsers); optional. */
     software: z.optional(softwareMetricsSchema),
     overflow: overflowCountersSchema,
     /** Operator feedback of the window (active role only); optional (older clients and unlabelled windows). */

@@ -1,4 +1,5 @@
 import {
+  type CaptureCounters,
   type CapturePolicy,
   type CaptureReason,
   captureReasons,
@@ -8,7 +9,7 @@ import type { FeatureSpec } from '@edgefleet/shared/profile';
 import type { InferInput } from '../inference/input';
 import type { Store } from '../storage/db';
 import { encodeSnapshot, type Snapshot, snapshotInput } from './encode';
-import { type CaptureCounters, SampleStore } from './store';
+import { type BrowserCaptureCounters, emptyCounters, SampleStore } from './store';
 import type { UploadVerdict } from './upload';
 import { Uploader } from './uploader';
 
@@ -39,11 +40,12 @@ export interface CaptureOptions {
   keepInputs?: number;
 }
 
-/** Capture state in `rt.status().capture`. */
-export interface CaptureStatus extends CaptureCounters {
-  /** Samples waiting for upload. */
-  queued: number;
-}
+/**
+ * Capture state in `rt.status().capture`: the counters every client reports in telemetry (`captureCountersSchema`;
+ * cumulative since this browser's storage was created) and the browser's own (refusals by HTTP status,
+ * disagreement labels whose input was gone).
+ */
+export type CaptureStatus = BrowserCaptureCounters;
 
 export interface CaptureDeps {
   db: Store;
@@ -89,6 +91,8 @@ export class Capture {
   private readonly encoding = new Set<Promise<void>>();
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The counters as last written (telemetry reads them synchronously when a window closes). */
+  private last: BrowserCaptureCounters = emptyCounters();
 
   constructor(private readonly deps: CaptureDeps) {
     const o = deps.options ?? {};
@@ -108,6 +112,8 @@ export class Capture {
       onVerdict: (entry, verdict) => this.settle(entry.sha256, verdict),
     });
     addEventListener('online', this.onOnline);
+    // The counters an earlier page left (and the queue it left) are what the first window reports.
+    void this.count(() => undefined).catch(() => undefined);
   }
 
   /** Sets (or, undefined, withdraws) the policy; queued samples keep uploading either way. */
@@ -128,7 +134,7 @@ export class Capture {
     if (reasons.length === 0 && !keep) return;
     if (reasons.length > 0 && this.encoding.size >= MAX_ENCODING) {
       void this.count((c) => {
-        c.dropped.backlog += 1;
+        c.dropped.overflow += 1;
       });
       if (!keep) return;
     }
@@ -137,7 +143,7 @@ export class Capture {
       snapshot = snapshotInput(input, policy.maxSidePx);
     } catch {
       void this.count((c) => {
-        c.dropped.encode_failed += 1;
+        c.dropped.storeFailed += 1;
       });
       return;
     }
@@ -171,8 +177,18 @@ export class Capture {
 
   async status(): Promise<CaptureStatus> {
     await Promise.all(this.encoding);
-    await this.chain;
-    return { ...(await this.store.counters()), queued: await this.store.count() };
+    // Read as one serial task: an upload's delete and its count (one task too) are both seen or neither.
+    let status: CaptureStatus | undefined;
+    await this.serial(async () => {
+      status = { ...(await this.store.counters()), queue: await this.store.depth() };
+    });
+    return status!;
+  }
+
+  /** The shared counters as last written (for the telemetry window closing now; no I/O). */
+  counters(): CaptureCounters {
+    const { rejectedByStatus: _r, disagreementInputGone: _d, ...shared } = this.last;
+    return structuredClone(shared);
   }
 
   /** Resolves when every capture so far is queued (or dropped) and the current upload pass has ended. */
@@ -230,21 +246,26 @@ export class Capture {
     };
     if (!encoded || !meta || encoded.content.byteLength > this.deps.maxSampleBytes) {
       await this.count((c) => {
-        c.dropped.encode_failed += 1;
+        // Not encodable (a storage-side failure, as the agent counts a failed decode), or over the size bound.
+        if (encoded && meta) c.dropped.overflow += 1;
+        else c.dropped.storeFailed += 1;
       });
       return;
     }
     await this.serial(async () => {
       const entry = { sha256: encoded.sha256, meta, content: encoded.content, queuedAt: this.now() };
       const outcome = await this.store
-        .add(entry, policy.budget, this.bound, this.now())
-        .catch(() => 'storage' as const);
+        .add(entry, policy.budget, this.bound, this.now(), this.uploader.current)
+        .catch(() => ({ kind: 'storage' as const }));
       await this.count((c) => {
-        if (outcome === 'added') c.captured += 1;
-        else if (outcome === 'duplicate') c.duplicates += 1;
-        else if (outcome === 'full') c.dropped.queue_full += 1;
-        else if (outcome === 'storage') c.dropped.storage += 1;
-        else c.budget[outcome] += 1;
+        const kind = outcome.kind;
+        if (kind === 'added') {
+          for (const reason of reasons) c.captured[reason] += 1;
+          c.dropped.evicted += outcome.evicted;
+        } else if (kind === 'full') c.dropped.overflow += 1;
+        else if (kind === 'storage') c.dropped.storeFailed += 1;
+        else if (kind !== 'duplicate') c.refused[kind] += 1;
+        // A duplicate (the same content still queued) is kept once and costs nothing: not counted, as on the agent.
       }, false);
     });
     this.uploader.kick();
@@ -258,7 +279,7 @@ export class Capture {
       const dropped = await this.store.delete({ queuedBefore: this.now() - days * DAY_MS });
       if (dropped > 0)
         await this.count((c) => {
-          c.dropped.expired += dropped;
+          c.dropped.retention += dropped;
         }, false);
     });
   }
@@ -269,8 +290,12 @@ export class Capture {
     await this.serial(async () => {
       await this.store.delete({ sha256 });
       await this.count((c) => {
-        if (verdict.kind === 'delivered') c.uploaded += 1;
-        else c.refused[verdict.status] = (c.refused[verdict.status] ?? 0) + 1;
+        if (verdict.kind === 'delivered' && verdict.status === 200) c.duplicates += 1;
+        else if (verdict.kind === 'delivered') c.uploaded += 1;
+        else {
+          c.dropped.rejected += 1;
+          c.rejectedByStatus[verdict.status] = (c.rejectedByStatus[verdict.status] ?? 0) + 1;
+        }
       }, false);
     });
     // Retention also runs between uploads, so a long-lived page drops what waited too long.
@@ -285,11 +310,13 @@ export class Capture {
   }
 
   /** Updates the persisted counters (serialised, unless already inside a serial task). */
-  private count(update: (c: CaptureCounters) => void, serialise = true): Promise<void> {
+  private count(update: (c: BrowserCaptureCounters) => void, serialise = true): Promise<void> {
     const write = async () => {
       const counters = await this.store.counters();
       update(counters);
+      counters.queue = await this.store.depth();
       await this.store.setCounters(counters);
+      this.last = counters;
     };
     return serialise ? this.serial(write) : write();
   }

@@ -40,6 +40,8 @@ export class Uploader {
   private closed = false;
   /** A kick came while a pass ran (it may have already looked at the queue): run another. */
   private again = false;
+  /** The sha256 of the sample being uploaded now (never evicted to make room). */
+  current: string | undefined;
 
   constructor(private readonly options: UploaderOptions) {}
 
@@ -84,8 +86,13 @@ export class Uploader {
       if (!entry) return;
       await whenIdle(2_000);
       if (this.closed || (await o.telemetryPending())) return this.later(TELEMETRY_WAIT_MS);
+      this.current = entry.sha256;
       const verdict = await uploadSample(o.server, o.key, entry);
-      await o.onVerdict(entry, verdict);
+      try {
+        await o.onVerdict(entry, verdict);
+      } finally {
+        this.current = undefined;
+      }
       if (verdict.kind === 'retry') {
         const backoff = Math.min(o.maxRetryMs, o.retryMs * 2 ** this.failures);
         this.failures += 1;

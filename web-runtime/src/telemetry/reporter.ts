@@ -1,4 +1,4 @@
-import { MAX_REPORTS_PER_BATCH, type RuntimeInfo } from '@edgefleet/shared';
+import { MAX_REPORTS_PER_BATCH, type RuntimeInfo, type SoftwareMetrics } from '@edgefleet/shared';
 import type { OutboxEntry, Store } from '../storage/db';
 import { entryOf, Outbox, type OverflowCounts } from './outbox';
 import { beaconReports, postReports, type SendOutcome } from './sender';
@@ -29,6 +29,13 @@ export interface ReporterOptions {
   onStatus?: (status: TelemetryStatus) => void;
 }
 
+/** What a closing window reports beside its statistics: the runtime, and the software metrics (capture counters). */
+export interface WindowState {
+  window: TelemetryWindow;
+  runtime: RuntimeInfo;
+  software?: SoftwareMetrics | undefined;
+}
+
 /**
  * Closes telemetry windows into `(clientId, epoch, seq)` reports, writes them to the outbox first, and sends
  * them over HTTP POST; deletes only what the server acknowledged. On page hide the outbox goes out with
@@ -47,7 +54,7 @@ export class Reporter {
 
   constructor(
     private readonly options: ReporterOptions,
-    private readonly current: () => { window: TelemetryWindow; runtime: RuntimeInfo } | undefined,
+    private readonly current: () => WindowState | undefined,
   ) {
     this.outbox = new Outbox(options.store, options.maxReports, options);
   }
@@ -69,12 +76,13 @@ export class Reporter {
   }
 
   /** Closes `window` (or the current one) into the outbox (merging or dropping old windows when full). */
-  async closeWindow(window = this.current()?.window, runtime = this.current()?.runtime): Promise<void> {
+  async closeWindow(state = this.current()): Promise<void> {
     // An empty window makes no report, and must not make a full outbox compact.
-    if (!window || !runtime || window.isEmpty) return;
+    if (!state || state.window.isEmpty) return;
+    const { window, runtime, software } = state;
     const { clientId, epoch } = this.options;
     const report = await this.outbox.append((seq, overflow) =>
-      window.close({ clientId, epoch, seq }, runtime, overflow),
+      window.close({ clientId, epoch, seq }, runtime, overflow, software),
     );
     if (report) await this.send();
   }
@@ -165,6 +173,7 @@ export class Reporter {
         { clientId, epoch, seq: this.outbox.peekSeq() },
         state.runtime,
         this.outbox.lastOverflow,
+        state.software,
       );
       if (report) {
         const entry: OutboxEntry = { ...entryOf(report), sent: true };

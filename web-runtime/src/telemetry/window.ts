@@ -8,6 +8,7 @@ import {
   Profile,
   type ProfileSpec,
   type RuntimeInfo,
+  type SoftwareMetrics,
   type TelemetryReport,
   WindowFeedback,
   type WindowRefusal,
@@ -136,6 +137,7 @@ export class TelemetryWindow {
     ids: { clientId: string; epoch: number; seq: number },
     runtime: RuntimeInfo,
     overflow: OverflowCounts,
+    software?: SoftwareMetrics,
   ): TelemetryReport | undefined {
     this.settle();
     const p = this.profile;
@@ -153,6 +155,7 @@ export class TelemetryWindow {
           specHash: p.specHash,
           profile: p.toJSON() as TelemetryReport['profile'],
           runtime,
+          ...(software ? { software } : {}),
           overflow,
           ...(feedback ? { feedback } : {}),
         };
