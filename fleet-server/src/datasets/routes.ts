@@ -26,9 +26,10 @@ const createRoute = contractRoute(apiRoute('POST /api/v1/datasets'), {
     `first, each once, with its label now; at most \`maxSamples\` (≤ ${MAX_DATASET_SAMPLES}), the rest counted in ` +
     '`truncated`. Provenance (devices, apps, versions, capture reasons, labels, who labelled, capture time range) ' +
     'is computed from the captures taken. Its samples are kept by retention from then on. 400: a filter that does ' +
-    'not parse (slice selector, from ≥ to, `labelled: false` with `labelledOnly`).',
+    'not parse (slice selector, from ≥ to, `labelled: false` with `labelledOnly`); 409: a taken sample was deleted ' +
+    'while the snapshot was taken (retry).',
   security: [{ adminToken: [] }],
-  errors: [400, 401, 403],
+  errors: [400, 401, 403, 409],
   responses: { 201: 'Created' },
 });
 
@@ -95,11 +96,11 @@ export function registerDatasetRoutes(
     trainedVersions: trained.get(row.id) ?? [],
   });
 
-  app.openapi({ ...createRoute, middleware: [admin] }, (c) => {
+  app.openapi({ ...createRoute, middleware: [admin] }, async (c) => {
     const body = c.req.valid('json');
     const slice = checkFilter(body.filter, body.labelledOnly);
     const input = { id: newDatasetId(), ...body, createdBy: actorOf(c), createdAt: ctx.now() };
-    const { row } = createDataset(ctx.db, input, slice);
+    const { row } = await createDataset(ctx.db, input, slice);
     ctx.logger.info(
       { dataset: row.id, by: row.createdBy, samples: row.sampleCount, truncated: row.truncated },
       'dataset created',

@@ -1,8 +1,9 @@
 import type { Dataset, DatasetSample, SampleFilter } from '@edgefleet/shared/api';
 import { asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type FleetDb, schema } from '../db';
+import { Conflict } from '../errors';
 import type { Selector } from '../labels/selector';
-import { listSamples } from '../samples/store';
+import { knownSamples, listSamples } from '../samples/store';
 import { SnapshotBuilder } from './provenance';
 
 const d = schema.datasets;
@@ -27,15 +28,17 @@ const SCAN_PAGE = 1_000;
 const INSERT_BATCH = 500;
 
 /**
- * Takes the snapshot and stores it in one synchronous step (nothing else runs on the database in between): the
- * captures matching the filter now (labelled ones only with `labelledOnly`), newest first, each sample once with
- * its label now. Its samples are pinned against retention from then on (`deleteExpiredSamples` skips them).
+ * Takes the snapshot and stores it: the captures matching the filter (labelled ones only with `labelledOnly`),
+ * newest first, each sample once with its label as read. The scan yields to the event loop between pages (a
+ * 100,000-sample snapshot must not stall MQTT and HTTP for seconds); captures that arrive meanwhile have higher ids
+ * than the scan's cursor and are not taken. The write checks, in its transaction, that every taken sample is still
+ * stored (Conflict otherwise: retry); from then on retention keeps them (`deleteExpiredSamples` skips them).
  */
-export function createDataset(
+export async function createDataset(
   db: FleetDb,
   input: DatasetInput,
   slice: Selector | null,
-): { row: DatasetRow; samples: DatasetSample[] } {
+): Promise<{ row: DatasetRow; samples: DatasetSample[] }> {
   const filter: SampleFilter = input.labelledOnly ? { ...input.filter, labelled: true } : input.filter;
   const snapshot = new SnapshotBuilder(input.maxSamples);
   let beforeId: number | undefined;
@@ -44,6 +47,7 @@ export function createDataset(
     for (const capture of page.samples) snapshot.add(capture);
     if (page.nextCursor === null) break;
     beforeId = Number(page.nextCursor);
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const samples = [...snapshot.samples.values()];
   const row: DatasetRow = {
@@ -54,6 +58,19 @@ export function createDataset(
     provenance: snapshot.provenance,
   };
   db.transaction((tx) => {
+    const known = knownSamples(
+      db,
+      samples.map((s) => s.sha256),
+    ); // same connection: inside this transaction
+    const gone = samples.filter((s) => !known.has(s.sha256)).length;
+    if (gone > 0)
+      throw new Conflict(
+        `${gone} samples were deleted while the snapshot was taken; create the dataset again`,
+        {
+          field: 'filter',
+          gone,
+        },
+      );
     tx.insert(d).values(row).run();
     for (let i = 0; i < samples.length; i += INSERT_BATCH) {
       const batch = samples.slice(i, i + INSERT_BATCH).map((s) => ({ datasetId: input.id, ...s }));
