@@ -142,6 +142,7 @@ describe('parts', () => {
         'automation',
         'samples',
         'datasets',
+        'downloads',
         'alerts',
         'events',
         'storage',
