@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { type LiveMode, liveMode, onLiveModeChange, startLiveEvents, stopLiveEvents } from './api/events';
 import { getToken, onTokenChange, setToken } from './api/session';
+import { ErrorBox, Loading } from './components/states';
 import { AlertsPage } from './pages/alerts';
 import { DevicePage } from './pages/device';
 import { FleetPage } from './pages/fleet';
@@ -14,12 +15,39 @@ import { RolloutFormPage } from './pages/rollout-form';
 import { RolloutsPage } from './pages/rollouts';
 import { href, type Route, useRoute } from './router';
 
+// The data-loop pages are loaded on first visit: the other pages do not carry their code.
+const loadSamples = () => import('./pages/samples');
+const loadDatasets = () => import('./pages/datasets');
+
+/** Renders a page from a module loaded on demand; a failed load (server gone, new build) shows the error. */
+function Lazy<M>({ load, render }: { load: () => Promise<M>; render: (module: M) => ComponentChildren }) {
+  const [state, setState] = useState<{ module: M | null; error: Error | null }>({
+    module: null,
+    error: null,
+  });
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (module) => live && setState({ module, error: null }),
+      (error: Error) => live && setState({ module: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [load]);
+  if (state.error) return <ErrorBox error={state.error} />;
+  if (!state.module) return <Loading what="Loading the page" />;
+  return <>{render(state.module)}</>;
+}
+
 const NAV = [
   ['fleet', 'Fleet'],
   ['models', 'Models'],
   ['rollouts', 'Rollouts'],
   ['monitoring', 'Monitoring'],
   ['quality', 'Quality'],
+  ['samples', 'Samples'],
+  ['datasets', 'Datasets'],
   ['alerts', 'Alerts'],
 ] as const;
 
@@ -41,7 +69,7 @@ function Page({ route }: { route: Route }) {
     case 'devices':
       return id ? <DevicePage id={id} /> : <FleetPage query={route.query} />;
     case 'models':
-      return <ModelsPage selected={id ?? route.query.get('model')} />;
+      return <ModelsPage selected={id ?? route.query.get('model')} version={route.query.get('version')} />;
     case 'rollouts':
       if (id === 'new') return <RolloutFormPage />;
       return id ? <RolloutDetailPage id={id} /> : <RolloutsPage />;
@@ -49,6 +77,10 @@ function Page({ route }: { route: Route }) {
       return <MonitoringPage query={route.query} />;
     case 'quality':
       return <QualityPage query={route.query} />;
+    case 'samples':
+      return <Lazy load={loadSamples} render={(m) => <m.SamplesPage query={route.query} />} />;
+    case 'datasets':
+      return <Lazy load={loadDatasets} render={(m) => <m.DatasetsPage id={id} />} />;
     case 'alerts':
       return <AlertsPage />;
     default:

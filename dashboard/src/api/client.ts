@@ -3,12 +3,13 @@ import type {
   ApiRoutes,
   CallInput,
   CallOutput,
+  DatasetCreate,
   RolloutAction,
   RolloutCreateInput,
   RolloutPlanRequestInput,
   TimeseriesQueryInput,
 } from '@edgefleet/shared/api';
-import { ApiClient, ApiError } from '@edgefleet/shared/api/client';
+import { ApiClient, ApiError, parseErrorBody } from '@edgefleet/shared/api/client';
 import { getToken, setToken } from './session';
 
 /** The one place the dashboard talks to the fleet server: the shared typed client, errors as {@link ApiError}. */
@@ -19,22 +20,48 @@ export const API_BASE = '/api/v1';
 
 const client = new ApiClient({ baseUrl: '', token: getToken });
 
+function failed(error: unknown): never {
+  if (error instanceof ApiError && error.status === 401) {
+    // The token is wrong or was revoked: back to the login page.
+    setToken(null);
+    throw new ApiError(401, 'unauthorized', 'not logged in, or the admin token is no longer valid');
+  }
+  if (error instanceof ApiError && error.status === 0) {
+    throw new ApiError(0, 'network', `the server cannot be reached (${error.message})`);
+  }
+  throw error;
+}
+
 function call<K extends keyof ApiRoutes>(
   key: K,
   input: CallInput<ApiRoutes[K]>,
   signal?: AbortSignal,
 ): Promise<CallOutput<ApiRoutes[K]>> {
-  return client.call(key, input, signal ? { signal } : {}).catch((error: unknown) => {
-    if (error instanceof ApiError && error.status === 401) {
-      // The token is wrong or was revoked: back to the login page.
-      setToken(null);
-      throw new ApiError(401, 'unauthorized', 'not logged in, or the admin token is no longer valid');
+  return client.call(key, input, signal ? { signal } : {}).catch(failed);
+}
+
+/**
+ * A binary answer (sample content, dataset tar) as a Blob: fetched with the token in a header, since an
+ * `<img src>` or a plain link could not carry it.
+ */
+async function blob<K extends keyof ApiRoutes>(
+  key: K,
+  input: CallInput<ApiRoutes[K]>,
+  signal?: AbortSignal,
+): Promise<Blob> {
+  try {
+    const res = await client.send(key, input, signal ? { signal } : {});
+    if (res.ok) return await res.blob();
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      body = undefined;
     }
-    if (error instanceof ApiError && error.status === 0) {
-      throw new ApiError(0, 'network', `the server cannot be reached (${error.message})`);
-    }
-    throw error;
-  });
+    throw ApiError.of(res.status, parseErrorBody(body), `the server answered HTTP ${res.status}`);
+  } catch (error) {
+    return failed(error);
+  }
 }
 
 /** Checks a token without storing it (login). */
@@ -110,4 +137,19 @@ export const api = {
   alerts: (status: AlertStatus | 'all' = 'open') => call('GET /api/v1/alerts', { query: { status } }),
   ackAlert: (id: number, note?: string) =>
     call('POST /api/v1/alerts/{id}/ack', { params: { id }, body: note ? { note } : {} }),
+  samples: (query: SampleListQuery, signal?: AbortSignal) => call('GET /api/v1/samples', { query }, signal),
+  sample: (sha256: string) => call('GET /api/v1/samples/{sha256}', { params: { sha256 } }),
+  /** A sample's small JPEG thumbnail (images only). */
+  sampleThumb: (sha256: string, signal?: AbortSignal) =>
+    blob('GET /api/v1/samples/{sha256}/content', { params: { sha256 }, query: { thumb: '1' } }, signal),
+  labelSample: (sha256: string, label: string | null) =>
+    call('PUT /api/v1/samples/{sha256}/label', { params: { sha256 }, body: { label } }),
+  datasets: () => call('GET /api/v1/datasets', {}),
+  dataset: (id: string) => call('GET /api/v1/datasets/{id}', { params: { id } }),
+  createDataset: (body: DatasetCreate) => call('POST /api/v1/datasets', { body }),
+  /** A dataset's tar (images, labels.jsonl, manifest.json). */
+  datasetExport: (id: string) => blob('GET /api/v1/datasets/{id}/export', { params: { id } }),
 };
+
+/** The query of `GET /api/v1/samples` as the client sends it. */
+export type SampleListQuery = NonNullable<CallInput<ApiRoutes['GET /api/v1/samples']>['query']>;

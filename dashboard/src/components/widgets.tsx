@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
+import { href } from '../router';
 
 /** A coloured pill for a status word (rollout status, gate status, online state, alert severity). */
 export function Pill({ tone, children }: { tone: Tone; children: ComponentChildren }) {
@@ -161,5 +162,19 @@ export function ConfirmButton({
         </form>
       </dialog>
     </>
+  );
+}
+
+/** Devices as links (a dataset's provenance). */
+export function DeviceTags({ ids }: { ids: string[] }) {
+  if (ids.length === 0) return <span class="muted">none</span>;
+  return (
+    <span class="tags">
+      {ids.map((id) => (
+        <a key={id} class="tag link-tag" href={href('devices', id)}>
+          {id}
+        </a>
+      ))}
+    </span>
   );
 }

@@ -1,19 +1,20 @@
 import type { Lineage } from '@edgefleet/shared';
 import type {
+  Dataset,
   Device,
   ModelVersionView as ModelVersion,
   TensorSignature as TensorInfo,
 } from '@edgefleet/shared/api';
 import { runningModelsOf } from '@edgefleet/shared/api/client';
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { useLive } from '../api/use-live';
 import { baselineHistograms } from '../baseline';
 import { Chart } from '../components/chart';
 import { paletteColor } from '../components/metric-charts';
 import { Async, Empty } from '../components/states';
-import { Card, Facts, Pill } from '../components/widgets';
+import { Card, DeviceTags, Facts, Pill } from '../components/widgets';
 import { formatBytes, formatNumber, formatTime } from '../format';
 import { href } from '../router';
 
@@ -52,22 +53,89 @@ const pairs = (v: Record<string, string | number | boolean>) =>
 export function lineageSummary(lineage: Lineage): string {
   const parts: string[] = [];
   if (lineage.parent) parts.push(`from ${lineage.parent.version}`);
+  if (lineage.trainedOn) parts.push(`trained on ${lineage.trainedOn}`);
   if (lineage.codeRevision) parts.push(`rev ${lineage.codeRevision}`);
   if (lineage.metrics) parts.push(pairs(lineage.metrics));
   return parts.join(' · ');
 }
 
 function lineageRows(lineage: Lineage): [string, ComponentChildren][] {
-  const { parent, createdAt, trainingDataSha256, params, metrics, ...text } = lineage;
+  const { parent, createdAt, trainingDataSha256, trainedOn, params, metrics, ...text } = lineage;
   const rows: [string, ComponentChildren][] = Object.entries(text).map(([key, value]) => [key, value]);
   if (createdAt !== undefined) rows.push(['createdAt', formatTime(createdAt)]);
   if (trainingDataSha256)
     rows.push(['trainingDataSha256', <span class="mono small">{trainingDataSha256.slice(0, 16)}…</span>]);
+  if (trainedOn)
+    rows.push([
+      'trainedOn',
+      <a href={href('datasets', trainedOn)} class="mono">
+        {trainedOn}
+      </a>,
+    ]);
   if (parent)
     rows.push(['parent', <a href={href('models', parent.name)}>{`${parent.name}@${parent.version}`}</a>]);
   if (params) rows.push(['params', <span class="mono">{pairs(params)}</span>]);
   if (metrics) rows.push(['metrics', <span class="mono">{pairs(metrics)}</span>]);
   return rows;
+}
+
+const sameVersion = (a: { name: string; version: string }, b: { name: string; version: string }) =>
+  a.name === b.name && a.version === b.version;
+
+/**
+ * Version ⇄ dataset ⇄ devices: the dataset this version was trained on (and the devices its samples came from),
+ * the datasets captured from this version, and the devices running it now.
+ */
+function DataLineage({ version, running }: { version: ModelVersion; running: Device[] }) {
+  const datasets = useLive(() => api.datasets(), []);
+  const trainedOn = version.lineage.trainedOn;
+  return (
+    <Card title="Data lineage" testId="version-lineage">
+      <Async resource={datasets} what="Loading datasets">
+        {({ datasets: list }) => {
+          const source = trainedOn ? list.find((d) => d.id === trainedOn) : undefined;
+          const captured = list.filter((d) => d.provenance.versions.some((v) => sameVersion(v, version)));
+          const line = (d: Dataset) => (
+            <li key={d.id}>
+              <a href={href('datasets', d.id)}>{d.name}</a> <span class="mono muted small">{d.id}</span> ·{' '}
+              {d.sampleCount} samples from <DeviceTags ids={d.provenance.devices} />
+            </li>
+          );
+          return (
+            <Facts
+              rows={[
+                [
+                  'Trained on',
+                  !trainedOn ? (
+                    <span class="muted">no dataset recorded (model push --trained-on)</span>
+                  ) : source ? (
+                    <ul class="plain" data-testid="trained-on">
+                      {line(source)}
+                    </ul>
+                  ) : (
+                    <a href={href('datasets', trainedOn)} class="mono">
+                      {trainedOn}
+                    </a>
+                  ),
+                ],
+                [
+                  'Samples it captured',
+                  captured.length === 0 ? (
+                    <span class="muted">in no dataset yet</span>
+                  ) : (
+                    <ul class="plain" data-testid="captured-into">
+                      {captured.map(line)}
+                    </ul>
+                  ),
+                ],
+                ['Running on', <DeviceTags ids={running.map((d) => d.id)} />],
+              ]}
+            />
+          );
+        }}
+      </Async>
+    </Card>
+  );
 }
 
 function VersionDetail({ version, devices }: { version: ModelVersion; devices: Device[] }) {
@@ -144,6 +212,7 @@ function VersionDetail({ version, devices }: { version: ModelVersion; devices: D
           />
         </Card>
       </div>
+      <DataLineage version={version} running={running} />
       <Card title="Baseline profile" testId="baseline-histograms">
         <Async resource={detail} what="Loading the baseline">
           {(d) =>
@@ -203,15 +272,21 @@ function VersionDetail({ version, devices }: { version: ModelVersion; devices: D
 
 function ModelVersions({
   name,
+  initial,
   devices,
   counts,
 }: {
   name: string;
+  initial: string | null;
   devices: Device[];
   counts: Record<string, number>;
 }) {
   const versions = useLive(() => api.versions(name), [name]);
-  const [picked, setPicked] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string | null>(initial);
+  // A link to another version of the same model (`?version=`) picks it.
+  useEffect(() => {
+    if (initial) setPicked(initial);
+  }, [initial]);
   return (
     <Async resource={versions} what="Loading versions">
       {({ versions: list }) => {
@@ -273,7 +348,7 @@ function ModelVersions({
 }
 
 /** Models: names, versions with lineage, IO signature, preprocessing, baseline histograms, who runs each version. */
-export function ModelsPage({ selected }: { selected: string | null }) {
+export function ModelsPage({ selected, version }: { selected: string | null; version: string | null }) {
   const data = useLive(
     async () => {
       const [models, devices] = await Promise.all([api.models(), api.devices({ limit: 1000 })]);
@@ -304,7 +379,13 @@ export function ModelsPage({ selected }: { selected: string | null }) {
                   </a>
                 ))}
               </div>
-              <ModelVersions name={name} devices={devices} counts={counts} />
+              <ModelVersions
+                key={name}
+                name={name}
+                initial={name === selected ? version : null}
+                devices={devices}
+                counts={counts}
+              />
             </>
           );
         }}
