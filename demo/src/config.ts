@@ -36,7 +36,15 @@ export interface DemoConfig {
   dashboardBuild: boolean;
   /** The in-process fleet server's pino level. */
   logLevel: string;
+  /**
+   * When line 2's lights fail by themselves (the data loop follows): once the stations' canary is over, `seconds`
+   * after the demo is up (a running canary rolls back), or `off` (only key d).
+   */
+  dimAfter: DimAfter;
 }
+
+/** When line 2's lights fail by themselves: see {@link DemoConfig.dimAfter}. */
+export type DimAfter = { kind: 'canary' } | { kind: 'seconds'; seconds: number } | { kind: 'off' };
 
 /**
  * The canary of 1.1.0 is also an automation ladder: its first stage's stations (line 2 when it can) serve the
@@ -49,7 +57,9 @@ export const USAGE = `Usage: pnpm demo [flags]
 
 Starts a fleet server, N device agents fed by image generators and the browser demo page on embedded
 defaults, registers cls 1.0.0 and 1.1.0 (the real PaddleOCR direction classifier), deploys 1.0.0 and starts
-a canary rollout of 1.1.0. Ctrl-C stops everything. A second run resumes the same fleet.
+a canary rollout of 1.1.0. Once the canary is over a lamp fails on line 2: the demo captures its images,
+labels them, exports them as a dataset and registers cls 1.2.0 trained on it (the data loop). Ctrl-C stops
+everything. A second run resumes the same fleet.
 
 Flags:
   --devices N            device agents to run (default 6; site=plant-a, half on line=1, half on line=2)
@@ -72,6 +82,9 @@ Flags:
   --no-web               do not build or serve the browser demo page
   --no-dashboard-build   serve dashboard/dist as it is (no build first)
   --log-level LEVEL      fleet server log level (default warn)
+  --dim-after WHEN       when a lamp fails on line 2 and the data loop closes on its images: canary (default:
+                         once the canary is over), S seconds after the demo is up (a running canary rolls
+                         back), or off (only key d)
   --help                 this text
 `;
 
@@ -94,6 +107,7 @@ const OPTIONS = {
   'no-web': { type: 'boolean' },
   'no-dashboard-build': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'dim-after': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -122,6 +136,18 @@ function checkStages(text: string): string {
     throw new TypeError(`--stages: expected a list like 34%:1m,100%, got '${text.slice(0, 200)}'`);
   }
   return text;
+}
+
+function dimAfter(text: string | undefined): DimAfter {
+  if (text === undefined || text === 'canary') return { kind: 'canary' };
+  if (text === 'off') return { kind: 'off' };
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 7 * 86_400) {
+    throw new TypeError(
+      `--dim-after: expected canary, off or seconds in 0 … ${7 * 86_400}, got '${text.slice(0, 50)}'`,
+    );
+  }
+  return { kind: 'seconds', seconds };
 }
 
 /** Parses the demo's flags; `help` is true for `--help`. Throws TypeError naming the flag at fault. */
@@ -163,6 +189,7 @@ export function parseDemoArgs(argv: readonly string[]): { help: boolean; config:
       web: v['no-web'] !== true,
       dashboardBuild: v['no-dashboard-build'] !== true,
       logLevel,
+      dimAfter: dimAfter(v['dim-after']),
     },
   };
 }

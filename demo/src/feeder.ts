@@ -3,6 +3,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectionSample, type Orientation, type SceneOptions } from './images';
 import type { Operator, ResultFile } from './operator';
+import type { TruthLog } from './truth';
 
 /** Options of a {@link Feeder}. */
 export interface FeederOptions {
@@ -18,6 +19,8 @@ export interface FeederOptions {
   maxPending?: number;
   /** The station's operator: sees each result (with the image's true orientation) before it is removed. */
   operator?: Operator;
+  /** Where the true orientation of every image fed is recorded by sha256 (the data loop's labelling team). */
+  truth?: TruthLog;
   /** Called when a tick fails (disk full, folder removed); the feeder keeps ticking. */
   onError?: (error: Error) => void;
 }
@@ -79,6 +82,7 @@ export class Feeder {
     const name = `img-${String(this.seed).padStart(9, '0')}.png`;
     const { bytes, orientation } = await inspectionSample(this.seed++, this.scene);
     this.truth.set(name, orientation);
+    this.options.truth?.record(bytes, orientation);
     // Written under a name the agent ignores, then renamed: the agent never sees half a file.
     const partial = join(this.options.watchDir, `.${name}.part`);
     await writeFile(partial, bytes);

@@ -29,12 +29,15 @@ export class Running {
   feeders: Feeder[] = [];
   web: WebDemo | null = null;
   statusTimer: NodeJS.Timeout | null = null;
+  /** Phases running beside the status lines (the data loop): they end soon after a stop was asked for. */
+  tasks: Promise<unknown>[] = [];
   restoreTerminal: () => void = () => {};
 
   async close(): Promise<void> {
     this.restoreTerminal();
     if (this.statusTimer) clearInterval(this.statusTimer);
     await Promise.all(this.feeders.map((f) => f.stop()));
+    await Promise.all(this.tasks);
     // Agents first, while the server still runs: they flush their window and say offline.
     const exits = await Promise.all(this.agents.map((a) => stopAgentProcess(a)));
     if (exits.length > 0) {

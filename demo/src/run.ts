@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { type AgentProcess, enrollStations, startAgentProcess, stations } from './agents';
 import { AdminApi } from './api';
 import type { DemoConfig } from './config';
+import { dataLoopSummary } from './data-loop';
+import { Line2Lights, runDataLoopPhase } from './data-loop-phase';
 import { Feeder } from './feeder';
 import { listenForKeys } from './keys';
 import { type Running, type Stop, say, warn } from './lifecycle';
@@ -22,6 +24,7 @@ import {
 import { type DemoServer, dashboardDist, startDemoServer } from './server';
 import { type DemoState, readState, writeState } from './state';
 import { formatStatus, newAuditLines, readStatus } from './status';
+import { TruthLog } from './truth';
 import { buildDashboard, demoPageUrl, startWebDemo } from './web';
 
 /** Share of labels a demo operator gets wrong. */
@@ -134,8 +137,9 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
   const state = openState(config, server, saved);
   const save = () => writeState(config.dataDir, state);
   const api = new AdminApi(server.url, state.adminToken);
-  const dashboardLine = server.dashboardDir
-    ? `${server.url}/`
+  const dashboardUrl = server.dashboardDir ? `${server.url}/` : null;
+  const dashboardLine = dashboardUrl
+    ? dashboardUrl
     : `(not served: ${dashboard ? 'this server build has no dashboard setting' : 'no dashboard/dist'})`;
   say(`  fleet server  ${server.url}  (API docs ${server.url}/docs)`);
   say(`  mqtt          ${server.mqttUrl}`);
@@ -164,6 +168,8 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
       say(`rolling out cls 1.0.0 to every station: all-at-once first deployment ${initial.id}`);
   }
 
+  // What the generators fed, by sha256: the data loop's labelling team looks the true answers up here.
+  const truth = new TruthLog();
   for (const [i, station] of fleet.entries()) {
     if (stop.stopping) return;
     const agent = startAgentProcess(AGENT_BIN, station, {
@@ -182,12 +188,14 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
         { spotCheckShare: config.spotCheckShare, slipRate: OPERATOR_SLIP_RATE, seed: 7_000 + i },
         (message) => warn(`feedback on ${station.deviceId} refused: ${message}`),
       ),
+      truth,
       onError: (error) => warn(`images for ${station.deviceId}: ${error.message}`),
     });
     running.feeders.push(feeder);
     feeder.start();
   }
   say(`started ${fleet.length} agents (logs in ${join(config.dataDir, 'agents', '<id>', 'agent.log')})`);
+  const lights = new Line2Lights(running.feeders.filter((_, i) => fleet[i]!.labels.line === '2'));
 
   state.app ??= await createApp(api);
   save();
@@ -230,7 +238,7 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
       if (stop.stopping) return;
       for (const r of [status.rollout, status.appRollout])
         if (r) for (const l of newAuditLines(r, printed)) say(l);
-      say(formatStatus(status));
+      say(formatStatus({ ...status, ...(state.dataLoop ? { dataLoop: state.dataLoop } : {}) }));
     } catch (error) {
       if (!stop.stopping) warn(`status: ${(error as Error).message}`);
     }
@@ -319,6 +327,12 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
   }
   say(`  admin token   ${state.adminToken}`);
   say(`  rollout       ${state.rollouts.canary}  (app: ${state.rollouts.appCanary ?? 'none'})`);
+  if (state.dataLoop) for (const line of dataLoopSummary(state.dataLoop, dashboardUrl)) say(`  ${line}`);
+  else if (lights.present && config.dimAfter.kind !== 'off') {
+    say(
+      `  data loop     a lamp fails on line 2 ${config.dimAfter.kind === 'canary' ? 'once the canary is over' : `in ${config.dimAfter.seconds} s`}: its images are captured, labelled, exported, and 1.2.0 registered`,
+    );
+  }
   say(config.durationS > 0 ? `  stopping in ${config.durationS} s` : '  Ctrl-C stops everything');
   if (process.stdin.isTTY)
     say('  press d to dim the lights on line 2 (input drift: the PSI gate rolls a running canary back)');
@@ -328,11 +342,13 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
   running.restoreTerminal = listenForKeys({
     quit: () => stop.request(0, 'Ctrl-C'),
     toggleDrift: () => {
-      const line2 = running.feeders.filter((_, i) => fleet[i]!.labels.line === '2');
-      if (line2.length === 0) return say('no station on line 2 (run with --devices 2 or more)');
-      const dim = !line2[0]!.scene.brightness;
-      for (const f of line2) f.scene = dim ? { brightness: -70, contrast: 0.8 } : {};
-      say(dim ? 'line 2: lights dimmed (brightness −70, contrast ×0.8)' : 'line 2: lights back to normal');
+      if (!lights.present) return say('no station on line 2 (run with --devices 2 or more)');
+      lights.dark = !lights.dark;
+      say(
+        lights.dark
+          ? 'line 2: lights dimmed (brightness −70, contrast ×0.8)'
+          : 'line 2: lights back to normal',
+      );
     },
     toggleConcept: () => {
       const line2 = running.feeders.filter((_, i) => fleet[i]!.labels.line === '2');
@@ -349,6 +365,27 @@ export async function runDemo(config: DemoConfig, running: Running, stop: Stop):
     },
   });
   await tick();
+  if (!state.dataLoop && lights.present) {
+    running.tasks.push(
+      runDataLoopPhase({
+        api,
+        lights,
+        truth,
+        dimAfter: config.dimAfter,
+        canaryOver: async () =>
+          !!state.rollouts.canary && FINAL.includes((await getRollout(api, state.rollouts.canary)).status),
+        exportDir: join(config.dataDir, 'datasets'),
+        dashboard: dashboardUrl,
+        say,
+        warn,
+        stopping: () => stop.stopping,
+        save: (loop) => {
+          state.dataLoop = loop;
+          save();
+        },
+      }),
+    );
+  }
   if (config.durationS > 0) {
     setTimeout(() => stop.request(0, `--duration ${config.durationS} s`), config.durationS * 1000).unref();
   }

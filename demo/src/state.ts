@@ -11,6 +11,15 @@ export interface DemoState {
   ports?: { http: number; mqtt: number };
   /** Rollout ids the demo created, by purpose. */
   rollouts: { initial?: string; appInitial?: string; canary?: string; appCanary?: string };
+  /** The data loop, once closed: the dataset it exported (and where), the version trained on it. */
+  dataLoop?: DataLoopState;
+}
+
+/** What a closed data loop left: see {@link DemoState.dataLoop}. */
+export interface DataLoopState {
+  dataset: string;
+  tar: string;
+  version: string;
 }
 
 export const STATE_FILE = 'demo-state.json';
@@ -71,12 +80,21 @@ export function readState(dataDir: string): DemoState | null {
     }
     ports = { http: p.http as number, mqtt: p.mqtt as number };
   }
+  let dataLoop: DataLoopState | undefined;
+  if (s.dataLoop !== undefined) {
+    const d = s.dataLoop as Record<string, unknown>;
+    if (!isRecordOfStrings(d) || !d.dataset || !d.tar || !d.version) {
+      throw fail('expected dataLoop to be { dataset, tar, version }');
+    }
+    dataLoop = { dataset: d.dataset, tar: d.tar, version: d.version };
+  }
   return {
     adminToken: s.adminToken,
     bootstrapped,
     rollouts,
     ...(app ? { app } : {}),
     ...(ports ? { ports } : {}),
+    ...(dataLoop ? { dataLoop } : {}),
   };
 }
 

@@ -13,6 +13,8 @@ export interface FleetStatus {
   running: Record<string, number>;
   /** Telemetry reports stored per version over the last 24 h. */
   reports: Record<string, number>;
+  /** The closed data loop: its dataset and the version trained on it (see the demo's state). */
+  dataLoop?: { dataset: string; version: string };
 }
 
 /** Reads the rollouts, devices and report counts through the admin API. */
@@ -67,7 +69,7 @@ const counts = (record: Record<string, number>) =>
 
 /**
  * One status line, e.g.
- * `12:00:05 rollout ro_1a2b canary 1.0.0→1.1.0 stage 1/2 34% 21s running gates wait | devices 6/6 online 1.0.0:4 1.1.0:2 | reports 1.0.0:40 1.1.0:12 | app …`
+ * `12:00:05 rollout ro_1a2b canary 1.0.0→1.1.0 stage 1/2 34% 21s running gates wait | devices 6/6 online 1.0.0:4 1.1.0:2 | reports 1.0.0:40 1.1.0:12 | app … | data loop ds-… → cls 1.2.0`
  */
 export function formatStatus(s: FleetStatus, at = new Date()): string {
   const time = at.toISOString().slice(11, 19);
@@ -75,7 +77,8 @@ export function formatStatus(s: FleetStatus, at = new Date()): string {
   const app = s.appRollout
     ? ` | app ${s.appRollout.status} stage ${Math.min(s.appRollout.stageIndex + 1, s.appRollout.stageCount)}/${s.appRollout.stageCount}`
     : '';
-  return `${time} ${rollout} | devices ${s.online}/${s.devices} online ${counts(s.running)} | reports ${counts(s.reports)}${app}`;
+  const loop = s.dataLoop ? ` | data loop ${s.dataLoop.dataset} → ${MODEL_NAME} ${s.dataLoop.version}` : '';
+  return `${time} ${rollout} | devices ${s.online}/${s.devices} online ${counts(s.running)} | reports ${counts(s.reports)}${app}${loop}`;
 }
 
 /** The last breach or transition reason worth printing once (audit entries not printed yet). */

@@ -38,3 +38,41 @@ export function writeTar(files: readonly TarFile[]): Buffer {
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
 }
+
+const octal = (block: Buffer, start: number, length: number): number => {
+  const text = block
+    .toString('latin1', start, start + length)
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  if (!/^[0-7]+$/.test(text))
+    throw new Error(`tar header: expected an octal number, got '${text.slice(0, 16)}'`);
+  return Number.parseInt(text, 8);
+};
+
+/**
+ * The regular files of a ustar archive (what `GET /api/v1/datasets/{id}/export` sends), checking every header's
+ * checksum; throws on a truncated or damaged archive. Directories and other entry kinds are skipped.
+ */
+export function readTar(archive: Uint8Array): TarFile[] {
+  const tar = Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
+  const files: TarFile[] = [];
+  let offset = 0;
+  for (;;) {
+    if (offset + 512 > tar.length) throw new Error('tar: truncated (no end marker)');
+    const block = tar.subarray(offset, offset + 512);
+    if (block.every((b) => b === 0)) return files;
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+    if (sum !== octal(block, 148, 8)) throw new Error(`tar: bad header checksum at byte ${offset}`);
+    const name = block.toString('utf8', 0, 100).replace(/\0.*$/s, '');
+    const prefix = block.toString('utf8', 345, 500).replace(/\0.*$/s, '');
+    const size = octal(block, 124, 12);
+    const type = String.fromCharCode(block[156]!);
+    const start = offset + 512;
+    if (start + size > tar.length) throw new Error(`tar: ${name} is truncated`);
+    if (type === '0' || type === '\0') {
+      files.push({ path: prefix ? `${prefix}/${name}` : name, bytes: tar.subarray(start, start + size) });
+    }
+    offset = start + Math.ceil(size / 512) * 512;
+  }
+}

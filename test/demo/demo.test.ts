@@ -1,11 +1,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Dataset, DatasetSample, ModelVersionView, SamplePage } from '@edgefleet/shared/api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QUALITY_GATES } from '../../demo/src/rollouts';
+import { readTar } from '../../demo/src/tar';
 import { launchChromium } from '../browser/chromium';
 
 // `pnpm demo` as a user runs it (node demo/bin/demo.js): a real fleet server, real agent processes running the
@@ -21,11 +24,13 @@ const children: ChildProcess[] = [];
  * station reaches the ≈ 150–300 inferences its default gates (PSI 0.25 on brightness and contrast, p95 250 ms, at
  * 99 %) need to pass within its stage's deadline. The gates are the demo's defaults, not loosened.
  */
-const FAST = [
+const QUICK = [
   ...['--stages', '34%:6s/90s@shadow,34%:6s/90s@partial(0.99,0),100%@partial(0.99,0)'],
   ...['--min-inferences', '100', '--window-ms', '2000', '--interval-ms', '60'],
   ...['--status-every', '3', '--no-dashboard-build', '--log-level', 'error'],
 ];
+/** {@link QUICK}, and line 2's lamp never fails by itself (the data-loop test dims it: a running canary rolls back). */
+const FAST = [...QUICK, '--dim-after', 'off'];
 
 interface DemoRun {
   child: ChildProcess;
@@ -377,6 +382,128 @@ describe('pnpm demo', () => {
     );
     expect(processesUnder(dataDir)).toEqual([]);
   }, 120_000);
+
+  it('closes the data loop: line 2 dims, its samples are captured, labelled, exported, and 1.2.0 is trained on them', async () => {
+    // The lamp fails at once: line 2's station (station-3) turns dark, the demo sets a capture policy on line=2,
+    // labels what arrives with the generators' truth, exports a dataset of it and registers 1.2.0 trained on it.
+    const demo = startDemo([
+      ...['--data-dir', dataDir, '--duration', '150', '--no-web', '--devices', '3'],
+      ...[...QUICK, '--dim-after', '0'],
+    ]);
+    const url = (await demo.waitFor(/fleet server\s+(http:\/\/\S+)/, 30_000))[1]!;
+    await demo.waitFor(/data loop closed — where to look:/, 120_000);
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } });
+      expect(res.status, path).toBe(200);
+      return (await res.json()) as T;
+    };
+    const out = demo.output();
+    expect(out).toContain('line 2: a lamp failed (brightness −70, contrast ×0.8)');
+    const arrived = /data loop: (\d+) samples from line 2 arrived \(([^)]*)\)/.exec(out);
+    expect(arrived, out).not.toBeNull();
+    const datasetId = /dataset\s+GET \/api\/v1\/datasets\/(\S+)/.exec(out)?.[1];
+    expect(datasetId, out).toBeDefined();
+
+    // The capture policy is on line 2, as the admin API shows it.
+    const capture = await get<{ settings: { target: unknown; policy: { outOfRange?: unknown } | null }[] }>(
+      '/api/v1/models/cls/capture',
+    );
+    expect(capture.settings).toEqual([
+      expect.objectContaining({
+        target: { kind: 'selector', selector: 'line=2' },
+        policy: expect.anything(),
+      }),
+    ]);
+
+    // The dataset: line 2's labelled samples, from station-3 only, dark (out of the baseline's range).
+    const dataset = await get<Dataset & { samples: DatasetSample[] }>(`/api/v1/datasets/${datasetId}`);
+    expect(dataset.sampleCount).toBeGreaterThanOrEqual(20); // it waits for 30 (2 min at most)
+    expect(dataset.sampleCount).toBeLessThanOrEqual(40); // the policy's day budget of one station
+    expect(dataset.provenance.devices).toEqual(['station-3']);
+    // Dark images are out of the baseline's brightness range; the few others are the images that waited in the
+    // station's folder when the lamp failed, caught by the policy's ε-sample or low confidence.
+    expect(dataset.provenance.reasons.out_of_range).toBeGreaterThanOrEqual(0.8 * dataset.sampleCount);
+    expect(dataset.provenance.labelledBy).toEqual([expect.stringMatching(/^admin:/)]);
+    expect(dataset.trainedVersions).toEqual([{ name: 'cls', version: '1.2.0' }]);
+    const { samples } = await get<SamplePage>(
+      `/api/v1/samples?model=cls&slice=${encodeURIComponent('line=2')}&labelled=true&limit=1000`,
+    );
+    const inDataset = new Set(dataset.samples.map((s) => s.sha256));
+    const labelled = samples.filter((s) => inDataset.has(s.sha256));
+    expect(labelled).toHaveLength(dataset.sampleCount);
+    for (const s of labelled) {
+      expect(s.deviceLabels.line).toBe('2');
+      expect(s.reasons.length).toBeGreaterThan(0);
+      expect(s.reasons.every((r) => ['out_of_range', 'low_confidence', 'random'].includes(r))).toBe(true);
+      expect(s.label).toMatch(/^(0|180)$/);
+    }
+    // The labels are the images' true orientations: both occur (30 % of parts come upside down), and the real
+    // model, right on ≈ 97 % of clear lines (dark ones too), agrees with nearly all of them.
+    expect(Object.keys(dataset.provenance.labels).sort()).toEqual(['0', '180']);
+    const agree = labelled.filter((s) => s.top[0]?.label === s.label).length;
+    expect(agree / labelled.length).toBeGreaterThan(0.85);
+
+    // The export: every file's bytes hash to the manifest's sha256; labels.jsonl carries the stored labels.
+    const res = await fetch(`${url}/api/v1/datasets/${datasetId}/export`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(res.status).toBe(200);
+    const files = new Map(readTar(new Uint8Array(await res.arrayBuffer())).map((f) => [f.path, f.bytes]));
+    const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as Dataset & {
+      samples: { path: string; sha256: string; label: string }[];
+    };
+    expect(manifest.samples).toHaveLength(dataset.sampleCount);
+    const labelOf = new Map(labelled.map((s) => [s.sha256, s.label]));
+    for (const m of manifest.samples) {
+      expect(createHash('sha256').update(files.get(m.path)!).digest('hex')).toBe(m.sha256);
+      expect(m.label).toBe(labelOf.get(m.sha256));
+    }
+    expect(files.size).toBe(dataset.sampleCount + 2);
+    const state = JSON.parse(readFileSync(join(dataDir, 'demo-state.json'), 'utf8')) as {
+      dataLoop?: { dataset: string; tar: string; version: string };
+    };
+    expect(state.dataLoop).toEqual({
+      dataset: datasetId,
+      tar: join(dataDir, 'datasets', `${datasetId}.tar`),
+      version: '1.2.0',
+    });
+    expect(
+      readTar(readFileSync(state.dataLoop!.tar))
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual([...files.keys()].sort());
+
+    // 1.2.0: a new artifact of the same network, its lineage pointing at the dataset and at 1.1.0.
+    const retrained = await get<ModelVersionView>('/api/v1/models/cls/versions/1.2.0');
+    const parent = await get<ModelVersionView>('/api/v1/models/cls/versions/1.1.0');
+    expect(retrained.lineage).toMatchObject({
+      trainedOn: datasetId,
+      parent: { name: 'cls', version: '1.1.0' },
+    });
+    expect(retrained.sha256).not.toBe(parent.sha256);
+    expect(retrained.specHash).toBe(parent.specHash);
+
+    // Every status line from now on names the dataset and the version trained on it.
+    await demo.waitFor(new RegExp(`\\| data loop ${datasetId} → cls 1\\.2\\.0$`, 'm'), 10_000);
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(processesUnder(dataDir)).toEqual([]);
+
+    // A resumed fleet says where to look and does not run the loop again.
+    const again = startDemo([
+      '--data-dir',
+      dataDir,
+      '--duration',
+      '2',
+      '--no-web',
+      '--devices',
+      '1',
+      ...QUICK,
+    ]);
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toContain(`dataset       GET /api/v1/datasets/${datasetId}`);
+    expect(again.output()).not.toMatch(/lamp failed|data loop:/);
+  }, 180_000);
 
   it('refuses bad flags, a corrupt state file and a taken port it was told to use', async () => {
     const help = startDemo(['--help']);

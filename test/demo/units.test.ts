@@ -278,6 +278,7 @@ describe('demo state file', () => {
       bootstrapped: ['station-1'],
       rollouts: { canary: 'ro_1' },
       ports: { http: 8080, mqtt: 1884 },
+      dataLoop: { dataset: 'ds-1', tar: '/x/datasets/ds-1.tar', version: '1.2.0' },
     };
     writeState(dir, state);
     expect(readState(dir)).toEqual(state);
@@ -295,6 +296,8 @@ describe('demo state file', () => {
     ['bad app', JSON.stringify({ adminToken: token, app: 'inspector' }), /app/],
     ['bad ports', JSON.stringify({ adminToken: token, ports: { http: 0, mqtt: 1884 } }), /ports/],
     ['ports not numbers', JSON.stringify({ adminToken: token, ports: { http: '80', mqtt: 1 } }), /ports/],
+    ['bad data loop', JSON.stringify({ adminToken: token, dataLoop: { dataset: 'ds-1' } }), /dataLoop/],
+    ['data loop not strings', JSON.stringify({ adminToken: token, dataLoop: [1] }), /dataLoop/],
     ['huge', JSON.stringify({ adminToken: token, pad: 'x'.repeat(100_000) }), /larger than/],
   ])('refuses a state file that is %s, suggesting --fresh', (_name, text, message) => {
     const dir = tempDir();
@@ -408,6 +411,17 @@ describe('status line', () => {
       reports: {},
     });
     expect(first).toMatch(/rollout ro_1 all-at-once none→1\.0\.0 stage 1\/1 34% 21s running gates wait/);
+    // Once the data loop closed, every line names its dataset and the version trained on it.
+    const closed = formatStatus({
+      rollout: null,
+      appRollout: null,
+      online: 6,
+      devices: 6,
+      running: { '1.1.0': 6 },
+      reports: { '1.1.0': 9 },
+      dataLoop: { dataset: 'ds-1', version: '1.2.0' },
+    });
+    expect(closed).toMatch(/ \| reports 1\.1\.0:9 \| data loop ds-1 → cls 1\.2\.0$/);
   });
 
   it('prints each audit entry once', () => {
