@@ -66,7 +66,7 @@ describe('edgefleet dataset', { timeout: BIN_TEST_TIMEOUT_MS }, () => {
     );
     expect(match).not.toBeNull();
     const all = await home.json<Dataset>(
-      ['dataset', 'create', '--name', 'everything', '--all', '--model', 'cls'],
+      ['dataset', 'create', '--name', 'everything', '--all', '--model', 'cls', '--since', '1d'],
       env,
     );
     expect(all).toMatchObject({ labelledOnly: false, sampleCount: 5, truncated: 0 });
@@ -201,8 +201,15 @@ describe('edgefleet dataset', { timeout: BIN_TEST_TIMEOUT_MS }, () => {
       expect(run.stderr).toMatch(message);
     };
     await usage(['create'], /--name is required/);
-    await usage(['create', '--name', 'x', '--from', 'yesterday'], /--from: expected epoch ms or an ISO time/);
+    await usage(
+      ['create', '--name', 'x', '--from', 'yesterday'],
+      /--from: expected an ISO 8601 time or epoch ms/,
+    );
     await usage(['create', '--name', 'x', '--max-samples', '-3'], /--max-samples/);
+    await usage(
+      ['create', '--name', 'x', '--since', '1d', '--from', '0'],
+      /give --since or --from, not both/,
+    );
     await usage(['create', '--name', 'x', '--colour', 'red'], /Unknown option '--colour'/);
     await usage(['export', id], /-o FILE\.tar is required/);
     await usage(['show'], /expected a dataset id/);

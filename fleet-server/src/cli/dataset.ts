@@ -2,11 +2,12 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Dataset, DatasetCreate, SampleFilter } from '@edgefleet/shared/api';
+import type { Dataset, DatasetCreate } from '@edgefleet/shared/api';
 import { CliApi } from './api';
 import { COMMON_FLAGS_HELP, noArguments, onePositional, parseFlags, parsePositiveInt } from './flags';
 import { CliError, type CliIo, EXIT, UsageError } from './io';
 import { bytes, keyValues, printable, printJson, table, when } from './output';
+import { SAMPLE_FILTER_OPTIONS, sampleFilterOf } from './sample-filter';
 import { resolveTarget } from './settings';
 
 // `edgefleet dataset …`: immutable snapshots of labelled samples, their tar export and its offline check.
@@ -15,7 +16,7 @@ export const DATASET_USAGE = `Usage: edgefleet dataset <command> [flags]
 
 Commands:
   create  --name NAME [--model M] [--version V] [--reason R] [--predicted C] [--label C] [--device ID]
-          [--app ID] [--slice 'line=2'] [--from T] [--to T] [--all] [--max-samples N]
+          [--app ID] [--slice 'line=2'] [--since 7d | --from T] [--to T] [--all] [--max-samples N]
           snapshot the samples matching the filter now (labelled ones only, unless --all), newest first
   list    every dataset: samples, who made it, the model versions trained on it
   show    ID    filter, provenance (devices, versions, reasons, labels, who labelled) and trained versions
@@ -23,48 +24,19 @@ Commands:
   verify  FILE.tar    offline: every sample's sha256 and size against the manifest, missing and extra files;
           exits 1 on any problem
 
---from / --to: epoch ms or an ISO time (capture time, to exclusive). --reason: low_confidence, low_margin,
+--from / --to: ISO 8601 time or epoch ms (capture time, to exclusive); --since 7d: from 7 days ago. --reason: low_confidence, low_margin,
 out_of_range, disagreement, random. --max-samples: default 10000.
 ${COMMON_FLAGS_HELP}`;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const OPTIONS = {
+  ...SAMPLE_FILTER_OPTIONS,
   name: { type: 'string' },
-  model: { type: 'string' },
-  version: { type: 'string' },
-  reason: { type: 'string' },
-  predicted: { type: 'string' },
-  label: { type: 'string' },
-  device: { type: 'string' },
-  app: { type: 'string' },
-  slice: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
   all: { type: 'boolean' },
   'max-samples': { type: 'string' },
   output: { type: 'string', short: 'o' },
 } as const;
-
-/** `--from` / `--to`: epoch ms or an ISO time. */
-function timeOf(text: string, flag: string): number {
-  const ms = /^\d+$/.test(text.trim()) ? Number(text) : Date.parse(text);
-  if (!Number.isSafeInteger(ms) || ms < 0)
-    throw new UsageError(`${flag}: expected epoch ms or an ISO time, got '${text}'`, DATASET_USAGE);
-  return ms;
-}
-
-/** The sample filter the flags name (the server checks the values). */
-export function filterOf(values: Partial<Record<keyof typeof OPTIONS, string | boolean>>): SampleFilter {
-  const filter: Record<string, unknown> = {};
-  for (const key of ['model', 'version', 'reason', 'predicted', 'label', 'device', 'app', 'slice'] as const) {
-    const value = values[key];
-    if (typeof value === 'string') filter[key] = value;
-  }
-  if (typeof values.from === 'string') filter.from = timeOf(values.from, '--from');
-  if (typeof values.to === 'string') filter.to = timeOf(values.to, '--to');
-  return filter as SampleFilter;
-}
 
 const versionsText = (versions: Dataset['trainedVersions']) =>
   versions.length === 0 ? '-' : versions.map((v) => `${v.name}@${v.version}`).join(', ');
@@ -110,7 +82,7 @@ export async function datasetCommand(command: string, argv: readonly string[], e
     if (!values.name) throw new UsageError('create: --name is required', DATASET_USAGE);
     const body: DatasetCreate = {
       name: values.name,
-      filter: filterOf(values),
+      filter: sampleFilterOf(values, Date.now()),
       labelledOnly: values.all !== true,
       ...(values['max-samples'] !== undefined
         ? { maxSamples: parsePositiveInt(values['max-samples'], '--max-samples') }

@@ -5,9 +5,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sample } from '@edgefleet/shared/api';
 import { CliApi } from './api';
-import { COMMON_FLAGS_HELP, onePositional, parseDuration, parseFlags, parsePositiveInt } from './flags';
+import { COMMON_FLAGS_HELP, onePositional, parseFlags, parsePositiveInt } from './flags';
 import { CliError, type CliIo, EXIT, UsageError } from './io';
 import { bytes, keyValues, labelText, printable, printJson, table, when } from './output';
+import { SAMPLE_FILTER_OPTIONS, sampleFilterOf } from './sample-filter';
 import { resolveTarget } from './settings';
 
 // `edgefleet samples …`: review what the fleet captured (list, show, label, get).
@@ -28,19 +29,9 @@ ${COMMON_FLAGS_HELP}`;
 type Env = Readonly<Record<string, string | undefined>>;
 
 const OPTIONS = {
-  model: { type: 'string' },
-  version: { type: 'string' },
-  reason: { type: 'string' },
-  predicted: { type: 'string' },
-  label: { type: 'string' },
+  ...SAMPLE_FILTER_OPTIONS,
   labelled: { type: 'boolean' },
   unlabelled: { type: 'boolean' },
-  device: { type: 'string' },
-  app: { type: 'string' },
-  slice: { type: 'string' },
-  since: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
   clear: { type: 'boolean' },
@@ -59,41 +50,16 @@ function shaOf(positionals: readonly string[], usage = SAMPLES_USAGE): string {
   return sha;
 }
 
-/** `2026-12-01T10:00:00Z` or epoch ms → ms. */
-function timeOf(text: string, flag: string): number {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isSafeInteger(ms) || ms < 0)
-    throw new UsageError(`${flag}: expected an ISO 8601 time or epoch ms, got '${printable(text)}'`);
-  return ms;
-}
-
 type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
 
 /** The list query the flags name. */
 export function listQueryOf(values: Values, nowMs: number) {
   if (values.labelled && values.unlabelled) throw new UsageError('give --labelled or --unlabelled, not both');
-  if (values.since !== undefined && values.from !== undefined)
-    throw new UsageError('give --since or --from, not both');
-  const from =
-    values.since !== undefined
-      ? nowMs - parseDuration(values.since, '--since')
-      : values.from !== undefined
-        ? timeOf(values.from, '--from')
-        : undefined;
   const limit = values.limit === undefined ? 100 : parsePositiveInt(values.limit, '--limit');
   if (limit > 1000) throw new UsageError(`--limit: at most 1000, got ${limit}`);
   return {
-    model: values.model,
-    version: values.version,
-    reason: values.reason as Sample['reasons'][number] | undefined,
-    predicted: values.predicted,
-    label: values.label,
+    ...sampleFilterOf(values, nowMs),
     labelled: values.labelled ? ('true' as const) : values.unlabelled ? ('false' as const) : undefined,
-    device: values.device,
-    app: values.app,
-    slice: values.slice,
-    from,
-    to: values.to === undefined ? undefined : timeOf(values.to, '--to'),
     limit,
     cursor: values.cursor,
   };
