@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Dataset, DatasetManifest, Sample } from '@edgefleet/shared/api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferSource, readTarEntries } from '../../fleet-server/src/models/reference/tar';
+import { bufferSource, readTarEntries } from '../../fleet-server/src/tar/reader';
 import { clsBaseline, startTestServer, type TestServer } from '../../fleet-server/src/testing/harness';
 import { launchChromium } from '../browser/chromium';
 import { buildDashboard } from './build';

@@ -83,27 +83,26 @@ describe('the capture policy on the dark line', () => {
   });
 });
 
-describe('tar reader', () => {
+describe('the demo’s tar files', () => {
   const files = [
     { path: 'manifest.json', bytes: new TextEncoder().encode('{}') },
     { path: 'samples/a.png', bytes: new Uint8Array(1000).fill(7) },
     { path: 'empty', bytes: new Uint8Array(0) },
   ];
 
-  it('reads back what the writer wrote', () => {
-    const read = readTar(writeTar(files));
+  it('reads back what the writer wrote (through the fleet server’s reader)', async () => {
+    const read = await readTar(writeTar(files));
     expect(read.map((f) => f.path)).toEqual(files.map((f) => f.path));
     for (const [i, f] of read.entries()) expect(Buffer.compare(f.bytes, files[i]!.bytes)).toBe(0);
   });
 
-  it('refuses a truncated archive, a damaged header and a file running past the end', () => {
+  it('refuses a truncated entry, a damaged header and an empty file', async () => {
     const tar = writeTar(files);
-    expect(() => readTar(tar.subarray(0, tar.length - 1024))).toThrow(/truncated/);
+    await expect(readTar(tar.subarray(0, 1600))).rejects.toThrow(/truncated/);
     const damaged = Buffer.from(tar);
     damaged[3] = damaged[3]! ^ 0xff; // a byte of the first file name
-    expect(() => readTar(damaged)).toThrow(/checksum/);
-    expect(() => readTar(tar.subarray(0, 700))).toThrow(/truncated/);
-    expect(() => readTar(new Uint8Array(0))).toThrow(/truncated/);
+    await expect(readTar(damaged)).rejects.toThrow(/checksum/);
+    await expect(readTar(new Uint8Array(0))).rejects.toThrow(/empty archive/);
   });
 });
 
@@ -150,38 +149,49 @@ describe('an exported dataset checked against its manifest', () => {
     return [...base.filter((f) => !overrides.some((o) => o.path === f.path)), ...overrides];
   };
 
-  it('passes when every image is there with its sha256', () => {
-    const { problems, verified, manifest: read } = problemsOfExport(readTar(writeTar(exported())), dataset);
+  it('passes when every image is there with its sha256', async () => {
+    const { problems, verified, manifest: read } = await problemsOfExport(writeTar(exported()), dataset);
     expect(problems).toEqual([]);
     expect(verified).toBe(2);
     expect(read?.samples.map((s) => s.label)).toEqual(['0', '180']);
   });
 
-  it('names a changed image, a missing one, an extra file, other labels, another dataset, a bad manifest', () => {
+  it('names a changed image, a missing one, an extra file, other labels, another dataset, a bad manifest', async () => {
     const changed = new Uint8Array(images[0]!);
     changed[10] = 9;
     expect(
-      problemsOfExport(exported([{ path: samples[0]!.path, bytes: changed }]), dataset).problems,
+      (await problemsOfExport(writeTar(exported([{ path: samples[0]!.path, bytes: changed }])), dataset))
+        .problems,
     ).toEqual([expect.stringMatching(/not the manifest's sha256/)]);
     const withoutOne = exported().filter((f) => f.path !== samples[1]!.path);
-    expect(problemsOfExport(withoutOne, dataset).problems).toEqual([
+    expect((await problemsOfExport(writeTar(withoutOne), dataset)).problems).toEqual([
       expect.stringMatching(/in the manifest, not in the tar/),
     ]);
-    expect(problemsOfExport(exported([{ path: 'x.png', bytes: images[0]! }]), dataset).problems).toEqual([
-      expect.stringMatching(/x\.png: in the tar, not in the manifest/),
-    ]);
+    expect(
+      (await problemsOfExport(writeTar(exported([{ path: 'x.png', bytes: images[0]! }])), dataset)).problems,
+    ).toEqual([expect.stringMatching(/x\.png: in the tar, not in the manifest/)]);
     const relabelled = samples.map((s) => `${JSON.stringify({ ...s, label: '0' })}\n`).join('');
     expect(
-      problemsOfExport(exported([{ path: 'labels.jsonl', bytes: text(relabelled) }]), dataset).problems,
+      (
+        await problemsOfExport(
+          writeTar(exported([{ path: 'labels.jsonl', bytes: text(relabelled) }])),
+          dataset,
+        )
+      ).problems,
     ).toEqual([expect.stringMatching(/labels\.jsonl/)]);
-    expect(problemsOfExport(exported(), { id: 'ds-2', sampleCount: 3 }).problems).toEqual([
+    expect((await problemsOfExport(writeTar(exported()), { id: 'ds-2', sampleCount: 3 })).problems).toEqual([
       expect.stringMatching(/dataset ds-1, not ds-2/),
       expect.stringMatching(/lists 2 samples, the dataset has 3/),
     ]);
     expect(
-      problemsOfExport(exported([{ path: 'manifest.json', bytes: text('{"v":2}') }]), dataset).problems,
+      (
+        await problemsOfExport(
+          writeTar(exported([{ path: 'manifest.json', bytes: text('{"v":2}') }])),
+          dataset,
+        )
+      ).problems,
     ).toEqual([expect.stringMatching(/^manifest\.json: /)]);
-    expect(problemsOfExport([], dataset).problems).toEqual(['no manifest.json']);
+    expect((await problemsOfExport(writeTar([]), dataset)).problems).toEqual(['manifest.json is missing']);
   });
 });
 

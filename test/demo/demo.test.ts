@@ -448,7 +448,9 @@ describe('pnpm demo', () => {
       headers: { authorization: `Bearer ${adminToken}` },
     });
     expect(res.status).toBe(200);
-    const files = new Map(readTar(new Uint8Array(await res.arrayBuffer())).map((f) => [f.path, f.bytes]));
+    const files = new Map(
+      (await readTar(new Uint8Array(await res.arrayBuffer()))).map((f) => [f.path, f.bytes]),
+    );
     const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as Dataset & {
       samples: { path: string; sha256: string; label: string }[];
     };
@@ -467,11 +469,9 @@ describe('pnpm demo', () => {
       tar: join(dataDir, 'datasets', `${datasetId}.tar`),
       version: '1.2.0',
     });
-    expect(
-      readTar(readFileSync(state.dataLoop!.tar))
-        .map((f) => f.path)
-        .sort(),
-    ).toEqual([...files.keys()].sort());
+    expect((await readTar(readFileSync(state.dataLoop!.tar))).map((f) => f.path).sort()).toEqual(
+      [...files.keys()].sort(),
+    );
 
     // 1.2.0: a new artifact of the same network, its lineage pointing at the dataset and at 1.1.0.
     const retrained = await get<ModelVersionView>('/api/v1/models/cls/versions/1.2.0');

@@ -1,7 +1,7 @@
-import { readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerContext } from '../context';
+import { safeReaddir, statOrNull } from './fs';
 import { isSha256Hex } from './store';
 
 /** What one collection removed. */
@@ -68,22 +68,6 @@ export async function collectArtifactGarbage(
     }
   }
   return result;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function statOrNull(path: string) {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
-  }
 }
 
 /**

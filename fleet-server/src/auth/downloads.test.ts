@@ -2,7 +2,7 @@ import { type Dataset, type DownloadUrl, datasetManifestSchema } from '@edgeflee
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeededSample, seedDatasetSamples } from '../datasets/test-support';
 import { readSetting } from '../fleet/bootstrap';
-import { bufferSource, readTarEntries } from '../models/reference/tar';
+import { bufferSource, readTarEntries } from '../tar/reader';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { DOWNLOAD_SECRET_SETTING } from './downloads';
 import { canonicalQuery, signableTarget, signatureOf } from './signed-url';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Dataset } from '@edgefleet/shared/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDatasetSamples } from '../datasets/test-support';
-import { bufferSource, readTarEntries } from '../models/reference/tar';
+import { bufferSource, readTarEntries } from '../tar/reader';
 import {
   CLS_MODEL_PATH,
   CLS_PREPROCESSING,

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type Dataset, type DatasetSample, datasetManifestSchema } from '@edgefleet/shared/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferSource, readTarEntries } from '../models/reference/tar';
 import { deleteExpiredSamples, setLabel } from '../samples/store';
+import { bufferSource, readTarEntries } from '../tar/reader';
 import {
   CLS_MODEL_PATH,
   CLS_PREPROCESSING,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type DatasetManifest, datasetManifestSchema, datasetSampleSchema } from '@edgefleet/shared/api';
 import { z } from 'zod';
 import { FleetError } from '../errors';
-import { type ByteSource, readTarEntries } from '../models/reference/tar';
+import { type ByteSource, readTarEntries } from '../tar/reader';
 import { LABELS_PATH, MANIFEST_PATH } from './export';
 
 /** What `edgefleet dataset verify` found in an exported tar; `ok` only when nothing at all is wrong. */

@@ -1,6 +1,7 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToUploads } from 'node:timers/promises';
+import { safeReaddir, statOrNull } from '../artifacts/fs';
 import type { ArtifactStore } from '../artifacts/store';
 import type { FleetDb } from '../db';
 import type { Logger } from '../logging';
@@ -128,21 +129,5 @@ export class SampleGc {
     rmSync(path, { force: true });
     this.#deps.onRemoved?.(sha256);
     return size;
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function statOrNull(path: string) {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bufferSource, readTarEntries } from '../models/reference/tar';
+import { bufferSource, readTarEntries } from './reader';
 import { type TarSource, tarSizeBytes, tarStream } from './writer';
 
 const fileOf = (path: string, bytes: Uint8Array, chunkBytes = 100): TarSource => ({

@@ -16,10 +16,10 @@ import {
 } from '@edgefleet/shared';
 import type { ModelSignature } from '@edgefleet/shared/api';
 import { InvalidInput, UnprocessableContent } from '../../errors';
+import type { TarEntry } from '../../tar/reader';
 import { modelInputName, type ServerModel } from '../inference';
 import { parseNpy } from '../tensors';
 import { decodeReferenceImage } from './decode';
-import type { TarEntry } from './tar';
 
 /** Bounds of a reference set. */
 export const REFERENCE_LIMITS = {

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { InvalidInput, PayloadTooLarge } from '../../errors';
+import { type ByteSource, bufferSource, checkEntryPath, readTarEntries } from '../../tar/reader';
 import { REFERENCE_LIMITS, type ReferenceFile, referenceFileKind } from './baseline';
-import { type ByteSource, bufferSource, checkEntryPath, readTarEntries } from './tar';
 
 const TAR_LIMITS = { maxEntries: REFERENCE_LIMITS.maxFiles, maxEntryBytes: REFERENCE_LIMITS.maxFileBytes };
 

@@ -1,4 +1,4 @@
-import { InvalidInput, PayloadTooLarge } from '../../errors';
+import { InvalidInput, PayloadTooLarge } from '../errors';
 
 /** Random access to the bytes of an archive (a file on disk or a buffer). */
 export interface ByteSource {
