@@ -1,5 +1,5 @@
 import { type Dataset, type DownloadUrl, datasetManifestSchema } from '@edgefleet/shared/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type SeededSample, seedDatasetSamples } from '../datasets/test-support';
 import { readSetting } from '../fleet/bootstrap';
 import { bufferSource, readTarEntries } from '../tar/reader';
@@ -97,6 +97,22 @@ describe('POST /api/v1/downloads', () => {
     await expectError(await plain(`${full.url}&thumb=0`), 401, 'unauthorized', /signature/);
   });
 
+  it('logs who signed which path until when, never the signature', async () => {
+    const logger = t.server.context.logger;
+    const spies = (['info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(logger, level));
+    try {
+      const { url, expiresAt } = await signed(`/api/v1/datasets/${ds.id}/export`);
+      expect((await plain(url)).status).toBe(200);
+      await expectError(await plain(withParam(url, 'exp', String(expiresAt + 1))), 401, 'unauthorized');
+      const logged = spies.flatMap((spy) => spy.mock.calls.map((call) => JSON.stringify(call)));
+      expect(logged.some((line) => line.includes('download URL signed') && line.includes(ds.id))).toBe(true);
+      const sig = new URL(url, 'http://x').searchParams.get('sig')!;
+      for (const line of logged) expect(line).not.toContain(sig);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
   it('refuses to sign anything but an allow-listed GET path (400), and needs an admin token', async () => {
     const sha = samples.d0!.meta.sha256;
     for (const path of [
@@ -154,6 +170,12 @@ describe('a signed URL', () => {
       `${url}&sig=${sig}`,
       url.replace(/&by=[^&]+/, ''),
       url.replace(/exp=\d+&/, ''),
+      withParam(url, 'sig', 'A'.repeat(4_000)),
+      withParam(url, 'sig', `${sig}\u0000`),
+      withParam(url, 'exp', 'abc'),
+      withParam(url, 'exp', '1e20'),
+      withParam(url, 'exp', '-1'),
+      withParam(url, 'by', `${'adm_'}${'0'.repeat(24)}' OR 1=1`),
     ])
       await expectError(await plain(bad), 401, 'unauthorized');
     // a path no route serves stays 404, with or without the signature
