@@ -79,9 +79,12 @@ export interface TelemetryIngestorOptions {
   db: FleetDb;
   specs: SpecResolver;
   /**
-   * Flush when this many reports wait. Default 2000: in a burst each hourly row a batch merges into is rewritten once
-   * per batch, and 2000 took ~9 % less CPU per report than 500 (bench/ingest-path.ts), for a write transaction that
-   * holds the event loop ~0.2 s on a busy 2-core machine. Quiet traffic is flushed after `maxBatchDelayMs` anyway.
+   * Flush when this many reports wait. Default 500. 2000 took ~9 % less CPU per report in the ingest path alone
+   * (bench/ingest-path.ts: each hourly row a batch merges into is rewritten once per batch), but end to end
+   * (bench/ingest.ts, a quiet 2-core box, three alternating rounds) 500 gave 7,404–7,863 reports/s and 2000
+   * 7,285–7,637: bursts fill ~1,000 per 20 ms flush, so the cap is rarely reached, and where it is, a 2000-report
+   * transaction holds the event loop ~0.2 s (MQTT keep-alives, HTTP). Quiet traffic is flushed after
+   * `maxBatchDelayMs` anyway.
    */
   maxBatchReports?: number;
   /** Flush at the latest this long after the first waiting report. Default 20 ms. */
@@ -182,7 +185,7 @@ export class TelemetryIngestor {
   clockOffsetOf: (deviceId: string) => number | undefined = () => undefined;
 
   constructor(private readonly options: TelemetryIngestorOptions) {
-    this.maxBatchReports = options.maxBatchReports ?? 2000;
+    this.maxBatchReports = options.maxBatchReports ?? 500;
     this.maxBatchDelayMs = options.maxBatchDelayMs ?? 20;
     this.maxQueuedReports = options.maxQueuedReports ?? 5_000;
     this.log = options.logger ?? pino({ level: 'silent' });
