@@ -8,6 +8,7 @@ import { createLogger } from '../src/logging';
 import { insertSimDevices } from '../src/rollouts/sim-fleet';
 import { registerClsVersions } from '../src/rollouts/test-support';
 import { startServer } from '../src/server';
+import { adminCaller } from '../src/testing/harness';
 
 type Command = { type: 'memory' } | { type: 'snapshot'; path: string } | { type: 'close' };
 
@@ -27,17 +28,7 @@ const server = await startServer(
   { logger: createLogger('silent') },
 );
 const adminToken = server.adminToken!;
-const call = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-  const { json, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  headers.set('authorization', `Bearer ${adminToken}`);
-  if (json !== undefined) headers.set('content-type', 'application/json');
-  return fetch(`${server.url}${path}`, {
-    ...rest,
-    headers,
-    body: json !== undefined ? JSON.stringify(json) : rest.body,
-  });
-};
+const call = adminCaller(() => server.url, adminToken);
 await registerClsVersions({ call }, ['1.0.0', '2.0.0', '3.0.0']);
 const now = Date.now();
 const ids = [

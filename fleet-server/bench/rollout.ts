@@ -17,6 +17,7 @@ import { driftValue, healthyFacts, sampleRollout, sampleTargets } from '../src/r
 import { insertSimDevices } from '../src/rollouts/sim-fleet';
 import { registerClsVersions } from '../src/rollouts/test-support';
 import { startServer } from '../src/server';
+import { adminCaller } from '../src/testing/harness';
 
 const DEVICES = Number(process.env.BENCH_ROLLOUT_DEVICES ?? 10_000);
 const DECIDE_TARGETS = 100_000;
@@ -108,17 +109,7 @@ async function benchFanout(): Promise<void> {
     { logger: createLogger('silent') },
   );
   const adminToken = server.adminToken!;
-  const call = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const { json, ...rest } = init;
-    const headers = new Headers(rest.headers);
-    headers.set('authorization', `Bearer ${adminToken}`);
-    if (json !== undefined) headers.set('content-type', 'application/json');
-    return fetch(`${server.url}${path}`, {
-      ...rest,
-      headers,
-      body: json !== undefined ? JSON.stringify(json) : rest.body,
-    });
-  };
+  const call = adminCaller(() => server.url, adminToken);
   const workers: ChildProcess[] = [];
   try {
     await registerClsVersions({ call }, ['1.0.0', '2.0.0']);

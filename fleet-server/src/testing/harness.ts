@@ -39,6 +39,24 @@ export interface TestServer {
 }
 
 /**
+ * fetch against a server at `baseUrl()` with the admin token unless `headers.authorization` is given; `json` is sent
+ * as the JSON body. Used by the test harness and the benches.
+ */
+export function adminCaller(
+  baseUrl: () => string,
+  adminToken: string,
+): (path: string, init?: RequestInit & { json?: unknown }) => Promise<Response> {
+  return (path, init = {}) => {
+    const { json, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
+    if (json !== undefined) headers.set('content-type', 'application/json');
+    const body = json !== undefined ? JSON.stringify(json) : rest.body;
+    return fetch(`${baseUrl()}${path}`, { ...rest, headers, body });
+  };
+}
+
+/**
  * Starts a test server; `config` overrides the test defaults (port 0, MQTT port 0, silent logs). Its clock is
  * manual (`clock.nowMs`), so device clock correction is off unless `clockCorrection` (then keep the clock real).
  * `parentDir` puts the data dir on another filesystem (a small tmpfs in the disk-full tests).
@@ -72,14 +90,7 @@ export async function startTestServer(
     dataDir,
     adminToken,
     clock,
-    call(path, init = {}) {
-      const { json, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${adminToken}`);
-      if (json !== undefined) headers.set('content-type', 'application/json');
-      const body = json !== undefined ? JSON.stringify(json) : rest.body;
-      return fetch(`${harness.url}${path}`, { ...rest, headers, body });
-    },
+    call: adminCaller(() => harness.url, adminToken),
     async restart() {
       await server.close();
       server = await start();
