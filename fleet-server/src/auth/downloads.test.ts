@@ -9,6 +9,8 @@ import { canonicalQuery, signableTarget, signatureOf } from './signed-url';
 
 let t: TestServer;
 let samples: Record<string, SeededSample>;
+/** The publishable key of app shop (public by design: it must not sign or open anything). */
+let appKey: string;
 let ds: Dataset;
 let other: Dataset;
 const TTL_MS = 60_000;
@@ -41,7 +43,9 @@ async function newAdminToken(label: string): Promise<{ id: string; token: string
 
 beforeAll(async () => {
   t = await startTestServer({ rolloutTickMs: 3_600_000, downloadUrlTtlMs: TTL_MS });
-  ({ samples } = await seedDatasetSamples(t));
+  let keys: { shopKey: string };
+  ({ samples, keys } = await seedDatasetSamples(t));
+  appKey = keys.shopKey;
   for (const [name, labelledOnly] of [
     ['signed', false],
     ['other', true],
@@ -152,6 +156,10 @@ describe('POST /api/v1/downloads', () => {
       'unauthorized',
     );
     await expectError(await sign(path, { authorization: 'Bearer a-00000.secret' }), 403, 'forbidden');
+    await expectError(await sign(path, { authorization: `Bearer ${appKey}` }), 403, 'forbidden');
+    // A publishable key sent with a valid signed URL is checked as the credential it is, not waved through.
+    const { url } = await signed(path);
+    await expectError(await plain(url, { headers: { authorization: `Bearer ${appKey}` } }), 403, 'forbidden');
   });
 });
 
